@@ -1,0 +1,29 @@
+"""fedlearn_edu: a Jupyter-first teaching kit for federated learning.
+
+Import it before TensorFlow: it sets ``TF_CPP_MIN_LOG_LEVEL=3`` and
+``TF_ENABLE_ONEDNN_OPTS=0`` first, so no TensorFlow log lines reach a notebook.
+
+One concept per module: :mod:`~fedlearn_edu.data`, :mod:`~fedlearn_edu.partition`,
+:mod:`~fedlearn_edu.model`, :mod:`~fedlearn_edu.client`, :mod:`~fedlearn_edu.aggregate`,
+:mod:`~fedlearn_edu.server`, :mod:`~fedlearn_edu.simulation`, :mod:`~fedlearn_edu.plots`.
+"""
+from . import _tf  # noqa: F401  (must come first: silences TensorFlow)
+
+from .aggregate import (coordinate_median, fedavg_coefficients, seed_formula, trimmed_mean,
+                        unweighted_average, weighted_average)
+from .client import ClientResult, LocalTrainer, batch_plan, client_update
+from .data import (DATASETS, Dataset, article_make_classification, load_breast_cancer_dataset,
+                   load_dataset, load_digits_dataset, make_seed_arrays, make_seed_dataset,
+                   split_and_standardise)
+from .model import (build_article_model, build_model, count_parameters, flatten_weights,
+                    get_weights, set_weights, unflatten_weights)
+from .partition import (PARTITIONS, dirichlet_partition, iid_partition, label_distribution,
+                        make_partition, non_iid_score, quantity_skew_partition, shard_partition)
+from .server import (SERVER_OPTIMIZERS, FedAdagradServer, FedAdamServer, FedAvgMServer,
+                     FedAvgServer, FedYogiServer, make_server_optimizer)
+from .simulation import FLConfig, History, Simulation, run_experiment
+from .utils import set_seed, versions
+
+__version__ = "0.1.0"
+
+__all__ = [name for name in dir() if not name.startswith("_")]

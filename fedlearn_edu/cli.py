@@ -1,0 +1,98 @@
+"""Command line: ``python -m fedlearn_edu run --clients 10 --rounds 20 ...``.
+
+A thin layer over :func:`fedlearn_edu.run_experiment`: bad values print one line and
+exit with status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .data import DATASETS
+from .partition import PARTITIONS
+from .server import SERVER_OPTIMIZERS
+
+
+def _batch_size(text: str):
+    if text.lower() in ("inf", "full", "none"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1 or 'inf', got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m fedlearn_edu",
+        description="Federated learning simulations from the teaching kit fedlearn_edu.",
+        epilog="exit status: 0 finished, 1 the run diverged (NaN or infinite values), 2 bad input")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run one federated experiment and print a per-round table",
+                         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                         epilog="exit status: 0 finished, 1 the run diverged (NaN or infinite values), 2 bad input")
+    run.add_argument("--dataset", choices=DATASETS, default="article",
+                     help="data set: the article's make_classification data, digits or breast cancer")
+    run.add_argument("--clients", type=int, default=10, help="K, number of clients (1 .. number of training samples)")
+    run.add_argument("--rounds", type=int, default=20, help="R, communication rounds (>= 1)")
+    run.add_argument("--fraction", type=float, default=1.0, help="C, share of clients per round, in (0, 1]")
+    run.add_argument("--local-epochs", type=int, default=1, help="E, local epochs per round (>= 1)")
+    run.add_argument("--batch-size", type=_batch_size, default=32, help="B, local batch size (>= 1) or 'inf' for full batch")
+    run.add_argument("--client-lr", type=float, default=0.1, help="client learning rate (> 0)")
+    run.add_argument("--client-momentum", type=float, default=0.0, help="local SGD momentum, in [0, 1)")
+    run.add_argument("--mu", type=float, default=0.0, help="FedProx proximal coefficient (>= 0; 0 = FedAvg)")
+    run.add_argument("--server-optimizer", choices=SERVER_OPTIMIZERS, default="fedavg", help="server update rule")
+    run.add_argument("--server-lr", type=float, default=None,
+                     help="server learning rate (> 0); default 1 for fedavg/fedavgm, 0.1 fedadagrad, 0.01 fedadam/fedyogi")
+    run.add_argument("--server-momentum", type=float, default=0.9, help="beta of fedavgm, in [0, 1)")
+    run.add_argument("--partition", choices=PARTITIONS, default="iid", help="how the data are split across clients")
+    run.add_argument("--alpha", type=float, default=0.5, help="Dirichlet concentration for dirichlet/quantity (> 0)")
+    run.add_argument("--shards", type=int, default=2, help="shards per client for the shards partition (>= 1)")
+    run.add_argument("--hidden", type=int, nargs="+", default=[64], help="hidden layer widths (each >= 1)")
+    run.add_argument("--seed", type=int, default=0, help="seed (>= 0)")
+    run.add_argument("--target", type=float, default=0.85, help="target accuracy for the summary, in [0, 1]")
+    run.add_argument("--plot", metavar="FILE.png", default=None, help="write the learning curve to this PNG file")
+    run.add_argument("--quiet", action="store_true", help="print only the summary")
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .simulation import FLConfig, run_experiment   # heavy import after parsing: --help stays fast
+    try:
+        config = FLConfig(
+            n_clients=args.clients, rounds=args.rounds, fraction=args.fraction,
+            local_epochs=args.local_epochs, batch_size=args.batch_size,
+            client_learning_rate=args.client_lr, client_momentum=args.client_momentum, mu=args.mu,
+            server_optimizer=args.server_optimizer, server_learning_rate=args.server_lr,
+            server_momentum=args.server_momentum, partition=args.partition, alpha=args.alpha,
+            shards_per_client=args.shards, hidden_units=tuple(args.hidden), dataset=args.dataset,
+            seed=args.seed)
+        if args.plot is not None and not args.plot.lower().endswith(".png"):
+            raise ValueError(f"--plot must name a .png file, got {args.plot!r}")
+        if not 0.0 <= args.target <= 1.0:
+            raise ValueError(f"--target must be in [0, 1], got {args.target}")
+        history = run_experiment(config)
+    except (ValueError, TypeError) as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(history.table())
+    print(history.summary(args.target))
+    if args.plot:
+        import matplotlib
+        matplotlib.use("Agg")
+        from .plots import plot_history
+        ax = plot_history(history, labels=[f"{config.server_optimizer}, {config.partition}"], target=args.target)
+        try:
+            ax.figure.savefig(args.plot, dpi=100, bbox_inches="tight")
+        except OSError as exc:
+            print(f"{parser.prog}: error: --plot could not write {args.plot!r}: {exc.strerror}", file=sys.stderr)
+            return 2
+        print(f"learning curve written to {args.plot}")
+    return 1 if history.diverged else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,423 @@
+"""Steps 1-5 together: one entry point that runs a whole federated experiment.
+
+>>> from fedlearn_edu import FLConfig, run_experiment
+>>> history = run_experiment(FLConfig(n_clients=10, rounds=20))     # doctest: +SKIP
+>>> history.final_accuracy                                          # doctest: +SKIP
+
+:class:`Simulation` exposes each step as a method (sample, train the clients,
+aggregate, server update, evaluate) so that a notebook can walk through one round
+with the very functions that :func:`run_experiment` loops over.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ._tf import tf  # noqa: F401  (quiet TensorFlow first)
+import keras
+
+from ._validate import check_choice, check_float, check_int, check_positive, check_seed
+from .aggregate import weighted_average
+from .client import ClientResult, LocalTrainer, client_update
+from .data import DATASETS, Dataset, load_dataset
+from .model import ACTIVATIONS, build_model, count_parameters, flatten_weights, get_weights, unflatten_weights
+from .partition import PARTITIONS, label_distribution, make_partition
+from .rng import sample_clients
+from .server import SERVER_OPTIMIZERS, ServerOptimizer, make_server_optimizer
+
+ENGINES = ("auto", "per_client")
+BYTES_PER_PARAMETER = 4  # float32
+
+
+@dataclass(frozen=True)
+class FLConfig:
+    """Everything that defines one federated experiment.
+
+    Attributes
+    ----------
+    n_clients : int >= 1, K, number of clients
+    rounds : int >= 1, R, communication rounds
+    fraction : float in (0, 1], C, share of clients sampled per round;
+        m = max(1, floor(C * K)) clients take part in each round
+    local_epochs : int >= 1, E
+    batch_size : int >= 1 or None, B; None is a full batch (B = inf), which with E = 1 is FedSGD
+    client_learning_rate : float > 0
+    client_momentum : float in [0, 1), local SGD momentum
+    mu : float >= 0, FedProx proximal coefficient (0 is FedAvg)
+    server_optimizer : one of "fedavg", "fedavgm", "fedadagrad", "fedadam", "fedyogi"
+    server_learning_rate : float > 0 or None (None: 1 for fedavg/fedavgm, 0.1 fedadagrad, 0.01 fedadam/fedyogi)
+    server_momentum : float in [0, 1), beta of FedAvgM
+    beta1, beta2 : float in [0, 1), moment decays of the adaptive server optimizers
+    tau : float > 0, adaptivity (epsilon) of the adaptive server optimizers
+    partition : one of "iid", "dirichlet", "shards", "quantity"
+    alpha : float > 0, Dirichlet concentration for "dirichlet" and "quantity"
+    shards_per_client : int >= 1, for "shards"
+    min_size : int >= 1, smallest client for "dirichlet" and "quantity"
+    dataset : one of "article", "digits", "breast_cancer"
+    hidden_units : tuple of int, hidden layer widths ((64,) is the article's model)
+    activation : hidden activation
+    seed : int >= 0, seeds the split, the partition, the initial model, sampling and batch order
+    engine : "auto" or "per_client"
+    """
+
+    n_clients: int = 10
+    rounds: int = 20
+    fraction: float = 1.0
+    local_epochs: int = 1
+    batch_size: int | None = 32
+    client_learning_rate: float = 0.1
+    client_momentum: float = 0.0
+    mu: float = 0.0
+    server_optimizer: str = "fedavg"
+    server_learning_rate: float | None = None
+    server_momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.99
+    tau: float = 1e-3
+    partition: str = "iid"
+    alpha: float = 0.5
+    shards_per_client: int = 2
+    min_size: int = 2
+    dataset: str = "article"
+    hidden_units: tuple = (64,)
+    activation: str = "relu"
+    seed: int = 0
+    engine: str = "auto"
+
+    def __post_init__(self):
+        c = check_int("n_clients", self.n_clients, minimum=1)
+        object.__setattr__(self, "n_clients", c)
+        object.__setattr__(self, "rounds", check_int("rounds", self.rounds, minimum=1))
+        object.__setattr__(self, "fraction", check_float("fraction", self.fraction, low=0.0, high=1.0,
+                                                         low_inclusive=False))
+        object.__setattr__(self, "local_epochs", check_int("local_epochs", self.local_epochs, minimum=1))
+        if self.batch_size is not None:
+            object.__setattr__(self, "batch_size", check_int("batch_size", self.batch_size, minimum=1))
+        object.__setattr__(self, "client_learning_rate",
+                           check_positive("client_learning_rate", self.client_learning_rate))
+        object.__setattr__(self, "client_momentum", check_float(
+            "client_momentum", self.client_momentum, low=0.0, high=1.0, high_inclusive=False))
+        object.__setattr__(self, "mu", check_float("mu", self.mu, low=0.0))
+        check_choice("server_optimizer", self.server_optimizer, SERVER_OPTIMIZERS)
+        if self.server_learning_rate is not None:
+            object.__setattr__(self, "server_learning_rate",
+                               check_positive("server_learning_rate", self.server_learning_rate))
+        for name in ("server_momentum", "beta1", "beta2"):
+            object.__setattr__(self, name, check_float(name, getattr(self, name), low=0.0, high=1.0,
+                                                       high_inclusive=False))
+        object.__setattr__(self, "tau", check_positive("tau", self.tau))
+        check_choice("partition", self.partition, PARTITIONS)
+        object.__setattr__(self, "alpha", check_positive("alpha", self.alpha))
+        object.__setattr__(self, "shards_per_client",
+                           check_int("shards_per_client", self.shards_per_client, minimum=1))
+        object.__setattr__(self, "min_size", check_int("min_size", self.min_size, minimum=1))
+        check_choice("dataset", self.dataset, DATASETS)
+        hidden = (self.hidden_units,) if isinstance(self.hidden_units, (int, np.integer)) else self.hidden_units
+        object.__setattr__(self, "hidden_units", tuple(check_int("hidden_units", h, minimum=1) for h in hidden))
+        check_choice("activation", self.activation, ACTIVATIONS)
+        object.__setattr__(self, "seed", check_seed("seed", self.seed))
+        check_choice("engine", self.engine, ENGINES)
+
+    @property
+    def clients_per_round(self) -> int:
+        """m = max(1, floor(C * K)), the number of clients sampled in each round."""
+        return max(1, int(np.floor(self.fraction * self.n_clients + 1e-9)))
+
+    def replace(self, **changes) -> "FLConfig":
+        """A copy with some fields changed (and checked again)."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise TypeError(f"FLConfig has no field(s) {sorted(unknown)}; "
+                            f"fields are {[f.name for f in dataclasses.fields(self)]}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class History:
+    """The record of one experiment, one entry per completed round.
+
+    Attributes
+    ----------
+    config : FLConfig
+    engine : str, which execution path ran ("per_client" or "vectorized")
+    accuracy, loss : ndarray (R,), global model on the held-out test set after each round
+    initial_accuracy, initial_loss : float, the initial global model (round 0)
+    participants : list of R int arrays, the clients of each round
+    bytes_down, bytes_up : ndarray (R,) int64, bytes sent server->clients and clients->server
+    wall_time : ndarray (R,), seconds per round
+    diverged_at : int or None, the 1-based round in which training diverged
+    message : str, why the run stopped
+    final_weights : list of ndarray, the last finite global model
+    client_sizes : ndarray (K,), n_k
+    label_counts : ndarray (K, n_classes), label distribution of the clients
+    client_metrics : list of dict per round (ids, n_examples, loss, accuracy) or None
+    """
+
+    config: FLConfig
+    engine: str
+    accuracy: np.ndarray
+    loss: np.ndarray
+    initial_accuracy: float
+    initial_loss: float
+    participants: list
+    bytes_down: np.ndarray
+    bytes_up: np.ndarray
+    wall_time: np.ndarray
+    diverged_at: int | None
+    message: str
+    final_weights: list
+    client_sizes: np.ndarray
+    label_counts: np.ndarray
+    client_metrics: list | None = None
+
+    @property
+    def rounds_completed(self) -> int:
+        return int(len(self.accuracy))
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def final_accuracy(self) -> float:
+        return float(self.accuracy[-1]) if len(self.accuracy) else float(self.initial_accuracy)
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.loss[-1]) if len(self.loss) else float(self.initial_loss)
+
+    @property
+    def total_bytes(self) -> int:
+        return int(self.bytes_down.sum() + self.bytes_up.sum())
+
+    def rounds_to_accuracy(self, target: float) -> int | None:
+        """First round (1-based) whose test accuracy is >= target, or None."""
+        target = check_float("target", target, low=0.0, high=1.0)
+        hits = np.flatnonzero(self.accuracy >= target)
+        return int(hits[0]) + 1 if hits.size else None
+
+    def summary(self, target: float = 0.85) -> str:
+        """Two lines a student can read: outcome, accuracy, rounds to target, bytes."""
+        reached = self.rounds_to_accuracy(target)
+        reach = f"reached {target:.0%} in round {reached}" if reached else f"never reached {target:.0%}"
+        status = (f"DIVERGED in round {self.diverged_at}: {self.message}" if self.diverged
+                  else f"finished {self.rounds_completed} rounds")
+        return (f"{status}\nfinal test accuracy {self.final_accuracy:.3f}, loss {self.final_loss:.4g}; "
+                f"{reach}; {self.total_bytes / 1e6:.2f} MB communicated ({self.engine} engine)")
+
+    def table(self) -> str:
+        """A per-round table (round, clients, loss, accuracy, MB so far)."""
+        lines = [f"{'round':>5} {'clients':>7} {'loss':>8} {'accuracy':>8} {'MB':>8}"]
+        cumulative = np.cumsum(self.bytes_down + self.bytes_up) / 1e6
+        for r in range(self.rounds_completed):
+            lines.append(f"{r + 1:>5} {len(self.participants[r]):>7} {self.loss[r]:>8.4f} "
+                         f"{self.accuracy[r]:>8.4f} {cumulative[r]:>8.3f}")
+        return "\n".join(lines)
+
+    def same_numbers(self, other: "History") -> bool:
+        """True when two runs recorded identical numbers (wall times aside), bit for bit."""
+        arrays = ("accuracy", "loss", "bytes_down", "bytes_up", "client_sizes", "label_counts")
+        return (all(np.array_equal(getattr(self, a), getattr(other, a)) for a in arrays)
+                and self.initial_loss == other.initial_loss and self.diverged_at == other.diverged_at
+                and len(self.participants) == len(other.participants)
+                and all(np.array_equal(a, b) for a, b in zip(self.participants, other.participants))
+                and all(np.array_equal(a, b) for a, b in zip(self.final_weights, other.final_weights)))
+
+
+class Simulation:
+    """One federated experiment, step by step.
+
+    Parameters
+    ----------
+    config : FLConfig
+    dataset : Dataset, optional; defaults to ``load_dataset(config.dataset, seed=config.seed)``
+    model : keras.Model, optional; defaults to ``build_model`` from the config. Any Keras
+        classifier with a softmax output over ``n_classes`` works.
+    """
+
+    def __init__(self, config: FLConfig | None = None, dataset: Dataset | None = None,
+                 model: keras.Model | None = None):
+        self.config = config = config or FLConfig()
+        if not isinstance(config, FLConfig):
+            raise TypeError(f"config must be an FLConfig, got {type(config).__name__}")
+        if dataset is None:
+            dataset = load_dataset(config.dataset, seed=config.seed)
+        elif not isinstance(dataset, Dataset):
+            raise TypeError(f"dataset must be a fedlearn_edu Dataset, got {type(dataset).__name__}")
+        self.dataset = dataset
+        n_train = len(dataset.y_train)
+        if config.n_clients > n_train:
+            raise ValueError(f"n_clients must be at most the number of training samples ({n_train}), "
+                             f"got {config.n_clients}")
+        self.partitions = make_partition(dataset.y_train, config.n_clients, config.partition,
+                                         alpha=config.alpha, shards_per_client=config.shards_per_client,
+                                         min_size=config.min_size, seed=config.seed)
+        self.client_sizes = np.array([len(p) for p in self.partitions], dtype=np.int64)
+        self.label_counts = label_distribution(dataset.y_train, self.partitions, dataset.n_classes)
+        if model is None:
+            model = build_model(dataset.n_features, dataset.n_classes, config.hidden_units,
+                                config.activation, config.seed)
+        self.model = model
+        self.trainer = LocalTrainer(model)
+        self.initial_weights = get_weights(model)
+        self.global_weights = [w.copy() for w in self.initial_weights]
+        self.n_parameters = count_parameters(self.initial_weights)
+        self.server_optimizer: ServerOptimizer = make_server_optimizer(
+            config.server_optimizer, config.server_learning_rate, config.server_momentum,
+            config.beta1, config.beta2, config.tau)
+
+    # -- the five steps ----------------------------------------------------------------
+    def sample_clients(self, round_index: int) -> np.ndarray:
+        """Step 1 (who): the ids of the m clients of round ``round_index`` (0-based)."""
+        return sample_clients(self.config.n_clients, self.config.clients_per_round,
+                              self.config.seed, round_index)
+
+    def client_data(self, client_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """The local data of one client: X (n_k, n_features), y (n_k,)."""
+        idx = self.partitions[client_id]
+        return self.dataset.X_train[idx], self.dataset.y_train[idx]
+
+    def train_client(self, client_id: int, round_index: int,
+                     weights: Sequence[np.ndarray] | None = None) -> ClientResult:
+        """Step 2: one client trains from ``weights`` (default: the current global model)."""
+        X, y = self.client_data(client_id)
+        c = self.config
+        return client_update(self.trainer, self.global_weights if weights is None else weights, X, y,
+                             epochs=c.local_epochs, batch_size=c.batch_size,
+                             client_learning_rate=c.client_learning_rate,
+                             client_momentum=c.client_momentum, mu=c.mu, seed=c.seed,
+                             round_index=round_index, client_id=int(client_id))
+
+    def aggregate(self, results: Sequence[ClientResult]) -> list[np.ndarray]:
+        """Step 4a: the FedAvg average sum_k (n_k/n) w_k of the returned models."""
+        return weighted_average([r.weights for r in results], [r.n_examples for r in results])
+
+    def server_update(self, averaged: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Step 4b: the server optimizer turns the average into the next global model."""
+        new = self.server_optimizer.step(flatten_weights(self.global_weights), flatten_weights(averaged))
+        return unflatten_weights(new, self.global_weights)
+
+    def evaluate(self, weights: Sequence[np.ndarray] | None = None) -> tuple[float, float]:
+        """Test loss and accuracy of ``weights`` (default: the global model)."""
+        return self.trainer.evaluate(self.global_weights if weights is None else weights,
+                                     self.dataset.X_test, self.dataset.y_test)
+
+    def reset(self) -> None:
+        """Back to the initial global model and a fresh server optimizer state."""
+        self.global_weights = [w.copy() for w in self.initial_weights]
+        self.server_optimizer.reset()
+
+    # -- the loop (step 5) -------------------------------------------------------------
+    def run(self, callback: Callable[["History"], None] | None = None, progress="auto",
+            client_metrics: bool = False) -> History:
+        """Run all rounds from the initial model and return the :class:`History`.
+
+        Parameters
+        ----------
+        callback : called with the History so far after every round (for live plots)
+        progress : True, False or "auto" (a tqdm bar only when stderr is a terminal)
+        client_metrics : also record each client's local loss and accuracy per round
+        """
+        self.reset()
+        c = self.config
+        initial_loss, initial_accuracy = self.evaluate()
+        history = History(
+            config=c, engine="per_client", accuracy=np.zeros(0), loss=np.zeros(0),
+            initial_accuracy=initial_accuracy, initial_loss=initial_loss, participants=[],
+            bytes_down=np.zeros(0, dtype=np.int64), bytes_up=np.zeros(0, dtype=np.int64),
+            wall_time=np.zeros(0), diverged_at=None, message="", final_weights=self.global_weights,
+            client_sizes=self.client_sizes, label_counts=self.label_counts,
+            client_metrics=[] if client_metrics else None)
+        rows: dict[str, list] = {"accuracy": [], "loss": [], "bytes_down": [], "bytes_up": [], "wall_time": []}
+        model_bytes = self.n_parameters * BYTES_PER_PARAMETER
+        bar = _progress_bar(c.rounds, progress)
+        for r in range(c.rounds):
+            t0 = time.perf_counter()
+            clients = self.sample_clients(r)
+            results = [self.train_client(k, r) for k in clients]
+            bad = [res.client_id for res in results
+                   if not (np.isfinite(res.loss) and all(np.all(np.isfinite(w)) for w in res.weights))]
+            new_weights = None if bad else self.server_update(self.aggregate(results))
+            if new_weights is not None and all(np.all(np.isfinite(w)) for w in new_weights):
+                loss, accuracy = self.evaluate(new_weights)
+            else:
+                loss, accuracy = float("nan"), float("nan")
+            if not np.isfinite(loss):
+                history.diverged_at = r + 1
+                where = f"client(s) {bad[:5]} produced NaN or infinite values" if bad else \
+                    "the global model became NaN or infinite"
+                history.message = (f"{where}; try a smaller client_learning_rate "
+                                   f"(now {c.client_learning_rate:g}) or server_learning_rate")
+                break
+            self.global_weights = new_weights
+            rows["accuracy"].append(accuracy)
+            rows["loss"].append(loss)
+            rows["bytes_down"].append(len(clients) * model_bytes)
+            rows["bytes_up"].append(len(clients) * model_bytes)
+            rows["wall_time"].append(time.perf_counter() - t0)
+            history.participants.append(clients)
+            if client_metrics:
+                history.client_metrics.append({
+                    "ids": clients, "n_examples": np.array([res.n_examples for res in results]),
+                    "loss": np.array([res.loss for res in results]),
+                    "accuracy": np.array([res.accuracy for res in results])})
+            _fill(history, rows, self.global_weights)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(accuracy=f"{accuracy:.3f}")
+            if callback is not None:
+                callback(history)
+        if bar is not None:
+            bar.close()
+        _fill(history, rows, self.global_weights)
+        if not history.diverged:
+            history.message = f"completed {history.rounds_completed} rounds"
+        return history
+
+
+def _fill(history: History, rows: dict, weights) -> None:
+    history.accuracy = np.asarray(rows["accuracy"], dtype=np.float64)
+    history.loss = np.asarray(rows["loss"], dtype=np.float64)
+    history.bytes_down = np.asarray(rows["bytes_down"], dtype=np.int64)
+    history.bytes_up = np.asarray(rows["bytes_up"], dtype=np.int64)
+    history.wall_time = np.asarray(rows["wall_time"], dtype=np.float64)
+    history.final_weights = [w.copy() for w in weights]
+
+
+def _progress_bar(total: int, progress):
+    if progress == "auto":
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc="rounds", unit="round", leave=False)
+
+
+def run_experiment(config: FLConfig | None = None, *, dataset: Dataset | None = None,
+                   model: keras.Model | None = None, callback: Callable[[History], None] | None = None,
+                   progress="auto", client_metrics: bool = False, **overrides) -> History:
+    """Run a whole federated experiment and return its :class:`History`.
+
+    Parameters
+    ----------
+    config : FLConfig, optional (defaults: the article's data, 10 IID clients, 20 rounds, FedAvg)
+    dataset : Dataset, optional, instead of ``config.dataset``
+    model : keras.Model, optional, instead of the config's MLP
+    callback : called with the History after every round
+    progress : True, False or "auto"
+    client_metrics : record per-client local metrics every round
+    **overrides : FLConfig fields to change, e.g. ``run_experiment(n_clients=50, alpha=0.1)``
+
+    A diverging run does not raise: ``history.diverged_at`` names the round.
+    """
+    config = (config or FLConfig()).replace(**overrides) if overrides else (config or FLConfig())
+    return Simulation(config, dataset=dataset, model=model).run(
+        callback=callback, progress=progress, client_metrics=client_metrics)
