@@ -15,4 +15,15 @@ import tensorflow as tf  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")
 
+# The kit's models are tiny: one thread per op and two ops side by side is faster
+# than splitting each small matrix product across threads (measured in
+# benchmarks/bench_engine.py: about 1.5x for 10 clients, 2.5x for 100).
+# Set TF_NUM_INTRAOP_THREADS yourself to override.
+if "TF_NUM_INTRAOP_THREADS" not in os.environ:
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(2)
+    except RuntimeError:  # TensorFlow was already running: keep its settings
+        pass
+
 __all__ = ["tf"]

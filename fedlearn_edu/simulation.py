@@ -29,8 +29,9 @@ from .model import ACTIVATIONS, build_model, count_parameters, flatten_weights, 
 from .partition import PARTITIONS, label_distribution, make_partition
 from .rng import sample_clients
 from .server import SERVER_OPTIMIZERS, ServerOptimizer, make_server_optimizer
+from .vectorized import SERVER_CODES, Architecture, compiled_run, padded_client_index
 
-ENGINES = ("auto", "per_client")
+ENGINES = ("auto", "vectorized", "per_client")
 BYTES_PER_PARAMETER = 4  # float32
 
 
@@ -62,7 +63,8 @@ class FLConfig:
     hidden_units : tuple of int, hidden layer widths ((64,) is the article's model)
     activation : hidden activation
     seed : int >= 0, seeds the split, the partition, the initial model, sampling and batch order
-    engine : "auto" or "per_client"
+    engine : "auto" (vectorised when the model is a Dense stack, else per-client),
+        "vectorized" or "per_client"; both give the same numbers to float tolerance
     """
 
     n_clients: int = 10
@@ -238,7 +240,8 @@ class Simulation:
     Parameters
     ----------
     config : FLConfig
-    dataset : Dataset, optional; defaults to ``load_dataset(config.dataset, seed=config.seed)``
+    dataset : Dataset, optional; defaults to ``load_dataset(config.dataset)`` (a fixed 80/20 split,
+        so that the seed changes the federation, not the test set)
     model : keras.Model, optional; defaults to ``build_model`` from the config. Any Keras
         classifier with a softmax output over ``n_classes`` works.
     """
@@ -249,7 +252,7 @@ class Simulation:
         if not isinstance(config, FLConfig):
             raise TypeError(f"config must be an FLConfig, got {type(config).__name__}")
         if dataset is None:
-            dataset = load_dataset(config.dataset, seed=config.seed)
+            dataset = load_dataset(config.dataset)
         elif not isinstance(dataset, Dataset):
             raise TypeError(f"dataset must be a fedlearn_edu Dataset, got {type(dataset).__name__}")
         self.dataset = dataset
@@ -273,6 +276,13 @@ class Simulation:
         self.server_optimizer: ServerOptimizer = make_server_optimizer(
             config.server_optimizer, config.server_learning_rate, config.server_momentum,
             config.beta1, config.beta2, config.tau)
+        self.architecture = Architecture.from_model(model)
+        if config.engine == "vectorized" and self.architecture is None:
+            raise ValueError("engine='vectorized' serves models made only of Dense layers with a softmax "
+                             "output; this model is not one. Use engine='auto' or 'per_client'")
+        self.engine = ("per_client" if config.engine == "per_client" or self.architecture is None
+                       else "vectorized")
+        self._graph_inputs = None
 
     # -- the five steps ----------------------------------------------------------------
     def sample_clients(self, round_index: int) -> np.ndarray:
@@ -326,6 +336,8 @@ class Simulation:
         progress : True, False or "auto" (a tqdm bar only when stderr is a terminal)
         client_metrics : also record each client's local loss and accuracy per round
         """
+        if self.engine == "vectorized":
+            return self._run_vectorized(callback, client_metrics)
         self.reset()
         c = self.config
         initial_loss, initial_accuracy = self.evaluate()
@@ -381,6 +393,71 @@ class Simulation:
         if not history.diverged:
             history.message = f"completed {history.rounds_completed} rounds"
         return history
+
+
+    def _run_vectorized(self, callback, client_metrics: bool) -> History:
+        """All rounds in one compiled call (see :mod:`fedlearn_edu.vectorized`)."""
+        self.reset()
+        c = self.config
+        if self._graph_inputs is None:
+            index, sizes = padded_client_index(self.partitions)
+            d = self.dataset
+            self._graph_inputs = [tf.constant(d.X_train), tf.constant(d.y_train), tf.constant(d.X_test),
+                                  tf.constant(d.y_test), tf.constant(index), tf.constant(sizes)]
+        opt = self.server_optimizer
+        beta = c.server_momentum if c.server_optimizer == "fedavgm" else 0.0
+        n_examples = self.dataset.X_train.shape[0]
+        batch = n_examples if c.batch_size is None else c.batch_size
+        t0 = time.perf_counter()
+        out = compiled_run(self.architecture)(
+            *self._graph_inputs, [tf.constant(w) for w in self.initial_weights],
+            *[tf.constant(v, tf.int64) for v in (c.rounds, c.clients_per_round, c.local_epochs, batch, c.seed)],
+            *[tf.constant(v, tf.float32) for v in (c.client_learning_rate, c.client_momentum, c.mu)],
+            tf.constant(SERVER_CODES[c.server_optimizer], tf.int64),
+            *[tf.constant(v, tf.float32) for v in (opt.server_learning_rate, beta, c.beta1, c.beta2, c.tau)])
+        elapsed = time.perf_counter() - t0
+        rounds_run = int(out["rounds_run"])
+        diverged = bool(out["diverged"])
+        done = rounds_run - 1 if diverged else rounds_run
+        participants = out["participants"].numpy()
+        model_bytes = self.n_parameters * BYTES_PER_PARAMETER
+        per_round_bytes = np.full(done, c.clients_per_round * model_bytes, dtype=np.int64)
+        self.global_weights = [w.numpy() for w in out["final"]]
+        history = History(
+            config=c, engine="vectorized",
+            accuracy=out["accuracy"].numpy()[:done].astype(np.float64),
+            loss=out["loss"].numpy()[:done].astype(np.float64),
+            initial_accuracy=float(out["initial_accuracy"]), initial_loss=float(out["initial_loss"]),
+            participants=[p for p in participants[:done]],
+            bytes_down=per_round_bytes, bytes_up=per_round_bytes.copy(),
+            wall_time=np.full(done, elapsed / max(rounds_run, 1)),
+            diverged_at=rounds_run if diverged else None,
+            message=(f"the model became NaN or infinite; try a smaller client_learning_rate "
+                     f"(now {c.client_learning_rate:g}) or server_learning_rate" if diverged
+                     else f"completed {done} rounds"),
+            final_weights=[w.copy() for w in self.global_weights],
+            client_sizes=self.client_sizes, label_counts=self.label_counts,
+            client_metrics=None)
+        if client_metrics:
+            cl, ca = out["client_loss"].numpy(), out["client_accuracy"].numpy()
+            history.client_metrics = [
+                {"ids": participants[r], "n_examples": self.client_sizes[participants[r]],
+                 "loss": cl[r].astype(np.float64), "accuracy": ca[r].astype(np.float64)}
+                for r in range(done)]
+        if callback is not None:
+            for r in range(1, done + 1):
+                callback(_truncated(history, r))
+        return history
+
+
+def _truncated(history: History, rounds: int) -> History:
+    """The History as it stood after ``rounds`` rounds (for callbacks of the vectorised engine)."""
+    return dataclasses.replace(
+        history, accuracy=history.accuracy[:rounds], loss=history.loss[:rounds],
+        participants=history.participants[:rounds], bytes_down=history.bytes_down[:rounds],
+        bytes_up=history.bytes_up[:rounds], wall_time=history.wall_time[:rounds],
+        diverged_at=history.diverged_at if rounds == history.rounds_completed else None,
+        client_metrics=None if history.client_metrics is None else history.client_metrics[:rounds])
 
 
 def _fill(history: History, rows: dict, weights) -> None:

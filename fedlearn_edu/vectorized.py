@@ -1,0 +1,326 @@
+"""The vectorised engine: a whole federated run inside one compiled TensorFlow function.
+
+Why: the article's model is tiny, so training it client by client spends its time
+calling TensorFlow once per batch per client, not computing. Here
+
+* the m sampled clients of a round train *together*: their weights are stacked on a
+  leading client axis, shape (m, fan_in, fan_out), and every Dense layer is one
+  ``einsum('mbi,mio->mbo')``;
+* clients of different sizes are padded to the largest and masked, so a client whose
+  data is used up simply stops moving (also its momentum);
+* all rounds run in one ``tf.while_loop``; client sampling and batch order come from
+  the same counter-based hash as the per-client engine (:mod:`fedlearn_edu.rng`),
+  evaluated in the graph;
+* every size (clients, samples, rounds, E, B) and every hyper-parameter is a tensor
+  with a ``None`` dimension in the input signature, so moving a slider never traces
+  again. One trace per (input width, layer widths, activations).
+
+It serves models that are a stack of Dense layers with a softmax output (the
+article's model and any depth, width, activation or number of classes); other Keras
+models run on the per-client engine. The numbers agree with the per-client engine
+to float tolerance (tests check 1e-5 relative).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ._tf import tf
+import keras
+
+from .rng import MASK32, SALT_ORDER, SALT_SAMPLE
+
+_MULT = 0x45D9F3B
+#: server optimizer codes inside the graph
+SERVER_CODES = {"fedavg": 0, "fedavgm": 0, "fedadagrad": 1, "fedadam": 2, "fedyogi": 3}
+
+
+# ---------------------------------------------------------------------------------------
+# the counter-based hash, in TensorFlow (bit-identical to fedlearn_edu.rng)
+def _hash32(x):
+    x = tf.bitwise.bitwise_and(x, MASK32)
+    x = tf.bitwise.bitwise_and(tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x) * _MULT, MASK32)
+    x = tf.bitwise.bitwise_and(tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x) * _MULT, MASK32)
+    return tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x)
+
+
+def _combine(*parts):
+    h = tf.constant(0x9E3779B9, tf.int64)
+    for part in parts:
+        h = _hash32(tf.bitwise.bitwise_xor(h, tf.bitwise.bitwise_and(tf.cast(part, tf.int64), MASK32)))
+    return h
+
+
+def tf_sample_clients(n_clients, n_sampled, seed, round_index):
+    """Graph version of :func:`fedlearn_edu.rng.sample_clients`: sorted ids, shape (m,)."""
+    keys = _combine(SALT_SAMPLE, seed, round_index, tf.range(n_clients, dtype=tf.int64))
+    chosen = tf.argsort(keys, stable=True)[:n_sampled]
+    return tf.sort(tf.cast(chosen, tf.int64))
+
+
+def tf_epoch_orders(sizes, n_max, epochs, seed, round_index, client_ids):
+    """Graph version of :func:`fedlearn_edu.rng.epoch_orders` for m clients at once.
+
+    Returns positions of shape (m, epochs, n_max); row (k, e) starts with a permutation
+    of range(sizes[k]) (the per-client engine's order) followed by the padding.
+    """
+    positions = tf.range(n_max, dtype=tf.int64)[None, None, :]
+    epoch_ids = tf.range(epochs, dtype=tf.int64)[None, :, None]
+    clients = tf.cast(client_ids, tf.int64)[:, None, None]
+    keys = _combine(SALT_ORDER, seed, round_index, clients, epoch_ids, positions)
+    keys = tf.where(positions < tf.cast(sizes, tf.int64)[:, None, None], keys, tf.constant(2 ** 40, tf.int64))
+    return tf.argsort(keys, axis=-1, stable=True)
+
+
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Architecture:
+    """What the compiled run depends on: layer widths and hidden activations."""
+
+    widths: tuple            # (n_features, hidden..., n_classes)
+    activations: tuple       # one per hidden layer
+
+    @classmethod
+    def from_model(cls, model: keras.Model) -> "Architecture | None":
+        """The architecture of a plain Dense/softmax stack, or None for any other model."""
+        widths, activations = [], []
+        layers = model.layers
+        if not layers or not model.inputs:
+            return None
+        widths.append(int(model.inputs[0].shape[-1]))
+        for i, layer in enumerate(layers):
+            if type(layer) is not keras.layers.Dense or not layer.use_bias:
+                return None
+            name = getattr(layer.activation, "__name__", None)
+            if i == len(layers) - 1:
+                if name != "softmax":
+                    return None
+            else:
+                if name is None or keras.activations.get(name) is not layer.activation:
+                    return None
+                activations.append(name)
+            widths.append(int(layer.units))
+        return cls(tuple(widths), tuple(activations))
+
+
+def _activation_and_grad(name):
+    """Keras's activation ``name`` and its derivative as a function of (pre-activation z, output a)."""
+    fn = keras.activations.get(name)
+    sqrt_2pi = math.sqrt(2.0 * math.pi)
+    grads = {
+        "relu": lambda z, a: tf.cast(z > 0, z.dtype),
+        "tanh": lambda z, a: 1.0 - a * a,
+        "sigmoid": lambda z, a: a * (1.0 - a),
+        "elu": lambda z, a: tf.where(z > 0, tf.ones_like(z), a + 1.0),
+        "gelu": lambda z, a: 0.5 * (1.0 + tf.math.erf(z / math.sqrt(2.0))) + z * tf.exp(-0.5 * z * z) / sqrt_2pi,
+        "linear": lambda z, a: tf.ones_like(z),
+    }
+    return fn, grads[name]
+
+
+def _forward(weights, x, activations, keep=False):
+    """Logits of m stacked models on m batches: x (m, b, d) -> (m, b, n_classes).
+
+    With ``keep=True`` also returns the (input, pre-activation, output) of every
+    hidden layer, for the hand-written backward pass.
+    """
+    h = x
+    n_layers = len(weights) // 2
+    cache = []
+    for layer in range(n_layers):
+        kernel, bias = weights[2 * layer], weights[2 * layer + 1]
+        z = tf.linalg.matmul(h, kernel) + bias[:, None, :]
+        if layer < n_layers - 1:
+            a = _activation_and_grad(activations[layer])[0](z)
+            cache.append((h, z, a))
+            h = a
+        else:
+            cache.append((h, z, None))
+            h = z
+    return (h, cache) if keep else h
+
+
+def _backward(weights, cache, d_logits, activations):
+    """Gradients of the loss w.r.t. every weight, given d loss / d logits (m, b, n_classes)."""
+    grads = [None] * len(weights)
+    delta = d_logits
+    for layer in reversed(range(len(weights) // 2)):
+        h_in = cache[layer][0]
+        grads[2 * layer] = tf.linalg.matmul(h_in, delta, transpose_a=True)
+        grads[2 * layer + 1] = tf.reduce_sum(delta, axis=1)
+        if layer > 0:
+            _, z_prev, a_prev = cache[layer - 1]
+            d_act = _activation_and_grad(activations[layer - 1])[1]
+            delta = tf.linalg.matmul(delta, weights[2 * layer], transpose_b=True) * d_act(z_prev, a_prev)
+    return grads
+
+
+def _masked_metrics(weights, x, y, valid, activations):
+    """Per-client mean cross-entropy and accuracy over the valid entries: (m,), (m,)."""
+    logits = _forward(weights, x, activations)
+    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+    validf = tf.cast(valid, tf.float32)
+    count = tf.maximum(tf.reduce_sum(validf, axis=1), 1.0)
+    correct = tf.cast(tf.equal(tf.argmax(logits, axis=-1), y), tf.float32)
+    return tf.reduce_sum(ce * validf, axis=1) / count, tf.reduce_sum(correct * validf, axis=1) / count
+
+
+def _build_run(arch: Architecture):
+    """Compile the whole-run function for one architecture (traced once)."""
+    activations = arch.activations
+    n_weights = 2 * (len(arch.widths) - 1)
+    weight_spec = []
+    for fan_in, fan_out in zip(arch.widths[:-1], arch.widths[1:]):
+        weight_spec += [tf.TensorSpec([fan_in, fan_out], tf.float32), tf.TensorSpec([fan_out], tf.float32)]
+    i64, f32 = tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.float32)
+    signature = [
+        tf.TensorSpec([None, arch.widths[0]], tf.float32),   # X_train (N, d)
+        tf.TensorSpec([None], tf.int64),                      # y_train (N,)
+        tf.TensorSpec([None, arch.widths[0]], tf.float32),   # X_test
+        tf.TensorSpec([None], tf.int64),                      # y_test
+        tf.TensorSpec([None, None], tf.int64),                # client_index (K, n_max), padded
+        tf.TensorSpec([None], tf.int64),                      # client_size (K,)
+        weight_spec,                                          # initial global weights
+        i64, i64, i64, i64, i64,                              # rounds, m, E, B, seed
+        f32, f32, f32,                                        # client lr, client momentum, mu
+        i64, f32, f32, f32, f32, f32,                         # server code, eta, beta, beta1, beta2, tau
+    ]
+
+    def run(X, y, X_test, y_test, client_index, client_size, init, rounds, m, epochs, batch,
+            seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau):
+        n_clients = tf.shape(client_index, out_type=tf.int64)[0]
+        flat_init = tf.concat([tf.reshape(w, [-1]) for w in init], axis=0)
+        shapes = [list(w.shape) for w in init]
+        sizes = [int(np.prod(s)) for s in shapes]
+
+        def unflat(vec):
+            return [tf.reshape(p, s) for p, s in zip(tf.split(vec, sizes), shapes)]
+
+        def evaluate(vec):
+            w = [t[None] for t in unflat(vec)]
+            loss, acc = _masked_metrics(w, X_test[None], y_test[None],
+                                        tf.ones_like(y_test, tf.bool)[None], activations)
+            return loss[0], acc[0]
+
+        def one_round(r, theta, server_m, server_v):
+            ids = tf_sample_clients(n_clients, m, seed, r)
+            n_k = tf.gather(client_size, ids)                              # (m,)
+            n_max = tf.reduce_max(n_k)
+            index = tf.gather(client_index, ids)[:, :n_max]                # (m, n_max)
+            order = tf_epoch_orders(n_k, n_max, epochs, seed, r, ids)      # (m, E, n_max)
+            samples = tf.gather(index, order, batch_dims=1)                # (m, E, n_max)
+            Xr, yr = tf.gather(X, samples), tf.gather(y, samples)          # (m, E, n_max, d), (m, E, n_max)
+            global_w = unflat(theta)
+            b = tf.minimum(batch, n_max)
+            steps = (n_max + b - 1) // b                                    # batches per epoch
+            positions = tf.range(n_max, dtype=tf.int64)
+            # cut every epoch into `steps` batches of width b (padding masked): (m, E*steps, b, ...)
+            pad = steps * b - n_max
+            n_steps = epochs * steps
+            Xb = tf.reshape(tf.pad(Xr, [[0, 0], [0, 0], [0, pad], [0, 0]]), [m, n_steps, b, -1])
+            yb_all = tf.reshape(tf.pad(yr, [[0, 0], [0, 0], [0, pad]]), [m, n_steps, b])
+            slot = tf.reshape(tf.range(steps * b, dtype=tf.int64), [1, 1, steps * b])
+            valid = tf.reshape(tf.tile(slot < n_k[:, None, None], [1, epochs, 1]), [m, n_steps, b])
+            validf_all = tf.cast(valid, tf.float32)
+            count_all = tf.reduce_sum(validf_all, axis=2)                   # (m, E*steps)
+            inv_count_all = 1.0 / tf.maximum(count_all, 1.0)
+            active_all = (count_all > 0)[:, :, None]                          # (m, E*steps, 1)
+            G = tf.tile(theta[None], [m, 1])                                  # (m, P) global model
+            n_classes = arch.widths[-1]
+
+            def step(t, W, V):
+                w = [tf.reshape(p, [m] + s) for p, s in zip(tf.split(W, sizes, axis=1), shapes)]
+                xb, yb = Xb[:, t], yb_all[:, t]
+                logits, cache = _forward(w, xb, activations, keep=True)
+                scale = (validf_all[:, t] * inv_count_all[:, t][:, None])[:, :, None]
+                d_logits = (tf.nn.softmax(logits) - tf.one_hot(yb, n_classes)) * scale
+                grads = _backward(w, cache, d_logits, activations)
+                g = tf.concat([tf.reshape(gi, [m, -1]) for gi in grads], axis=1) + mu * (W - G)
+                v_next = momentum * V - lr * g
+                active = active_all[:, t]
+                return t + 1, tf.where(active, W + v_next, W), tf.where(active, v_next, V)
+
+            _, W, _ = tf.while_loop(lambda t, *_: t < n_steps, step,
+                                    (tf.constant(0, tf.int64), G, tf.zeros_like(G)))
+            w = [tf.reshape(p, [m] + s) for p, s in zip(tf.split(W, sizes, axis=1), shapes)]
+            valid_all = positions[None, :] < n_k[:, None]
+            local_loss, local_acc = _masked_metrics(w, Xr[:, 0], yr[:, 0], valid_all, activations)
+            flat_w = W                                                         # (m, P)
+            coef = tf.cast(n_k, tf.float32) / tf.cast(tf.reduce_sum(n_k), tf.float32)
+            theta_bar = tf.einsum("k,kp->p", coef, flat_w)
+            g = theta - theta_bar
+            # server update: FedAvg(M) when code 0, adaptive otherwise (see fedlearn_edu.server)
+            m_avgm = beta * server_m + g
+            m_adapt = beta1 * server_m + (1.0 - beta1) * g
+            g2 = g * g
+            v_next = tf.switch_case(tf.cast(server_code, tf.int32), [
+                lambda: server_v, lambda: server_v + g2, lambda: beta2 * server_v + (1.0 - beta2) * g2,
+                lambda: server_v - (1.0 - beta2) * g2 * tf.sign(server_v - g2)])
+            adaptive = server_code > 0
+            new_m = tf.where(adaptive, m_adapt, m_avgm)
+            new_theta = tf.where(adaptive, theta - eta * new_m / (tf.sqrt(v_next) + tau), theta - eta * new_m)
+            finite_clients = tf.reduce_all(tf.math.is_finite(flat_w)) & tf.reduce_all(tf.math.is_finite(local_loss))
+            new_theta_safe = tf.where(finite_clients, new_theta, theta)
+            loss, acc = evaluate(new_theta_safe)
+            ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta)) & tf.math.is_finite(loss)
+            return ok, ids, new_theta, new_m, v_next, loss, acc, local_loss, local_acc
+
+        init_loss, init_acc = evaluate(flat_init)
+        R = tf.cast(rounds, tf.int32)
+        arrays = [tf.TensorArray(tf.float32, size=R), tf.TensorArray(tf.float32, size=R),
+                  tf.TensorArray(tf.int64, size=R, element_shape=[None]),
+                  tf.TensorArray(tf.float32, size=R, element_shape=[None]),
+                  tf.TensorArray(tf.float32, size=R, element_shape=[None])]
+        tau2 = tf.fill(tf.shape(flat_init), tau * tau)
+        state = (tf.constant(0, tf.int64), tf.constant(False), flat_init, tf.zeros_like(flat_init), tau2, *arrays)
+
+        def cond(r, diverged, *_):
+            return (r < rounds) & tf.logical_not(diverged)
+
+        def body(r, diverged, theta, sm, sv, acc_a, loss_a, ids_a, cl_a, ca_a):
+            ok, ids, new_theta, new_m, new_v, loss, acc, cl, ca = one_round(r, theta, sm, sv)
+            ri = tf.cast(r, tf.int32)
+            theta_out = tf.where(ok, new_theta, theta)
+            return (r + 1, tf.logical_not(ok), theta_out, new_m, new_v, acc_a.write(ri, acc),
+                    loss_a.write(ri, loss), ids_a.write(ri, ids), cl_a.write(ri, cl), ca_a.write(ri, ca))
+
+        out = tf.while_loop(cond, body, state)
+        r_done, diverged, theta = out[0], out[1], out[2]
+        acc_a, loss_a, ids_a, cl_a, ca_a = out[5:]
+        n_done = tf.cast(r_done, tf.int32)
+        return {
+            "rounds_run": r_done, "diverged": diverged, "final": unflat(theta),
+            "initial_loss": init_loss, "initial_accuracy": init_acc,
+            "accuracy": acc_a.gather(tf.range(n_done)), "loss": loss_a.gather(tf.range(n_done)),
+            "participants": ids_a.gather(tf.range(n_done)),
+            "client_loss": cl_a.gather(tf.range(n_done)), "client_accuracy": ca_a.gather(tf.range(n_done)),
+        }
+
+    return tf.function(run, input_signature=signature, reduce_retracing=False), n_weights
+
+
+_CACHE: dict = {}
+
+
+def compiled_run(arch: Architecture):
+    """The compiled run for ``arch``, built once per process and cached."""
+    if arch not in _CACHE:
+        _CACHE[arch] = _build_run(arch)[0]
+    return _CACHE[arch]
+
+
+def tracing_count(arch: Architecture) -> int:
+    """How often the run for ``arch`` has been traced (1 after any number of runs)."""
+    return compiled_run(arch).experimental_get_tracing_count()
+
+
+def padded_client_index(partitions: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Client index lists as one padded matrix (K, n_max) and sizes (K,), both int64."""
+    sizes = np.array([len(p) for p in partitions], dtype=np.int64)
+    index = np.zeros((len(partitions), int(sizes.max())), dtype=np.int64)
+    for k, p in enumerate(partitions):
+        index[k, :len(p)] = p
+    return index, sizes
