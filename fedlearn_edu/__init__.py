@@ -22,7 +22,8 @@ from .partition import (PARTITIONS, dirichlet_partition, iid_partition, label_di
 from .server import (SERVER_OPTIMIZERS, FedAdagradServer, FedAdamServer, FedAvgMServer,
                      FedAvgServer, FedYogiServer, make_server_optimizer)
 from .simulation import FLConfig, History, Simulation, run_experiment
-from .utils import set_seed, versions
+from .utils import print_versions, set_seed, versions
+from . import baselines, widgets  # noqa: E402  (fl.widgets.*, fl.baselines.*)
 
 __version__ = "0.1.0"
 

@@ -162,7 +162,8 @@ class LocalTrainer:
 def client_update(trainer: LocalTrainer, global_weights: Sequence[np.ndarray], X: np.ndarray,
                   y: np.ndarray, *, epochs: int = 1, batch_size: int | None = 32,
                   client_learning_rate: float = 0.1, client_momentum: float = 0.0, mu: float = 0.0,
-                  seed: int = 0, round_index: int = 0, client_id: int = 0) -> ClientResult:
+                  max_steps: int | None = None, seed: int = 0, round_index: int = 0,
+                  client_id: int = 0) -> ClientResult:
     """Train the global model on one client's data and return what the client sends back.
 
     Parameters
@@ -176,6 +177,7 @@ def client_update(trainer: LocalTrainer, global_weights: Sequence[np.ndarray], X
     client_learning_rate : float > 0
     client_momentum : float in [0, 1)
     mu : float >= 0, FedProx proximal coefficient (0 = plain FedAvg)
+    max_steps : int >= 1 or None, stop after this many mini-batch steps (None: all E epochs)
     seed, round_index, client_id : int >= 0, fix the batch order (see :mod:`fedlearn_edu.rng`)
 
     Returns
@@ -198,6 +200,9 @@ def client_update(trainer: LocalTrainer, global_weights: Sequence[np.ndarray], X
     mu = check_float("mu", mu, low=0.0)
     orders = epoch_orders(len(X), epochs, seed, round_index, client_id)
     starts, sizes = batch_plan(len(X), epochs, batch_size)
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, minimum=1)
+        starts, sizes = starts[:max_steps], sizes[:max_steps]
     weights, loss, accuracy = trainer.train(global_weights, X, y, orders.ravel(), starts, sizes,
                                             lr, momentum, mu)
     return ClientResult(weights, len(X), loss, accuracy, client_id)

@@ -46,6 +46,9 @@ class FLConfig:
     fraction : float in (0, 1], C, share of clients sampled per round;
         m = max(1, floor(C * K)) clients take part in each round
     local_epochs : int >= 1, E
+    local_steps : int >= 1 or None, cap on local mini-batch steps per round (None: all E epochs);
+        with ``local_steps=1`` every round is one synchronous SGD step, i.e. data-parallel
+        distributed SGD
     batch_size : int >= 1 or None, B; None is a full batch (B = inf), which with E = 1 is FedSGD
     client_learning_rate : float > 0
     client_momentum : float in [0, 1), local SGD momentum
@@ -71,6 +74,7 @@ class FLConfig:
     rounds: int = 20
     fraction: float = 1.0
     local_epochs: int = 1
+    local_steps: int | None = None
     batch_size: int | None = 32
     client_learning_rate: float = 0.1
     client_momentum: float = 0.0
@@ -98,6 +102,8 @@ class FLConfig:
         object.__setattr__(self, "fraction", check_float("fraction", self.fraction, low=0.0, high=1.0,
                                                          low_inclusive=False))
         object.__setattr__(self, "local_epochs", check_int("local_epochs", self.local_epochs, minimum=1))
+        if self.local_steps is not None:
+            object.__setattr__(self, "local_steps", check_int("local_steps", self.local_steps, minimum=1))
         if self.batch_size is not None:
             object.__setattr__(self, "batch_size", check_int("batch_size", self.batch_size, minimum=1))
         object.__setattr__(self, "client_learning_rate",
@@ -301,7 +307,7 @@ class Simulation:
         X, y = self.client_data(client_id)
         c = self.config
         return client_update(self.trainer, self.global_weights if weights is None else weights, X, y,
-                             epochs=c.local_epochs, batch_size=c.batch_size,
+                             epochs=c.local_epochs, batch_size=c.batch_size, max_steps=c.local_steps,
                              client_learning_rate=c.client_learning_rate,
                              client_momentum=c.client_momentum, mu=c.mu, seed=c.seed,
                              round_index=round_index, client_id=int(client_id))
@@ -411,7 +417,8 @@ class Simulation:
         t0 = time.perf_counter()
         out = compiled_run(self.architecture)(
             *self._graph_inputs, [tf.constant(w) for w in self.initial_weights],
-            *[tf.constant(v, tf.int64) for v in (c.rounds, c.clients_per_round, c.local_epochs, batch, c.seed)],
+            *[tf.constant(v, tf.int64) for v in (c.rounds, c.clients_per_round, c.local_epochs, batch,
+                                                 2 ** 40 if c.local_steps is None else c.local_steps, c.seed)],
             *[tf.constant(v, tf.float32) for v in (c.client_learning_rate, c.client_momentum, c.mu)],
             tf.constant(SERVER_CODES[c.server_optimizer], tf.int64),
             *[tf.constant(v, tf.float32) for v in (opt.server_learning_rate, beta, c.beta1, c.beta2, c.tau)])

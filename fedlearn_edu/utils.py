@@ -36,3 +36,8 @@ def versions() -> dict[str, str]:
             "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
             "scikit-learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
             "ipywidgets": ipywidgets.__version__}
+
+
+def print_versions() -> None:
+    """Print the versions a notebook ran with (the last line of every set-up cell)."""
+    print(" | ".join(f"{name} {version}" for name, version in versions().items()))

@@ -184,13 +184,13 @@ def _build_run(arch: Architecture):
         tf.TensorSpec([None, None], tf.int64),                # client_index (K, n_max), padded
         tf.TensorSpec([None], tf.int64),                      # client_size (K,)
         weight_spec,                                          # initial global weights
-        i64, i64, i64, i64, i64,                              # rounds, m, E, B, seed
+        i64, i64, i64, i64, i64, i64,                         # rounds, m, E, B, local step cap, seed
         f32, f32, f32,                                        # client lr, client momentum, mu
         i64, f32, f32, f32, f32, f32,                         # server code, eta, beta, beta1, beta2, tau
     ]
 
     def run(X, y, X_test, y_test, client_index, client_size, init, rounds, m, epochs, batch,
-            seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau):
+            local_steps, seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau):
         n_clients = tf.shape(client_index, out_type=tf.int64)[0]
         flat_init = tf.concat([tf.reshape(w, [-1]) for w in init], axis=0)
         shapes = [list(w.shape) for w in init]
@@ -224,10 +224,18 @@ def _build_run(arch: Architecture):
             yb_all = tf.reshape(tf.pad(yr, [[0, 0], [0, 0], [0, pad]]), [m, n_steps, b])
             slot = tf.reshape(tf.range(steps * b, dtype=tf.int64), [1, 1, steps * b])
             valid = tf.reshape(tf.tile(slot < n_k[:, None, None], [1, epochs, 1]), [m, n_steps, b])
-            validf_all = tf.cast(valid, tf.float32)
+            # client k takes part in slot t when it has a batch there and has not used up
+            # its local step cap (its own step count is e * steps_k + j)
+            steps_k = (n_k + b - 1) // b                                      # (m,)
+            t_idx = tf.range(n_steps)
+            e_idx, j_idx = t_idx // steps, t_idx % steps
+            rank = e_idx[None, :] * steps_k[:, None] + j_idx[None, :]
+            active = (j_idx[None, :] < steps_k[:, None]) & (rank < local_steps)   # (m, E*steps)
+            validf_all = tf.cast(valid, tf.float32) * tf.cast(active, tf.float32)[:, :, None]
             count_all = tf.reduce_sum(validf_all, axis=2)                   # (m, E*steps)
             inv_count_all = 1.0 / tf.maximum(count_all, 1.0)
-            active_all = (count_all > 0)[:, :, None]                          # (m, E*steps, 1)
+            active_all = active[:, :, None]                                   # (m, E*steps, 1)
+            loop_end = tf.reduce_max(tf.where(tf.reduce_any(active, axis=0), t_idx, -1)) + 1
             G = tf.tile(theta[None], [m, 1])                                  # (m, P) global model
             n_classes = arch.widths[-1]
 
@@ -243,7 +251,7 @@ def _build_run(arch: Architecture):
                 active = active_all[:, t]
                 return t + 1, tf.where(active, W + v_next, W), tf.where(active, v_next, V)
 
-            _, W, _ = tf.while_loop(lambda t, *_: t < n_steps, step,
+            _, W, _ = tf.while_loop(lambda t, *_: t < loop_end, step,
                                     (tf.constant(0, tf.int64), G, tf.zeros_like(G)))
             w = [tf.reshape(p, [m] + s) for p, s in zip(tf.split(W, sizes, axis=1), shapes)]
             valid_all = positions[None, :] < n_k[:, None]

@@ -100,3 +100,12 @@ def test_callback_sees_every_round_in_order():
     seen = []
     fl.run_experiment(fl.FLConfig(rounds=4), callback=lambda h: seen.append(h.rounds_completed))
     assert seen == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("local_steps", [1, 2, 5])
+def test_local_step_cap_matches(local_steps):
+    config = fl.FLConfig(n_clients=6, rounds=4, partition="quantity", local_epochs=2, batch_size=8,
+                         local_steps=local_steps)
+    vec = fl.run_experiment(config.replace(engine="vectorized"))
+    per = fl.run_experiment(config.replace(engine="per_client"))
+    assert _rel_err(vec.final_weights, per.final_weights) < 1e-5

@@ -1,0 +1,42 @@
+"""Sliders for the notebooks, and the plain functions they call.
+
+Every interactive figure in the notebooks is ``interact(callback, ...)`` or explicit
+widgets plus an ``Output``, where ``callback`` is a plain function defined in this
+package (one module per notebook topic) that returns its numbers, so pytest can
+call it over a grid of slider values. Sliders that train use
+``continuous_update=False``: the value is taken when the slider is released.
+"""
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+__all__ = ["client_slider", "learning_rate_slider", "int_slider", "float_slider"]
+
+_STYLE = {"description_width": "initial"}
+
+
+def client_slider(value: int = 10, min: int = 1, max: int = 100, description: str = "clients K") -> widgets.IntSlider:
+    """Number of clients, released-value only (training follows a change)."""
+    return widgets.IntSlider(value=value, min=min, max=max, step=1, description=description,
+                             continuous_update=False, style=_STYLE)
+
+
+def learning_rate_slider(value: float = 0.1, min_exponent: float = -3, max_exponent: float = 1,
+                         description: str = "client learning rate") -> widgets.FloatLogSlider:
+    """A learning rate on a log scale, 10**min_exponent .. 10**max_exponent."""
+    return widgets.FloatLogSlider(value=value, base=10, min=min_exponent, max=max_exponent, step=0.1,
+                                  description=description, continuous_update=False, readout_format=".3g",
+                                  style=_STYLE)
+
+
+def int_slider(value: int, min: int, max: int, description: str, step: int = 1) -> widgets.IntSlider:
+    """An integer slider that reports only the released value."""
+    return widgets.IntSlider(value=value, min=min, max=max, step=step, description=description,
+                             continuous_update=False, style=_STYLE)
+
+
+def float_slider(value: float, min: float, max: float, description: str, step: float = 0.05,
+                 readout_format: str = ".2f") -> widgets.FloatSlider:
+    """A float slider that reports only the released value."""
+    return widgets.FloatSlider(value=value, min=min, max=max, step=step, description=description,
+                               continuous_update=False, readout_format=readout_format, style=_STYLE)

@@ -1,0 +1,45 @@
+"""Static checks of the committed notebooks (nbval re-runs them; these check their shape)."""
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import build_notebooks  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_notebooks_match_their_sources():
+    assert build_notebooks.check() == []
+
+
+def test_every_source_has_a_notebook():
+    sources = {p.stem for p in (ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py")}
+    assert sources == {p.stem for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_shape(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
+    assert "widgets" not in nb["metadata"], "widget state must be stripped"
+    markdown = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    first = "".join(nb["cells"][0]["source"])
+    assert first.startswith(f"# {path.name[:2]} ")
+    for heading in ("What you will learn", "Article section", "Prerequisites", "## Summary", "## Exercises"):
+        assert heading in markdown, f"{path.name} lacks '{heading}'"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert "set_seed(" in "".join(code[0]["source"]) and "print_versions()" in "".join(code[0]["source"])
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), "run top to bottom once, in a fresh kernel"
+    for cell in code:
+        assert all(o["output_type"] != "error" for o in cell["outputs"])
+        assert not any(o.get("name") == "stderr" for o in cell["outputs"]), "no stderr (TF logs, warnings)"
+    index = sorted(p.name for p in NOTEBOOKS)
+    if path.name != index[-1]:
+        nxt = index[index.index(path.name) + 1]
+        assert f"({nxt})" in markdown, f"{path.name} must end with a link to {nxt}"
