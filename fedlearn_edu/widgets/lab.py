@@ -1,0 +1,398 @@
+"""The interactive lab of notebook 06: every parameter of the article's method on one screen.
+
+Three layers, so that each can be tested on its own:
+
+* :func:`run_lab` (plain function): settings in, numbers out (:class:`LabResult`);
+* :func:`draw_lab` and :func:`lab_summary`: a LabResult in, a figure and a text out;
+* :class:`FederatedLab`: the ipywidgets dashboard that reads its controls, calls the
+  two and shows the result. It re-runs when a control is *released*
+  (``continuous_update=False``), always from the current value of every control, so
+  the figure on screen belongs to the last values even after fast repeated moves;
+  a failing or diverging run shows a readable message in the output area.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import html
+import time
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import check_choice, check_float, check_int, check_positive, check_seed
+from ..data import DATASETS, Dataset, load_dataset
+from ..model import set_weights
+from ..simulation import FLConfig, History, Simulation
+
+ALGORITHMS = ("FedSGD", "FedAvg", "FedAvgM", "FedProx", "FedAdam", "FedYogi", "FedAdagrad")
+LAB_PARTITIONS = ("iid", "dirichlet", "shards")
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, "full")
+TARGET_ACCURACY = {"article": 0.85, "digits": 0.90, "breast_cancer": 0.95}
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    """The values of the lab's controls (defaults: the article's experiment with FedAvg)."""
+
+    algorithm: str = "FedAvg"
+    dataset: str = "article"
+    n_clients: int = 10
+    fraction: float = 1.0
+    local_epochs: int = 1
+    batch_size: int | str = 32
+    client_learning_rate: float = 0.1
+    server_learning_rate: float = 1.0
+    server_momentum: float = 0.9
+    mu: float = 0.1
+    partition: str = "iid"
+    alpha: float = 0.5
+    rounds: int = 20
+    seed: int = 0
+
+    def __post_init__(self):
+        check_choice("algorithm", self.algorithm, ALGORITHMS)
+        check_choice("dataset", self.dataset, DATASETS)
+        check_int("n_clients", self.n_clients, minimum=1, maximum=100)
+        check_float("fraction", self.fraction, low=0.0, high=1.0, low_inclusive=False)
+        check_int("local_epochs", self.local_epochs, minimum=1)
+        if self.batch_size != "full":
+            check_int("batch_size", self.batch_size, minimum=1)
+        check_positive("client_learning_rate", self.client_learning_rate)
+        check_positive("server_learning_rate", self.server_learning_rate)
+        check_float("server_momentum", self.server_momentum, low=0.0, high=1.0, high_inclusive=False)
+        check_float("mu", self.mu, low=0.0)
+        check_choice("partition", self.partition, LAB_PARTITIONS)
+        check_positive("alpha", self.alpha)
+        check_int("rounds", self.rounds, minimum=1)
+        check_seed("seed", self.seed)
+
+
+def settings_to_config(settings: LabSettings) -> FLConfig:
+    """Translate the lab's algorithm menu into an :class:`FLConfig`.
+
+    FedSGD is FedAvg with E = 1 and B = inf (one full-batch gradient step per round);
+    FedProx is FedAvg with a proximal term mu; FedAvgM adds server momentum beta;
+    FedAdam/FedYogi/FedAdagrad use the adaptive server optimizers.
+    """
+    s = settings
+    batch = None if s.batch_size == "full" else int(s.batch_size)
+    common = dict(n_clients=s.n_clients, rounds=s.rounds, fraction=s.fraction, local_epochs=s.local_epochs,
+                  batch_size=batch, client_learning_rate=s.client_learning_rate,
+                  server_learning_rate=s.server_learning_rate, partition=s.partition, alpha=s.alpha,
+                  dataset=s.dataset, seed=s.seed)
+    if s.algorithm == "FedSGD":
+        common.update(local_epochs=1, batch_size=None)
+    optimizer = {"FedAvgM": "fedavgm", "FedAdam": "fedadam", "FedYogi": "fedyogi",
+                 "FedAdagrad": "fedadagrad"}.get(s.algorithm, "fedavg")
+    return FLConfig(**common, server_optimizer=optimizer, server_momentum=s.server_momentum,
+                    mu=s.mu if s.algorithm == "FedProx" else 0.0)
+
+
+@dataclass
+class LabResult:
+    """Everything the dashboard shows for one setting.
+
+    Attributes
+    ----------
+    settings : LabSettings
+    config : FLConfig actually run
+    history : History of the federated run
+    baseline : History of centralised training (one client, same data, same client learning rate)
+    client_accuracy : ndarray (K,), the final global model's accuracy on each client's own data
+    target : float, the accuracy target of the summary
+    seconds : float, compute time of the federated run
+    """
+
+    settings: LabSettings
+    config: FLConfig
+    history: History
+    baseline: History
+    client_accuracy: np.ndarray
+    target: float
+    seconds: float
+
+    @property
+    def rounds_to_target(self) -> int | None:
+        return self.history.rounds_to_accuracy(self.target)
+
+
+@functools.lru_cache(maxsize=8)
+def _dataset(name: str) -> Dataset:
+    return load_dataset(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _baseline(dataset: str, rounds: int, client_learning_rate: float, batch_size, seed: int) -> History:
+    config = FLConfig(n_clients=1, rounds=rounds, client_learning_rate=client_learning_rate,
+                      batch_size=batch_size, dataset=dataset, seed=seed)
+    return Simulation(config, dataset=_dataset(dataset)).run()
+
+
+def run_lab(settings: LabSettings | None = None, **changes) -> LabResult:
+    """Run the lab's experiment for ``settings`` (or the defaults with ``changes``).
+
+    The centrally trained baseline (all data on one machine, same learning rate and
+    batch size, one epoch per round) is cached, so moving a federation slider does not
+    retrain it.
+    """
+    settings = dataclasses.replace(settings or LabSettings(), **changes)
+    config = settings_to_config(settings)
+    dataset = _dataset(settings.dataset)
+    t0 = time.perf_counter()
+    simulation = Simulation(config, dataset=dataset)
+    history = simulation.run()
+    seconds = time.perf_counter() - t0
+    set_weights(simulation.model, history.final_weights)
+    predicted = np.argmax(simulation.model.predict_on_batch(dataset.X_train), axis=1)
+    correct = predicted == dataset.y_train
+    client_accuracy = np.array([correct[idx].mean() for idx in simulation.partitions])
+    baseline = _baseline(settings.dataset, settings.rounds, settings.client_learning_rate,
+                         config.batch_size, settings.seed)
+    return LabResult(settings, config, history, baseline, client_accuracy,
+                     TARGET_ACCURACY[settings.dataset], seconds)
+
+
+def lab_summary(result: LabResult) -> str:
+    """A short text: outcome, rounds to target, final accuracy, bytes, against the baseline."""
+    h, s = result.history, result.settings
+    reached = result.rounds_to_target
+    lines = [f"{s.algorithm} on {s.dataset}: {s.n_clients} clients ({h.config.clients_per_round} per round), "
+             f"{s.partition}{f' alpha={s.alpha:g}' if s.partition == 'dirichlet' else ''}, "
+             f"E={h.config.local_epochs}, B={'full' if h.config.batch_size is None else h.config.batch_size}, "
+             f"client lr={s.client_learning_rate:.3g}, {s.rounds} rounds, seed {s.seed}"]
+    if h.diverged:
+        lines.append(f"DIVERGED in round {h.diverged_at}: {h.message}")
+    lines.append(f"final test accuracy {h.final_accuracy:.3f} (centralised baseline "
+                 f"{result.baseline.final_accuracy:.3f}); "
+                 + (f"reached {result.target:.0%} in round {reached}" if reached
+                    else f"did not reach {result.target:.0%}"))
+    lines.append(f"clients' accuracy on their own data: min {result.client_accuracy.min():.3f}, "
+                 f"median {np.median(result.client_accuracy):.3f}, max {result.client_accuracy.max():.3f}; "
+                 f"{h.total_bytes / 1e6:.2f} MB communicated")
+    return "\n".join(lines)
+
+
+def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
+    """The dashboard's figure: learning curves vs baseline, client accuracy, labels, bytes.
+
+    Drawn with a fixed layout (no ``tight_layout``) and no per-cell annotations: the
+    lab redraws it on every slider release, so it must render in tens of milliseconds.
+    """
+    import matplotlib.pyplot as plt
+    from ..partition import non_iid_score
+    h, base = result.history, result.baseline
+    fig, axes = plt.subplots(2, 2, figsize=figsize, dpi=dpi)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.94, wspace=0.22, hspace=0.38)
+    ax = axes[0, 0]
+    rounds = np.arange(h.rounds_completed + 1)
+    ax.plot(rounds, np.r_[h.initial_accuracy, h.accuracy], marker="o", markersize=3, label="federated")
+    ax.plot(np.arange(base.rounds_completed + 1), np.r_[base.initial_accuracy, base.accuracy],
+            color="gray", linestyle="--", label="centralised")
+    ax.axhline(result.target, color="green", linestyle=":", linewidth=1, label=f"target {result.target:.0%}")
+    if h.diverged:
+        ax.axvline(h.diverged_at, color="red", linewidth=1.5, label=f"diverged (round {h.diverged_at})")
+    ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1.02), title="global model: test accuracy")
+    ax.legend(fontsize=7, loc="lower right")
+    ax = axes[0, 1]
+    ax.plot(rounds, np.r_[h.initial_loss, h.loss], color="tab:orange", marker="o", markersize=3, label="federated")
+    ax.plot(np.arange(base.rounds_completed + 1), np.r_[base.initial_loss, base.loss], color="gray",
+            linestyle="--", label="centralised")
+    ax.set(xlabel="round", ylabel="test loss", title="global model: test loss")
+    ax.legend(fontsize=7)
+    ax = axes[1, 0]
+    counts = h.label_counts
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    ax.imshow(share.T, aspect="auto", cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+    ax.set(xlabel="client", ylabel="class",
+           title=f"label mix per client (non-IID score {non_iid_score(counts):.2f})")
+    ax = axes[1, 1]
+    ax.hist(result.client_accuracy, bins=np.linspace(0, 1, 21), color="tab:blue", alpha=0.8)
+    ax.axvline(h.final_accuracy, color="black", linestyle="--", linewidth=1, label="test accuracy")
+    ax.set(xlabel="global model's accuracy on a client's own data", ylabel="clients",
+           title=f"spread across clients; {h.total_bytes / 1e6:.2f} MB sent")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def figure_png(fig) -> bytes:
+    """Render a figure to PNG bytes (what the lab's Image widget shows)."""
+    import io
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    return buffer.getvalue()
+
+
+PRESETS: dict[str, dict] = {
+    "article defaults: 10 IID clients, FedAvg": {},
+    "IID vs non-IID: Dirichlet alpha = 0.1": dict(partition="dirichlet", alpha=0.1),
+    "pathological non-IID: 2 shards per client (digits)": dict(dataset="digits", partition="shards",
+                                                               n_clients=50, fraction=0.2, rounds=40),
+    "too high a learning rate: client lr = 10": dict(client_learning_rate=10.0),
+    "momentum rescues non-IID: FedAvgM beta = 0.9 on shards": dict(
+        algorithm="FedAvgM", dataset="digits", partition="shards", n_clients=50, fraction=0.2, rounds=40,
+        server_momentum=0.9, server_learning_rate=1.0),
+    "FedSGD: one full-batch step per round": dict(algorithm="FedSGD", rounds=50),
+    "more local work: E = 5, B = 8": dict(local_epochs=5, batch_size=8),
+    "hospitals: breast cancer, 5 sites, label skew": dict(dataset="breast_cancer", n_clients=5,
+                                                         partition="dirichlet", alpha=0.3),
+    "adaptive server: FedAdam on non-IID digits": dict(algorithm="FedAdam", dataset="digits",
+                                                      partition="dirichlet", alpha=0.1, n_clients=30,
+                                                      server_learning_rate=0.03, rounds=40),
+}
+
+
+class FederatedLab:
+    """The dashboard. ``FederatedLab().ui`` is the widget to display.
+
+    Attributes
+    ----------
+    controls : dict of name -> widget
+    image : ipywidgets.Image with the figure (PNG)
+    output : ipywidgets.Output for anything else
+    summary : ipywidgets.HTML with the text summary
+    generation : int, number of completed redraws (the browser tests watch it)
+    last_result : LabResult or None
+    """
+
+    def __init__(self, settings: LabSettings | None = None, figsize=(10, 6.2)):
+        import ipywidgets as w
+        from . import float_slider, int_slider, learning_rate_slider
+        settings = settings or LabSettings()
+        self.figsize = figsize
+        self.generation = 0
+        self.last_result: LabResult | None = None
+        self._suspended = False
+        style = {"description_width": "140px"}
+        layout = w.Layout(width="330px")
+        c = self.controls = {
+            "preset": w.Dropdown(options=["(custom)"] + list(PRESETS), value="(custom)", description="preset"),
+            "algorithm": w.Dropdown(options=ALGORITHMS, value=settings.algorithm, description="algorithm"),
+            "dataset": w.Dropdown(options=DATASETS, value=settings.dataset, description="data set"),
+            "n_clients": int_slider(settings.n_clients, 1, 100, "clients K"),
+            "fraction": float_slider(settings.fraction, 0.05, 1.0, "fraction C per round", step=0.05),
+            "local_epochs": int_slider(settings.local_epochs, 1, 20, "local epochs E"),
+            "batch_size": w.SelectionSlider(options=list(BATCH_SIZES), value=settings.batch_size,
+                                            description="batch size B", continuous_update=False),
+            "client_learning_rate": learning_rate_slider(settings.client_learning_rate, -3, 1,
+                                                         "client learning rate"),
+            "server_learning_rate": learning_rate_slider(settings.server_learning_rate, -3, 1,
+                                                         "server learning rate"),
+            "server_momentum": float_slider(settings.server_momentum, 0.0, 0.99, "server momentum β", step=0.01),
+            "mu": float_slider(settings.mu, 0.0, 1.0, "FedProx μ", step=0.01),
+            "partition": w.Dropdown(options=LAB_PARTITIONS, value=settings.partition, description="partition"),
+            "alpha": w.FloatLogSlider(value=settings.alpha, base=10, min=-2, max=2, step=0.1,
+                                      description="Dirichlet α", continuous_update=False, readout_format=".3g"),
+            "rounds": int_slider(settings.rounds, 1, 100, "rounds R"),
+            "seed": int_slider(settings.seed, 0, 20, "seed"),
+        }
+        for widget in c.values():
+            widget.style = style
+            widget.layout = layout
+        self.output = w.Output()          # error details and anything printed
+        self.image = w.Image(format="png", layout=w.Layout(width=f"{int(figsize[0] * 72)}px"))
+        self.summary = w.HTML()
+        self.status = w.HTML()
+        groups = [("Algorithm", ["preset", "algorithm"]),
+                  ("Federation", ["n_clients", "fraction", "rounds", "seed"]),
+                  ("Local training", ["local_epochs", "batch_size", "client_learning_rate", "mu"]),
+                  ("Server", ["server_learning_rate", "server_momentum"]),
+                  ("Data", ["dataset", "partition", "alpha"])]
+        column = []
+        for title, names in groups:
+            column.append(w.HTML(f"<b>{title}</b>"))
+            column.extend(c[n] for n in names)
+        self.ui = w.HBox([w.VBox(column, layout=w.Layout(min_width="340px")),
+                          w.VBox([self.summary, self.image, self.status, self.output])])
+        for name, widget in c.items():
+            widget.observe(self._on_preset if name == "preset" else self._on_change, names="value")
+        self._sync_enabled()
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs):
+        """Display as the dashboard; the plain-text form is one short line."""
+        bundle = self.ui._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"FederatedLab({len(self.controls)} controls)"
+        return bundle
+
+    # -- reading and writing the controls ---------------------------------------------
+    def settings(self) -> LabSettings:
+        """The current values of all controls."""
+        values = {name: widget.value for name, widget in self.controls.items() if name != "preset"}
+        return LabSettings(**values)
+
+    def apply(self, **values) -> None:
+        """Set several controls at once and re-run once (used by presets and tests)."""
+        self._suspended = True
+        try:
+            for name, value in values.items():
+                self.controls[name].value = value
+        finally:
+            self._suspended = False
+        self._sync_enabled()
+        self.update()
+
+    def _sync_enabled(self):
+        algorithm = self.controls["algorithm"].value
+        self.controls["mu"].disabled = algorithm != "FedProx"
+        self.controls["server_momentum"].disabled = algorithm != "FedAvgM"
+        self.controls["local_epochs"].disabled = algorithm == "FedSGD"
+        self.controls["batch_size"].disabled = algorithm == "FedSGD"
+        self.controls["alpha"].disabled = self.controls["partition"].value != "dirichlet"
+
+    def _on_preset(self, change):
+        if change["new"] in PRESETS:
+            values = dataclasses.asdict(LabSettings())
+            values.update(PRESETS[change["new"]])
+            self.apply(**values)
+
+    def _on_change(self, change):
+        if self._suspended:
+            return
+        if self.controls["preset"].value != "(custom)":
+            self._suspended = True
+            self.controls["preset"].value = "(custom)"
+            self._suspended = False
+        self._sync_enabled()
+        self.update()
+
+    # -- running and drawing ----------------------------------------------------------
+    def update(self) -> LabResult | None:
+        """Run for the current controls and redraw; errors are shown, never raised."""
+        import matplotlib.pyplot as plt
+        try:
+            settings = self.settings()
+            result = run_lab(settings)
+            fig = draw_lab(result, self.figsize)
+            png = figure_png(fig)
+            plt.close(fig)
+        except (ValueError, TypeError) as exc:
+            self._show_error(f"These settings cannot run: {exc}")
+            return None
+        except Exception as exc:  # keep any other failure visible in the output area
+            self._show_error(f"The run failed: {type(exc).__name__}: {exc}", traceback.format_exc())
+            return None
+        self.generation += 1
+        self.last_result = result
+        text = html.escape(lab_summary(result)).replace("\n", "<br>")
+        color = "#b00020" if result.history.diverged else "#1b5e20"
+        self.summary.value = f'<div class="fl-lab-summary" style="color:{color}">{text}</div>'
+        self.status.value = (f'<span class="fl-lab-status" data-generation="{self.generation}">'
+                             f'run {self.generation}: computed in {1e3 * result.seconds:.0f} ms</span>')
+        self.image.value = png
+        if self.output.outputs:
+            self.output.clear_output()
+        return result
+
+    def _show_error(self, message: str, details: str | None = None):
+        self.generation += 1
+        self.last_result = None
+        extra = f"<pre>{html.escape(details)}</pre>" if details else ""
+        self.summary.value = (f'<div class="fl-lab-error" style="color:#b00020"><b>{html.escape(message)}</b>'
+                              f"{extra}</div>")
+        self.status.value = (f'<span class="fl-lab-status" data-generation="{self.generation}">'
+                             f"run {self.generation}: error</span>")
+        self.image.value = b""
+        if self.output.outputs:
+            self.output.clear_output()
