@@ -1,0 +1,43 @@
+"""Helpers shared by the test modules (imported as ``helpers``)."""
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+#: the article's network: Dense(64) on 20 inputs, then Dense(3)
+ARTICLE_N_PARAMETERS = 20 * 64 + 64 + 64 * 3 + 3
+
+
+def subprocess_env() -> dict:
+    """The environment for a child ``python``: this checkout of the package first on the path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return env
+
+
+def run_python(args, cwd=None, timeout=180) -> subprocess.CompletedProcess:
+    """Run ``python <args>`` with this checkout of the package importable."""
+    return subprocess.run([sys.executable, *args], cwd=cwd or ROOT, env=subprocess_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def js_distance_base2(p, q) -> float:
+    """Reference Jensen-Shannon distance (base 2), written independently of the package."""
+    p = np.asarray(p, dtype=float)
+    q = np.asarray(q, dtype=float)
+    m = (p + q) / 2
+
+    def kl(a, b):
+        total = 0.0
+        for ai, bi in zip(a, b):
+            if ai > 0:
+                total += ai * np.log2(ai / bi)
+        return total
+
+    return float(np.sqrt(0.5 * kl(p, m) + 0.5 * kl(q, m)))
