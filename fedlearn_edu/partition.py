@@ -192,7 +192,10 @@ def non_iid_score(counts: np.ndarray) -> float:
     """How non-IID a split is: mean Jensen-Shannon distance of client label
     distributions to the global one, weighted by client size.
 
-    0 means every client has the global label mix; 1 means disjoint supports.
+    0 means every client has the global label mix; the more each client's mix differs
+    from the global one, the larger the score. It stays below 1 (each client overlaps
+    the global mix): clients holding one class each of 3 balanced classes score 0.68,
+    of 10 classes 0.87.
 
     Parameters
     ----------

@@ -274,6 +274,12 @@ class Simulation:
         if model is None:
             model = build_model(dataset.n_features, dataset.n_classes, config.hidden_units,
                                 config.activation, config.seed)
+        else:   # train a copy: the caller's model keeps its weights
+            if not isinstance(model, keras.Model):
+                raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+            copy = keras.models.clone_model(model)
+            copy.set_weights(model.get_weights())
+            model = copy
         self.model = model
         self.trainer = LocalTrainer(model)
         self.initial_weights = get_weights(model)

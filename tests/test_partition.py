@@ -213,14 +213,6 @@ def test_non_iid_score_disjoint_one_class_clients(k):
     assert 0.5 < score < 1.0          # maximal skew for k classes, yet below 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "non_iid_score's docstring says '1 means disjoint supports', but the score measures the JS "
-    "distance of each client to the *global* mix, which overlaps every client: disjoint "
-    "one-class clients with equal sizes score 0.678 for 3 classes (0.558 for 2), never 1"))
-def test_non_iid_score_is_one_for_disjoint_clients_as_documented():
-    assert non_iid_score(np.eye(3) * 40) == pytest.approx(1.0, abs=1e-6)
-
-
 def test_non_iid_score_rejects_bad_counts():
     with pytest.raises(ValueError, match="empty client"):
         non_iid_score(np.array([[1, 2], [0, 0]]))

@@ -284,12 +284,6 @@ def _dropout_model():
                              keras.layers.Dropout(0.2, seed=1), keras.layers.Dense(3, activation="softmax")])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "per-client engine: LocalTrainer uses the caller's Keras model variables as scratch space "
-    "(client.py var.assign in _train_impl/_evaluate_impl) and never restores them, and "
-    "Simulation.__init__ reads initial_weights = get_weights(model) (simulation.py:279). So "
-    "run_experiment(model=m) leaves m holding the last evaluated (trained) weights, and a second "
-    "experiment with the same model object starts from the first one's result"))
 @pytest.mark.parametrize("make_model, engine", [(_dense_model, "per_client"), (_dropout_model, "auto")],
                          ids=["dense-per_client", "dropout-auto"])
 def test_run_experiment_leaves_the_callers_model_untouched(make_model, engine):
