@@ -1,0 +1,276 @@
+# %% [markdown]
+# # 01 · Why federated learning
+#
+# **What you will learn**
+# - why deep learning at scale led to distributed learning, then to edge computing, then to federated learning;
+# - how to train the same model three ways on the same data: centrally, by data-parallel distributed SGD
+#   and by FedAvg, and how to compare their test accuracy and the bytes each one moves;
+# - when federated learning really lowers communication (and when it does not), with the crossover computed;
+# - what "the data never leave the device" means, and why it is not a privacy guarantee.
+#
+# **Article section:** *1.背景介绍* (1. Background), *2.1 分布式学习* (2.1 Distributed learning),
+# *2.2 边缘计算* (2.2 Edge computing), *2.3 federated learning* (2.3 Federated learning).
+#
+# **Prerequisites:** [00 · Start here](00_start_here.ipynb).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import fedlearn_edu as fl
+import numpy as np
+import matplotlib.pyplot as plt
+from ipywidgets import interact
+from fedlearn_edu.widgets import comparison
+
+fl.set_seed(42)
+fl.print_versions()
+
+# %% [markdown]
+# ## 1 · Background: from one machine to many, from many to the edge
+#
+# The article's story (section 1) runs in three steps:
+#
+# 1. **Deep learning at scale.** Bigger data sets and bigger networks make training on one machine
+#    too slow, so *distributed learning* (分布式学习) splits the work over many machines in a data centre.
+#    In its most common form, *data-parallel SGD*, every worker holds a shard of the data, computes a
+#    gradient on a mini-batch, the gradients are averaged, and every worker takes the same step.
+#    The workers talk **after every step**, and the data must first be **collected in the data centre**.
+# 2. **Edge computing** (边缘计算) moves computation to where the data are produced: phones, hospitals,
+#    cars, sensors. The article says this "降低了数据传输开销，提高了数据安全性" (lowers data-transfer cost and
+#    improves data security), but edge devices are small and their networks slow and unreliable.
+# 3. **Federated learning** combines the two: the devices train the model on their own data, and
+#    only the model travels. FedAvg lets each device take **many local steps between two exchanges**,
+#    which is what saves communication compared with distributed SGD.
+#
+# Below we check these claims with numbers instead of taking them on trust.
+
+# %% [markdown]
+# ## 2 · One data set, three ways to train
+#
+# All three runs use the article's data (800 training and 200 test examples, 20 features, 3 classes;
+# notebook 02 shows how it is made), the article's network (20 → 64 → 3), mini-batches of 32,
+# learning rate 0.1 and the **same amount of computation**: 20 passes over the data.
+
+# %%
+data = fl.load_dataset("article")
+print(data)
+raw_bytes = fl.baselines.raw_data_bytes(data)
+print(f"uploading the training data once: 800 x (20 x 4 + 4) bytes = {raw_bytes} bytes = {raw_bytes / 1e6:.3f} MB")
+
+# %% [markdown]
+# **(a) Centralised training**: upload all the data to one server, then train there for 20 epochs.
+
+# %%
+central = fl.baselines.train_centralised(data, epochs=20, learning_rate=0.1)
+print(f"centralised: test accuracy {central.final_accuracy:.3f}")
+
+# %% [markdown]
+# **(b) Data-parallel distributed SGD** on 10 workers. Each worker holds 80 examples, i.e.
+# ceil(80 / 32) = 3 mini-batches per pass, so 20 passes are 60 synchronous steps, and after **every** step
+# each worker receives the model and sends back its result. (In the engine this is FedAvg with
+# `local_steps=1`: averaging models after one step is the same as averaging the gradients.)
+
+# %%
+steps = comparison.equal_compute_steps(n_clients=10, rounds=20)
+distributed = fl.baselines.distributed_sgd(data, n_workers=10, steps=steps, learning_rate=0.1)
+print(f"distributed SGD: {steps} steps, test accuracy {distributed.final_accuracy:.3f}, "
+      f"{distributed.total_bytes / 1e6:.3f} MB moved")
+
+# %% [markdown]
+# **(c) FedAvg** with 10 clients: 20 rounds, in each round every client makes one pass (3 steps)
+# over its own data, then sends its model back.
+
+# %%
+fedavg = fl.run_experiment(fl.FLConfig(n_clients=10, rounds=20, client_learning_rate=0.1), dataset=data)
+print(f"FedAvg: test accuracy {fedavg.final_accuracy:.3f}, {fedavg.total_bytes / 1e6:.3f} MB moved, "
+      f"{(fedavg.bytes_down[0] + fedavg.bytes_up[0]) / 1e6:.3f} MB per round")
+
+# %% [markdown]
+# The three side by side. "MB to 85%" counts the bytes moved until the test accuracy first reached 85%;
+# "exchanges" counts how often the network was used (centralised training uses it once, for the upload).
+
+# %%
+result = comparison.summarise_methods(data, central, distributed, fedavg, target=0.85)
+print(result.table())
+
+# %% [markdown]
+# Look at two things in the table. All three reach about the same accuracy: on this data set the
+# way of training hardly matters for the result. And the bytes differ a lot.
+
+# %%
+assert all(m.accuracy >= 0.85 for m in result.methods), "all three reach 85% on the article's data"
+assert result.fedavg.bytes_to_target < result.distributed.bytes_to_target, \
+    "to reach 85%, FedAvg moves fewer bytes than distributed SGD"
+assert result.fedavg.bytes_moved < result.distributed.bytes_moved, "same computation, fewer exchanges"
+assert raw_bytes < result.fedavg.bytes_moved, "on this tiny data set, uploading the data is cheapest"
+print(f"to reach 85%: FedAvg {result.fedavg.bytes_to_target / 1e6:.3f} MB, "
+      f"distributed SGD {result.distributed.bytes_to_target / 1e6:.3f} MB")
+print(f"whole run: FedAvg moves {result.fedavg.bytes_moved / raw_bytes:.1f} times the raw data")
+
+# %% [markdown]
+# The same numbers as a picture: test accuracy against megabytes moved so far. Centralised training is
+# a single star: it pays for the upload before it takes its first step, and then never uses the network again.
+
+# %%
+# extra code – accuracy against bytes moved, one curve per method
+comparison.plot_accuracy_vs_bytes(result)
+plt.show()
+
+# %% [markdown]
+# **Be honest with the numbers.** The article claims that federated learning "降低通信开销"
+# (lowers communication cost). Compared with **distributed SGD** that is true: FedAvg talks once per
+# 3 local steps instead of once per step, so it needs fewer bytes for the same accuracy.
+# Compared with simply **uploading the data**, it is false here: the whole training set is 0.067 MB,
+# while the model (1539 parameters, 6156 bytes) travels down and up 10 × 20 times, about 2.5 MB.
+# On a data set this small, shipping the data is about 37 times cheaper. Section 4 computes when the
+# opposite holds.
+
+# %% [markdown]
+# ## 3 · Try it: clients and learning rate
+#
+# Move the sliders (the runs start when you release them). Things to look for:
+# - with **25 or more clients** each client holds at most 32 examples, i.e. one mini-batch: a FedAvg round
+#   is then a single SGD step, and FedAvg and distributed SGD become *the same algorithm* (same numbers);
+# - bytes grow linearly with the number of clients, accuracy hardly changes;
+# - a learning rate of **0.001** is too small for 20 passes, and around **10** the runs diverge.
+
+# %%
+@interact(n_clients=fl.widgets.client_slider(10), client_learning_rate=fl.widgets.learning_rate_slider(0.1),
+          rounds=fl.widgets.int_slider(20, 1, 50, "passes over the data"))
+def compare(n_clients, client_learning_rate, rounds):
+    print(comparison.show_comparison(n_clients, client_learning_rate, rounds))
+
+# %% [markdown]
+# The sliders start at the values of section 2, and the callback is a plain function: called with
+# the defaults it gives back exactly the table above (every run is seeded).
+
+# %%
+default = comparison.compute_comparison(n_clients=10, client_learning_rate=0.1)
+assert default.methods == result.methods, "the slider's default is the run of section 2"
+print(f"FedAvg at the slider defaults: accuracy {default.fedavg.accuracy:.3f}, "
+      f"{default.fedavg.bytes_moved / 1e6:.3f} MB")
+
+# %% [markdown]
+# If you read this page without a running kernel, here is what the sliders show for 50 clients
+# (each holds 16 examples, less than one mini-batch) at the default learning rate:
+
+# %%
+many = comparison.show_comparison(n_clients=50, client_learning_rate=0.1)
+print(many)
+assert many.fedavg.bytes_moved == many.distributed.bytes_moved, "one mini-batch per client: FedAvg = distributed SGD"
+assert abs(many.fedavg.accuracy - many.distributed.accuracy) < 1e-6
+
+# %% [markdown]
+# ## 4 · When do model updates cost less than the data?
+#
+# For one client with n_k examples of b bytes each, and a model of P parameters (4 bytes each):
+#
+# - uploading the raw data once costs **n_k × b** bytes;
+# - FedAvg costs **2 × 4 × P × R × C** bytes: a model down and an update up in each of the C × R rounds
+#   the client takes part in (C is the share of clients sampled per round).
+#
+# The two are equal at **n\* = 8 P R C / b** examples per client. The number of clients cancels out
+# (both totals grow with K). For the article's data, b = 20 × 4 + 4 = 84 bytes, P = 1539, R = 20, C = 1:
+
+# %%
+article = comparison.compute_bytes_crossover(samples_per_client=80, rounds=20, n_parameters=1539,
+                                             example_bytes=comparison.bytes_per_example(20))
+print(article)
+
+# %% [markdown]
+# Check the formula against what the runs above actually counted: 10 clients' raw data is the
+# measured upload, and 10 clients' update traffic is FedAvg's measured total.
+
+# %%
+assert 10 * article.raw_bytes == raw_bytes
+assert 10 * article.update_bytes == fedavg.total_bytes
+n_star = article.crossover_samples
+assert abs(n_star - 8 * 1539 * 20 / 84) < 1e-9 and 80 < n_star
+below = comparison.compute_bytes_crossover(int(np.floor(n_star)), 20, 1539, 84)
+above = comparison.compute_bytes_crossover(int(np.ceil(n_star)), 20, 1539, 84)
+assert not below.federated_moves_less and above.federated_moves_less
+print(f"FedAvg moves less once a client holds more than {n_star:.0f} examples; the article's clients hold 80")
+
+# %% [markdown]
+# Move the sliders: the number of examples per client, and the number of rounds. More rounds push the
+# crossover to the right (more model traffic); more examples move your client along the black line.
+
+# %%
+@interact(samples_per_client=fl.widgets.int_slider(80, 10, 10000, "examples per client", step=10),
+          rounds=fl.widgets.int_slider(20, 1, 200, "rounds R"))
+def crossover(samples_per_client, rounds):
+    print(comparison.show_bytes_crossover(samples_per_client, rounds, n_parameters=1539, example_bytes=84))
+
+# %% [markdown]
+# **Where federated learning does save bytes: a phone full of photos.** Take a phone with 2000 photos,
+# each fed to the model at 224 × 224 pixels × 3 colour bytes (150 528 bytes; the original JPEG files
+# are larger still), and a small image model of one million parameters (4 MB). In a cross-device
+# federation, say 1000 rounds that each sample 1% of the phones, a phone takes part in about 10 rounds.
+# (These are round illustrative numbers, not measurements of a real system.)
+
+# %%
+phone = comparison.show_bytes_crossover(samples_per_client=2000, rounds=1000, n_parameters=1_000_000,
+                                        example_bytes=224 * 224 * 3 + 4, fraction=0.01)
+print(phone)
+assert phone.federated_moves_less and phone.ratio > 3
+assert 500 < phone.crossover_samples < 600
+
+# %% [markdown]
+# So the article's claim holds **when the data are large relative to the model traffic**: many
+# or big examples per device, a model that is small, and few rounds per device. It fails on the
+# article's own toy data (tiny examples, every client in every round).
+
+# %% [markdown]
+# ## 5 · "The data never leave the device" — what does travel?
+#
+# In FedAvg, no raw example is sent. What a client sends is its trained model: here 4 arrays, the
+# same shapes as the network's weights.
+
+# %%
+update = fedavg.final_weights
+print("shapes:", [w.shape for w in update])
+n_numbers = sum(w.size for w in update)
+print(f"{n_numbers} float32 numbers = {4 * n_numbers} bytes per message")
+assert n_numbers == 1539 and fedavg.bytes_up[0] == 10 * 4 * 1539
+
+# %% [markdown]
+# These 1539 numbers are **computed from the client's data**. That is not the same as privacy:
+# for a single example x, the gradient of a Dense layer's kernel is the outer product of x with the
+# error signal, so x can be read back from an update (a later notebook reconstructs a training
+# record from one update). The article's claim that federated learning "提高了数据安全性"
+# (improves data security) therefore needs a qualification: federated learning keeps the raw data
+# where it is, but privacy needs more on top, such as secure aggregation (the server sees only the
+# sum of many updates) and differential privacy (clipped, noised updates).
+
+# %% [markdown]
+# ## Summary
+# - Distributed SGD splits training over workers but talks after every step and needs the data in one place;
+#   edge computing keeps computation near the data; federated learning trains on the devices and sends only models.
+# - On the article's data, centralised training, distributed SGD and FedAvg all reach about 88–89% test accuracy.
+# - FedAvg needs fewer bytes than distributed SGD (it takes several local steps per exchange); with one
+#   mini-batch per client the two are the same algorithm.
+# - FedAvg moves **more** bytes than uploading the article's tiny data set (2.462 MB vs 0.067 MB);
+#   it moves fewer only above n\* = 8 P R C / b examples per client (2931 here), e.g. phones full of photos.
+# - Only model weights travel, but they are computed from the data: FL alone does not guarantee privacy.
+#
+# ## Exercises
+# 1. Set the learning rate slider to 0.01. Which method loses most accuracy, and why?
+#    *Hint:* count the SGD steps each method takes in 20 passes (centralised: 25 per epoch on batches of 32).
+# 2. The digits data set (`fl.load_dataset("digits")`) has 64 features, 10 classes and 1437 training images.
+#    The model 64 → 64 → 10 has 64·64 + 64 + 64·10 + 10 = 4810 parameters. With 10 clients and 20 rounds,
+#    does FedAvg move fewer bytes than uploading the images? Use `comparison.compute_bytes_crossover`.
+# 3. With `fraction` C = 0.1 (a tenth of the clients per round), how many examples per client does the
+#    article's setting need before FedAvg moves less? Predict it from the formula first.
+# 4. Find the smallest number of clients at which FedAvg and distributed SGD give identical numbers,
+#    and explain it with `comparison.equal_compute_steps`.
+#
+# <details><summary>Solution to exercise 2</summary>
+#
+# ```python
+# digits = comparison.compute_bytes_crossover(samples_per_client=1437 // 10, rounds=20, n_parameters=4810,
+#                                             example_bytes=comparison.bytes_per_example(64))
+# print(digits)   # crossover at about 2960 examples per client; each client holds 143: uploading is cheaper
+# ```
+# Each example is 64 × 4 + 4 = 260 bytes, so n\* = 8 × 4810 × 20 / 260 ≈ 2960, far above 143.
+# </details>
+#
+# **Next:** [02 · Data and partitions](02_data_and_partitions.ipynb)

@@ -1,0 +1,306 @@
+# %% [markdown]
+# # 02 · Data and partitions
+#
+# **What you will learn**
+# - why the article's `make_classification` call raises `ValueError`, and the one-argument fix;
+# - what the 20 features of the article's data are (2 informative, 10 redundant, 8 noise);
+# - how to split into training and test data correctly: stratified, and standardised with statistics of the
+#   training part only;
+# - four ways to spread data over clients (IID, Dirichlet label skew, shards, quantity skew) and how to
+#   measure how non-IID a split is;
+# - whether the split changes what FedAvg learns on this data.
+#
+# **Article section:** *4.1 数据准备* (4.1 Data preparation).
+#
+# **Prerequisites:** [01 · Why federated learning](01_why_federated.ipynb).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import fedlearn_edu as fl
+import numpy as np
+import matplotlib.pyplot as plt
+from ipywidgets import interact
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+from fedlearn_edu.widgets import partitions
+
+fl.set_seed(42)
+fl.print_versions()
+
+# %% [markdown]
+# ## 1 · The article's code fails
+#
+# Section 4.1 of the article generates its data with scikit-learn:
+#
+# ```python
+# from sklearn.datasets import make_classification
+# X, y = make_classification(n_samples=1000, n_features=20, n_informative=2, n_redundant=10, n_classes=3, random_state=42)
+# ```
+#
+# `fl.data.article_make_classification()` runs exactly this call. We catch the error and print its message.
+
+# %%
+try:
+    fl.data.article_make_classification()
+except ValueError as error:
+    print("ValueError:", error)
+
+# %% [markdown]
+# **Why.** `make_classification` places every *cluster* of points around one corner of a hypercube
+# in the space of the informative features. With `n_informative=2` that is a square: 2² = 4 corners.
+# Each class gets `n_clusters_per_class` clusters, **2 by default**, so 3 classes need 3 × 2 = 6 corners.
+# Six clusters do not fit on four corners.
+
+# %%
+n_classes, n_informative = 3, 2
+corners = 2 ** n_informative
+assert n_classes * 2 > corners, "the article's call: 6 clusters, 4 corners"
+assert n_classes * 1 <= corners, "one cluster per class fits"
+print(f"{corners} corners; default needs {n_classes * 2} clusters, the fix needs {n_classes * 1}")
+
+# %% [markdown]
+# **The fix** keeps every argument of the article and adds `n_clusters_per_class=1`.
+# `fl.make_seed_arrays()` is that call.
+
+# %%
+X, y = fl.make_seed_arrays()
+print("X:", X.shape, "y:", y.shape, "examples per class:", np.bincount(y))
+
+# %% [markdown]
+# ## 2 · What the 20 features are
+#
+# `make_classification` creates 2 informative features, 10 *redundant* ones (random linear combinations
+# of the informative ones) and 8 features of pure noise, then shuffles the columns.
+# `partitions.feature_roles` finds which column is which.
+
+# %%
+roles = partitions.feature_roles(X)
+for role, columns in roles.items():
+    print(f"{role:<12} columns {sorted(columns.tolist())}")
+signal = np.concatenate([roles["informative"], roles["redundant"]])
+assert np.linalg.matrix_rank(X[:, signal]) == 2, "12 columns, but only 2 independent directions"
+
+# %% [markdown]
+# So the 12 columns that carry the class span a plane: the whole signal is 2-dimensional, and the
+# classes can be drawn in it. Look at how the three clouds overlap; `make_classification` also flips
+# 1% of the labels at random (`flip_y=0.01`). No model can be perfect on these data, which is why the
+# test accuracies in notebook 01 stop near 0.89.
+
+# %%
+# extra code – the two informative features, one colour per class
+partitions.plot_informative_features(X, y, roles["informative"])
+plt.show()
+
+# %% [markdown]
+# ## 3 · Split, then standardise with the training part only
+#
+# A **stratified** split keeps the class proportions the same in the training and the test part
+# (20% of the examples are held out for testing).
+
+# %%
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+train_share = np.bincount(y_train) / len(y_train)
+test_share = np.bincount(y_test) / len(y_test)
+print("class shares, train:", np.round(train_share, 3), " test:", np.round(test_share, 3))
+assert np.abs(train_share - test_share).max() < 0.01
+
+# %% [markdown]
+# Standardising (subtract the mean, divide by the standard deviation) helps SGD. The mean and the
+# standard deviation must come from the **training part only**. If they are computed from all the data,
+# the test set leaks into training: what the model is trained on then depends on the test examples.
+# We check this directly: replace the test set by a different one and see whether the training inputs change.
+
+# %%
+proper = StandardScaler().fit(X_train)                         # statistics of the training part
+leaky = StandardScaler().fit(np.vstack([X_train, X_test]))     # statistics of all the data
+other_test = X_test + 3.0                                      # a different test set
+leaky_other = StandardScaler().fit(np.vstack([X_train, other_test]))
+moved = np.abs(leaky.transform(X_train) - leaky_other.transform(X_train)).max()
+print(f"training inputs moved by up to {moved:.3f} when only the test set changed (leaky scaler)")
+assert moved > 0.5, "with the leaky scaler the training inputs depend on the test set"
+
+# %% [markdown]
+# With `proper`, the test set plays no part in training, whatever it holds. `fl.make_seed_dataset()`
+# (which `fl.load_dataset("article")` calls) does exactly this: stratified 80/20 split, scaler fitted on
+# the training part.
+
+# %%
+data = fl.make_seed_dataset()
+print(data)
+assert np.allclose(data.X_train, proper.transform(X_train), atol=1e-6)
+assert np.allclose(data.X_test, proper.transform(X_test), atol=1e-6)
+assert np.abs(data.X_train.mean(axis=0)).max() < 1e-5
+
+# %% [markdown]
+# *A federated footnote:* in a real federation nobody holds all the training data, so even the scaler
+# has to be computed federatedly (each client sends its count, sum and sum of squares; the server adds
+# them up). This kit standardises in one place to keep the simulation simple.
+
+# %% [markdown]
+# ## 4 · Spreading the data over clients
+#
+# In federated learning each client keeps its own data. How the 800 training examples are spread
+# decides how hard the problem is. The kit offers four schemes (`fl.make_partition`):
+#
+# | scheme | how | what it models |
+# |---|---|---|
+# | `"iid"` | shuffle and deal equal parts | the ideal: every client looks like the whole |
+# | `"dirichlet"` | each class is split over the clients in proportions p ~ Dir(α) | label skew: a hospital with mostly one disease |
+# | `"shards"` | sort by label, cut into 2K shards, give each client 2 (McMahan et al. 2017) | pathological label skew: mostly 1–2 classes per client |
+# | `"quantity"` | labels IID, but client sizes proportional to q ~ Dir(α) | a few heavy users and many light ones |
+#
+# Small α means strong skew; large α approaches an even split. Here is one Dirichlet split with α = 0.5:
+# `counts[k, c]` is the number of examples of class c on client k.
+
+# %%
+parts = fl.make_partition(data.y_train, 10, "dirichlet", alpha=0.5, seed=0)
+counts = fl.label_distribution(data.y_train, parts, 3)
+print(counts)
+print(f"non-IID score {fl.non_iid_score(counts):.3f}")
+
+# %% [markdown]
+# The same matrix as a heatmap: each row is a client, darker is more examples.
+
+# %%
+fl.plots.plot_label_distribution(counts)
+plt.show()
+
+# %% [markdown]
+# The **non-IID score** is the Jensen–Shannon distance between each client's label distribution and the
+# global one, averaged with weights n_k / n: 0 when every client has the global mix, 1 when the clients'
+# label sets are disjoint. The four schemes with 10 clients:
+
+# %%
+results = partitions.plot_schemes(n_clients=10, alpha=0.5)
+plt.show()
+for r in results:
+    print(r)
+
+# %%
+iid, dirichlet, shards, quantity = results
+assert iid.score < 0.1 and (iid.classes_per_client == 3).all()
+assert dirichlet.score > 0.3 and shards.score > 0.4 and shards.classes_per_client.max() <= 2
+assert quantity.score < 0.1 and quantity.sizes.max() > 10 * quantity.sizes.min(), \
+    "quantity skew: label mix near IID, sizes very unequal"
+
+# %% [markdown]
+# Note that the IID split does not score exactly 0: 80 examples drawn at random never have exactly
+# the global class mix. The smaller the clients, the larger this sampling noise.
+
+# %%
+iid_100 = partitions.compute_partition(n_clients=100, scheme="iid")
+print(f"IID score with 10 clients of 80: {iid.score:.3f}; with 100 clients of 8: {iid_100.score:.3f}")
+assert iid_100.score > 2 * iid.score
+
+# %% [markdown]
+# ## 5 · How α controls the skew
+#
+# The score of Dirichlet splits for α from 0.01 to 1000, averaged over 5 seeds (the band shows the
+# smallest and the largest of the 5). The dotted line is the IID split, the dashed line the shards.
+
+# %%
+curve = partitions.show_score_vs_alpha()
+print(curve)
+
+# %%
+assert np.all(np.diff(curve.mean) < 0), "the score falls as alpha grows"
+assert curve.mean[0] > 0.6 and curve.mean[-1] < 0.05, "alpha = 0.01: strong skew; alpha = 1000: almost none"
+assert curve.iid < 0.1, "an IID split scores near 0"
+assert curve.mean[-1] < curve.iid, "a very large alpha splits every class evenly: even closer to the global mix"
+
+# %% [markdown]
+# ## 6 · Try it: clients, split and α
+#
+# Choose a split and move the sliders. Things to look for: with shards most clients hold one or two
+# classes (a shard that straddles a class boundary can bring a third); with quantity skew and small α a few clients hold most of the data;
+# with more clients the IID score rises (smaller clients, more sampling noise).
+
+# %%
+@interact(n_clients=fl.widgets.client_slider(10), scheme=partitions.scheme_dropdown("dirichlet"),
+          alpha=partitions.alpha_slider(0.5))
+def explore_split(n_clients, scheme, alpha):
+    print(partitions.show_partition(n_clients, scheme, alpha))
+
+# %% [markdown]
+# Without a running kernel: the defaults of these sliders are the Dirichlet split of section 4.
+
+# %%
+default = partitions.compute_partition(n_clients=10, scheme="dirichlet", alpha=0.5)
+print(default)
+assert np.array_equal(default.counts, counts) and default.score == fl.non_iid_score(counts)
+
+# %% [markdown]
+# ## 7 · Does the split matter for FedAvg here?
+#
+# Train FedAvg for 10 rounds on the split you choose; the same run on an IID split is drawn for reference.
+# The client learning rate is a slider too: try 0.1, then 1.
+
+# %%
+@interact(n_clients=fl.widgets.client_slider(10), scheme=partitions.scheme_dropdown("dirichlet"),
+          alpha=partitions.alpha_slider(0.5), client_learning_rate=fl.widgets.learning_rate_slider(0.1))
+def train_on_split(n_clients, scheme, alpha, client_learning_rate):
+    print(partitions.show_fedavg_on_partition(n_clients, scheme, alpha, client_learning_rate, rounds=10))
+
+# %% [markdown]
+# The defaults (Dirichlet, α = 0.5, 10 clients, learning rate 0.1):
+
+# %%
+trained = partitions.compute_fedavg_on_partition(n_clients=10, scheme="dirichlet", alpha=0.5,
+                                                 client_learning_rate=0.1)
+print(trained)
+assert trained.accuracy >= 0.83 and trained.gap < 0.05
+
+# %% [markdown]
+# On this easy data set, at a moderate learning rate, label skew costs little. It starts to cost when the
+# clients take big local steps: each client then moves its model far towards its own classes before
+# the server averages. We compare strong skew (α = 0.1) with IID at learning rates 0.1 and 1, averaged over 3 seeds.
+
+# %%
+def mean_gap(client_learning_rate, seeds=(0, 1, 2)):
+    return np.mean([partitions.compute_fedavg_on_partition(10, "dirichlet", 0.1, client_learning_rate, seed=s).gap
+                    for s in seeds])
+
+gap_small, gap_large = mean_gap(0.1), mean_gap(1.0)
+print(f"accuracy lost to label skew: {gap_small:.3f} at learning rate 0.1, {gap_large:.3f} at learning rate 1")
+assert gap_small < 0.03 and gap_large > 0.03 and gap_large > 2 * gap_small
+
+# %% [markdown]
+# Notebook 07 measures this on harder problems, where non-IID data slows FedAvg down much more.
+
+# %% [markdown]
+# ## Summary
+# - The article's `make_classification` call raises `ValueError`: 3 classes × 2 clusters per class need 6
+#   corners, but 2 informative features give 2² = 4. Adding `n_clusters_per_class=1` fixes it.
+# - The 20 features are 2 informative, 10 redundant (linear combinations of those 2) and 8 noise: the signal is 2-D.
+# - Split stratified, and fit the scaler on the training part only; otherwise the test set leaks into training.
+# - `fl.make_partition` spreads the data as IID, Dirichlet label skew, shards or quantity skew;
+#   `fl.label_distribution` counts labels per client and `fl.non_iid_score` summarises them (0 = IID mix).
+# - The score falls steadily as α grows; an IID split scores near 0, but not exactly 0 (sampling noise).
+# - On this data, FedAvg copes with label skew at learning rate 0.1; at learning rate 1 the skew costs accuracy.
+#
+# ## Exercises
+# 1. With the partition slider, find the number of clients at which the IID split scores above 0.15.
+#    *Hint:* the score of an IID split depends only on client size.
+# 2. Call `fl.make_partition(data.y_train, 10, "shards", shards_per_client=3)`. How many classes can a
+#    client hold now? Check with `fl.label_distribution` and compare the score with 2 shards per client.
+# 3. Standardise each client's data with its **own** mean and standard deviation (what a client could do
+#    alone). Why is this a problem when the split is non-IID? *Hint:* compare the means of two clients that
+#    hold different classes.
+# 4. Write `score_for(alpha)` that returns the mean non-IID score of 5 Dirichlet splits of 10 clients, and find
+#    the α at which the score crosses 0.2.
+#
+# <details><summary>Solution to exercise 4</summary>
+#
+# ```python
+# def score_for(alpha):
+#     return partitions.compute_score_vs_alpha([alpha], n_clients=10, n_seeds=5).mean[0]
+#
+# low, high = 0.1, 100.0             # score(low) > 0.2 > score(high)
+# for _ in range(30):                # bisection on a log scale
+#     middle = np.sqrt(low * high)
+#     low, high = (middle, high) if score_for(middle) > 0.2 else (low, middle)
+# print(f"alpha ~ {middle:.2f}")     # between 1 and 3.16 (see the table of section 5)
+# ```
+# </details>
+#
+# **Next:** [03 · Model and local training](03_model_and_local_training.ipynb)
