@@ -1,0 +1,313 @@
+"""Notebook 04: FedAvg step by step, then the loop until a stated convergence criterion.
+
+The article's five steps (sections 3.1 and 3.2) map onto the methods of
+:class:`fedlearn_edu.Simulation`, the same methods its own loop calls:
+
+1. initialise and send     ``sim.global_weights``, ``sim.sample_clients(r)``
+2. train locally           ``sim.train_client(k, r)`` -> :class:`fedlearn_edu.ClientResult`
+3. send back               ``result.weights`` and ``result.n_examples`` (n_k)
+4. aggregate               ``sim.aggregate(results)`` (sum_k n_k/n w_k), ``sim.server_update(...)``
+5. repeat until converged  :func:`run_until_converged`
+
+**Convergence criterion** (:func:`stopping_round`): stop after the first round in which
+the test loss has failed, for ``patience`` rounds in a row, to improve on its best value
+so far by at least ``tolerance`` (by default 0.005 for 3 rounds; the rule of Keras'
+``EarlyStopping(min_delta=0.005, patience=3)``), or after ``max_rounds`` rounds, or
+as soon as the test accuracy reaches ``target_accuracy`` if one is given.
+
+The slider callback is :func:`show_learning_curve`; :func:`compute_learning_curve`
+returns its numbers without drawing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from .. import _tf  # noqa: F401  (silences TensorFlow before it is imported)
+from .._validate import check_float, check_int, check_positive
+from ..aggregate import fedavg_coefficients
+from ..simulation import BYTES_PER_PARAMETER, FLConfig, Simulation, run_experiment
+
+__all__ = ["BASE_CONFIG", "ConvergenceRun", "LearningCurve", "RoundRecord", "compute_learning_curve",
+           "fedavg_round", "run_until_converged", "show_learning_curve", "stopping_round"]
+
+#: the federation of notebook 04: 10 clients with a mild label skew, half of them per round
+BASE_CONFIG = FLConfig(n_clients=10, fraction=0.5, partition="dirichlet", alpha=1.0,
+                       local_epochs=1, batch_size=32, client_learning_rate=0.1, seed=0)
+
+#: the stated convergence criterion
+TOLERANCE = 0.005
+PATIENCE = 3
+
+
+# -- the criterion ----------------------------------------------------------------------
+def stopping_round(losses: Sequence[float], tolerance: float = TOLERANCE, patience: int = PATIENCE,
+                   initial_loss: float | None = None) -> int | None:
+    """The 1-based round after which the criterion stops, or None if it never does.
+
+    A round "does not improve" when its loss is not below ``best - tolerance``, where
+    ``best`` is the lowest loss so far that counted as an improvement (the initial
+    loss, when given, is the first best). The run stops after ``patience``
+    non-improving rounds in a row. A NaN or infinite loss stops at once.
+
+    Parameters
+    ----------
+    losses : sequence of float, the test loss after rounds 1, 2, ...
+    tolerance : float >= 0, the smallest improvement that counts
+    patience : int >= 1, non-improving rounds in a row before stopping
+    initial_loss : float, optional, the loss of the initial model (round 0)
+    """
+    tolerance = check_float("tolerance", tolerance, low=0.0)
+    patience = check_int("patience", patience, minimum=1)
+    best = np.inf if initial_loss is None else float(initial_loss)
+    waiting = 0
+    for r, loss in enumerate(np.asarray(losses, dtype=np.float64), start=1):
+        if not np.isfinite(loss):
+            return r
+        if loss < best - tolerance:
+            best, waiting = loss, 0
+        else:
+            waiting += 1
+            if waiting >= patience:
+                return r
+    return None
+
+
+# -- one round, from the Simulation's own step methods -----------------------------------
+@dataclass
+class RoundRecord:
+    """Everything that happened in one FedAvg round.
+
+    Attributes
+    ----------
+    round_index : int, 0-based
+    clients : ndarray (m,), the sampled client ids (step 1)
+    results : list of m ClientResult (steps 2 and 3)
+    coefficients : ndarray (m,), n_k / n (step 4)
+    averaged : list of ndarray, sum_k (n_k/n) w_k (step 4)
+    previous_weights, new_weights : list of ndarray, the global model before and after
+    loss, accuracy : float, the new global model on the test set
+    bytes_up : int, what the clients sent: m * n_parameters * 4
+    """
+
+    round_index: int
+    clients: np.ndarray
+    results: list
+    coefficients: np.ndarray
+    averaged: list
+    previous_weights: list
+    new_weights: list
+    loss: float
+    accuracy: float
+    bytes_up: int
+
+
+def fedavg_round(sim: Simulation, round_index: int) -> RoundRecord:
+    """Run steps 1-4 of one round on ``sim`` and make the result the new global model.
+
+    Exactly the calls :meth:`fedlearn_edu.Simulation.run` makes (per-client engine),
+    in the same order, so a round done here equals that round of ``sim.run()``.
+    """
+    round_index = check_int("round_index", round_index, minimum=0)
+    previous = [w.copy() for w in sim.global_weights]
+    clients = sim.sample_clients(round_index)                        # step 1
+    results = [sim.train_client(k, round_index) for k in clients]    # step 2 (and 3: results)
+    averaged = sim.aggregate(results)                                 # step 4: sum_k n_k/n w_k
+    new_weights = sim.server_update(averaged)                        # step 4: server optimizer
+    finite = all(np.all(np.isfinite(w)) for w in new_weights)
+    loss, accuracy = sim.evaluate(new_weights) if finite else (float("nan"), float("nan"))
+    if np.isfinite(loss):
+        sim.global_weights = new_weights                             # re-distributed next round
+    return RoundRecord(round_index, clients, results,
+                       fedavg_coefficients([r.n_examples for r in results]), averaged, previous,
+                       new_weights, loss, accuracy,
+                       len(clients) * sim.n_parameters * BYTES_PER_PARAMETER)
+
+
+# -- step 5: the loop ------------------------------------------------------------------
+@dataclass
+class ConvergenceRun:
+    """The record of :func:`run_until_converged`.
+
+    Attributes
+    ----------
+    loss, accuracy : ndarray (R,), the global model on the test set after each round
+    initial_loss, initial_accuracy : float, round 0
+    rounds : int, R, rounds run
+    converged : bool, stopped by the criterion (or the accuracy target) after the loss went below
+        the initial loss; False after max_rounds, a divergence, or a loss that only grew
+    reason : str
+    final_weights : list of ndarray, the global model at the end
+    """
+
+    loss: np.ndarray
+    accuracy: np.ndarray
+    initial_loss: float
+    initial_accuracy: float
+    rounds: int
+    converged: bool
+    reason: str
+    final_weights: list = field(repr=False)
+
+    @property
+    def final_accuracy(self) -> float:
+        return float(self.accuracy[-1]) if self.rounds else self.initial_accuracy
+
+
+def run_until_converged(sim: Simulation, tolerance: float = TOLERANCE, patience: int = PATIENCE,
+                        max_rounds: int = 100, target_accuracy: float | None = None,
+                        reset: bool = True) -> ConvergenceRun:
+    """Repeat :func:`fedavg_round` until the stated criterion stops it (step 5).
+
+    Parameters
+    ----------
+    sim : Simulation
+    tolerance, patience : the criterion of :func:`stopping_round`
+    max_rounds : int >= 1, stop here at the latest
+    target_accuracy : float in (0, 1] or None, also stop once the test accuracy reaches it
+    reset : start from the initial model (round 0); False continues from ``sim.global_weights``
+        and still numbers the rounds from 0
+    """
+    tolerance = check_float("tolerance", tolerance, low=0.0)
+    patience = check_int("patience", patience, minimum=1)
+    max_rounds = check_int("max_rounds", max_rounds, minimum=1)
+    if target_accuracy is not None:
+        target_accuracy = check_float("target_accuracy", target_accuracy, low=0.0, high=1.0,
+                                      low_inclusive=False)
+    if reset:
+        sim.reset()
+    initial_loss, initial_accuracy = sim.evaluate()
+    losses, accuracies = [], []
+    converged, reason = False, f"reached max_rounds={max_rounds}"
+    for r in range(max_rounds):
+        record = fedavg_round(sim, r)
+        if not np.isfinite(record.loss):
+            reason = f"diverged in round {r + 1} (NaN loss): try a smaller client_learning_rate"
+            break
+        losses.append(record.loss)
+        accuracies.append(record.accuracy)
+        if target_accuracy is not None and record.accuracy >= target_accuracy:
+            converged, reason = True, f"test accuracy reached {target_accuracy:.3f} in round {r + 1}"
+            break
+        if stopping_round(losses, tolerance, patience, initial_loss) == r + 1:
+            reason = (f"test loss improved by less than {tolerance:g} for {patience} rounds in a row "
+                      f"(round {r + 1})")
+            converged = min(losses) < initial_loss
+            if not converged:   # the rule also stops a run whose loss only grows: that is failure
+                reason += ", but it never went below the initial loss: training failed"
+            break
+    return ConvergenceRun(np.array(losses), np.array(accuracies), initial_loss, initial_accuracy,
+                          len(losses), converged, reason, [w.copy() for w in sim.global_weights])
+
+
+# -- the slider ------------------------------------------------------------------------
+@dataclass
+class LearningCurve:
+    """The numbers behind the slider's figure.
+
+    Attributes
+    ----------
+    loss, accuracy : ndarray (R + 1,), the global model on the test set; index 0 is the
+        initial model, index r the model after round r (NaN after a divergence)
+    stop_round : int or None, where the convergence criterion stops (None: it does not within R,
+        or training diverged before it could)
+    diverged_at : int or None, the 1-based round in which training diverged
+    clients_per_round : int, m
+    """
+
+    loss: np.ndarray
+    accuracy: np.ndarray
+    stop_round: int | None
+    diverged_at: int | None
+    clients_per_round: int
+
+    @property
+    def rounds(self) -> int:
+        return len(self.loss) - 1
+
+    @property
+    def failed(self) -> bool:
+        """True when no round up to the stop (or the end) got below the initial test loss."""
+        last = self.rounds if self.stop_round is None else self.stop_round
+        losses = self.loss[1:last + 1]
+        losses = losses[np.isfinite(losses)]
+        return losses.size == 0 or bool(losses.min() >= self.loss[0])
+
+    @property
+    def accuracy_at_stop(self) -> float:
+        """Test accuracy where the criterion stops (else at the last round with a finite loss)."""
+        if self.stop_round is not None:
+            return float(self.accuracy[self.stop_round])
+        return float(self.accuracy[np.flatnonzero(np.isfinite(self.loss))[-1]])
+
+
+def compute_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, rounds: int = 50,
+                           tolerance: float = TOLERANCE, patience: int = PATIENCE,
+                           config: FLConfig | None = None) -> LearningCurve:
+    """Run the loop for ``rounds`` rounds (vectorised engine) and apply the criterion.
+
+    Parameters
+    ----------
+    n_clients : int >= 1, K (a fraction C of them take part in each round)
+    client_learning_rate : float > 0
+    rounds : int in 1..500, R
+    tolerance, patience : the criterion of :func:`stopping_round`
+    config : FLConfig, the rest of the set-up (default :data:`BASE_CONFIG`)
+    """
+    n_clients = check_int("n_clients", n_clients, minimum=1, maximum=400)
+    client_learning_rate = check_positive("client_learning_rate", client_learning_rate)
+    rounds = check_int("rounds", rounds, minimum=1, maximum=500)
+    config = (config or BASE_CONFIG).replace(n_clients=n_clients, rounds=rounds,
+                                             client_learning_rate=client_learning_rate)
+    history = run_experiment(config, progress=False)
+    loss = np.full(rounds + 1, np.nan)
+    accuracy = np.full(rounds + 1, np.nan)
+    loss[0], accuracy[0] = history.initial_loss, history.initial_accuracy
+    loss[1:history.rounds_completed + 1] = history.loss
+    accuracy[1:history.rounds_completed + 1] = history.accuracy
+    stop = stopping_round(loss[1:], tolerance, patience, history.initial_loss)
+    if history.diverged_at is not None and stop == history.diverged_at:
+        stop = None                       # a NaN loss is divergence, not convergence
+    return LearningCurve(loss, accuracy, stop, history.diverged_at, config.clients_per_round)
+
+
+def show_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, rounds: int = 50) -> LearningCurve:
+    """Slider callback: the learning curve of the loop, with the round where the criterion stops.
+
+    Returns
+    -------
+    LearningCurve, as :func:`compute_learning_curve`
+    """
+    import matplotlib.pyplot as plt
+    curve = compute_learning_curve(n_clients, client_learning_rate, rounds)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(8, 3.5))
+    x = np.arange(curve.rounds + 1)
+    ax_loss.plot(x, curve.loss, marker="o", markersize=2)
+    ax_acc.plot(x, curve.accuracy, marker="o", markersize=2)
+    for ax in (ax_loss, ax_acc):
+        if curve.stop_round is not None:
+            ax.axvline(curve.stop_round, color="gray", linestyle="--", linewidth=1, label="criterion stops")
+            ax.legend(fontsize=8)
+        ax.set_xlabel("round")
+        ax.grid(alpha=0.3)
+    ax_loss.set_ylabel("test loss")
+    ax_acc.set_ylabel("test accuracy")
+    ax_acc.set_ylim(0, 1)
+    fig.suptitle(f"K={n_clients} clients ({curve.clients_per_round} per round), "
+                 f"client learning rate {client_learning_rate:.3g}", fontsize=10)
+    fig.tight_layout()
+    plt.show()
+    if curve.stop_round is not None:
+        print(f"the criterion stops after round {curve.stop_round}: "
+              f"test accuracy {curve.accuracy_at_stop:.3f}, loss {curve.loss[curve.stop_round]:.3f}")
+        if curve.failed:
+            print(f"but the loss never went below the initial loss ({curve.loss[0]:.3f}): "
+                  f"this is failure, not convergence")
+    elif curve.diverged_at is None:
+        print(f"the criterion did not stop within {curve.rounds} rounds; "
+              f"test accuracy {curve.accuracy_at_stop:.3f}")
+    if curve.diverged_at is not None:
+        print(f"training diverged (NaN) in round {curve.diverged_at}: the client learning rate is too large")
+    return curve

@@ -1,0 +1,339 @@
+# %% [markdown]
+# # 04 · FedAvg step by step
+#
+# **What you will learn**
+# - the article's five steps, each as its own cell, with the very functions the simulation engine loops over;
+# - what a client sends back (its weights and n_k) and how many bytes that is;
+# - how the server aggregates: the coefficients n_k/n, the weighted average, the server update;
+# - how to turn "repeat until the model converges" into a stated, testable stopping rule;
+# - that a round done by hand is exactly round 1 of the engine.
+#
+# **Article section:** 3.1 算法原理 ("Algorithm principle") and 3.2 具体操作步骤 ("Concrete steps").
+# Both list the same five steps:
+#
+# 1. 在服务器端初始化一个全局模型，并将其分发到各个边缘设备上 — the server initialises a global model and sends it to the edge devices;
+# 2. 边缘设备根据本地数据进行模型训练，并更新本地模型 — the devices train it on their local data;
+# 3. 边缘设备将更新后的本地模型发送回服务器端 — the devices send their updated models back;
+# 4. 服务器端将所有边缘设备的模型聚合成一个全局模型，并将其重新分发到各个边缘设备上 — the server aggregates them into a new global model and sends it out again;
+# 5. 重复步骤1-4，直到模型收敛 — repeat steps 1–4 until the model converges.
+#
+# **Prerequisites:** [02 · Data and partitions](02_data_and_partitions.ipynb),
+# [03 · The model and local training](03_model_and_local_training.ipynb).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import fedlearn_edu as fl
+import inspect
+import numpy as np
+import matplotlib.pyplot as plt
+from ipywidgets import VBox, interactive_output
+from IPython.display import display
+from fedlearn_edu.widgets import fedavg_steps as fs
+
+fl.set_seed(42)
+fl.print_versions()
+
+# %% [markdown]
+# ## The federation
+#
+# Ten clients share the article's 800 training examples with a mild label skew (Dirichlet alpha = 1),
+# so they hold different amounts of data. Each round the server picks half of them (fraction C = 0.5,
+# as in McMahan et al.'s FedAvg: real federations never wait for every device). Local training is
+# E = 1 epoch of SGD with batches of B = 32 at client learning rate 0.1.
+#
+# `fl.Simulation` holds the data, the partition and the model, and exposes each step as a method.
+# `sim.run()` loops over exactly these methods.
+
+# %%
+config = fs.BASE_CONFIG
+print(config.n_clients, "clients,", config.clients_per_round, "per round, E =", config.local_epochs,
+      ", B =", config.batch_size, ", client learning rate", config.client_learning_rate)
+sim = fl.Simulation(config)
+print("n_k of each client:", sim.client_sizes.tolist())
+
+# %% [markdown]
+# ## Step 1 · Initialise the global model and send it out
+#
+# The global model is a list of weight arrays (the article's network, notebook 03). The server
+# chooses the clients of round 0 and sends each of them a copy.
+
+# %%
+global_weights = [w.copy() for w in sim.global_weights]
+print("global model:", [w.shape for w in global_weights], "=", sim.n_parameters, "parameters")
+clients = sim.sample_clients(0)
+print("clients of round 0:", clients.tolist())
+assert len(clients) == config.clients_per_round == 5
+
+# %% [markdown]
+# The choice depends only on the seed and the round number, so every run (and both engines) picks
+# the same clients. Before training, how good is the random initial model on the test set?
+
+# %%
+initial_loss, initial_accuracy = sim.evaluate(global_weights)
+print(f"initial model: test loss {initial_loss:.3f}, accuracy {initial_accuracy:.3f}")
+
+# %% [markdown]
+# ## Step 2 · Each client trains on its local data
+#
+# `sim.train_client(k, round_index)` is `fl.client_update` (notebook 03) with the client's data and
+# the configuration's E, B and learning rate. Each returns a `ClientResult`.
+
+# %%
+results = [sim.train_client(k, 0) for k in clients]
+for r in results:
+    print(f"client {r.client_id}: n_k = {r.n_examples:3d}, local loss {r.loss:.3f}, local accuracy {r.accuracy:.3f}")
+
+# %% [markdown]
+# The clients trained *copies*: the server's model has not changed yet.
+
+# %%
+assert all(np.array_equal(a, b) for a, b in zip(sim.global_weights, global_weights))
+assert all(not np.array_equal(r.weights[0], global_weights[0]) for r in results)
+
+# %% [markdown]
+# ## Step 3 · Send the local models back
+#
+# What travels is a `ClientResult`'s `weights` (1539 float32 numbers) and `n_examples` (n_k), which
+# the server needs for the weighting. The local data never leaves the client. One model is
+# 1539 × 4 bytes:
+
+# %%
+model_bytes = sim.n_parameters * 4
+round_bytes_up = sum(fl.count_parameters(r.weights) * 4 for r in results)
+print(f"one model: {model_bytes} bytes; this round's uploads: {round_bytes_up} bytes")
+assert model_bytes == 6156 and round_bytes_up == 5 * 6156
+
+# %% [markdown]
+# For comparison, client 0's raw data would be n_k × (20 features × 4 bytes + a 4-byte label):
+
+# %%
+n_0 = sim.client_sizes[0]
+print(f"client 0: {n_0} examples = {n_0 * (20 * 4 + 4)} bytes of data vs {model_bytes} bytes of model")
+
+# %% [markdown]
+# With a data set this small the model is about as big as the data. What federated learning saves
+# here is not bandwidth but *exposure*: the examples stay on the device (notebooks 01 and 07 measure
+# the bytes over whole runs).
+#
+# ## Step 4 · Aggregate into a new global model
+#
+# ### 4a. The weights n_k/n
+#
+# FedAvg weighs each client by its share of the round's examples: n = Σ n_k over the sampled clients.
+
+# %%
+n_k = [r.n_examples for r in results]
+coefficients = fl.fedavg_coefficients(n_k)
+print("n_k:", n_k, " n =", sum(n_k))
+print("n_k/n:", np.round(coefficients, 3).tolist())
+assert abs(coefficients.sum() - 1) < 1e-12 and np.argmax(coefficients) == np.argmax(n_k)
+
+# %% [markdown]
+# ### 4b. The weighted average
+#
+# First by hand on the flattened models, then with `sim.aggregate` (which calls `fl.weighted_average`):
+
+# %%
+client_vectors = np.stack([fl.flatten_weights(r.weights) for r in results])   # (5, 1539)
+by_hand = coefficients @ client_vectors                                       # (1539,)
+averaged = sim.aggregate(results)
+assert np.allclose(fl.flatten_weights(averaged), by_hand, atol=1e-6)
+print("max |sim.aggregate - by hand| < 1e-6")
+
+# %% [markdown]
+# ### 4c. The server update
+#
+# The server optimizer turns the average into the next global model. Plain FedAvg (server learning
+# rate 1) simply takes the average; FedAvgM and FedAdam (notebook 05) would not.
+
+# %%
+new_global = sim.server_update(averaged)
+assert all(np.allclose(a, b) for a, b in zip(new_global, averaged))
+print(type(sim.server_optimizer).__name__, "with server learning rate", sim.server_optimizer.server_learning_rate)
+
+# %% [markdown]
+# ### 4d. Inspect: what moved?
+#
+# Each client moved the model by Δ_k = w_k − w. The global model moves by the weighted average of
+# those updates, which is never longer than their weighted average length (the updates partly
+# cancel: the clients disagree).
+
+# %%
+w = fl.flatten_weights(global_weights)
+update_norms = np.linalg.norm(client_vectors - w, axis=1)
+global_step = np.linalg.norm(fl.flatten_weights(new_global) - w)
+print("client update norms ||w_k - w||:", ", ".join(f"{x:.3f}" for x in update_norms))
+print(f"global update norm: {global_step:.3f}  (weighted mean of client norms {coefficients @ update_norms:.3f})")
+assert global_step <= coefficients @ update_norms
+
+# %%
+new_loss, new_accuracy = sim.evaluate(new_global)
+print(f"global model before: loss {initial_loss:.3f}, accuracy {initial_accuracy:.3f}")
+print(f"global model after:  loss {new_loss:.3f}, accuracy {new_accuracy:.3f}")
+assert new_loss < initial_loss
+
+# %% [markdown]
+# Finally the server keeps the new model; next round it is what gets sent out ("重新分发").
+
+# %%
+sim.global_weights = new_global
+round1_weights = [x.copy() for x in new_global]
+
+# %% [markdown]
+# ## Is that really what the engine does?
+#
+# Run round 1 with the engine itself: `fl.run_experiment` with the per-client engine (the loop in
+# `Simulation.run`), and with the default vectorised engine (all clients trained together in one
+# compiled function). Both start from the same initial model, pick the same clients and use the
+# same batch order.
+
+# %%
+per_client = fl.run_experiment(config.replace(rounds=1, engine="per_client"))
+vectorised = fl.run_experiment(config.replace(rounds=1))
+for h in (per_client, vectorised):
+    gap = max(np.abs(a - b).max() for a, b in zip(h.final_weights, round1_weights))
+    print(f"{h.engine:>10} engine, round 1: max weight difference {'< 1e-5' if gap < 1e-5 else gap}, "
+          f"uploads {h.bytes_up[0]} bytes")
+    assert gap < 1e-5 and h.bytes_up[0] == round_bytes_up
+
+# %% [markdown]
+# ## Step 5 · Repeat
+#
+# ### The round, assembled
+#
+# Steps 1–4 together are `fs.fedavg_round(sim, round_index)`. Read it: every line is one of the cells above.
+
+# %%
+print(inspect.getsource(fs.fedavg_round).split('"""')[-1].strip())
+
+# %% [markdown]
+# A few more rounds by hand (rounds 1 and 2, counted from 0; round 0 is the one we just did):
+
+# %%
+for r in (1, 2):
+    record = fs.fedavg_round(sim, r)
+    print(f"round {r}: clients {record.clients.tolist()}, test loss {record.loss:.3f}, accuracy {record.accuracy:.3f}")
+
+# %% [markdown]
+# ### "Until the model converges" — a stated criterion
+#
+# The article's "直到模型收敛" (until the model converges) is not something a program can check. We
+# need a rule. Ours, implemented in `fs.stopping_round` and used by `fs.run_until_converged`:
+#
+# > **Stop after the first round in which the test loss has failed, 3 rounds in a row, to improve on its
+# > best value so far by at least 0.005** (Keras' `EarlyStopping(min_delta=0.005, patience=3)`), or after
+# > 100 rounds at most.
+#
+# (A careful study would watch a separate validation set rather than the test set; we keep one held-out
+# set to stay small.) The rule on a made-up sequence of losses:
+
+# %%
+toy_losses = [0.80, 0.60, 0.50, 0.497, 0.490, 0.488, 0.487, 0.486]
+print("stops after round", fs.stopping_round(toy_losses, tolerance=0.005, patience=3))
+assert fs.stopping_round(toy_losses) == 8 and fs.stopping_round(toy_losses[:7]) is None
+
+# %% [markdown]
+# Round 4 (0.497) beats the best loss so far, 0.50, by only 0.003: count 1. Round 5 (0.490) beats it by
+# 0.010: new best, count back to 0. Rounds 6, 7 and 8 beat 0.490 by less than 0.005: count 1, 2, 3 — stop.
+#
+# Now the whole loop, from the initial model:
+
+# %%
+run = fs.run_until_converged(sim, tolerance=0.005, patience=3, max_rounds=100)
+print(run.reason)
+print(f"{run.rounds} rounds, final test accuracy {run.final_accuracy:.3f}, loss {run.loss[-1]:.3f}")
+assert run.converged and run.rounds < 100 and run.final_accuracy >= 0.85
+
+# %% [markdown]
+# `run_until_converged` reset the simulation to the initial model and replayed round 0, so its first
+# round must be the one we did by hand:
+
+# %%
+assert abs(run.loss[0] - new_loss) < 1e-6
+print(f"round 1 of the loop: loss {run.loss[0]:.3f} (by hand: {new_loss:.3f})")
+
+# %% [markdown]
+# The vectorised engine runs the same loop in one compiled call; applying the same criterion to its
+# losses stops in the same round:
+
+# %%
+curve = fs.compute_learning_curve(n_clients=10, client_learning_rate=0.1, rounds=100)
+print("vectorised engine: the criterion stops after round", curve.stop_round)
+assert curve.stop_round == run.rounds
+assert np.allclose(curve.loss[1:run.rounds + 1], run.loss, atol=1e-5)
+
+# %% [markdown]
+# ## Play with it
+#
+# Change the number of clients K (half of them train each round), the client learning rate and the
+# number of rounds. The figure shows the test loss and accuracy after each round, and where the
+# stopping rule fires. The callback is the plain function `fs.show_learning_curve`; it returns a
+# `LearningCurve` (`fs.compute_learning_curve` computes it without drawing). Try a learning rate of
+# 0.001, and one of 3 or more.
+
+# %%
+controls = dict(n_clients=fl.widgets.client_slider(10, min=1, max=100),
+                client_learning_rate=fl.widgets.learning_rate_slider(0.1, -3, 1),
+                rounds=fl.widgets.int_slider(50, 5, 100, "rounds", step=5))
+display(VBox(list(controls.values())), interactive_output(fs.show_learning_curve, controls))
+
+# %% [markdown]
+# In case the sliders do not render, the default setting:
+
+# %%
+default = fs.show_learning_curve(n_clients=10, client_learning_rate=0.1, rounds=50)
+assert default.stop_round == run.rounds and default.accuracy_at_stop >= 0.85
+
+# %% [markdown]
+# And the two ends of the learning-rate slider, where the rule alone would mislead you. At 0.001 the
+# loss falls so slowly but steadily that the rule never fires in 100 rounds. At 10 the loss *explodes*
+# (thousands of times the initial loss), which also means "no improvement for 3 rounds": the rule fires
+# after round 3, and a few rounds later the weights are NaN. So `run_until_converged` also checks that
+# the loss went below its initial value before calling a stop "converged".
+
+# %%
+slow = fs.compute_learning_curve(n_clients=10, client_learning_rate=0.001, rounds=100)
+fast = fs.compute_learning_curve(n_clients=10, client_learning_rate=10.0, rounds=100)
+print(f"lr 0.001: stop round {slow.stop_round}, accuracy after 100 rounds {slow.accuracy[-1]:.3f}")
+print(f"lr 10:    stop round {fast.stop_round}, loss there {fast.loss[fast.stop_round]:.3g} "
+      f"(initial {fast.loss[0]:.3f}), NaN in round {fast.diverged_at}")
+assert slow.stop_round is None and slow.accuracy[-1] < default.accuracy_at_stop - 0.1
+assert fast.failed and fast.stop_round < fast.diverged_at
+failed_run = fs.run_until_converged(fl.Simulation(config.replace(client_learning_rate=10.0)))
+print(failed_run.reason)
+assert not failed_run.converged
+
+# %% [markdown]
+# ## Summary
+# - The five steps are methods of `fl.Simulation`: `global_weights` + `sample_clients` (1), `train_client` (2),
+#   the returned `ClientResult` with weights and n_k (3), `aggregate` + `server_update` (4); the loop repeats them (5).
+# - Each upload is the model, 1539 × 4 = 6156 bytes, plus n_k; the data stays on the client.
+# - FedAvg's aggregate is Σ_k (n_k/n) w_k; with server learning rate 1 it *is* the new global model.
+# - "Until convergence" needs a stated rule; ours stops when the test loss fails to improve by 0.005 for
+#   3 rounds in a row. It also fires on a run whose loss explodes, and never on one that crawls: check
+#   that the loss actually went down.
+# - A round by hand equals round 1 of the per-client engine, and the vectorised engine agrees to 1e-5.
+#
+# ## Exercises
+# 1. Set `fraction=1.0` (`config.replace(fraction=1.0)`) and redo steps 1–4. How do the coefficients change?
+#    Does the loop need fewer rounds?
+# 2. Replace `sim.aggregate(results)` by `fl.unweighted_average([r.weights for r in results])` in one round.
+#    Which clients gain influence? *Hint:* compare `1 / 5` with the coefficients above.
+# 3. Make the criterion stricter (`tolerance=0.001`) and looser (`tolerance=0.02`). How many rounds does
+#    `run_until_converged` take, and what accuracy does it stop at?
+# 4. Write `rounds_to_target(sim, target)` that returns the number of rounds `run_until_converged` needs to reach
+#    a test accuracy of `target` (use its `target_accuracy` argument), or None. Check:
+#    `rounds_to_target(sim, 0.85)` is at most `run.rounds`.
+#
+# <details><summary>Solution to 4</summary>
+#
+# ```python
+# def rounds_to_target(sim, target):
+#     result = fs.run_until_converged(sim, target_accuracy=target, max_rounds=100)
+#     return result.rounds if result.final_accuracy >= target else None
+#
+# assert rounds_to_target(sim, 0.85) <= run.rounds
+# ```
+# </details>
+#
+# **Next:** [05 · The math](05_the_math.ipynb)
