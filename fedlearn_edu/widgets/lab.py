@@ -181,6 +181,7 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
     lab redraws it on every slider release, so it must render in tens of milliseconds.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     from ..partition import non_iid_score
     h, base = result.history, result.baseline
     fig, axes = plt.subplots(2, 2, figsize=figsize, dpi=dpi)
@@ -194,6 +195,7 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
     if h.diverged:
         ax.axvline(h.diverged_at, color="red", linewidth=1.5, label=f"diverged (round {h.diverged_at})")
     ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1.02), title="global model: test accuracy")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7, loc="lower right")
     ax = axes[0, 1]
     ax.plot(rounds, np.r_[h.initial_loss, h.loss], color="tab:orange", marker="o", markersize=3, label="federated")
@@ -207,6 +209,8 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
     ax.imshow(share.T, aspect="auto", cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
     ax.set(xlabel="client", ylabel="class",
            title=f"label mix per client (non-IID score {non_iid_score(counts):.2f})")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax = axes[1, 1]
     ax.hist(result.client_accuracy, bins=np.linspace(0, 1, 21), color="tab:blue", alpha=0.8)
     ax.axvline(h.final_accuracy, color="black", linestyle="--", linewidth=1, label="test accuracy")
@@ -216,12 +220,44 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
     return fig
 
 
-def figure_png(fig) -> bytes:
-    """Render a figure to PNG bytes (what the lab's Image widget shows)."""
-    import io
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=fig.dpi)
-    return buffer.getvalue()
+def lab_svg(result: LabResult, width: int = 760, height: int = 470) -> str:
+    """The same four panels as :func:`draw_lab`, as SVG text (a few ms; the live dashboard uses it)."""
+    from ..partition import non_iid_score
+    from .svg import PALETTE, Panel, svg_document
+    h, base = result.history, result.baseline
+    pw, ph = width / 2 - 95, height / 2 - 75
+    col, row = (60, width / 2 + 55), (30, height / 2 + 35)
+    rounds = np.arange(h.rounds_completed + 1)
+    base_rounds = np.arange(base.rounds_completed + 1)
+    n_rounds = max(h.config.rounds, 1)
+    acc = Panel(col[0], row[0], pw, ph, (0, n_rounds), (0, 1), "global model: test accuracy", "round", "accuracy")
+    acc.line(rounds, np.r_[h.initial_accuracy, h.accuracy], PALETTE[0], "federated", dots=True)
+    acc.line(base_rounds, np.r_[base.initial_accuracy, base.accuracy], PALETTE[1], "centralised", dash="5,3")
+    acc.hline(result.target, PALETTE[3], f"target {result.target:.0%}")
+    if h.diverged:
+        acc.vline(h.diverged_at, PALETTE[4], f"diverged (round {h.diverged_at})")
+    losses = np.r_[h.initial_loss, h.loss, base.initial_loss, base.loss]
+    finite = losses[np.isfinite(losses)]
+    top = float(min(np.max(finite), 10 * np.median(finite))) if finite.size else 1.0
+    loss = Panel(col[1], row[0], pw, ph, (0, n_rounds), (0, max(top * 1.05, 1e-3)), "global model: test loss",
+                 "round", "loss")
+    loss.line(rounds, np.r_[h.initial_loss, h.loss], PALETTE[2], "federated", dots=True)
+    loss.line(base_rounds, np.r_[base.initial_loss, base.loss], PALETTE[1], "centralised", dash="5,3")
+    counts = h.label_counts
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    labels = Panel(col[0], row[1], pw, ph, (0, counts.shape[0]), (counts.shape[1], 0),
+                   f"label mix per client (non-IID score {non_iid_score(counts):.2f})", "client", "class")
+    labels.heatmap(share.T)
+    edges = np.linspace(0, 1, 21)
+    heights, _ = np.histogram(result.client_accuracy, bins=edges)
+    spread = Panel(col[1], row[1], pw, ph, (0, 1), (0, max(int(heights.max()), 1) * 1.1),
+                   f"clients' accuracy on own data; {h.total_bytes / 1e6:.2f} MB sent", "accuracy", "clients")
+    spread.bars(edges, heights, PALETTE[0])
+    spread.vline(h.final_accuracy, "#000", "test accuracy")
+    class_ticks = [(c + 0.5, str(c)) for c in range(counts.shape[1])] if counts.shape[1] <= 10 else []
+    return svg_document(width, height, [
+        acc.render(), loss.render(),
+        labels.render(xticks=[], yticks=class_ticks), spread.render()])
 
 
 PRESETS: dict[str, dict] = {
@@ -249,18 +285,17 @@ class FederatedLab:
     Attributes
     ----------
     controls : dict of name -> widget
-    image : ipywidgets.Image with the figure (PNG)
+    figure : ipywidgets.HTML with the four panels as SVG
     output : ipywidgets.Output for anything else
     summary : ipywidgets.HTML with the text summary
     generation : int, number of completed redraws (the browser tests watch it)
     last_result : LabResult or None
     """
 
-    def __init__(self, settings: LabSettings | None = None, figsize=(10, 6.2)):
+    def __init__(self, settings: LabSettings | None = None):
         import ipywidgets as w
         from . import float_slider, int_slider, learning_rate_slider
         settings = settings or LabSettings()
-        self.figsize = figsize
         self.generation = 0
         self.last_result: LabResult | None = None
         self._suspended = False
@@ -291,7 +326,7 @@ class FederatedLab:
             widget.style = style
             widget.layout = layout
         self.output = w.Output()          # error details and anything printed
-        self.image = w.Image(format="png", layout=w.Layout(width=f"{int(figsize[0] * 72)}px"))
+        self.figure = w.HTML()            # the four panels, as SVG (see lab_svg)
         self.summary = w.HTML()
         self.status = w.HTML()
         groups = [("Algorithm", ["preset", "algorithm"]),
@@ -304,7 +339,7 @@ class FederatedLab:
             column.append(w.HTML(f"<b>{title}</b>"))
             column.extend(c[n] for n in names)
         self.ui = w.HBox([w.VBox(column, layout=w.Layout(min_width="340px")),
-                          w.VBox([self.summary, self.image, self.status, self.output])])
+                          w.VBox([self.summary, self.figure, self.status, self.output])])
         for name, widget in c.items():
             widget.observe(self._on_preset if name == "preset" else self._on_change, names="value")
         self._sync_enabled()
@@ -360,13 +395,10 @@ class FederatedLab:
     # -- running and drawing ----------------------------------------------------------
     def update(self) -> LabResult | None:
         """Run for the current controls and redraw; errors are shown, never raised."""
-        import matplotlib.pyplot as plt
         try:
             settings = self.settings()
             result = run_lab(settings)
-            fig = draw_lab(result, self.figsize)
-            png = figure_png(fig)
-            plt.close(fig)
+            svg = lab_svg(result)
         except (ValueError, TypeError) as exc:
             self._show_error(f"These settings cannot run: {exc}")
             return None
@@ -380,7 +412,8 @@ class FederatedLab:
         self.summary.value = f'<div class="fl-lab-summary" style="color:{color}">{text}</div>'
         self.status.value = (f'<span class="fl-lab-status" data-generation="{self.generation}">'
                              f'run {self.generation}: computed in {1e3 * result.seconds:.0f} ms</span>')
-        self.image.value = png
+        self.figure.value = svg.replace('class="fl-lab-figure"',
+                                        f'class="fl-lab-figure" data-generation="{self.generation}"')
         if self.output.outputs:
             self.output.clear_output()
         return result
@@ -393,6 +426,6 @@ class FederatedLab:
                               f"{extra}</div>")
         self.status.value = (f'<span class="fl-lab-status" data-generation="{self.generation}">'
                              f"run {self.generation}: error</span>")
-        self.image.value = b""
+        self.figure.value = ""
         if self.output.outputs:
             self.output.clear_output()

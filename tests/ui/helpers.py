@@ -1,0 +1,62 @@
+"""Driving a notebook in JupyterLab through ``window.jupyterapp`` (--expose-app-in-browser)."""
+from __future__ import annotations
+
+import time
+
+KERNEL_IDLE = """() => {
+  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  if (!panel || !panel.sessionContext || !panel.sessionContext.session) return false;
+  const kernel = panel.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle';
+}"""
+
+ALL_EXECUTED = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const cells = panel.content.widgets;
+  return cells.every(c => c.model.type !== 'code' || (c.model.executionCount !== null
+                                                     && !c.node.querySelector('.jp-InputArea-prompt').textContent.includes('*')));
+}"""
+
+
+def open_notebook(page, server, name: str, timeout_s: float = 120) -> None:
+    page.goto(f"{server['base']}/lab/tree/notebooks/{name}?token={server['token']}")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                           "&& window.jupyterapp.shell.currentWidget.content "
+                           "&& window.jupyterapp.shell.currentWidget.content.widgets", timeout=timeout_s * 1000)
+    page.wait_for_function(KERNEL_IDLE, timeout=timeout_s * 1000)
+
+
+def run_all(page, timeout_s: float = 240) -> float:
+    """Clear the committed outputs, run every cell, wait for an idle kernel; returns seconds."""
+    t0 = time.perf_counter()
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.evaluate("() => { window.__runAll = window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.wait_for_function("() => window.__runAll !== undefined", timeout=10000)
+    page.evaluate("() => window.__runAll")           # resolves when every cell has run
+    page.wait_for_function(ALL_EXECUTED, timeout=timeout_s * 1000)
+    page.wait_for_function(KERNEL_IDLE, timeout=timeout_s * 1000)
+    return time.perf_counter() - t0
+
+
+def wait_for_widgets(page, timeout_s: float = 30) -> int:
+    """Wait until the number of rendered widgets stops changing; return it."""
+    deadline = time.time() + timeout_s
+    last, stable_since = -1, time.time()
+    while time.time() < deadline:
+        count = page.locator(".jp-OutputArea-output .jupyter-widgets").count()
+        loading = page.get_by_text("Loading widget").count()
+        if count != last or loading:
+            last, stable_since = count, time.time()
+        elif time.time() - stable_since > 2.0:
+            return count
+        time.sleep(0.25)
+    return last
+
+
+def full_screenshot(page, path) -> None:
+    height = page.evaluate("() => { const n = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')"
+                           " || document.querySelector('.jp-NotebookPanel-notebook');"
+                           " return n ? n.scrollHeight + 200 : 1000; }")
+    page.set_viewport_size({"width": 1500, "height": min(int(height), 30000)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path), full_page=True)
