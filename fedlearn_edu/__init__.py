@@ -23,7 +23,7 @@ from .server import (SERVER_OPTIMIZERS, FedAdagradServer, FedAdamServer, FedAvgM
                      FedAvgServer, FedYogiServer, make_server_optimizer)
 from .simulation import FLConfig, History, Simulation, run_experiment
 from .utils import print_versions, set_seed, versions
-from . import baselines, widgets  # noqa: E402  (fl.widgets.*, fl.baselines.*)
+from . import baselines, plots, widgets  # noqa: E402  (fl.widgets.*, fl.baselines.*, fl.plots.*)
 
 __version__ = "0.1.0"
 

@@ -145,8 +145,10 @@ def quantity_skew_partition(y, n_clients: int, alpha: float = 0.5, min_size: int
     order = rng.permutation(len(y))
     spare = len(y) - n_clients * min_size
     proportions = rng.dirichlet(np.full(n_clients, alpha))
-    extra = np.floor(proportions * spare).astype(int)
-    extra[np.argmax(proportions)] += spare - extra.sum()   # hand out the rounding remainder
+    exact = proportions * spare
+    extra = np.floor(exact).astype(int)
+    remainder = spare - int(extra.sum())            # hand out the rounding remainder one by one,
+    extra[np.argsort(-(exact - extra), kind="stable")[:remainder]] += 1   # largest fractions first
     sizes = min_size + extra
     return _sorted(np.split(order, np.cumsum(sizes)[:-1]))
 

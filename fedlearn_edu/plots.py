@@ -25,7 +25,7 @@ def plot_label_distribution(counts: np.ndarray, ax=None, title: str | None = Non
     counts = np.asarray(counts)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(3.0, 0.5 * counts.shape[1] + 2), max(2.5, 0.25 * counts.shape[0] + 1.2)))
-    image = ax.imshow(counts, aspect="auto", cmap="Blues")
+    image = ax.imshow(counts, aspect="auto", cmap="Blues", vmin=0)
     ax.set_xlabel("class")
     ax.set_ylabel("client")
     ax.set_xticks(range(counts.shape[1]))

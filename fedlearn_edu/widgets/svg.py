@@ -52,7 +52,8 @@ class Panel:
 
     def py(self, ys) -> np.ndarray:
         y0, y1 = self.ylim
-        values = np.clip(np.asarray(ys, dtype=float), y0 - (y1 - y0), y1 + (y1 - y0))
+        span = abs(y1 - y0)
+        values = np.clip(np.asarray(ys, dtype=float), min(y0, y1) - span, max(y0, y1) + span)
         return self.y + self.h - (values - y0) / ((y1 - y0) or 1.0) * self.h
 
     def line(self, xs, ys, color: str, label: str | None = None, dash: str | None = None, dots: bool = False):
