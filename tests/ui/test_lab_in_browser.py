@@ -44,18 +44,30 @@ def slider(page, label: str):
     return page.locator(".widget-slider").filter(has=page.locator(".widget-label", has_text=label)).first
 
 
-@pytest.fixture()
-def lab_page(lab_server, page):
+@pytest.fixture(scope="module")
+def lab_page(lab_server, browser):
+    """Notebook 06 opened and run once; the tests below share it (each sets what it needs)."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = context.new_page()
     open_notebook(page, lab_server, "06_interactive_lab.ipynb")
     run_all(page)
     wait_for_widgets(page)
     page.locator(".fl-lab-status").first.wait_for()
-    # with the settings of a slider's release, enable a preset-free, non-diverging start
-    return page
+    yield page
+    context.close()
+
+
+def choose_preset(page, label: str) -> None:
+    presets = page.locator(".widget-dropdown").filter(has=page.locator("label", has_text="preset")).first
+    before_g, before_svg = generation(page), image_src(page)
+    presets.locator("select").select_option(label=label)
+    page.wait_for_function("(g) => Number(document.querySelector('.fl-lab-status').dataset.generation) > g",
+                           arg=before_g, timeout=30000)
 
 
 def test_every_control_redraws_and_is_fast(lab_page):
     page = lab_page
+    choose_preset(page, "article defaults: 10 IID clients, FedAvg")
     timings = {}
     for label in SLIDERS:
         s = slider(page, label)
@@ -92,6 +104,8 @@ def test_every_control_redraws_and_is_fast(lab_page):
 
 def test_default_run_redraws_under_300_ms(lab_page):
     page = lab_page
+    choose_preset(page, "article defaults: 10 IID clients, FedAvg")
+    assert "FedAvg on article: 10 clients" in page.locator(".fl-lab-summary").inner_text()
     s = slider(page, "seed")
     samples = []
     for key in ["ArrowRight", "ArrowLeft"] * 4:
@@ -124,11 +138,7 @@ def test_fast_moves_never_leave_a_stale_figure(lab_page):
 
 def test_diverging_run_is_reported_in_the_page(lab_page):
     page = lab_page
-    presets = page.locator(".widget-dropdown").filter(has=page.locator("label", has_text="preset")).first
-    before = generation(page)
-    presets.locator("select").select_option(label="too high a learning rate: client lr = 10")
-    page.wait_for_function("(g) => Number(document.querySelector('.fl-lab-status').dataset.generation) > g",
-                           arg=before, timeout=30000)
+    choose_preset(page, "too high a learning rate: client lr = 10")
     summary = page.locator(".fl-lab-summary").inner_text()
     assert "DIVERGED in round" in summary and "client_learning_rate" in summary
     assert page.locator(".fl-lab-error").count() == 0
