@@ -1,0 +1,207 @@
+"""Notebook 08 (FAQ and applications): hospitals sharing a model, and what an update reveals.
+
+The article's FAQ (section 6) names medical diagnosis as an application. Here the
+Wisconsin breast-cancer data is split across a few "hospitals" (a cross-silo
+federation) and three ways of learning are compared on one held-out test set:
+
+* each hospital **alone**, training only on its own patients;
+* **FedAvg** across the hospitals (the patients' records stay where they are);
+* **pooling** every record in one place (what privacy rules usually forbid).
+
+:func:`reconstruct_single_example` backs the notebook's correction of the article's
+claim that federated learning "improves data security": an update computed from one
+example gives that example back exactly.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .._validate import check_choice, check_float, check_int, check_positive, check_seed
+from ..baselines import train_centralised
+from ..data import Dataset, load_dataset
+from ..partition import non_iid_score
+from ..simulation import FLConfig, History, Simulation
+
+__all__ = ["hospital_datasets", "HospitalStudy", "compute_hospital_study", "show_hospital_study",
+           "bytes_to_accuracy", "reconstruct_single_example"]
+
+HOSPITAL_PARTITIONS = ("dirichlet", "quantity", "iid")
+
+
+@functools.lru_cache(maxsize=2)
+def _dataset(name: str) -> Dataset:
+    return load_dataset(name)
+
+
+def hospital_datasets(simulation: Simulation) -> list[Dataset]:
+    """One Dataset per client of ``simulation``: its own training rows, the shared test set.
+
+    Parameters
+    ----------
+    simulation : Simulation whose partition says which training rows each hospital holds
+
+    Returns
+    -------
+    list of K Dataset; hospital k has ``X_train`` of shape (n_k, n_features) and the
+    simulation's full ``X_test``/``y_test``, so that every model is judged on the same patients.
+    """
+    d = simulation.dataset
+    hospitals = []
+    for k in range(simulation.config.n_clients):
+        X, y = simulation.client_data(k)
+        hospitals.append(Dataset(X_train=X, y_train=y, X_test=d.X_test, y_test=d.y_test,
+                                 n_classes=d.n_classes, name=f"{d.name}, hospital {k}",
+                                 class_names=d.class_names))
+    return hospitals
+
+
+@dataclass
+class HospitalStudy:
+    """What :func:`compute_hospital_study` measured (all accuracies on the same test set).
+
+    Attributes
+    ----------
+    hospital_sizes : ndarray (H,), patients per hospital
+    label_counts : ndarray (H, n_classes), patients per hospital and diagnosis
+    lone_accuracy : ndarray (H,), each hospital trained on its own patients only
+    fedavg_accuracy : float, FedAvg across the hospitals
+    pooled_accuracy : float, one model trained on all patients pooled
+    fedavg_history, pooled_history : History of the two runs
+    non_iid : float, :func:`fedlearn_edu.partition.non_iid_score` of the split
+    class_names : tuple of str
+    """
+
+    hospital_sizes: np.ndarray
+    label_counts: np.ndarray
+    lone_accuracy: np.ndarray
+    fedavg_accuracy: float
+    pooled_accuracy: float
+    fedavg_history: History
+    pooled_history: History
+    non_iid: float
+    class_names: tuple
+
+    @property
+    def mean_lone_accuracy(self) -> float:
+        """The average hospital's accuracy when it trains alone."""
+        return float(np.mean(self.lone_accuracy))
+
+    @property
+    def worst_lone_accuracy(self) -> float:
+        return float(np.min(self.lone_accuracy))
+
+    def __repr__(self) -> str:
+        return (f"HospitalStudy({len(self.hospital_sizes)} hospitals: alone {self.mean_lone_accuracy:.3f} "
+                f"on average, FedAvg {self.fedavg_accuracy:.3f}, pooled {self.pooled_accuracy:.3f})")
+
+
+def compute_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0.1, alpha: float = 0.5,
+                           partition: str = "dirichlet", rounds: int = 20, seed: int = 0,
+                           dataset: str = "breast_cancer") -> HospitalStudy:
+    """Alone, federated, pooled: the article's medical example, measured.
+
+    Every model gets the same amount of local training: ``rounds`` epochs for a lone
+    hospital and for the pooled model, ``rounds`` FedAvg rounds of one local epoch
+    each (batch size 32, same learning rate) for the federation.
+
+    Parameters
+    ----------
+    n_hospitals : int, 1..40, the number of hospitals (clients)
+    client_learning_rate : float > 0, local SGD learning rate (also used alone and pooled)
+    alpha : float > 0, Dirichlet concentration: label skew for "dirichlet", size skew for "quantity"
+    partition : "dirichlet" (label skew), "quantity" (size skew) or "iid"
+    rounds : int >= 1
+    seed : int >= 0
+    dataset : a kit data set name (default the breast-cancer data)
+
+    Returns
+    -------
+    HospitalStudy (no drawing).
+    """
+    n_hospitals = check_int("n_hospitals", n_hospitals, minimum=1, maximum=40)
+    client_learning_rate = check_positive("client_learning_rate", client_learning_rate)
+    alpha = check_positive("alpha", alpha)
+    check_choice("partition", partition, HOSPITAL_PARTITIONS)
+    rounds = check_int("rounds", rounds, minimum=1)
+    seed = check_seed("seed", seed)
+    data = _dataset(dataset)
+    config = FLConfig(n_clients=n_hospitals, rounds=rounds, partition=partition, alpha=alpha,
+                      client_learning_rate=client_learning_rate, dataset=dataset, seed=seed)
+    federation = Simulation(config, dataset=data)
+    fedavg = federation.run(progress=False)
+    lone = [train_centralised(hospital, epochs=rounds, learning_rate=client_learning_rate, seed=seed)
+            for hospital in hospital_datasets(federation)]
+    pooled = train_centralised(data, epochs=rounds, learning_rate=client_learning_rate, seed=seed)
+    return HospitalStudy(
+        hospital_sizes=federation.client_sizes.copy(), label_counts=federation.label_counts.copy(),
+        lone_accuracy=np.array([h.final_accuracy for h in lone]),
+        fedavg_accuracy=fedavg.final_accuracy, pooled_accuracy=pooled.final_accuracy,
+        fedavg_history=fedavg, pooled_history=pooled,
+        non_iid=non_iid_score(federation.label_counts), class_names=data.class_names)
+
+
+def show_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0.1, alpha: float = 0.5,
+                        **kwargs) -> HospitalStudy:
+    """Slider callback: compute, print two lines, draw each hospital alone against FedAvg and pooling."""
+    import matplotlib.pyplot as plt
+    study = compute_hospital_study(n_hospitals, client_learning_rate, alpha, **kwargs)
+    print(f"{n_hospitals} hospitals, sizes {study.hospital_sizes.tolist()}, non-IID score {study.non_iid:.3f}")
+    print(f"alone: {study.mean_lone_accuracy:.3f} on average (worst {study.worst_lone_accuracy:.3f}); "
+          f"FedAvg: {study.fedavg_accuracy:.3f}; pooled: {study.pooled_accuracy:.3f}")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    hospitals = np.arange(n_hospitals)
+    ax.bar(hospitals, study.lone_accuracy, color="lightgray", edgecolor="gray", label="hospital alone")
+    ax.axhline(study.fedavg_accuracy, color="tab:blue", linewidth=2, label="FedAvg across hospitals")
+    ax.axhline(study.pooled_accuracy, color="tab:green", linestyle="--", label="all records pooled")
+    ax.set_xticks(hospitals, [f"{k}\n" + "/".join(str(c) for c in study.label_counts[k]) for k in hospitals],
+                  fontsize=7 if n_hospitals <= 8 else 5)
+    ax.set(xlabel=f"hospital, and its patients per class ({'/'.join(study.class_names)})",
+           ylabel="test accuracy", ylim=(0, 1.25), yticks=np.linspace(0, 1, 6))
+    ax.legend(fontsize=7, loc="upper center", ncol=3, frameon=False)
+    fig.tight_layout()
+    plt.show()
+    return study
+
+
+def bytes_to_accuracy(history: History, target: float) -> int | None:
+    """Bytes moved (down + up) until the first round whose test accuracy is >= ``target``; None if never."""
+    target = check_float("target", target, low=0.0, high=1.0)
+    reached = history.rounds_to_accuracy(target)
+    if reached is None:
+        return None
+    return int(history.bytes_down[:reached].sum() + history.bytes_up[:reached].sum())
+
+
+def reconstruct_single_example(weights_before: Sequence[np.ndarray],
+                               weights_after: Sequence[np.ndarray]) -> tuple[np.ndarray, int]:
+    """Recover the input and the label of a client that trained on ONE example for one step.
+
+    For a Dense first layer h = act(x W1 + b1), one SGD step on one example changes
+    W1 by -lr * outer(x, delta) and b1 by -lr * delta (delta = dLoss/d(pre-activation)).
+    So for any hidden unit j with delta_j != 0, x = dW1[:, j] / db1[j], exactly. The
+    softmax output bias changes by -lr * (p - onehot(y)): only the true class goes up.
+
+    Parameters
+    ----------
+    weights_before : the global model sent to the client [W1 (d, h), b1 (h,), ..., W_out, b_out (c,)]
+    weights_after : the model the client sent back
+
+    Returns
+    -------
+    x : ndarray (d,), the client's example; label : int, its class.
+    """
+    if len(weights_before) != len(weights_after) or len(weights_before) < 4:
+        raise ValueError("weights_before and weights_after must be the weight lists of one Dense model "
+                         f"with a hidden layer, got {len(weights_before)} and {len(weights_after)} arrays")
+    d_kernel = np.asarray(weights_after[0], np.float64) - np.asarray(weights_before[0], np.float64)
+    d_bias = np.asarray(weights_after[1], np.float64) - np.asarray(weights_before[1], np.float64)
+    j = int(np.argmax(np.abs(d_bias)))
+    if d_bias[j] == 0:
+        raise ValueError("the first-layer bias did not change: this update carries no gradient to invert")
+    x = d_kernel[:, j] / d_bias[j]
+    d_out = np.asarray(weights_after[-1], np.float64) - np.asarray(weights_before[-1], np.float64)
+    return x, int(np.argmax(d_out))

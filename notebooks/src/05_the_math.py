@@ -1,0 +1,335 @@
+# %% [markdown]
+# # 05 · The math
+#
+# **What you will learn**
+# - what the article's update formula (section 3.3) computes when you run it literally on real gradients;
+# - the three things wrong with it: the weights $1/n_i$, a sum of gradients used as a model, and a $\beta$ that cancels out;
+# - the correct formulas: FedSGD, FedAvg, and why FedSGD is FedAvg with $E = 1$ and $B = \infty$;
+# - FedAvgM (server momentum), the most likely intent of the article's "decay rate" $\beta$, and that $\beta$ then matters.
+#
+# **Article section:** *3.3 数学模型公式详细讲解* ("3.3 Detailed explanation of the mathematical model formulas").
+#
+# **Prerequisites:** [03 · Model and local training](03_model_and_local_training.ipynb) (a gradient step on one
+# client) and [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb) (the five steps of a round).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import fedlearn_edu as fl
+import numpy as np
+import matplotlib.pyplot as plt
+from ipywidgets import interact
+from fedlearn_edu.plots import plot_history
+from fedlearn_edu.widgets import math as math_widgets
+
+fl.set_seed(42)
+fl.print_versions()
+
+# %% [markdown]
+# ## The formula as the article prints it
+#
+# *federated learning 的数学模型可以表示为以下公式* ("the mathematical model of federated learning can be
+# written as the following formulas"):
+#
+# $$
+# \begin{aligned}
+# \theta_t &= \alpha \sum_{i=1}^N \frac{1}{n_i} \nabla L_i(\theta_{t-1}) \\
+# \theta_{t+1} &= \beta \theta_t + (1-\beta) \theta_t
+# \end{aligned}
+# $$
+#
+# | symbol | the article says | in English |
+# |---|---|---|
+# | $\theta_t$ | 当前全局模型 | the current global model |
+# | $\theta_{t-1}$ | 上一轮全局模型 | the global model of the previous round |
+# | $N$ | 边缘设备的数量 | the number of edge devices (clients) |
+# | $n_i$ | 第 $i$ 个边缘设备的数据数量 | the number of examples on device $i$ |
+# | $L_i(\theta_{t-1})$ | 第 $i$ 个边缘设备的损失函数 | the loss function of device $i$ |
+# | $\alpha$ | 学习率 | the learning rate |
+# | $\beta$ | 衰减率 | the "decay rate" |
+#
+# Before reading further, try to say what each line does. Then we run it.
+# `fl.seed_formula` (in `fedlearn_edu/aggregate.py`) implements the two lines *literally*, nothing added.
+
+# %% [markdown]
+# ## Real gradients of the article's model on real client data
+#
+# We need $\nabla L_i(\theta_{t-1})$ for every client. Take the article's data and model, split over
+# $N = 10$ clients with **quantity skew** (client sizes drawn from a Dirichlet distribution), and train
+# five FedAvg rounds to get a sensible $\theta_{t-1}$.
+
+# %%
+config = fl.FLConfig(n_clients=10, rounds=5, partition="quantity", alpha=0.5)
+sim = fl.Simulation(config)
+n = sim.client_sizes
+print("client sizes n_i:", n.tolist())
+
+# %%
+history = fl.run_experiment(config)
+theta_prev = history.final_weights
+print(f"theta_(t-1) after 5 FedAvg rounds: test accuracy {history.final_accuracy:.3f}")
+assert history.final_accuracy >= 0.85
+
+# %% [markdown]
+# A client's full-batch gradient comes from the **FedSGD identity**: one local step of plain gradient descent
+# on all its data with learning rate 1 moves it from $\theta$ to $\theta - \nabla L_i(\theta)$. So
+# $\nabla L_i(\theta) = \theta - (\text{model after that step})$, computed by the engine's own compiled
+# trainer. We check one client against TensorFlow's `GradientTape`.
+
+# %%
+G = math_widgets.client_gradients(sim, theta_prev)        # row i is grad L_i(theta_(t-1))
+print("gradients: shape", G.shape, "(clients, parameters)")
+X0, y0 = sim.client_data(0)
+reference = math_widgets.tape_gradient(sim.model, theta_prev, X0, y0)
+print("client 0 agrees with GradientTape to 1e-5:", np.allclose(G[0], reference, atol=1e-5))
+assert np.allclose(G[0], reference, atol=1e-5)
+
+# %% [markdown]
+# ## The formula, run literally
+#
+# The article gives no value for $\alpha$ or $\beta$; we take $\alpha = 0.1$ (the kit's default learning rate)
+# and $\beta = 0.9$.
+
+# %%
+theta_t, theta_next = fl.seed_formula(fl.flatten_weights(theta_prev), G, n, alpha=0.1, beta=0.9)
+print("theta_t:", theta_t.shape, " theta_(t+1):", theta_next.shape)
+
+# %% [markdown]
+# ### Problem 1: the weights $1/n_i$ give the smallest client the most say
+#
+# In $\sum_i \frac{1}{n_i}\nabla L_i$, client $i$ counts in proportion to $1/n_i$. Compare each client's share of
+# the say with its share of the data:
+
+# %%
+shares = math_widgets.formula_weights(n)
+print("client   n_i   data share n_i/n   article's share (1/n_i normalised)")
+for i in np.argsort(n):
+    print(f"{i:>6} {n[i]:>5} {shares['fedavg'][i]:>18.3f} {shares['article'][i]:>20.3f}")
+
+# %%
+smallest = int(np.argmin(n))
+ratio = shares["article"][smallest] / shares["fedavg"][smallest]
+print(f"client {smallest} holds {shares['fedavg'][smallest]:.3f} of the data "
+      f"but gets {shares['article'][smallest]:.3f} of the say: {ratio:.0f} times too much")
+assert shares["article"][smallest] > 20 * shares["fedavg"][smallest]
+assert shares["article"][smallest] == shares["article"].max()
+assert shares["fedavg"][smallest] < 0.01 and shares["article"][smallest] > 0.4
+
+# %%
+# extra code – the two weightings side by side
+order = np.argsort(n)
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.bar(np.arange(10) - 0.2, shares["fedavg"][order], width=0.4, label="data share $n_i/n$ (FedAvg)")
+ax.bar(np.arange(10) + 0.2, shares["article"][order], width=0.4, label="article: $1/n_i$, normalised")
+ax.set_xticks(np.arange(10), [str(n[i]) for i in order])
+ax.set(xlabel="client size $n_i$ (smallest first)", ylabel="share")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The few examples of a tiny client get almost as much say as all the other clients together. Its mean gradient is the
+# noisiest of all (fewest examples), so the update is dominated by noise. FedAvg does the opposite: weight
+# $n_i/n$, so that every *example* counts the same.
+#
+# ### Problem 2: the first line gives a sum of gradients, not a model
+#
+# $\theta_t$ is $\alpha$ times a sum of gradients. $\theta_{t-1}$ enters only *through* the gradients: there is
+# no "$\theta_{t-1} - \ldots$". So the new "model" has the size of a gradient step, and no relation to the
+# model we had:
+
+# %%
+theta_prev_vector = fl.flatten_weights(theta_prev)
+norm_ratio = np.linalg.norm(theta_t) / np.linalg.norm(theta_prev_vector)
+cosine = theta_t @ theta_prev_vector / (np.linalg.norm(theta_t) * np.linalg.norm(theta_prev_vector))
+print(f"|theta_t| / |theta_(t-1)| = {norm_ratio:.3f},  cosine(theta_t, theta_(t-1)) = {cosine:.3f}")
+assert norm_ratio < 0.05 and abs(cosine) < 0.2
+
+# %% [markdown]
+# Use it as the global model and evaluate it on the test set. With weights this small every output of the
+# softmax is close to $1/3$: the loss is $\ln 3 \approx 1.099$ (a model that knows nothing) and the accuracy
+# is chance, although $\theta_{t-1}$ was a good model (its accuracy is printed first).
+
+# %%
+loss_t, accuracy_t = sim.evaluate(fl.unflatten_weights(theta_next, theta_prev))
+print(f"theta_(t-1): accuracy {history.final_accuracy:.3f}")
+print(f"article's theta_(t+1): accuracy {accuracy_t:.3f}, loss {loss_t:.3f} (ln 3 = {np.log(3):.3f})")
+assert abs(accuracy_t - 1 / 3) < 0.05
+assert abs(loss_t - np.log(3)) < 0.01
+
+# %% [markdown]
+# ### Problem 3: the second line does nothing, whatever $\beta$ is
+#
+# $\beta\theta_t + (1-\beta)\theta_t = (\beta + 1 - \beta)\,\theta_t = \theta_t$. The "decay rate" cancels out.
+# In floating point the two products are rounded separately, so for some $\beta$ the result can differ from
+# $\theta_t$ in the last binary digit (relative $10^{-16}$); for $\beta \in \{0, 0.5, 1\}$ it is bit for bit
+# $\theta_t$, and once stored as the model's float32 weights it is the same model for every $\beta$:
+
+# %%
+for beta in [0.0, 0.1, 0.5, 0.9, 0.99, 1.0]:
+    _, theta_beta = fl.seed_formula(theta_prev_vector, G, n, alpha=0.1, beta=beta)
+    exact = np.array_equal(theta_beta, theta_t)
+    same_model = np.array_equal(theta_beta.astype(np.float32), theta_t.astype(np.float32))
+    assert np.allclose(theta_beta, theta_t, rtol=1e-15, atol=0) and same_model
+    assert exact or beta not in (0.0, 0.5, 1.0)
+    print(f"beta = {beta:<4}: theta_(t+1) == theta_t bit for bit: {exact!s:<5}  same float32 model: {same_model}")
+
+# %% [markdown]
+# ## What the formula should be
+#
+# **FedSGD** (McMahan et al. 2017): every client computes the full-batch gradient at the *current* model,
+# the server averages the gradients weighted by data share and takes one step:
+#
+# $$\theta_{t+1} = \theta_t - \eta \sum_{k=1}^{K} \frac{n_k}{n} \nabla L_k(\theta_t), \qquad n = \sum_k n_k .$$
+#
+# **FedAvg**: every client trains locally ($E$ epochs of mini-batch SGD, batch size $B$) from $\theta_t$ to
+# $\theta_k^{t+1}$, and the server averages the *models*:
+#
+# $$\theta_{t+1} = \sum_{k=1}^{K} \frac{n_k}{n}\, \theta_k^{t+1} .$$
+#
+# With $E = 1$ and $B = \infty$ (one full-batch step, `batch_size=None`) each client returns
+# $\theta_k^{t+1} = \theta_t - \eta \nabla L_k(\theta_t)$, and the average of those is exactly the FedSGD update.
+# Check it: FedSGD by hand from the clients' gradients, against one round of the engine.
+
+# %%
+eta = 0.5
+theta0 = sim.initial_weights
+G0 = math_widgets.client_gradients(sim, theta0)
+fedsgd_by_hand = fl.flatten_weights(theta0) - eta * fl.fedavg_coefficients(n) @ G0
+one_round = fl.run_experiment(config.replace(rounds=1, local_epochs=1, batch_size=None,
+                                             client_learning_rate=eta))
+difference = np.max(np.abs(fedsgd_by_hand - fl.flatten_weights(one_round.final_weights)))
+print("FedSGD by hand == FedAvg(E=1, B=inf) to 1e-5:", difference < 1e-5)
+assert difference < 1e-5
+
+# %% [markdown]
+# The weighted sum of client gradients $\sum_k \frac{n_k}{n}\nabla L_k$ is the gradient of the loss on the
+# *pooled* data: FedSGD is plain full-batch gradient descent, computed without pooling the data.
+
+# %%
+pooled = math_widgets.tape_gradient(sim.model, theta0, sim.dataset.X_train, sim.dataset.y_train)
+print("sum_k (n_k/n) grad L_k == gradient on the pooled data:",
+      np.allclose(fl.fedavg_coefficients(n) @ G0, pooled, atol=1e-5))
+assert np.allclose(fl.fedavg_coefficients(n) @ G0, pooled, atol=1e-5)
+
+# %% [markdown]
+# ## FedAvgM: a $\beta$ that does something
+#
+# The article's $\beta$ is called a decay rate and mixes "the new model" with something. The likely intent is
+# **server momentum** (FedAvgM, Hsu et al. 2019). In the notation of `fedlearn_edu/server.py`: $\bar\theta$ is
+# the FedAvg average of the round's client models and $g_t = \theta_t - \bar\theta$ is the *pseudo-gradient*
+# (minus the average client update). Then
+#
+# $$
+# \begin{aligned}
+# g_t &= \theta_t - \sum_k \frac{n_k}{n}\theta_k^{t+1}, \\
+# v_t &= \beta\, v_{t-1} + g_t, \qquad v_{-1} = 0, \\
+# \theta_{t+1} &= \theta_t - \eta\, v_t .
+# \end{aligned}
+# $$
+#
+# $\beta$ is the decay of the velocity $v$: how much of the past rounds' direction is kept. With $\beta = 0$ and
+# $\eta = 1$ this is plain FedAvg. Three rounds by hand, with the simulation's own client step and
+# aggregation, against the engine (`server_optimizer="fedavgm"`):
+
+# %%
+beta, eta = 0.9, 1.0
+theta, velocity = fl.flatten_weights(sim.initial_weights), 0.0
+for t in range(3):
+    clients = [sim.train_client(k, t, weights=fl.unflatten_weights(theta, theta0)) for k in range(10)]
+    g = theta - fl.flatten_weights(sim.aggregate(clients))        # pseudo-gradient g_t
+    velocity = beta * velocity + g                                  # v_t
+    theta = theta - eta * velocity                                  # theta_(t+1)
+engine = fl.run_experiment(config.replace(rounds=3, server_optimizer="fedavgm", server_momentum=beta))
+print("by hand == engine to 1e-5:", np.allclose(theta, fl.flatten_weights(engine.final_weights), atol=1e-5))
+assert np.allclose(theta, fl.flatten_weights(engine.final_weights), atol=1e-5)
+
+# %% [markdown]
+# Now $\beta$ matters. On a non-IID split (Dirichlet label skew, $\alpha = 0.1$) with a small client learning
+# rate, compare $\beta \in \{0, 0.5, 0.9\}$. Momentum keeps moving in the direction of past rounds, so the
+# model gets further per round (roughly $\eta/(1-\beta)$ times the step):
+
+# %%
+momentum_runs = {b: fl.run_experiment(n_clients=10, rounds=20, partition="dirichlet", alpha=0.1,
+                                      client_learning_rate=0.01, server_optimizer="fedavgm",
+                                      server_momentum=b) for b in (0.0, 0.5, 0.9)}
+for b, h in momentum_runs.items():
+    print(f"beta = {b}: accuracy after round 5 {h.accuracy[4]:.3f}, after round 20 {h.final_accuracy:.3f}")
+
+# %%
+# extra code – learning curves for the three betas
+plot_history(list(momentum_runs.values()), labels=[f"FedAvgM, β = {b}" for b in momentum_runs])
+plt.show()
+
+# %%
+after_5 = [h.accuracy[4] for h in momentum_runs.values()]
+assert after_5[0] < after_5[1] < after_5[2], "more momentum, faster progress at this learning rate"
+assert after_5[2] > after_5[0] + 0.15
+
+# %% [markdown]
+# ## Try it: the literal formula against FedAvgM
+#
+# The sliders set the article's $\alpha$ (used as the client learning rate of FedAvg/FedAvgM), its $\beta$
+# (used as FedAvgM's server momentum) and the number of clients $N$. The callback
+# `math_widgets.show_formula_comparison` iterates the article's formula for 10 rounds from the initial model,
+# runs FedAvg and FedAvgM for 10 rounds with the same values, and shows each client's say under $1/n_i$
+# and under $n_i/n$ (quantity-skewed clients). Watch the article's curve: does any $\alpha$ or $\beta$ lift it
+# off chance? (At $\alpha$ near 1 it can even fall *below* chance: its "model" points up the gradient.)
+
+# %%
+@interact(n_clients=fl.widgets.client_slider(10, max=30, description="devices N"),
+          learning_rate=fl.widgets.learning_rate_slider(0.03, -3, 0, "learning rate α"),
+          beta=fl.widgets.float_slider(0.9, 0.0, 0.95, "β (decay / server momentum)"))
+def compare_formulas(n_clients, learning_rate, beta):
+    math_widgets.show_formula_comparison(n_clients, learning_rate, beta)
+
+# %% [markdown]
+# In case the sliders do not render (a static page), here is the default setting, $N = 10$, $\alpha = 0.03$,
+# $\beta = 0.9$:
+
+# %%
+comparison = math_widgets.show_formula_comparison(n_clients=10, learning_rate=0.03, beta=0.9)
+
+# %%
+assert abs(comparison.literal_accuracy[-1] - comparison.chance) < 0.05, "the article's formula stays at chance"
+assert not comparison.beta_changes_literal, "beta has no effect on the article's formula"
+assert comparison.fedavgm_accuracy[-1] >= 0.85
+assert comparison.fedavgm_accuracy[3] > comparison.fedavg_accuracy[3], "momentum is ahead after 3 rounds"
+
+# %% [markdown]
+# ## Summary
+# - The article's first line, $\theta_t = \alpha\sum_i \frac{1}{n_i}\nabla L_i(\theta_{t-1})$, weights the
+#   **smallest** client most (here a client with under 1% of the data got over 40% of the say) and produces a scaled **sum of
+#   gradients**, not a model: used as a model it scores chance, with loss $\ln 3$.
+# - Its second line, $\beta\theta_t + (1-\beta)\theta_t$, **is** $\theta_t$ for every $\beta$ (to the last bit).
+# - Correct: FedSGD $\theta_{t+1} = \theta_t - \eta\sum_k \frac{n_k}{n}\nabla L_k(\theta_t)$ (full-batch gradient
+#   descent on the pooled loss, without pooling the data); FedAvg $\theta_{t+1} = \sum_k \frac{n_k}{n}\theta_k^{t+1}$.
+#   FedSGD is FedAvg with $E = 1$, $B = \infty$ (checked to $10^{-5}$).
+# - A $\beta$ that works is server momentum (FedAvgM): $v_t = \beta v_{t-1} + g_t$, $\theta_{t+1} = \theta_t - \eta v_t$,
+#   $g_t = \theta_t - \bar\theta$. With a small client learning rate it speeds training up on non-IID data.
+# - How non-IID data slows convergence, and what else helps, is measured in
+#   [07 · Challenges](07_challenges.ipynb); the article's FAQ is in [08 · FAQ and applications](08_faq_and_applications.ipynb).
+#
+# ## Exercises
+# 1. **Units.** Call `fl.seed_formula` with `alpha=0.2` instead of 0.1. What happens to $\theta_t$? Why can a
+#    learning rate not set the *scale of a model*? *Hint:* compare with `2 * theta_t`.
+# 2. **Write FedAvg's aggregation.** Complete `fedavg(client_models, n_examples)` below (rows of `client_models`
+#    are flattened models) and run the checker. It tells you if you fell into the article's $1/n_k$ trap.
+#    ```python
+#    def fedavg(client_models, n_examples):
+#        ...
+#    print(math_widgets.check_fedavg_aggregation(fedavg))
+#    ```
+#    <details><summary>Solution</summary>
+#
+#    ```python
+#    def fedavg(client_models, n_examples):
+#        weights = n_examples / n_examples.sum()
+#        return weights @ client_models
+#    ```
+#    </details>
+# 3. **Momentum can overshoot.** Repeat the three FedAvgM runs with `client_learning_rate=0.1`. Which $\beta$
+#    ends highest after 20 rounds now? *Hint:* the effective server step is about $\eta/(1-\beta)$; try
+#    `server_learning_rate=0.1` with $\beta = 0.9$.
+# 4. **FedAvg is not FedSGD when $E > 1$.** Repeat the FedSGD check with `local_epochs=5`. How far is the
+#    engine's model from one FedSGD step with `eta`? From five FedSGD steps?
+#
+# **Next:** [06 · Interactive lab](06_interactive_lab.ipynb)

@@ -1,0 +1,301 @@
+# %% [markdown]
+# # 08 · FAQ and applications
+#
+# **What you will learn**
+# - how federated learning really differs from traditional distributed learning, measured on the same data
+#   (accuracy, communication rounds, bytes, computation), and where the article's answer is imprecise;
+# - that "the data never leaves the device" is not privacy: one update can give a training example back;
+# - the article's medical example, run: hospitals that train alone, together (FedAvg), or pool their records;
+# - which notebook measures each of the challenges the article lists.
+#
+# **Article section:** *6.附录常见问题与解答* ("6. Appendix: frequently asked questions and answers"),
+# its three questions and answers.
+#
+# **Prerequisites:** [01 · Why federated learning](01_why_federated.ipynb) (the two baselines),
+# [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb), [05 · The math](05_the_math.ipynb).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import fedlearn_edu as fl
+import numpy as np
+import matplotlib.pyplot as plt
+from ipywidgets import interact
+from fedlearn_edu.plots import plot_history
+from fedlearn_edu.widgets import applications as app_widgets
+
+fl.set_seed(42)
+fl.print_versions()
+
+# %% [markdown]
+# ## Q1 · How does federated learning differ from traditional distributed learning?
+#
+# > **Q:** federated learning 和传统分布式学习有什么区别？
+# >
+# > **A:** federated learning 和传统分布式学习的主要区别在于，federated learning 在边缘设备上进行模型训练，而传统分布式学习则在服务器端进行模型训练。这使得 federated learning 可以提高数据安全性和降低通信开销。
+#
+# *Q: What is the difference between federated learning and traditional distributed learning?
+# A: The main difference is that federated learning trains the model on edge devices, while traditional
+# distributed learning trains it on the server side. This lets federated learning improve data security and
+# reduce communication overhead.*
+#
+# Half right. Traditional distributed learning does not train "on the server": it too spreads the training
+# over many machines (workers in a data centre). The differences are elsewhere:
+#
+# - **who owns the data**: a data centre first collects all the data and deals it out to its workers;
+#   in FL the data is born on the clients and stays there;
+# - **IID or not**: the data centre shuffles, so every worker sees the same distribution; a client's data
+#   is its own (one hospital's patients, one person's photos), so it is non-IID and unbalanced;
+# - **reliability**: workers are dedicated machines; clients drop out, and only some take part in each round;
+# - **communication**: workers on a fast network synchronise after *every* mini-batch step; clients on slow
+#   links cannot, so FedAvg trains for several local epochs between rounds.
+#
+# Let us measure it on one data set, the handwritten digits (1437 training images, 10 classes).
+# **Distributed SGD** (`fl.baselines.distributed_sgd`): 10 workers, the data shuffled by the data centre (IID),
+# the gradients averaged after every step. **FedAvg**: 10 clients whose data stays put and is non-IID
+# (Dirichlet label skew, $\alpha = 0.1$), 5 local epochs per round. Same model, same learning rate (0.1), same
+# batch size (32).
+
+# %%
+digits = fl.load_dataset("digits")
+dsgd = fl.baselines.distributed_sgd(digits, n_workers=10, steps=150, batch_size=32, learning_rate=0.1)
+fedavg = fl.run_experiment(fl.FLConfig(dataset="digits", n_clients=10, rounds=30, local_epochs=5,
+                                       partition="dirichlet", alpha=0.1))
+fedavg_iid = fl.run_experiment(fl.FLConfig(dataset="digits", n_clients=10, rounds=30, local_epochs=5))
+
+# %%
+runs = {"distributed SGD (IID, sync every step)": dsgd, "FedAvg, IID clients, E=5": fedavg_iid,
+        "FedAvg, non-IID clients (alpha=0.1), E=5": fedavg}
+print(f"{'':42} rounds to 95%   MB to 95%   final accuracy")
+for name, h in runs.items():
+    print(f"{name:42} {h.rounds_to_accuracy(0.95):>12} {app_widgets.bytes_to_accuracy(h, 0.95) / 1e6:>11.2f} "
+          f"{h.final_accuracy:>16.3f}")
+
+# %%
+# extra code – test accuracy against communication rounds
+ax = plot_history(list(runs.values()), labels=list(runs))
+ax.set_xlabel("communication round (one synchronisation each)")
+ax.set_ylim(0.5, 1.0)
+plt.show()
+
+# %% [markdown]
+# Each synchronisation of distributed SGD is one step; each FedAvg round is five local epochs. So FedAvg needs
+# several times fewer rounds and bytes to reach 95%, even on non-IID data, and ends as accurate. Non-IID data
+# costs it rounds compared with IID clients (the subject of [07 · Challenges](07_challenges.ipynb)).
+
+# %%
+assert 3 * fedavg.rounds_to_accuracy(0.95) < dsgd.rounds_to_accuracy(0.95)
+assert fedavg_iid.rounds_to_accuracy(0.95) < fedavg.rounds_to_accuracy(0.95), "non-IID costs rounds"
+assert fedavg.final_accuracy >= 0.94 and dsgd.final_accuracy >= 0.94
+
+# %% [markdown]
+# **The price: computation.** FedAvg saves communication by computing more on the clients between rounds.
+# Count the passes over the training data each method made before it reached 95%:
+
+# %%
+n_train = len(digits.y_train)
+dsgd_epochs = dsgd.rounds_to_accuracy(0.95) * 10 * 32 / n_train      # 10 workers x 32 examples per step
+fedavg_epochs = fedavg.rounds_to_accuracy(0.95) * 5                   # every client: 5 epochs per round
+print(f"epochs of data processed to reach 95%: distributed SGD {dsgd_epochs:.1f}, FedAvg {fedavg_epochs:.1f}")
+assert fedavg_epochs > 2 * dsgd_epochs
+
+# %% [markdown]
+# Computing on the device is cheap; sending over a phone network is slow and expensive. That trade, not a
+# different place of training, is what FedAvg is designed around. (On IID data the two algorithms even meet:
+# FedAvg with IID workers is what the distributed-training literature calls *local SGD*.)
+#
+# **"Reduces communication overhead" — compared with what?** Against distributed SGD, yes. Against uploading
+# the raw data to a data centre once, not here: the digits take 0.37 MB, less than FedAvg moved.
+
+# %%
+raw_bytes = fl.baselines.raw_data_bytes(digits)
+fedavg_bytes = app_widgets.bytes_to_accuracy(fedavg, 0.95)
+print(f"upload the raw data once: {raw_bytes / 1e6:.2f} MB;  FedAvg to 95%: {fedavg_bytes / 1e6:.2f} MB")
+assert raw_bytes < fedavg_bytes
+
+# %% [markdown]
+# With a small model and a lot of data per client (photos, video, years of keyboard logs) the balance tips the
+# other way. But the real reason for FL is that raw records never leave their owner, whatever the bytes.
+#
+# **Unreliable clients.** Clients come and go. With only half of the clients taking part in each round
+# (`fraction=0.5`, a different half each time), FedAvg still gets there:
+
+# %%
+half = fl.run_experiment(fedavg.config.replace(fraction=0.5))
+print(f"half of the clients per round: 95% in round {half.rounds_to_accuracy(0.95)}, "
+      f"final accuracy {half.final_accuracy:.3f}")
+assert half.rounds_to_accuracy(0.95) is not None and half.final_accuracy >= 0.94
+
+# %% [markdown]
+# **"Improves data security" — not by itself.** The data stays on the device, but the update leaves it, and
+# an update can contain the data. Take the extreme case: a client holding one example takes one gradient
+# step and sends its model back. The server subtracts the model it sent and divides two numbers
+# (`app_widgets.reconstruct_single_example`: for a Dense first layer,
+# $\Delta W_1[:, j] / \Delta b_1[j] = x$ for any hidden unit $j$ that moved):
+
+# %%
+model = fl.build_model(digits.n_features, digits.n_classes)
+trainer, sent = fl.LocalTrainer(model), fl.get_weights(model)
+x_private, y_private = digits.X_train[:1], digits.y_train[:1]
+returned = fl.client_update(trainer, sent, x_private, y_private, batch_size=None, client_learning_rate=0.1)
+x_recovered, label_recovered = app_widgets.reconstruct_single_example(sent, returned.weights)
+print(f"label {label_recovered} (true {y_private[0]}); image recovered to within 1e-4:",
+      np.allclose(x_recovered, x_private[0], atol=1e-4))
+assert label_recovered == y_private[0] and np.allclose(x_recovered, x_private[0], atol=1e-4)
+
+# %%
+# extra code – the client's image and what the server read off its update
+fig, axes = plt.subplots(1, 2, figsize=(4, 2.2))
+for ax, image, title in zip(axes, [x_private[0], x_recovered], ["on the client", "read off the update"]):
+    ax.imshow(image.reshape(8, 8), cmap="gray_r")
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# With bigger batches and several local steps the inversion is no longer exact, but optimisation attacks still
+# recover recognisable inputs (Zhu et al. 2019, *Deep Leakage from Gradients*; Geiping et al. 2020). Privacy
+# needs more on top of FL: secure aggregation (the server sees only the sum of the updates) and differential
+# privacy (clipped, noised updates). That is the subject of the planned notebook 09_privacy_and_security.
+#
+# **The corrected answer**
+#
+# | | traditional distributed learning | federated learning |
+# |---|---|---|
+# | where training runs | many workers in a data centre | many clients (phones, hospitals) |
+# | who holds the data | the operator, after collecting it | each client, its own |
+# | data across machines | shuffled, IID, balanced | non-IID, unbalanced |
+# | machines | dedicated, reliable | come and go; a fraction per round |
+# | synchronisation | every step (fast network) | every few local epochs (slow links) |
+# | privacy | data is centralised | raw data stays, but updates leak without secure aggregation / DP |
+
+# %% [markdown]
+# ## Q2 · What are the applications?
+#
+# > **Q:** federated learning 有哪些应用场景？
+# >
+# > **A:** federated learning 可以应用于各种数据敏感性和通信开销高的场景，比如医疗诊断、金融风险评估、人脸识别等。
+#
+# *Q: What applications does federated learning have? A: Any setting where the data is sensitive and
+# communication is expensive, such as medical diagnosis, financial risk assessment and face recognition.*
+#
+# We run the first one. The Wisconsin breast-cancer data (569 patients, 30 features of a cell sample,
+# malignant or benign) is split across **5 hospitals** with label skew (Dirichlet $\alpha = 0.5$: some hospitals
+# see mostly one diagnosis) and unequal sizes. This is **cross-silo** FL: few clients, each reliable, each with
+# many records. Three ways to learn, judged on the same held-out patients:
+#
+# 1. **alone**: each hospital trains on its own patients only (20 epochs);
+# 2. **FedAvg**: the hospitals train together, 20 rounds of one local epoch; no record leaves its hospital;
+# 3. **pooled**: all records in one place (20 epochs), the upper reference that privacy rules usually forbid.
+#
+# The callback `app_widgets.show_hospital_study` does all three (`compute_hospital_study` returns the numbers
+# without drawing). Move the sliders: more hospitals, a different learning rate, more or less label skew.
+
+# %%
+@interact(n_hospitals=fl.widgets.client_slider(5, min=2, max=20, description="hospitals"),
+          client_learning_rate=fl.widgets.learning_rate_slider(0.1, -2, 0),
+          alpha=fl.widgets.float_slider(0.5, 0.1, 5.0, "label skew α (small: more skew)", step=0.1))
+def hospitals(n_hospitals, client_learning_rate, alpha):
+    app_widgets.show_hospital_study(n_hospitals, client_learning_rate, alpha)
+
+# %% [markdown]
+# The default setting (5 hospitals, learning rate 0.1, $\alpha = 0.5$), as a plain cell. The numbers under
+# each bar are that hospital's malignant/benign patients.
+
+# %%
+study = app_widgets.show_hospital_study(n_hospitals=5, client_learning_rate=0.1, alpha=0.5)
+
+# %%
+assert study.fedavg_accuracy >= study.mean_lone_accuracy + 0.05, "FedAvg beats the average lone hospital"
+assert study.fedavg_accuracy >= study.worst_lone_accuracy + 0.2, "the worst-off hospital gains most"
+assert study.fedavg_accuracy >= study.pooled_accuracy - 0.03, "FedAvg comes close to pooling"
+
+# %% [markdown]
+# Hospitals whose patients are mostly of one kind cannot learn the other kind alone. Together they reach what
+# pooling reaches, without pooling. With **quantity skew** instead (every hospital has the usual mix of
+# diagnoses, but sizes differ a lot), the gains are smaller, and they go to the small hospitals:
+
+# %%
+sizes_study = app_widgets.compute_hospital_study(n_hospitals=5, partition="quantity", alpha=0.5)
+gains = sizes_study.fedavg_accuracy - sizes_study.lone_accuracy
+for size, lone, gain in zip(sizes_study.hospital_sizes, sizes_study.lone_accuracy, gains):
+    print(f"hospital with {size:>3} patients: alone {lone:.3f}, with FedAvg {sizes_study.fedavg_accuracy:.3f} "
+          f"(gain {gain:+.3f})")
+
+# %%
+biggest_gain_size = sizes_study.hospital_sizes[np.argmax(gains)]
+assert gains.min() >= -0.01, "no hospital does better alone"
+assert biggest_gain_size < 0.1 * sizes_study.hospital_sizes.sum(), "the biggest gain is at a small hospital"
+assert sizes_study.fedavg_accuracy >= sizes_study.pooled_accuracy - 0.03
+
+# %% [markdown]
+# Two simplifications to keep in mind: every hospital was standardised with the statistics of the whole
+# training set (a real federation would compute them with a secure sum, or standardise locally), and all models
+# were judged on one shared test set (real hospitals would each evaluate on their own patients).
+#
+# **The other applications the article names**
+#
+# - **Financial risk assessment**: banks (or a bank and an online shop) would like to score credit or fraud risk
+#   on more customers than any one of them holds, and may not share records. Also cross-silo; when the parties
+#   hold *different features* of the *same* customers it is *vertical* FL, a different protocol from FedAvg.
+# - **Face recognition**: cross-device FL on phones. Hard in a way the hospitals are not: each phone holds faces
+#   of very few people, so a client's data is as non-IID as it gets, and the faces themselves are the most
+#   sensitive data there is (see the reconstruction above).
+# - Not in the article, but the best-known deployment: next-word prediction on mobile keyboards (Hard et al. 2018).
+
+# %% [markdown]
+# ## Q3 · What are the challenges?
+#
+# > **Q:** federated learning 有哪些挑战？
+# >
+# > **A:** federated learning 仍然存在一些挑战，比如模型收敛性、通信开销、设备资源有限等。未来，我们可以期待 federated learning 技术的不断发展和完善，以解决这些挑战，并且为人工智能领域的发展做出贡献。
+#
+# *Q: What challenges does federated learning face? A: Model convergence, communication overhead, limited
+# device resources, and so on; we can expect the technology to keep improving.*
+#
+# | challenge | what it means | where it is measured |
+# |---|---|---|
+# | 模型收敛性 model convergence | non-IID clients pull the model different ways (client drift); more rounds, lower accuracy, possible divergence | [07 · Challenges](07_challenges.ipynb); server momentum in [05 · The math](05_the_math.ipynb); the splits in [02 · Data and partitions](02_data_and_partitions.ipynb) |
+# | 通信开销 communication overhead | every round moves the whole model down and up, per client | [07 · Challenges](07_challenges.ipynb); Q1 above; [01 · Why federated learning](01_why_federated.ipynb) |
+# | 设备资源有限 limited device resources | small memory, battery, CPU: fewer local steps, smaller models, clients that drop out | [07 · Challenges](07_challenges.ipynb); partial participation in Q1 above |
+# | privacy and security (not in the article's list) | updates leak data; malicious clients can poison the model | Q1 above; the planned notebook 09_privacy_and_security |
+# | fairness (not in the article's list) | the global model can serve some clients worse than others | exercise 3 below |
+
+# %% [markdown]
+# ## Summary
+# - Distributed learning also trains on many machines; what sets FL apart is that the data stays with its
+#   owners, is non-IID and unbalanced, the clients are unreliable, and communication is the bottleneck.
+# - Measured on the digits: FedAvg (5 local epochs, non-IID) needs several times fewer communication rounds
+#   than distributed SGD that synchronises every step, at the price of more local computation; uploading the
+#   raw data once would have moved fewer bytes still.
+# - FL alone is not privacy: a one-example update gave the example back exactly. Secure aggregation and
+#   differential privacy are needed on top.
+# - Hospitals on breast-cancer data: FedAvg beats the average hospital training alone and comes within a few
+#   points of pooling every record, with most gain for the hospitals with skewed or few patients.
+#
+# ## Exercises
+# 1. **A fairer race.** Give distributed SGD the same amount of computation as FedAvg (make `steps` large
+#    enough to process as many epochs as FedAvg did). Which reaches 95% with fewer *bytes*? With fewer epochs?
+# 2. **Break the attack.** Repeat the reconstruction with a client holding 2 examples (`digits.X_train[:2]`).
+#    What does `reconstruct_single_example` return now? *Hint:* $\Delta W_1[:, j]/\Delta b_1[j]$ becomes a
+#    weighted mix of the two images.
+#    <details><summary>Solution</summary>
+#
+#    ```python
+#    returned2 = fl.client_update(trainer, sent, digits.X_train[:2], digits.y_train[:2],
+#                                 batch_size=None, client_learning_rate=0.1)
+#    x_mix, _ = app_widgets.reconstruct_single_example(sent, returned2.weights)
+#    # x_mix = c * x_0 + (1 - c) * x_1 for some c that depends on the hidden unit j:
+#    c, *_ = np.linalg.lstsq(np.stack([digits.X_train[0] - digits.X_train[1]]).T,
+#                            x_mix - digits.X_train[1], rcond=None)
+#    print(f"c = {c[0]:.3f}")   # a weight between the two images: still a strong leak
+#    ```
+#    </details>
+# 3. **Fairness and personalisation.** In the default hospital study, which hospital does the FedAvg model serve
+#    worst *on its own patients*? Fine-tune the FedAvg model for 5 epochs on that hospital's data
+#    (`fl.client_update` with `epochs=5`) and evaluate on its patients again. *Hint:* the hospital data sets are
+#    `app_widgets.hospital_datasets(fl.Simulation(study.fedavg_history.config, dataset=fl.load_dataset("breast_cancer")))`.
+# 4. **Many small hospitals.** Set the slider to 20 hospitals and $\alpha = 0.1$. Which gains more from
+#    federating, the average hospital or the worst one?
+#
+# **Next:** this was the last notebook. Go back to [00 · Start here](00_start_here.ipynb) for the map of the kit,
+# or open the lab [06 · Interactive lab](06_interactive_lab.ipynb) and try your own federations.
