@@ -1,0 +1,847 @@
+"""Notebook 07: the article's three challenges, measured.
+
+Section 5 of the article names three open problems of federated learning in one
+sentence: model convergence (模型收敛性), communication overhead (通信开销) and limited
+device resources (设备资源有限). Each gets a ``compute_*`` function that runs the
+experiments and returns numbers (no drawing) and a ``show_*`` function that calls it,
+draws, calls ``plt.show()`` and returns the same numbers:
+
+* :func:`compute_convergence_grid` -- rounds to a target accuracy for every
+  (partition, algorithm) pair, median over seeds;
+* :func:`compute_local_epochs` -- what more local computation E buys in rounds and bytes;
+* :func:`compute_participation` -- fewer clients per round: fewer bytes, noisier progress;
+* :func:`compute_stragglers` -- wait for slow devices, drop them, or accept partial work;
+* :func:`compute_challenge_lab` -- the slider callback: IID against Dirichlet(alpha).
+
+Every run goes through :func:`fedlearn_edu.run_experiment` with a preloaded
+:class:`~fedlearn_edu.Dataset`; nothing here trains by itself. A run that never reaches
+the target counts as ``inf`` rounds, so a median over seeds is ``inf`` only when most
+seeds missed.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Mapping, Sequence
+
+import ipywidgets as ipw
+import numpy as np
+
+from .._validate import check_choice, check_float, check_int, check_positive, check_seed
+from ..data import DATASETS, Dataset, load_dataset
+from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
+
+__all__ = ["ALGORITHMS", "STRAGGLER_POLICIES", "PartitionSpec", "partition_spec", "dataset", "run_seeds",
+           "median_or_inf", "rounds_to_target", "megabytes_to_target", "settled_accuracy", "jitter",
+           "bytes_per_round", "format_rounds", "partition_summary",
+           "GridResult", "compute_convergence_grid", "show_convergence_grid", "plot_convergence_grid",
+           "plot_settled", "EpochsResult", "compute_local_epochs", "show_local_epochs",
+           "plot_accuracy_vs_megabytes", "ParticipationResult", "compute_participation", "show_participation",
+           "StragglerResult", "full_local_steps", "straggler_configs", "compute_stragglers", "show_stragglers",
+           "LabResult", "compute_challenge_lab", "show_challenge_lab", "alpha_slider"]
+
+#: The remedies compared with FedAvg: FLConfig fields each one changes.
+#: FedProx adds the proximal term (mu/2)||w - w_global||^2 to every local step; FedAvgM is
+#: server momentum (beta 0.9, server learning rate 1); FedAdam is Adam on the server
+#: (server learning rate 0.03: the package default 0.01 is slower on these data).
+ALGORITHMS: dict[str, dict] = {
+    "FedAvg": {},
+    "FedProx mu=1": {"mu": 1.0},
+    "FedAvgM": {"server_optimizer": "fedavgm", "server_momentum": 0.9},
+    "FedAdam": {"server_optimizer": "fedadam", "server_learning_rate": 0.03},
+}
+
+#: the three answers to slow devices compared by :func:`compute_stragglers`
+STRAGGLER_POLICIES = ("wait for all", "drop stragglers", "accept partial work")
+
+#: how many of the last rounds :func:`settled_accuracy` averages
+SETTLE_ROUNDS = 10
+
+
+# -- small helpers ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PartitionSpec:
+    """One way of splitting the data: a scheme and its parameter.
+
+    Attributes
+    ----------
+    scheme : "iid", "dirichlet" or "shards"
+    alpha : float, Dirichlet concentration (used by "dirichlet")
+    shards_per_client : int (used by "shards")
+    """
+
+    scheme: str
+    alpha: float = 0.5
+    shards_per_client: int = 2
+
+    @property
+    def label(self) -> str:
+        if self.scheme == "dirichlet":
+            return f"Dir({self.alpha:g})"
+        if self.scheme == "shards":
+            return f"shards({self.shards_per_client})"
+        return self.scheme.upper() if self.scheme == "iid" else self.scheme
+
+    def fields(self) -> dict:
+        """The FLConfig fields of this partition."""
+        return {"partition": self.scheme, "alpha": self.alpha, "shards_per_client": self.shards_per_client}
+
+
+def partition_spec(spec) -> PartitionSpec:
+    """Turn ``"iid"``, ``"shards"``, a float alpha (Dirichlet) or a PartitionSpec into a PartitionSpec."""
+    if isinstance(spec, PartitionSpec):
+        return spec
+    if isinstance(spec, str):
+        check_choice("partition", spec, ("iid", "shards"))
+        return PartitionSpec(spec)
+    return PartitionSpec("dirichlet", alpha=check_positive("alpha", spec))
+
+
+@lru_cache(maxsize=None)
+def dataset(name: str = "digits") -> Dataset:
+    """A data set by name, loaded once per session (the runs then skip reloading)."""
+    check_choice("dataset", name, DATASETS)
+    return load_dataset(name)
+
+
+def _dataset_of(data: Dataset | str) -> Dataset:
+    if isinstance(data, Dataset):
+        return data
+    return dataset(data)
+
+
+def run_seeds(config: FLConfig, data: Dataset, seeds: Sequence[int]) -> list[History]:
+    """The same experiment once per seed (the seed changes the split, the initial model,
+    the sampling and the batch order; the test set stays the same)."""
+    return [run_experiment(config.replace(seed=int(s)), dataset=data, progress=False) for s in seeds]
+
+
+def median_or_inf(values: Sequence[float | None]) -> float:
+    """Median of ``values`` with None counted as ``inf`` (never reached)."""
+    return float(np.median([math.inf if v is None else float(v) for v in values]))
+
+
+def rounds_to_target(histories: Sequence[History], target: float) -> float:
+    """Median over runs of the first round with test accuracy >= target (inf: most never did)."""
+    return median_or_inf([h.rounds_to_accuracy(target) for h in histories])
+
+
+def megabytes_to_target(history: History, target: float) -> float | None:
+    """Megabytes moved (down + up) until the test accuracy first reached ``target`` (None: never)."""
+    reached = history.rounds_to_accuracy(target)
+    if reached is None:
+        return None
+    return float(history.bytes_down[:reached].sum() + history.bytes_up[:reached].sum()) / 1e6
+
+
+def settled_accuracy(history: History, last: int = SETTLE_ROUNDS) -> float:
+    """Mean test accuracy over the last ``last`` rounds: where a run settles, less noisy than
+    the final round alone (0 for a run that diverged)."""
+    if history.diverged or history.rounds_completed == 0:
+        return 0.0
+    return float(np.mean(history.accuracy[-last:]))
+
+
+def jitter(history: History) -> float:
+    """How noisy progress is: mean |change of test accuracy| from round to round over the
+    second half of the run."""
+    accuracy = history.accuracy[history.rounds_completed // 2:]
+    return float(np.mean(np.abs(np.diff(accuracy)))) if len(accuracy) > 1 else 0.0
+
+
+def bytes_per_round(n_parameters: int, clients_per_round: int) -> int:
+    """Bytes one round moves: the model down to m clients and m updates up,
+    2 * m * parameters * 4 bytes (float32)."""
+    n_parameters = check_int("n_parameters", n_parameters, minimum=1)
+    clients_per_round = check_int("clients_per_round", clients_per_round, minimum=1)
+    return 2 * clients_per_round * n_parameters * BYTES_PER_PARAMETER
+
+
+def format_rounds(rounds: float, max_rounds: int) -> str:
+    """A median round count for a table: an integer, or ``>R`` when the target was not reached."""
+    return f">{max_rounds}" if math.isinf(rounds) else f"{rounds:g}"
+
+
+def _check_target(target: float) -> float:
+    return check_float("target", target, low=0.0, high=1.0)
+
+
+def _seeds(seeds: Sequence[int]) -> tuple[int, ...]:
+    seeds = tuple(check_seed("seed", s) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed, got an empty sequence")
+    return seeds
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+    return plt
+
+
+# -- challenge 1: convergence on non-IID data -------------------------------------------
+
+@dataclass
+class GridResult:
+    """Rounds to a target and settled accuracy for every (partition, algorithm) pair.
+
+    Attributes
+    ----------
+    partitions : list of PartitionSpec (rows)
+    algorithms : list of str (columns), keys of :data:`ALGORITHMS`
+    rounds : ndarray (P, A), median rounds to ``target`` (inf: not reached by most seeds)
+    settled : ndarray (P, A), median settled accuracy (mean of the last 10 rounds)
+    target : float
+    max_rounds : int, rounds per run
+    seeds : tuple of int
+    """
+
+    partitions: list
+    algorithms: list
+    rounds: np.ndarray
+    settled: np.ndarray
+    target: float
+    max_rounds: int
+    seeds: tuple
+
+    def _row(self, partition) -> int:
+        spec = partition_spec(partition)
+        return [p.label for p in self.partitions].index(spec.label)
+
+    def rounds_of(self, partition, algorithm: str = "FedAvg") -> float:
+        """Median rounds to target of one cell; ``partition`` as in :func:`partition_spec`."""
+        return float(self.rounds[self._row(partition), self.algorithms.index(algorithm)])
+
+    def settled_of(self, partition, algorithm: str = "FedAvg") -> float:
+        """Median settled accuracy of one cell."""
+        return float(self.settled[self._row(partition), self.algorithms.index(algorithm)])
+
+    def table(self, what: str = "rounds") -> str:
+        """Rows partitions, columns algorithms; ``what`` is "rounds" or "settled"."""
+        check_choice("what", what, ("rounds", "settled"))
+        width = max(13, *(len(a) + 1 for a in self.algorithms))
+        head = (f"median rounds to {self.target:.0%}" if what == "rounds" else
+                f"median settled accuracy (last {SETTLE_ROUNDS} rounds)")
+        lines = [f"{head}, {len(self.seeds)} seeds, {self.max_rounds} rounds per run",
+                 f"{'partition':<12}" + "".join(f"{a:>{width}}" for a in self.algorithms)]
+        for i, p in enumerate(self.partitions):
+            cells = (format_rounds(v, self.max_rounds) if what == "rounds" else f"{v:.3f}"
+                     for v in (self.rounds[i] if what == "rounds" else self.settled[i]))
+            lines.append(f"{p.label:<12}" + "".join(f"{c:>{width}}" for c in cells))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+
+def compute_convergence_grid(data: Dataset | str, base: FLConfig, partitions: Sequence,
+                             algorithms: Sequence[str] | Mapping[str, dict] = tuple(ALGORITHMS),
+                             seeds: Sequence[int] = (0, 1, 2), target: float = 0.9) -> GridResult:
+    """Run every (partition, algorithm, seed) combination; no drawing.
+
+    Parameters
+    ----------
+    data : Dataset or data set name
+    base : FLConfig, the shared settings (clients, rounds, E, learning rate, ...)
+    partitions : sequence of "iid", "shards", a float alpha (Dirichlet) or PartitionSpec
+    algorithms : names from :data:`ALGORITHMS`, or a mapping column name -> FLConfig changes
+        (e.g. ``{"E=1": {"local_epochs": 1}}``)
+    seeds : seeds to run; the tables report medians
+    target : float in [0, 1]
+
+    Returns
+    -------
+    GridResult with arrays of shape (len(partitions), len(algorithms))
+    """
+    data = _dataset_of(data)
+    specs = [partition_spec(p) for p in partitions]
+    variants = _variants(algorithms)
+    seeds, target = _seeds(seeds), _check_target(target)
+    rounds = np.zeros((len(specs), len(variants)))
+    settled = np.zeros_like(rounds)
+    for i, spec in enumerate(specs):
+        for j, changes in enumerate(variants.values()):
+            histories = run_seeds(base.replace(**spec.fields(), **changes), data, seeds)
+            rounds[i, j] = rounds_to_target(histories, target)
+            settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
+    return GridResult(specs, list(variants), rounds, settled, target, base.rounds, seeds)
+
+
+def _variants(algorithms: Sequence[str] | Mapping[str, dict]) -> dict[str, dict]:
+    """Names of :data:`ALGORITHMS`, or a mapping column name -> FLConfig changes."""
+    if isinstance(algorithms, Mapping):
+        variants = {str(k): dict(v) for k, v in algorithms.items()}
+    else:
+        variants = {check_choice("algorithm", a, tuple(ALGORITHMS)): ALGORITHMS[a] for a in algorithms}
+    if not variants:
+        raise ValueError("algorithms must name at least one algorithm, got none")
+    return variants
+
+
+def show_convergence_grid(data: Dataset | str, base: FLConfig, partitions: Sequence,
+                          algorithms: Sequence[str] | Mapping[str, dict] = tuple(ALGORITHMS),
+                          seeds: Sequence[int] = (0, 1, 2), target: float = 0.9,
+                          what: str = "rounds") -> GridResult:
+    """:func:`compute_convergence_grid`, then its table and a figure: with ``what="rounds"``
+    rounds to target against the partition, one line per algorithm (targets never reached
+    drawn above the dotted line); with ``what="settled"`` bars of the settled accuracy."""
+    check_choice("what", what, ("rounds", "settled"))
+    result = compute_convergence_grid(data, base, partitions, algorithms, seeds, target)
+    print(result.table(what))
+    (plot_convergence_grid if what == "rounds" else plot_settled)(result)
+    _plt().show()
+    return result
+
+
+def plot_convergence_grid(result: GridResult, ax=None):
+    """Rounds to target per partition (x, from IID-like to most skewed), one line per algorithm."""
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    x = np.arange(len(result.partitions))
+    for j, name in enumerate(result.algorithms):
+        y = np.where(np.isinf(result.rounds[:, j]), result.max_rounds + 1, result.rounds[:, j])
+        ax.plot(x, y, marker="o", label=name)
+    ax.axhline(result.max_rounds + 1, color="gray", linestyle=":", linewidth=1)
+    ax.set_xticks(x)
+    ax.set_xticklabels([p.label for p in result.partitions])
+    ax.set_xlabel("partition (more skewed to the right)")
+    ax.set_ylabel(f"rounds to {result.target:.0%} (median)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_settled(result: GridResult, ax=None):
+    """Grouped bars: settled accuracy of every column (x) for every partition (one colour each)."""
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    x = np.arange(len(result.algorithms))
+    width = 0.8 / len(result.partitions)
+    for i, spec in enumerate(result.partitions):
+        ax.bar(x + (i - (len(result.partitions) - 1) / 2) * width, result.settled[i], width, label=spec.label)
+    low = max(0.0, float(np.min(result.settled)) - 0.05)
+    ax.set_ylim(low, min(1.0, float(np.max(result.settled)) + 0.03))
+    ax.set_xticks(x)
+    ax.set_xticklabels([a.replace(" ", "\n", 1) for a in result.algorithms], fontsize=8)
+    ax.set_ylabel(f"settled accuracy (last {SETTLE_ROUNDS} rounds)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    return ax
+
+
+def partition_summary(data: Dataset | str, n_clients: int, partitions: Sequence, seed: int = 0) -> dict:
+    """How skewed each partition is, before any training.
+
+    Returns
+    -------
+    dict label -> (non-IID score in [0, 1], median number of classes a client holds,
+    size of the largest client)
+    """
+    from ..partition import label_distribution, make_partition, non_iid_score
+    data = _dataset_of(data)
+    summary = {}
+    for spec in (partition_spec(p) for p in partitions):
+        parts = make_partition(data.y_train, n_clients, spec.scheme, alpha=spec.alpha,
+                               shards_per_client=spec.shards_per_client, seed=seed)
+        counts = label_distribution(data.y_train, parts, data.n_classes)
+        summary[spec.label] = (non_iid_score(counts), float(np.median((counts > 0).sum(axis=1))),
+                               int(max(len(p) for p in parts)))
+    return summary
+
+
+# -- challenge 2: communication -----------------------------------------------------------
+
+@dataclass
+class EpochsResult:
+    """What more local computation E buys, per partition.
+
+    Attributes
+    ----------
+    epochs : list of int, the E values (columns)
+    partitions : list of PartitionSpec (rows)
+    rounds : ndarray (P, len(epochs)), median rounds to target
+    megabytes : ndarray (P, len(epochs)), median MB to target (inf: not reached)
+    settled : ndarray (P, len(epochs)), median settled accuracy
+    megabytes_per_round : float
+    target : float
+    max_rounds : int
+    curves : dict (partition label, E) -> (cumulative MB, accuracy), the first seed's run,
+        both starting at (0, initial accuracy)
+    """
+
+    epochs: list
+    partitions: list
+    rounds: np.ndarray
+    megabytes: np.ndarray
+    settled: np.ndarray
+    megabytes_per_round: float
+    target: float
+    max_rounds: int
+    curves: dict = field(default_factory=dict, repr=False)
+
+    def _row(self, partition) -> int:
+        return [p.label for p in self.partitions].index(partition_spec(partition).label)
+
+    def rounds_of(self, partition, epochs: int) -> float:
+        return float(self.rounds[self._row(partition), self.epochs.index(epochs)])
+
+    def megabytes_of(self, partition, epochs: int) -> float:
+        return float(self.megabytes[self._row(partition), self.epochs.index(epochs)])
+
+    def settled_of(self, partition, epochs: int) -> float:
+        return float(self.settled[self._row(partition), self.epochs.index(epochs)])
+
+    def speedup(self, partition) -> float:
+        """Rounds to target with the smallest E divided by rounds with the largest E."""
+        i = self._row(partition)
+        return float(self.rounds[i, 0] / self.rounds[i, -1])
+
+    def table(self) -> str:
+        lines = [f"{self.megabytes_per_round:.3f} MB per round; medians over seeds, target {self.target:.0%}",
+                 f"{'partition':<12} {'E':>3} {'rounds':>7} {'MB':>8} {'settled acc':>12}"]
+        for i, p in enumerate(self.partitions):
+            for j, e in enumerate(self.epochs):
+                mb = "never" if math.isinf(self.megabytes[i, j]) else f"{self.megabytes[i, j]:.2f}"
+                lines.append(f"{p.label:<12} {e:>3} {format_rounds(self.rounds[i, j], self.max_rounds):>7} "
+                             f"{mb:>8} {self.settled[i, j]:>12.3f}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+
+def _curve(history: History) -> tuple[np.ndarray, np.ndarray]:
+    """(cumulative MB, accuracy), starting at (0, initial accuracy)."""
+    megabytes = np.concatenate([[0.0], np.cumsum(history.bytes_down + history.bytes_up) / 1e6])
+    return megabytes, np.concatenate([[history.initial_accuracy], history.accuracy])
+
+
+def compute_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[int] = (1, 2, 5, 10),
+                         partitions: Sequence = ("iid", 0.1), seeds: Sequence[int] = (0, 1, 2),
+                         target: float = 0.9) -> EpochsResult:
+    """Rounds, megabytes and settled accuracy for each local epoch count E; no drawing.
+
+    More local epochs cost the devices more computation but no extra bytes per round,
+    so fewer rounds to the target means fewer bytes.
+
+    Parameters
+    ----------
+    data : Dataset or name
+    base : FLConfig (everything but E and the partition)
+    epochs : increasing E values, each >= 1
+    partitions : as in :func:`compute_convergence_grid`
+    seeds, target : as in :func:`compute_convergence_grid`
+    """
+    data = _dataset_of(data)
+    epochs = [check_int("local_epochs", e, minimum=1) for e in epochs]
+    specs = [partition_spec(p) for p in partitions]
+    seeds, target = _seeds(seeds), _check_target(target)
+    shape = (len(specs), len(epochs))
+    rounds, megabytes, settled = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    curves = {}
+    per_round = 0.0
+    for i, spec in enumerate(specs):
+        for j, e in enumerate(epochs):
+            histories = run_seeds(base.replace(local_epochs=e, **spec.fields()), data, seeds)
+            rounds[i, j] = rounds_to_target(histories, target)
+            megabytes[i, j] = median_or_inf([megabytes_to_target(h, target) for h in histories])
+            settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
+            curves[(spec.label, e)] = _curve(histories[0])
+            per_round = float(histories[0].bytes_down[0] + histories[0].bytes_up[0]) / 1e6
+    return EpochsResult(epochs, specs, rounds, megabytes, settled, per_round, target, base.rounds, curves)
+
+
+def plot_accuracy_vs_megabytes(result: EpochsResult, axes=None):
+    """One panel per partition: test accuracy against MB communicated, one curve per E."""
+    plt = _plt()
+    if axes is None:
+        _, axes = plt.subplots(1, len(result.partitions), figsize=(4 * len(result.partitions), 3.3),
+                               sharey=True, squeeze=False)
+        axes = axes[0]
+    for ax, spec in zip(axes, result.partitions):
+        for e in result.epochs:
+            megabytes, accuracy = result.curves[(spec.label, e)]
+            ax.plot(megabytes, accuracy, marker="o", markersize=2, label=f"E={e}")
+        ax.axhline(result.target, color="gray", linestyle=":", linewidth=1)
+        ax.set_title(spec.label)
+        ax.set_ylim(max(0.0, result.target - 0.4), 1.0)
+        ax.set_xlabel("MB communicated")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test accuracy")
+    axes[0].legend(fontsize=8)
+    return axes
+
+
+def show_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[int] = (1, 2, 5, 10),
+                      partitions: Sequence = ("iid", 0.1), seeds: Sequence[int] = (0, 1, 2),
+                      target: float = 0.9) -> EpochsResult:
+    """:func:`compute_local_epochs`, its table, and accuracy against MB communicated."""
+    result = compute_local_epochs(data, base, epochs, partitions, seeds, target)
+    print(result.table())
+    plot_accuracy_vs_megabytes(result)
+    _plt().tight_layout()
+    _plt().show()
+    return result
+
+
+# -- challenge 3: limited devices ---------------------------------------------------------
+
+@dataclass
+class ParticipationResult:
+    """Fewer clients per round: bytes, rounds and noise for each participation fraction C.
+
+    Attributes
+    ----------
+    fractions : list of float, C
+    clients_per_round : list of int, m = max(1, floor(C K))
+    megabytes_per_round : ndarray
+    rounds : ndarray, median rounds to target
+    megabytes : ndarray, median MB to target (inf: not reached)
+    jitter : ndarray, median of :func:`jitter` (mean |accuracy change| per round, second half)
+    settled : ndarray, median settled accuracy
+    target : float
+    max_rounds : int
+    histories : dict C -> History of the first seed
+    """
+
+    fractions: list
+    clients_per_round: list
+    megabytes_per_round: np.ndarray
+    rounds: np.ndarray
+    megabytes: np.ndarray
+    jitter: np.ndarray
+    settled: np.ndarray
+    target: float
+    max_rounds: int
+    histories: dict = field(default_factory=dict, repr=False)
+
+    def table(self) -> str:
+        lines = [f"medians over seeds, target {self.target:.0%}",
+                 f"{'C':>5} {'m':>3} {'MB/round':>9} {'rounds':>7} {'MB':>8} {'jitter':>7} {'settled':>8}"]
+        for i, c in enumerate(self.fractions):
+            mb = "never" if math.isinf(self.megabytes[i]) else f"{self.megabytes[i]:.2f}"
+            lines.append(f"{c:>5.2f} {self.clients_per_round[i]:>3} {self.megabytes_per_round[i]:>9.3f} "
+                         f"{format_rounds(self.rounds[i], self.max_rounds):>7} {mb:>8} "
+                         f"{self.jitter[i]:>7.3f} {self.settled[i]:>8.3f}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+
+def compute_participation(data: Dataset | str, base: FLConfig,
+                          fractions: Sequence[float] = (0.1, 0.2, 0.5, 1.0), seeds: Sequence[int] = (0, 1, 2),
+                          target: float = 0.9) -> ParticipationResult:
+    """Run the same federation with each participation fraction C; no drawing.
+
+    Parameters
+    ----------
+    data : Dataset or name
+    base : FLConfig (partition, clients, E, ... ; ``fraction`` is replaced)
+    fractions : C values in (0, 1]
+    seeds, target : as in :func:`compute_convergence_grid`
+    """
+    data = _dataset_of(data)
+    fractions = [check_float("fraction", c, low=0.0, high=1.0, low_inclusive=False) for c in fractions]
+    seeds, target = _seeds(seeds), _check_target(target)
+    n = len(fractions)
+    per_round, rounds, megabytes, noise, settled = (np.zeros(n) for _ in range(5))
+    clients, histories = [], {}
+    for i, c in enumerate(fractions):
+        runs = run_seeds(base.replace(fraction=c), data, seeds)
+        clients.append(runs[0].config.clients_per_round)
+        per_round[i] = float(runs[0].bytes_down[0] + runs[0].bytes_up[0]) / 1e6
+        rounds[i] = rounds_to_target(runs, target)
+        megabytes[i] = median_or_inf([megabytes_to_target(h, target) for h in runs])
+        noise[i] = float(np.median([jitter(h) for h in runs]))
+        settled[i] = float(np.median([settled_accuracy(h) for h in runs]))
+        histories[c] = runs[0]
+    return ParticipationResult(fractions, clients, per_round, rounds, megabytes, noise, settled, target,
+                               base.rounds, histories)
+
+
+def show_participation(data: Dataset | str, base: FLConfig,
+                       fractions: Sequence[float] = (0.1, 0.2, 0.5, 1.0), seeds: Sequence[int] = (0, 1, 2),
+                       target: float = 0.9) -> ParticipationResult:
+    """:func:`compute_participation`, its table, and the learning curves of the first seed."""
+    result = compute_participation(data, base, fractions, seeds, target)
+    print(result.table())
+    plt = _plt()
+    _, ax = plt.subplots(figsize=(6, 3.5))
+    for c, h in result.histories.items():
+        ax.plot(np.arange(h.rounds_completed + 1), np.concatenate([[h.initial_accuracy], h.accuracy]),
+                marker="o", markersize=2, label=f"C={c:g} (m={h.config.clients_per_round})")
+    ax.axhline(result.target, color="gray", linestyle=":", linewidth=1)
+    ax.set_xlabel("round")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(max(0.0, result.target - 0.3), 1.0)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    plt.show()
+    return result
+
+
+@dataclass
+class StragglerResult:
+    """Three answers to slow devices, compared in rounds, time and bytes.
+
+    Time is counted in *deadline units*: one unit is what a fast device needs for its full
+    local work (E epochs). A straggler needs ``slowdown`` units for the same work.
+
+    Attributes
+    ----------
+    policies : tuple of str, :data:`STRAGGLER_POLICIES`
+    configs : dict policy -> FLConfig that models it
+    round_time : dict policy -> float, deadline units per round
+    rounds, megabytes, time, settled : dict policy -> float, medians over seeds
+        (rounds, MB and time to target are inf when not reached)
+    straggler_share : float, share of devices that are slow
+    slowdown : float
+    full_steps : int, local steps of full work (E epochs of a typical client)
+    partial_steps : int, steps a straggler finishes by the deadline
+    target : float
+    max_rounds : int
+    """
+
+    policies: tuple
+    configs: dict
+    round_time: dict
+    rounds: dict
+    megabytes: dict
+    time: dict
+    settled: dict
+    straggler_share: float
+    slowdown: float
+    full_steps: int
+    partial_steps: int
+    target: float
+    max_rounds: int
+
+    def table(self) -> str:
+        lines = [f"{self.straggler_share:.0%} of devices are {self.slowdown:g}x slower; full work "
+                 f"{self.full_steps} steps, a straggler finishes {self.partial_steps} by the deadline",
+                 f"{'policy':<20} {'clients':>7} {'steps':>6} {'rounds':>7} {'time units':>10} "
+                 f"{'MB':>7} {'settled':>8}"]
+        for p in self.policies:
+            c = self.configs[p]
+            steps = self.full_steps if c.local_steps is None else c.local_steps
+            t = "never" if math.isinf(self.time[p]) else f"{self.time[p]:.0f}"
+            mb = "never" if math.isinf(self.megabytes[p]) else f"{self.megabytes[p]:.2f}"
+            lines.append(f"{p:<20} {c.clients_per_round:>7} {steps:>6} "
+                         f"{format_rounds(self.rounds[p], self.max_rounds):>7} {t:>10} {mb:>7} "
+                         f"{self.settled[p]:>8.3f}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+
+def full_local_steps(base: FLConfig, n_train: int) -> int:
+    """Local steps of E epochs for a client of average size: E * ceil((n_train / K) / B)."""
+    size = max(1, n_train // base.n_clients)
+    batch = size if base.batch_size is None else min(base.batch_size, size)
+    return base.local_epochs * math.ceil(size / batch)
+
+
+def straggler_configs(base: FLConfig, n_train: int, straggler_share: float = 0.5,
+                      slowdown: float = 5.0) -> tuple[dict, dict, int, int]:
+    """The FLConfig and round time (deadline units) of each policy in :data:`STRAGGLER_POLICIES`.
+
+    * wait for all: every device does its full E epochs; a round lasts as long as the
+      slowest device, ``slowdown`` units;
+    * drop stragglers: the server keeps only the fast devices' updates, modelled as a
+      participation fraction C = 1 - straggler_share; a round lasts 1 unit;
+    * accept partial work: every device reports what it finished by the deadline. The
+      engine has one step cap (``local_steps``) for all clients, so here *every* device
+      stops after ``full_steps / slowdown`` steps: the pessimistic end of partial work
+      (as if every device were slow); a round lasts 1 unit.
+
+    Returns
+    -------
+    configs, round_time : dicts keyed by policy
+    full_steps, partial_steps : int
+    """
+    straggler_share = check_float("straggler_share", straggler_share, low=0.0, high=1.0,
+                                  low_inclusive=False, high_inclusive=False)
+    slowdown = check_float("slowdown", slowdown, low=1.0)
+    full = full_local_steps(base, n_train)
+    partial = max(1, int(full // slowdown))
+    configs = {
+        STRAGGLER_POLICIES[0]: base.replace(fraction=1.0, local_steps=None),
+        STRAGGLER_POLICIES[1]: base.replace(fraction=1.0 - straggler_share, local_steps=None),
+        STRAGGLER_POLICIES[2]: base.replace(fraction=1.0, local_steps=partial),
+    }
+    round_time = {STRAGGLER_POLICIES[0]: slowdown, STRAGGLER_POLICIES[1]: 1.0, STRAGGLER_POLICIES[2]: 1.0}
+    return configs, round_time, full, partial
+
+
+def compute_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float = 0.5,
+                       slowdown: float = 5.0, seeds: Sequence[int] = (0, 1, 2),
+                       target: float = 0.9) -> StragglerResult:
+    """Wait for stragglers, drop them, or accept their partial work; no drawing.
+
+    Parameters
+    ----------
+    data : Dataset or name
+    base : FLConfig with the full local work (E) and the partition
+    straggler_share : float in (0, 1), share of slow devices
+    slowdown : float >= 1, how many times slower a straggler is
+    seeds, target : as in :func:`compute_convergence_grid`
+    """
+    data = _dataset_of(data)
+    seeds, target = _seeds(seeds), _check_target(target)
+    configs, round_time, full, partial = straggler_configs(base, len(data.y_train), straggler_share, slowdown)
+    rounds, megabytes, time, settled = {}, {}, {}, {}
+    for policy, config in configs.items():
+        runs = run_seeds(config, data, seeds)
+        rounds[policy] = rounds_to_target(runs, target)
+        megabytes[policy] = median_or_inf([megabytes_to_target(h, target) for h in runs])
+        time[policy] = rounds[policy] * round_time[policy]
+        settled[policy] = float(np.median([settled_accuracy(h) for h in runs]))
+    return StragglerResult(STRAGGLER_POLICIES, configs, round_time, rounds, megabytes, time, settled,
+                           float(straggler_share), float(slowdown), full, partial, target, base.rounds)
+
+
+def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float = 0.5, slowdown: float = 5.0,
+                    seeds: Sequence[int] = (0, 1, 2), target: float = 0.9) -> StragglerResult:
+    """:func:`compute_stragglers`, its table, and bars of rounds, time and MB to target."""
+    result = compute_stragglers(data, base, straggler_share, slowdown, seeds, target)
+    print(result.table())
+    plt = _plt()
+    _, axes = plt.subplots(1, 3, figsize=(9, 3))
+    for ax, (title, values) in zip(axes, (("rounds to target", result.rounds),
+                                          ("time units to target", result.time),
+                                          ("MB to target", result.megabytes))):
+        heights = [0.0 if math.isinf(values[p]) else values[p] for p in result.policies]
+        ax.bar(range(len(result.policies)), heights, color=["C0", "C1", "C2"])
+        ax.set_xticks(range(len(result.policies)))
+        ax.set_xticklabels([p.replace(" ", "\n", 1) for p in result.policies], fontsize=8)
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    plt.tight_layout()
+    plt.show()
+    return result
+
+
+# -- the slider callback ------------------------------------------------------------------
+
+@dataclass
+class LabResult:
+    """One slider setting: FedAvg on IID data against FedAvg on Dirichlet(alpha) data.
+
+    Attributes
+    ----------
+    config : FLConfig of the Dirichlet run (the IID run differs only in ``partition``)
+    clients_per_round : int, m
+    megabytes_per_round : float, 2 m P 4 bytes / 1e6
+    rounds : dict "IID"/"Dir(alpha)" -> int or None, first round at the target
+    megabytes : dict -> float or None, MB to target
+    final_accuracy : dict -> float
+    diverged_at : dict -> int or None
+    histories : dict -> History
+    """
+
+    config: FLConfig
+    clients_per_round: int
+    megabytes_per_round: float
+    rounds: dict
+    megabytes: dict
+    final_accuracy: dict
+    diverged_at: dict
+    target: float
+    histories: dict = field(default_factory=dict, repr=False)
+
+    def summary(self) -> str:
+        c = self.config
+        lines = [f"K={c.n_clients} clients, C={c.fraction:.2f} -> m={self.clients_per_round} per round, "
+                 f"E={c.local_epochs}, client lr {c.client_learning_rate:.3g}: "
+                 f"{self.megabytes_per_round:.3f} MB per round"]
+        for label in self.rounds:
+            if self.diverged_at[label] is not None:
+                lines.append(f"{label:<10} DIVERGED in round {self.diverged_at[label]}: "
+                             f"lower the client learning rate")
+                continue
+            reached = ("never reached" if self.rounds[label] is None else
+                       f"round {self.rounds[label]:>2}, {self.megabytes[label]:.2f} MB")
+            lines.append(f"{label:<10} final accuracy {self.final_accuracy[label]:.3f}; "
+                         f"{self.target:.0%}: {reached}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def compute_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learning_rate: float = 0.1,
+                          local_epochs: int = 2, fraction: float = 0.5, *, data: Dataset | str = "digits",
+                          rounds: int = 30, target: float = 0.9, seed: int = 0) -> LabResult:
+    """FedAvg with the slider values on IID and on Dirichlet(alpha) data; no drawing.
+
+    Parameters
+    ----------
+    alpha : float > 0, Dirichlet concentration (small: each client holds few classes)
+    n_clients : int, 1..n_train, K
+    client_learning_rate : float > 0
+    local_epochs : int >= 1, E
+    fraction : float in (0, 1], C
+    data : Dataset or name (default digits, 10 classes)
+    rounds : int >= 1
+    target : float in [0, 1]
+    seed : int >= 0
+    """
+    data = _dataset_of(data)
+    alpha = check_positive("alpha", alpha)
+    n_clients = check_int("n_clients", n_clients, minimum=1, maximum=len(data.y_train))
+    config = FLConfig(n_clients=n_clients, rounds=rounds, fraction=fraction, local_epochs=local_epochs,
+                      client_learning_rate=client_learning_rate, partition="dirichlet", alpha=alpha,
+                      dataset=data.name if data.name in DATASETS else "article", seed=seed)
+    target = _check_target(target)
+    runs = {"IID": config.replace(partition="iid"), f"Dir({alpha:.3g})": config}
+    histories = {label: run_experiment(c, dataset=data, progress=False) for label, c in runs.items()}
+    any_run = next(iter(histories.values()))
+    return LabResult(
+        config=config, clients_per_round=config.clients_per_round,
+        megabytes_per_round=bytes_per_round(_n_parameters(any_run), config.clients_per_round) / 1e6,
+        rounds={k: h.rounds_to_accuracy(target) for k, h in histories.items()},
+        megabytes={k: megabytes_to_target(h, target) for k, h in histories.items()},
+        final_accuracy={k: h.final_accuracy for k, h in histories.items()},
+        diverged_at={k: h.diverged_at for k, h in histories.items()},
+        target=target, histories=histories)
+
+
+def _n_parameters(history: History) -> int:
+    return int(sum(np.size(w) for w in history.final_weights))
+
+
+def show_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learning_rate: float = 0.1,
+                       local_epochs: int = 2, fraction: float = 0.5, *, data: Dataset | str = "digits",
+                       rounds: int = 30, target: float = 0.9, seed: int = 0) -> LabResult:
+    """The slider callback: :func:`compute_challenge_lab`, a summary, and two panels
+    (accuracy against rounds, accuracy against MB communicated)."""
+    result = compute_challenge_lab(alpha, n_clients, client_learning_rate, local_epochs, fraction,
+                                   data=data, rounds=rounds, target=target, seed=seed)
+    print(result.summary())
+    plt = _plt()
+    _, (ax_rounds, ax_bytes) = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
+    for label, h in result.histories.items():
+        megabytes, accuracy = _curve(h)
+        ax_rounds.plot(np.arange(len(accuracy)), accuracy, marker="o", markersize=2, label=label)
+        ax_bytes.plot(megabytes, accuracy, marker="o", markersize=2, label=label)
+    for ax, xlabel in ((ax_rounds, "round"), (ax_bytes, "MB communicated")):
+        ax.axhline(result.target, color="gray", linestyle=":", linewidth=1)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    ax_rounds.set_ylabel("test accuracy")
+    ax_rounds.legend(fontsize=8)
+    plt.tight_layout()
+    plt.show()
+    return result
+
+
+def alpha_slider(value: float = 0.05, min_exponent: float = -2, max_exponent: float = 2) -> ipw.FloatLogSlider:
+    """Dirichlet alpha on a log scale (10**min_exponent .. 10**max_exponent), released value only."""
+    return ipw.FloatLogSlider(value=value, base=10, min=min_exponent, max=max_exponent, step=0.1,
+                              description="Dirichlet alpha", continuous_update=False, readout_format=".3g",
+                              style={"description_width": "initial"})
