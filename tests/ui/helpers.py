@@ -19,7 +19,8 @@ ALL_EXECUTED = """() => {
 
 
 def open_notebook(page, server, name: str, timeout_s: float = 120) -> None:
-    page.goto(f"{server['base']}/lab/tree/notebooks/{name}?token={server['token']}")
+    # ?reset: a fresh workspace, so tabs of earlier tests are not restored next to this one
+    page.goto(f"{server['base']}/lab/tree/notebooks/{name}?reset&token={server['token']}")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                            "&& window.jupyterapp.shell.currentWidget.content "
                            "&& window.jupyterapp.shell.currentWidget.content.widgets", timeout=timeout_s * 1000)
@@ -30,9 +31,9 @@ def run_all(page, timeout_s: float = 240) -> float:
     """Clear the committed outputs, run every cell, wait for an idle kernel; returns seconds."""
     t0 = time.perf_counter()
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
-    page.evaluate("() => { window.__runAll = window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_function("() => window.__runAll !== undefined", timeout=10000)
-    page.evaluate("() => window.__runAll")           # resolves when every cell has run
+    page.evaluate("() => { window.__runAll = 'running'; window.jupyterapp.commands.execute('notebook:run-all-cells')"
+                  ".then(() => { window.__runAll = 'done'; }, (e) => { window.__runAll = 'failed: ' + e; }); }")
+    page.wait_for_function("() => window.__runAll !== 'running'", timeout=timeout_s * 1000)
     page.wait_for_function(ALL_EXECUTED, timeout=timeout_s * 1000)
     page.wait_for_function(KERNEL_IDLE, timeout=timeout_s * 1000)
     return time.perf_counter() - t0
@@ -60,3 +61,8 @@ def full_screenshot(page, path) -> None:
     page.set_viewport_size({"width": 1500, "height": min(int(height), 30000)})
     page.wait_for_timeout(300)
     page.screenshot(path=str(path), full_page=True)
+
+
+def shut_down_kernel(page) -> None:
+    """Stop the notebook's kernel (each notebook test starts its own)."""
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")

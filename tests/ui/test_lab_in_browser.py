@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from .helpers import open_notebook, run_all, wait_for_widgets
+from .helpers import open_notebook, run_all, shut_down_kernel, wait_for_widgets
 
 SLIDERS = ["clients K", "fraction C per round", "rounds R", "seed", "local epochs E", "batch size B",
            "client learning rate", "FedProx μ", "server learning rate", "server momentum β", "Dirichlet α"]
@@ -54,6 +54,7 @@ def lab_page(lab_server, browser):
     wait_for_widgets(page)
     page.locator(".fl-lab-status").first.wait_for()
     yield page
+    shut_down_kernel(page)
     context.close()
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import ARTIFACTS, ROOT
-from .helpers import full_screenshot, open_notebook, run_all, wait_for_widgets
+from .helpers import full_screenshot, open_notebook, run_all, shut_down_kernel, wait_for_widgets
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -27,6 +27,7 @@ def test_notebook_runs_in_jupyterlab(lab_server, page, name):
     text = "\n".join(outputs.all_inner_texts())
     ARTIFACTS.mkdir(exist_ok=True)
     full_screenshot(page, ARTIFACTS / f"{Path(name).stem}.png")
+    shut_down_kernel(page)
     print(f"{name}: ran in the browser in {seconds:.1f} s, {widgets} widget views rendered")
     assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0, \
         f"stderr or error output in {name}:\n{text[-2000:]}"
