@@ -103,7 +103,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats of the fast paths")
     args = parser.parse_args(argv)
     ds = fl.load_dataset("article")
-    lines = [f"# Engine benchmark\n", f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+    lines = ["# Engine benchmark\n", f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
              f"TensorFlow {fl.versions()['tensorflow']}. Workload: the article's data and model, E=1, B=32, "
              f"client lr 0.1, all clients, {ROUNDS} rounds. Medians after a warm-up run.\n"]
     table = ["| clients | path | wall time (s) | ms per round | final accuracy | time / vectorised |",

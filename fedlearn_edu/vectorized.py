@@ -213,7 +213,6 @@ def _build_run(arch: Architecture):
             order = tf_epoch_orders(n_k, n_max, epochs, seed, r, ids)      # (m, E, n_max)
             samples = tf.gather(index, order, batch_dims=1)                # (m, E, n_max)
             Xr, yr = tf.gather(X, samples), tf.gather(y, samples)          # (m, E, n_max, d), (m, E, n_max)
-            global_w = unflat(theta)
             b = tf.minimum(batch, n_max)
             steps = (n_max + b - 1) // b                                    # batches per epoch
             positions = tf.range(n_max, dtype=tf.int64)

@@ -21,7 +21,6 @@ import numpy as np
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..baselines import BYTES_PER_FEATURE, BYTES_PER_LABEL, distributed_sgd, raw_data_bytes, train_centralised
 from ..data import Dataset, load_dataset
-from ..partition import iid_partition
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
 
 __all__ = ["MethodResult", "ComparisonResult", "CrossoverResult", "equal_compute_steps", "bytes_to_target",

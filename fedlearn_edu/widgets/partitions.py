@@ -27,7 +27,7 @@ from .._validate import check_choice, check_int, check_labels, check_positive, c
 from ..data import ARTICLE_MAKE_CLASSIFICATION_KWARGS, Dataset, load_dataset
 from ..partition import PARTITIONS, label_distribution, make_partition, non_iid_score
 from ..plots import plot_history, plot_label_distribution
-from ..simulation import FLConfig, History, run_experiment
+from ..simulation import FLConfig, run_experiment
 
 __all__ = ["feature_roles", "plot_informative_features", "alpha_slider", "scheme_dropdown",
            "PartitionResult", "compute_partition", "show_partition", "plot_schemes",

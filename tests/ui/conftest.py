@@ -55,6 +55,16 @@ def _write_settings(settings: Path) -> None:
         path.write_text(json.dumps(content))
 
 
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a server started with start_new_session=True, by its process id (TERM, then KILL)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory):
     reason = _skip_reason()
@@ -89,12 +99,7 @@ def lab_server(tmp_path_factory):
             raise RuntimeError("jupyter lab did not start:\n" + (work / "server.log").read_text()[-3000:])
         time.sleep(0.5)
     yield {"base": base, "token": token, "work": work, "log": work / "server.log", "pid": process.pid}
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    stop_process_group(process)
     log.close()
 
 

@@ -59,7 +59,9 @@ def full_screenshot(page, path) -> None:
                            " || document.querySelector('.jp-NotebookPanel-notebook');"
                            " return n ? n.scrollHeight + 200 : 1000; }")
     page.set_viewport_size({"width": 1500, "height": min(int(height), 30000)})
-    page.wait_for_timeout(300)
+    page.evaluate("() => document.querySelectorAll('.jp-NotebookPanel .jp-WindowedPanel-outer,"
+                  " .jp-NotebookPanel-notebook').forEach(n => { n.scrollTop = 0; })")
+    page.wait_for_timeout(500)
     page.screenshot(path=str(path), full_page=True)
 
 

@@ -60,7 +60,7 @@ def lab_page(lab_server, browser):
 
 def choose_preset(page, label: str) -> None:
     presets = page.locator(".widget-dropdown").filter(has=page.locator("label", has_text="preset")).first
-    before_g, before_svg = generation(page), image_src(page)
+    before_g = generation(page)
     presets.locator("select").select_option(label=label)
     page.wait_for_function("(g) => Number(document.querySelector('.fl-lab-status').dataset.generation) > g",
                            arg=before_g, timeout=30000)

@@ -1,6 +1,4 @@
 """`voila notebooks/06_interactive_lab.ipynb` serves the lab as an app: no code, working controls."""
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -8,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import ARTIFACTS, ROOT, _free_port, _skip_reason
+from .conftest import ARTIFACTS, ROOT, _free_port, _skip_reason, stop_process_group
 from .test_lab_in_browser import generation, image_src, press_toward_room, slider, wait_for_redraw
 
 
@@ -38,11 +36,7 @@ def voila_server(tmp_path_factory):
             raise RuntimeError("voila did not start:\n" + log_path.read_text()[-3000:])
         time.sleep(0.5)
     yield {"base": base, "log": log_path}
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    stop_process_group(process)
     log.close()
 
 
