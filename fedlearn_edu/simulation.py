@@ -427,7 +427,8 @@ class Simulation:
                                                  2 ** 40 if c.local_steps is None else c.local_steps, c.seed)],
             *[tf.constant(v, tf.float32) for v in (c.client_learning_rate, c.client_momentum, c.mu)],
             tf.constant(SERVER_CODES[c.server_optimizer], tf.int64),
-            *[tf.constant(v, tf.float32) for v in (opt.server_learning_rate, beta, c.beta1, c.beta2, c.tau)])
+            *[tf.constant(v, tf.float32) for v in (opt.server_learning_rate, beta, c.beta1, c.beta2, c.tau)],
+            tf.constant(bool(client_metrics)))
         elapsed = time.perf_counter() - t0
         rounds_run = int(out["rounds_run"])
         diverged = bool(out["diverged"])

@@ -187,10 +187,12 @@ def _build_run(arch: Architecture):
         i64, i64, i64, i64, i64, i64,                         # rounds, m, E, B, local step cap, seed
         f32, f32, f32,                                        # client lr, client momentum, mu
         i64, f32, f32, f32, f32, f32,                         # server code, eta, beta, beta1, beta2, tau
+        tf.TensorSpec([], tf.bool),                           # record the clients' local metrics?
     ]
 
     def run(X, y, X_test, y_test, client_index, client_size, init, rounds, m, epochs, batch,
-            local_steps, seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau):
+            local_steps, seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau,
+            want_client_metrics):
         n_clients = tf.shape(client_index, out_type=tf.int64)[0]
         flat_init = tf.concat([tf.reshape(w, [-1]) for w in init], axis=0)
         shapes = [list(w.shape) for w in init]
@@ -254,7 +256,10 @@ def _build_run(arch: Architecture):
                                     (tf.constant(0, tf.int64), G, tf.zeros_like(G)))
             w = [tf.reshape(p, [m] + s) for p, s in zip(tf.split(W, sizes, axis=1), shapes)]
             valid_all = positions[None, :] < n_k[:, None]
-            local_loss, local_acc = _masked_metrics(w, Xr[:, 0], yr[:, 0], valid_all, activations)
+            local_loss, local_acc = tf.cond(
+                want_client_metrics,
+                lambda: _masked_metrics(w, Xr[:, 0], yr[:, 0], valid_all, activations),
+                lambda: (tf.zeros([m]), tf.zeros([m])))
             flat_w = W                                                         # (m, P)
             coef = tf.cast(n_k, tf.float32) / tf.cast(tf.reduce_sum(n_k), tf.float32)
             theta_bar = tf.einsum("k,kp->p", coef, flat_w)
@@ -263,13 +268,14 @@ def _build_run(arch: Architecture):
             m_avgm = beta * server_m + g
             m_adapt = beta1 * server_m + (1.0 - beta1) * g
             g2 = g * g
-            v_next = tf.switch_case(tf.cast(server_code, tf.int32), [
-                lambda: server_v, lambda: server_v + g2, lambda: beta2 * server_v + (1.0 - beta2) * g2,
-                lambda: server_v - (1.0 - beta2) * g2 * tf.sign(server_v - g2)])
+            v_next = tf.where(server_code == 1, server_v + g2,                       # FedAdagrad
+                     tf.where(server_code == 2, beta2 * server_v + (1.0 - beta2) * g2,  # FedAdam
+                     tf.where(server_code == 3, server_v - (1.0 - beta2) * g2 * tf.sign(server_v - g2),  # Yogi
+                              server_v)))
             adaptive = server_code > 0
             new_m = tf.where(adaptive, m_adapt, m_avgm)
             new_theta = tf.where(adaptive, theta - eta * new_m / (tf.sqrt(v_next) + tau), theta - eta * new_m)
-            finite_clients = tf.reduce_all(tf.math.is_finite(flat_w)) & tf.reduce_all(tf.math.is_finite(local_loss))
+            finite_clients = tf.reduce_all(tf.math.is_finite(flat_w))
             new_theta_safe = tf.where(finite_clients, new_theta, theta)
             loss, acc = evaluate(new_theta_safe)
             ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta)) & tf.math.is_finite(loss)
