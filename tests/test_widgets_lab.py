@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 from fedlearn_edu.widgets import lab  # noqa: E402
 
 
-@pytest.mark.parametrize("algorithm, partition", itertools.product(lab.ALGORITHMS, lab.LAB_PARTITIONS))
+@pytest.mark.parametrize("algorithm, partition", list(itertools.product(lab.ALGORITHMS, lab.LAB_PARTITIONS)))
 def test_run_lab_over_algorithms_and_partitions(algorithm, partition):
     result = lab.run_lab(algorithm=algorithm, partition=partition, rounds=4, n_clients=8, alpha=0.3,
                          server_learning_rate=0.03 if algorithm in ("FedAdam", "FedYogi", "FedAdagrad") else 1.0)
