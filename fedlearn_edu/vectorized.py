@@ -47,30 +47,37 @@ def _hash32(x):
     return tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x)
 
 
-def _combine(*parts):
-    h = tf.constant(0x9E3779B9, tf.int64)
+def _combine(*parts, start=None):
+    """The hash of ``parts`` (broadcast), continuing from the hash ``start`` of earlier parts."""
+    h = tf.constant(0x9E3779B9, tf.int64) if start is None else start
     for part in parts:
         h = _hash32(tf.bitwise.bitwise_xor(h, tf.bitwise.bitwise_and(tf.cast(part, tf.int64), MASK32)))
     return h
 
 
-def tf_sample_clients(n_clients, n_sampled, seed, round_index):
-    """Graph version of :func:`fedlearn_edu.rng.sample_clients`: sorted ids, shape (m,)."""
-    keys = _combine(SALT_SAMPLE, seed, round_index, tf.range(n_clients, dtype=tf.int64))
+def tf_sample_clients(n_clients, n_sampled, seed, round_index, prefix=None):
+    """Graph version of :func:`fedlearn_edu.rng.sample_clients`: sorted ids, shape (m,).
+
+    ``prefix`` is ``_combine(SALT_SAMPLE, seed)``, computed once per run by the caller.
+    """
+    prefix = _combine(SALT_SAMPLE, seed) if prefix is None else prefix
+    keys = _combine(round_index, tf.range(n_clients, dtype=tf.int64), start=prefix)
     chosen = tf.argsort(keys, stable=True)[:n_sampled]
     return tf.sort(tf.cast(chosen, tf.int64))
 
 
-def tf_epoch_orders(sizes, n_max, epochs, seed, round_index, client_ids):
+def tf_epoch_orders(sizes, n_max, epochs, seed, round_index, client_ids, prefix=None):
     """Graph version of :func:`fedlearn_edu.rng.epoch_orders` for m clients at once.
 
     Returns positions of shape (m, epochs, n_max); row (k, e) starts with a permutation
     of range(sizes[k]) (the per-client engine's order) followed by the padding.
+    ``prefix`` is ``_combine(SALT_ORDER, seed)``, computed once per run by the caller.
     """
+    prefix = _combine(SALT_ORDER, seed) if prefix is None else prefix
     positions = tf.range(n_max, dtype=tf.int64)[None, None, :]
     epoch_ids = tf.range(epochs, dtype=tf.int64)[None, :, None]
     clients = tf.cast(client_ids, tf.int64)[:, None, None]
-    keys = _combine(SALT_ORDER, seed, round_index, clients, epoch_ids, positions)
+    keys = _combine(round_index, clients, epoch_ids, positions, start=prefix)
     keys = tf.where(positions < tf.cast(sizes, tf.int64)[:, None, None], keys, tf.constant(2 ** 40, tf.int64))
     return tf.argsort(keys, axis=-1, stable=True)
 
@@ -121,41 +128,24 @@ def _activation_and_grad(name):
     return fn, grads[name]
 
 
-def _forward(weights, x, activations, keep=False):
-    """Logits of m stacked models on m batches: x (m, b, d) -> (m, b, n_classes).
+def _backprop_through(name):
+    """d loss / d z from d loss / d a for the activation ``name``: f(upstream, z, a)."""
+    if name == "relu":
+        return lambda upstream, z, a: tf.raw_ops.ReluGrad(gradients=upstream, features=z)
+    derivative = _activation_and_grad(name)[1]
+    return lambda upstream, z, a: upstream * derivative(z, a)
 
-    With ``keep=True`` also returns the (input, pre-activation, output) of every
-    hidden layer, for the hand-written backward pass.
-    """
+
+def _forward(weights, x, activations):
+    """Logits of m stacked models on m batches: x (m, b, d) -> (m, b, n_classes)."""
     h = x
     n_layers = len(weights) // 2
-    cache = []
     for layer in range(n_layers):
         kernel, bias = weights[2 * layer], weights[2 * layer + 1]
-        z = tf.linalg.matmul(h, kernel) + bias[:, None, :]
+        h = tf.linalg.matmul(h, kernel) + bias[:, None, :]
         if layer < n_layers - 1:
-            a = _activation_and_grad(activations[layer])[0](z)
-            cache.append((h, z, a))
-            h = a
-        else:
-            cache.append((h, z, None))
-            h = z
-    return (h, cache) if keep else h
-
-
-def _backward(weights, cache, d_logits, activations):
-    """Gradients of the loss w.r.t. every weight, given d loss / d logits (m, b, n_classes)."""
-    grads = [None] * len(weights)
-    delta = d_logits
-    for layer in reversed(range(len(weights) // 2)):
-        h_in = cache[layer][0]
-        grads[2 * layer] = tf.linalg.matmul(h_in, delta, transpose_a=True)
-        grads[2 * layer + 1] = tf.reduce_sum(delta, axis=1)
-        if layer > 0:
-            _, z_prev, a_prev = cache[layer - 1]
-            d_act = _activation_and_grad(activations[layer - 1])[1]
-            delta = tf.linalg.matmul(delta, weights[2 * layer], transpose_b=True) * d_act(z_prev, a_prev)
-    return grads
+            h = keras.activations.get(activations[layer])(h)
+    return h
 
 
 def _masked_metrics(weights, x, y, valid, activations):
@@ -172,6 +162,10 @@ def _build_run(arch: Architecture):
     """Compile the whole-run function for one architecture (traced once)."""
     activations = arch.activations
     n_weights = 2 * (len(arch.widths) - 1)
+    layer_sizes = [(fan_in + 1) * fan_out for fan_in, fan_out in zip(arch.widths[:-1], arch.widths[1:])]
+    n_classes = arch.widths[-1]
+    act_fns = [keras.activations.get(name) for name in activations]
+    act_grads = [_backprop_through(name) for name in activations]
     weight_spec = []
     for fan_in, fan_out in zip(arch.widths[:-1], arch.widths[1:]):
         weight_spec += [tf.TensorSpec([fan_in, fan_out], tf.float32), tf.TensorSpec([fan_out], tf.float32)]
@@ -207,12 +201,14 @@ def _build_run(arch: Architecture):
                                         tf.ones_like(y_test, tf.bool)[None], activations)
             return loss[0], acc[0]
 
+        sample_prefix, order_prefix = _combine(SALT_SAMPLE, seed), _combine(SALT_ORDER, seed)
+
         def one_round(r, theta, server_m, server_v):
-            ids = tf_sample_clients(n_clients, m, seed, r)
+            ids = tf_sample_clients(n_clients, m, seed, r, prefix=sample_prefix)
             n_k = tf.gather(client_size, ids)                              # (m,)
             n_max = tf.reduce_max(n_k)
             index = tf.gather(client_index, ids)[:, :n_max]                # (m, n_max)
-            order = tf_epoch_orders(n_k, n_max, epochs, seed, r, ids)      # (m, E, n_max)
+            order = tf_epoch_orders(n_k, n_max, epochs, seed, r, ids, prefix=order_prefix)  # (m, E, n_max)
             samples = tf.gather(index, order, batch_dims=1)                # (m, E, n_max)
             Xr, yr = tf.gather(X, samples), tf.gather(y, samples)          # (m, E, n_max, d), (m, E, n_max)
             b = tf.minimum(batch, n_max)
@@ -222,6 +218,8 @@ def _build_run(arch: Architecture):
             pad = steps * b - n_max
             n_steps = epochs * steps
             Xb = tf.reshape(tf.pad(Xr, [[0, 0], [0, 0], [0, pad], [0, 0]]), [m, n_steps, b, -1])
+            ones = tf.ones([m, b, 1])
+            Xb = tf.concat([Xb, tf.ones([m, n_steps, b, 1])], axis=-1)     # inputs with a bias column
             yb_all = tf.reshape(tf.pad(yr, [[0, 0], [0, 0], [0, pad]]), [m, n_steps, b])
             slot = tf.reshape(tf.range(steps * b, dtype=tf.int64), [1, 1, steps * b])
             valid = tf.reshape(tf.tile(slot < n_k[:, None, None], [1, epochs, 1]), [m, n_steps, b])
@@ -234,23 +232,37 @@ def _build_run(arch: Architecture):
             active = (j_idx[None, :] < steps_k[:, None]) & (rank < local_steps)   # (m, E*steps)
             validf_all = tf.cast(valid, tf.float32) * tf.cast(active, tf.float32)[:, :, None]
             count_all = tf.reduce_sum(validf_all, axis=2)                   # (m, E*steps)
-            inv_count_all = 1.0 / tf.maximum(count_all, 1.0)
+            scale_all = (validf_all / tf.maximum(count_all, 1.0)[:, :, None])[..., None]   # 1/b_k or 0
+            target_all = tf.one_hot(yb_all, n_classes) * scale_all           # (m, E*steps, b, C)
             active_all = active[:, :, None]                                   # (m, E*steps, 1)
             loop_end = tf.reduce_max(tf.where(tf.reduce_any(active, axis=0), t_idx, -1)) + 1
             G = tf.tile(theta[None], [m, 1])                                  # (m, P) global model
-            n_classes = arch.widths[-1]
 
             def step(t, W, V):
-                w = [tf.reshape(p, [m] + s) for p, s in zip(tf.split(W, sizes, axis=1), shapes)]
-                xb, yb = Xb[:, t], yb_all[:, t]
-                logits, cache = _forward(w, xb, activations, keep=True)
-                scale = (validf_all[:, t] * inv_count_all[:, t][:, None])[:, :, None]
-                d_logits = (tf.nn.softmax(logits) - tf.one_hot(yb, n_classes)) * scale
-                grads = _backward(w, cache, d_logits, activations)
-                g = tf.concat([tf.reshape(gi, [m, -1]) for gi in grads], axis=1) + mu * (W - G)
+                # layer l's kernel and bias are consecutive in the flat vector, so they reshape
+                # to one (fan_in + 1, fan_out) matrix that multiplies inputs with a ones column
+                w = [tf.reshape(p, [m, fi + 1, fo]) for p, fi, fo in zip(tf.split(W, layer_sizes, axis=1),
+                                                                         arch.widths[:-1], arch.widths[1:])]
+                h, inputs, pre, post = Xb[:, t], [], [], []
+                for layer, wl in enumerate(w):
+                    inputs.append(h)
+                    z = tf.linalg.matmul(h, wl)
+                    if layer < len(w) - 1:
+                        a = act_fns[layer](z)
+                        pre.append(z)
+                        post.append(a)
+                        h = tf.concat([a, ones], axis=-1)
+                delta = tf.nn.softmax(z) * scale_all[:, t] - target_all[:, t]     # d loss / d logits
+                grads = [None] * len(w)
+                for layer in reversed(range(len(w))):
+                    grads[layer] = tf.reshape(tf.linalg.matmul(inputs[layer], delta, transpose_a=True), [m, -1])
+                    if layer > 0:
+                        upstream = tf.linalg.matmul(delta, w[layer], transpose_b=True)[:, :, :-1]
+                        delta = act_grads[layer - 1](upstream, pre[layer - 1], post[layer - 1])
+                g = tf.concat(grads, axis=1) + mu * (W - G)
                 v_next = momentum * V - lr * g
-                active = active_all[:, t]
-                return t + 1, tf.where(active, W + v_next, W), tf.where(active, v_next, V)
+                active_t = active_all[:, t]
+                return t + 1, tf.where(active_t, W + v_next, W), tf.where(active_t, v_next, V)
 
             _, W, _ = tf.while_loop(lambda t, *_: t < loop_end, step,
                                     (tf.constant(0, tf.int64), G, tf.zeros_like(G)))
