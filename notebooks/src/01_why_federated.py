@@ -41,6 +41,8 @@ fl.print_versions()
 #    only the model travels. FedAvg lets each device take **many local steps between two exchanges**,
 #    which is what saves communication compared with distributed SGD.
 #
+# ![a server and edge devices: the model travels, the data stay](../assets/architecture.png)
+#
 # Below we check these claims with numbers instead of taking them on trust.
 
 # %% [markdown]

@@ -34,6 +34,8 @@ fl.set_seed(42)
 fl.print_versions()
 
 # %% [markdown]
+# ![the five steps of the protocol](../assets/five_steps.png)
+#
 # ## The federation
 #
 # Ten clients share the article's 800 training examples with a mild label skew (Dirichlet alpha = 1),
