@@ -23,6 +23,7 @@ import keras
 
 from ._validate import check_choice, check_float, check_int, check_positive, check_seed
 from .aggregate import weighted_average
+from .compression import BYTES_PER_FLOAT, COMPRESSIONS, Compressor
 from .client import ClientResult, LocalTrainer, client_update
 from .data import DATASETS, Dataset, load_dataset
 from .model import ACTIVATIONS, build_model, count_parameters, flatten_weights, get_weights, unflatten_weights
@@ -32,7 +33,7 @@ from .server import SERVER_OPTIMIZERS, ServerOptimizer, make_server_optimizer
 from .vectorized import SERVER_CODES, Architecture, compiled_run, padded_client_index
 
 ENGINES = ("auto", "vectorized", "per_client")
-BYTES_PER_PARAMETER = 4  # float32
+BYTES_PER_PARAMETER = BYTES_PER_FLOAT  # float32
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,12 @@ class FLConfig:
     hidden_units : tuple of int, hidden layer widths ((64,) is the article's model)
     activation : hidden activation
     seed : int >= 0, seeds the split, the partition, the initial model, sampling and batch order
-    engine : "auto" (vectorised when the model is a Dense stack, else per-client),
-        "vectorized" or "per_client"; both give the same numbers to float tolerance
+    compression : one of "none", "int8", "int4", "topk": how clients compress their update
+        (see :mod:`fedlearn_edu.compression`); runs on the per-client engine
+    topk_fraction : float in (0, 1], share of coordinates "topk" sends
+    error_feedback : bool, clients carry what compression dropped into their next update
+    engine : "auto" (vectorised when the model is a Dense stack and nothing is compressed,
+        else per-client), "vectorized" or "per_client"; both give the same numbers to float tolerance
     """
 
     n_clients: int = 10
@@ -93,6 +98,9 @@ class FLConfig:
     hidden_units: tuple = (64,)
     activation: str = "relu"
     seed: int = 0
+    compression: str = "none"
+    topk_fraction: float = 0.1
+    error_feedback: bool = True
     engine: str = "auto"
 
     def __post_init__(self):
@@ -129,6 +137,10 @@ class FLConfig:
         object.__setattr__(self, "hidden_units", tuple(check_int("hidden_units", h, minimum=1) for h in hidden))
         check_choice("activation", self.activation, ACTIVATIONS)
         object.__setattr__(self, "seed", check_seed("seed", self.seed))
+        check_choice("compression", self.compression, COMPRESSIONS)
+        object.__setattr__(self, "topk_fraction", check_float("topk_fraction", self.topk_fraction, low=0.0,
+                                                              high=1.0, low_inclusive=False))
+        object.__setattr__(self, "error_feedback", bool(self.error_feedback))
         check_choice("engine", self.engine, ENGINES)
 
     @property
@@ -292,8 +304,13 @@ class Simulation:
         if config.engine == "vectorized" and self.architecture is None:
             raise ValueError("engine='vectorized' serves models made only of Dense layers with a softmax "
                              "output; this model is not one. Use engine='auto' or 'per_client'")
+        if config.engine == "vectorized" and config.compression != "none":
+            raise ValueError(f"engine='vectorized' does not compress updates (compression="
+                             f"{config.compression!r}); use engine='auto' or 'per_client'")
         self.engine = ("per_client" if config.engine == "per_client" or self.architecture is None
-                       else "vectorized")
+                       or config.compression != "none" else "vectorized")
+        self.compressor = Compressor(config.compression, config.topk_fraction, config.error_feedback,
+                                     config.seed)
         self._graph_inputs = None
 
     # -- the five steps ----------------------------------------------------------------
@@ -333,9 +350,24 @@ class Simulation:
                                      self.dataset.X_test, self.dataset.y_test)
 
     def reset(self) -> None:
-        """Back to the initial global model and a fresh server optimizer state."""
+        """Back to the initial global model and a fresh server (and compressor) state."""
         self.global_weights = [w.copy() for w in self.initial_weights]
         self.server_optimizer.reset()
+        self.compressor.reset()
+
+    def compress(self, results: Sequence[ClientResult], round_index: int) -> int:
+        """Step 3 on a thin link: each client sends its compressed update; the results are
+        replaced by what the server decodes. Returns the bytes sent up."""
+        if self.config.compression == "none":       # the models travel as they are
+            return len(results) * self.n_parameters * BYTES_PER_PARAMETER
+        global_vector = flatten_weights(self.global_weights)
+        total = 0
+        for res in results:
+            decoded, n_bytes = self.compressor(flatten_weights(res.weights) - global_vector,
+                                               res.client_id, round_index)
+            res.weights = unflatten_weights(global_vector + decoded, self.global_weights)
+            total += n_bytes
+        return total
 
     # -- the loop (step 5) -------------------------------------------------------------
     def run(self, callback: Callable[["History"], None] | None = None, progress="auto",
@@ -369,6 +401,7 @@ class Simulation:
             results = [self.train_client(k, r) for k in clients]
             bad = [res.client_id for res in results
                    if not (np.isfinite(res.loss) and all(np.all(np.isfinite(w)) for w in res.weights))]
+            bytes_up = len(clients) * model_bytes if bad else self.compress(results, r)
             new_weights = None if bad else self.server_update(self.aggregate(results))
             if new_weights is not None and all(np.all(np.isfinite(w)) for w in new_weights):
                 loss, accuracy = self.evaluate(new_weights)
@@ -385,7 +418,7 @@ class Simulation:
             rows["accuracy"].append(accuracy)
             rows["loss"].append(loss)
             rows["bytes_down"].append(len(clients) * model_bytes)
-            rows["bytes_up"].append(len(clients) * model_bytes)
+            rows["bytes_up"].append(bytes_up)
             rows["wall_time"].append(time.perf_counter() - t0)
             history.participants.append(clients)
             if client_metrics:
