@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--partition", choices=PARTITIONS, default="iid", help="how the data are split across clients")
     run.add_argument("--alpha", type=float, default=0.5, help="Dirichlet concentration for dirichlet/quantity (> 0)")
     run.add_argument("--shards", type=int, default=2, help="shards per client for the shards partition (>= 1)")
+    run.add_argument("--scaffold", action="store_true",
+                     help="SCAFFOLD control variates against client drift (twice the bytes per round)")
     run.add_argument("--compression", choices=("none", "int8", "int4", "topk"), default="none",
                      help="how clients compress their update (stochastic 8/4-bit quantisation or top-k)")
     run.add_argument("--topk-fraction", type=float, default=0.1, help="share of coordinates topk sends, in (0, 1]")
@@ -71,7 +73,8 @@ def main(argv=None) -> int:
             server_optimizer=args.server_optimizer, server_learning_rate=args.server_lr,
             server_momentum=args.server_momentum, partition=args.partition, alpha=args.alpha,
             shards_per_client=args.shards, hidden_units=tuple(args.hidden), dataset=args.dataset,
-            seed=args.seed, compression=args.compression, topk_fraction=args.topk_fraction)
+            seed=args.seed, scaffold=args.scaffold, compression=args.compression,
+            topk_fraction=args.topk_fraction)
         if args.plot is not None and not args.plot.lower().endswith(".png"):
             raise ValueError(f"--plot must name a .png file, got {args.plot!r}")
         if not 0.0 <= args.target <= 1.0:

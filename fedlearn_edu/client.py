@@ -7,7 +7,8 @@ and round (no ``model.fit`` per client: that loop is about 30x slower here).
 
 Local update, for each mini-batch b (Keras SGD semantics)::
 
-    g = grad_w [ L_b(w) + (mu / 2) * ||w - w_global||^2 ]
+    g = grad_w [ L_b(w) + (mu / 2) * ||w - w_global||^2 ] + correction
+                       (correction = c - c_k for SCAFFOLD, 0 otherwise)
     v = momentum * v - client_learning_rate * g        (v = 0 at the start of each round)
     w = w + v
 """
@@ -36,6 +37,7 @@ class ClientResult:
     loss : float, cross-entropy of the trained local model on its own data
     accuracy : float, accuracy of the trained local model on its own data
     client_id : int
+    n_steps : int, local mini-batch steps taken (SCAFFOLD's K)
     """
 
     weights: list
@@ -43,6 +45,7 @@ class ClientResult:
     loss: float
     accuracy: float
     client_id: int = 0
+    n_steps: int = 0
 
 
 def batch_plan(n_examples: int, epochs: int, batch_size: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +96,7 @@ class LocalTrainer:
         i_spec = tf.TensorSpec([None], tf.int32)
         f_spec = tf.TensorSpec([], tf.float32)
         self._train = tf.function(self._train_impl, input_signature=[
-            weight_spec, x_spec, y_spec, i_spec, i_spec, i_spec, f_spec, f_spec, f_spec])
+            weight_spec, x_spec, y_spec, i_spec, i_spec, i_spec, f_spec, f_spec, f_spec, weight_spec])
         self._evaluate = tf.function(self._evaluate_impl, input_signature=[weight_spec, x_spec, y_spec])
 
     # -- compiled bodies -------------------------------------------------------------
@@ -103,7 +106,7 @@ class LocalTrainer:
         correct = tf.cast(tf.equal(tf.argmax(probabilities, axis=1), y), tf.float32)
         return loss, tf.reduce_mean(correct)
 
-    def _train_impl(self, start_weights, X, y, order, starts, sizes, learning_rate, momentum, mu):
+    def _train_impl(self, start_weights, X, y, order, starts, sizes, learning_rate, momentum, mu, correction):
         for var, w, vel in zip(self._vars, start_weights, self._velocity):
             var.assign(w)
             vel.assign(tf.zeros_like(w))
@@ -116,8 +119,8 @@ class LocalTrainer:
                                      for v, w in zip(self._vars, start_weights)])
                 objective = loss + 0.5 * mu * proximal
             grads = tape.gradient(objective, self._vars)
-            for var, g, vel in zip(self._vars, grads, self._velocity):
-                vel.assign(momentum * vel - learning_rate * g)
+            for var, g, vel, corr in zip(self._vars, grads, self._velocity, correction):
+                vel.assign(momentum * vel - learning_rate * (g + corr))
                 var.assign_add(vel)
         loss, accuracy = self._metrics(X, y)
         return [tf.identity(v) for v in self._vars], loss, accuracy
@@ -135,14 +138,17 @@ class LocalTrainer:
 
     def train(self, start_weights: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray,
               order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, learning_rate: float,
-              momentum: float = 0.0, mu: float = 0.0) -> tuple[list[np.ndarray], float, float]:
+              momentum: float = 0.0, mu: float = 0.0,
+              correction: Sequence[np.ndarray] | None = None) -> tuple[list[np.ndarray], float, float]:
         """Run the compiled local training (arguments already checked; see :func:`client_update`)."""
+        if correction is None:
+            correction = [np.zeros(v.shape, np.float32) for v in self._vars]
         weights, loss, accuracy = self._train(
             [tf.constant(w, tf.float32) for w in start_weights],
             tf.constant(X, tf.float32), tf.constant(y, tf.int64), tf.constant(order, tf.int32),
             tf.constant(starts, tf.int32), tf.constant(sizes, tf.int32),
             tf.constant(learning_rate, tf.float32), tf.constant(momentum, tf.float32),
-            tf.constant(mu, tf.float32))
+            tf.constant(mu, tf.float32), [tf.constant(c, tf.float32) for c in correction])
         return [w.numpy() for w in weights], float(loss), float(accuracy)
 
     def evaluate(self, weights: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -162,8 +168,8 @@ class LocalTrainer:
 def client_update(trainer: LocalTrainer, global_weights: Sequence[np.ndarray], X: np.ndarray,
                   y: np.ndarray, *, epochs: int = 1, batch_size: int | None = 32,
                   client_learning_rate: float = 0.1, client_momentum: float = 0.0, mu: float = 0.0,
-                  max_steps: int | None = None, seed: int = 0, round_index: int = 0,
-                  client_id: int = 0) -> ClientResult:
+                  max_steps: int | None = None, correction: Sequence[np.ndarray] | None = None,
+                  seed: int = 0, round_index: int = 0, client_id: int = 0) -> ClientResult:
     """Train the global model on one client's data and return what the client sends back.
 
     Parameters
@@ -178,6 +184,7 @@ def client_update(trainer: LocalTrainer, global_weights: Sequence[np.ndarray], X
     client_momentum : float in [0, 1)
     mu : float >= 0, FedProx proximal coefficient (0 = plain FedAvg)
     max_steps : int >= 1 or None, stop after this many mini-batch steps (None: all E epochs)
+    correction : list of ndarray or None, added to every gradient (SCAFFOLD's c - c_k)
     seed, round_index, client_id : int >= 0, fix the batch order (see :mod:`fedlearn_edu.rng`)
 
     Returns
@@ -204,5 +211,5 @@ def client_update(trainer: LocalTrainer, global_weights: Sequence[np.ndarray], X
         max_steps = check_int("max_steps", max_steps, minimum=1)
         starts, sizes = starts[:max_steps], sizes[:max_steps]
     weights, loss, accuracy = trainer.train(global_weights, X, y, orders.ravel(), starts, sizes,
-                                            lr, momentum, mu)
-    return ClientResult(weights, len(X), loss, accuracy, client_id)
+                                            lr, momentum, mu, correction)
+    return ClientResult(weights, len(X), loss, accuracy, client_id, len(starts))

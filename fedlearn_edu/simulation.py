@@ -67,6 +67,8 @@ class FLConfig:
     hidden_units : tuple of int, hidden layer widths ((64,) is the article's model)
     activation : hidden activation
     seed : int >= 0, seeds the split, the partition, the initial model, sampling and batch order
+    scaffold : bool, SCAFFOLD (Karimireddy et al. 2020, option II): client and server control
+        variates correct the client drift; doubles the bytes per round; per-client engine
     compression : one of "none", "int8", "int4", "topk": how clients compress their update
         (see :mod:`fedlearn_edu.compression`); runs on the per-client engine
     topk_fraction : float in (0, 1], share of coordinates "topk" sends
@@ -98,6 +100,7 @@ class FLConfig:
     hidden_units: tuple = (64,)
     activation: str = "relu"
     seed: int = 0
+    scaffold: bool = False
     compression: str = "none"
     topk_fraction: float = 0.1
     error_feedback: bool = True
@@ -141,6 +144,7 @@ class FLConfig:
         object.__setattr__(self, "topk_fraction", check_float("topk_fraction", self.topk_fraction, low=0.0,
                                                               high=1.0, low_inclusive=False))
         object.__setattr__(self, "error_feedback", bool(self.error_feedback))
+        object.__setattr__(self, "scaffold", bool(self.scaffold))
         check_choice("engine", self.engine, ENGINES)
 
     @property
@@ -304,11 +308,14 @@ class Simulation:
         if config.engine == "vectorized" and self.architecture is None:
             raise ValueError("engine='vectorized' serves models made only of Dense layers with a softmax "
                              "output; this model is not one. Use engine='auto' or 'per_client'")
-        if config.engine == "vectorized" and config.compression != "none":
-            raise ValueError(f"engine='vectorized' does not compress updates (compression="
-                             f"{config.compression!r}); use engine='auto' or 'per_client'")
+        if config.engine == "vectorized" and (config.compression != "none" or config.scaffold):
+            raise ValueError(f"engine='vectorized' does not compress updates or keep control variates "
+                             f"(compression={config.compression!r}, scaffold={config.scaffold}); "
+                             f"use engine='auto' or 'per_client'")
         self.engine = ("per_client" if config.engine == "per_client" or self.architecture is None
-                       or config.compression != "none" else "vectorized")
+                       or config.compression != "none" or config.scaffold else "vectorized")
+        self.server_control = np.zeros(self.n_parameters, np.float32)                       # c
+        self.client_controls = np.zeros((config.n_clients, self.n_parameters), np.float32)  # c_k
         self.compressor = Compressor(config.compression, config.topk_fraction, config.error_feedback,
                                      config.seed)
         self._graph_inputs = None
@@ -329,11 +336,32 @@ class Simulation:
         """Step 2: one client trains from ``weights`` (default: the current global model)."""
         X, y = self.client_data(client_id)
         c = self.config
+        correction = (unflatten_weights(self.server_control - self.client_controls[client_id],
+                                        self.global_weights) if c.scaffold else None)
         return client_update(self.trainer, self.global_weights if weights is None else weights, X, y,
                              epochs=c.local_epochs, batch_size=c.batch_size, max_steps=c.local_steps,
                              client_learning_rate=c.client_learning_rate,
-                             client_momentum=c.client_momentum, mu=c.mu, seed=c.seed,
-                             round_index=round_index, client_id=int(client_id))
+                             client_momentum=c.client_momentum, mu=c.mu, correction=correction,
+                             seed=c.seed, round_index=round_index, client_id=int(client_id))
+
+    def update_controls(self, results: Sequence[ClientResult]) -> None:
+        """SCAFFOLD, option II: each client's new control variate from its own progress,
+        then the server's. With x the global model, y_k the client's model after K_k steps
+        at learning rate eta_l::
+
+            c_k+ = c_k - c + (x - y_k) / (K_k * eta_l)
+            c    = c + (1 / N) * sum_k (c_k+ - c_k)          (over the clients of the round)
+        """
+        x = flatten_weights(self.global_weights)
+        lr = np.float32(self.config.client_learning_rate)
+        delta_sum = np.zeros_like(self.server_control)
+        for res in results:
+            k = res.client_id
+            new = (self.client_controls[k] - self.server_control
+                   + (x - flatten_weights(res.weights)) / (np.float32(res.n_steps) * lr))
+            delta_sum += new - self.client_controls[k]
+            self.client_controls[k] = new
+        self.server_control += delta_sum / np.float32(self.config.n_clients)
 
     def aggregate(self, results: Sequence[ClientResult]) -> list[np.ndarray]:
         """Step 4a: the FedAvg average sum_k (n_k/n) w_k of the returned models."""
@@ -354,6 +382,8 @@ class Simulation:
         self.global_weights = [w.copy() for w in self.initial_weights]
         self.server_optimizer.reset()
         self.compressor.reset()
+        self.server_control[:] = 0.0
+        self.client_controls[:] = 0.0
 
     def compress(self, results: Sequence[ClientResult], round_index: int) -> int:
         """Step 3 on a thin link: each client sends its compressed update; the results are
@@ -402,6 +432,8 @@ class Simulation:
             bad = [res.client_id for res in results
                    if not (np.isfinite(res.loss) and all(np.all(np.isfinite(w)) for w in res.weights))]
             bytes_up = len(clients) * model_bytes if bad else self.compress(results, r)
+            if c.scaffold and not bad:
+                self.update_controls(results)
             new_weights = None if bad else self.server_update(self.aggregate(results))
             if new_weights is not None and all(np.all(np.isfinite(w)) for w in new_weights):
                 loss, accuracy = self.evaluate(new_weights)
@@ -417,8 +449,9 @@ class Simulation:
             self.global_weights = new_weights
             rows["accuracy"].append(accuracy)
             rows["loss"].append(loss)
-            rows["bytes_down"].append(len(clients) * model_bytes)
-            rows["bytes_up"].append(bytes_up)
+            copies = 2 if c.scaffold else 1        # SCAFFOLD also sends c down and delta c_k up
+            rows["bytes_down"].append(copies * len(clients) * model_bytes)
+            rows["bytes_up"].append(bytes_up + (copies - 1) * len(clients) * model_bytes)
             rows["wall_time"].append(time.perf_counter() - t0)
             history.participants.append(clients)
             if client_metrics:
