@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--partition", choices=PARTITIONS, default="iid", help="how the data are split across clients")
     run.add_argument("--alpha", type=float, default=0.5, help="Dirichlet concentration for dirichlet/quantity (> 0)")
     run.add_argument("--shards", type=int, default=2, help="shards per client for the shards partition (>= 1)")
+    run.add_argument("--devices", action="store_true",
+                     help="simulate device speeds and print simulated seconds per round")
+    run.add_argument("--dropout", type=float, default=0.0, help="chance a device is unavailable in a round, in [0, 1]")
+    run.add_argument("--deadline", type=float, default=None, help="simulated seconds to wait for clients (> 0)")
+    run.add_argument("--straggler-policy", choices=("drop", "partial"), default="drop",
+                     help="what happens to a client over the deadline")
     run.add_argument("--scaffold", action="store_true",
                      help="SCAFFOLD control variates against client drift (twice the bytes per round)")
     run.add_argument("--compression", choices=("none", "int8", "int4", "topk"), default="none",
@@ -73,7 +79,8 @@ def main(argv=None) -> int:
             server_optimizer=args.server_optimizer, server_learning_rate=args.server_lr,
             server_momentum=args.server_momentum, partition=args.partition, alpha=args.alpha,
             shards_per_client=args.shards, hidden_units=tuple(args.hidden), dataset=args.dataset,
-            seed=args.seed, scaffold=args.scaffold, compression=args.compression,
+            seed=args.seed, devices=args.devices, dropout=args.dropout, deadline=args.deadline,
+            straggler_policy=args.straggler_policy, scaffold=args.scaffold, compression=args.compression,
             topk_fraction=args.topk_fraction)
         if args.plot is not None and not args.plot.lower().endswith(".png"):
             raise ValueError(f"--plot must name a .png file, got {args.plot!r}")
@@ -86,6 +93,9 @@ def main(argv=None) -> int:
     if not args.quiet:
         print(history.table())
     print(history.summary(args.target))
+    if history.simulated_seconds is not None:
+        print(f"simulated wall clock: {history.simulated_seconds.sum():.1f} s "
+              f"({history.simulated_seconds.mean():.2f} s per round)")
     if args.plot:
         import matplotlib
         matplotlib.use("Agg")

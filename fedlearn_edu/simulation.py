@@ -24,7 +24,8 @@ import keras
 from ._validate import check_choice, check_float, check_int, check_positive, check_seed
 from .aggregate import weighted_average
 from .compression import BYTES_PER_FLOAT, COMPRESSIONS, Compressor
-from .client import ClientResult, LocalTrainer, client_update
+from .devices import STRAGGLER_POLICIES, make_device_profiles, plan_round
+from .client import ClientResult, LocalTrainer, batch_plan, client_update
 from .data import DATASETS, Dataset, load_dataset
 from .model import ACTIVATIONS, build_model, count_parameters, flatten_weights, get_weights, unflatten_weights
 from .partition import PARTITIONS, label_distribution, make_partition
@@ -67,6 +68,12 @@ class FLConfig:
     hidden_units : tuple of int, hidden layer widths ((64,) is the article's model)
     activation : hidden activation
     seed : int >= 0, seeds the split, the partition, the initial model, sampling and batch order
+    devices : bool, simulate device profiles (compute and link speed) and a wall clock per round
+    speed_spread : float >= 0, sigma of the log-normal device speeds (0: identical devices)
+    dropout : float in [0, 1], chance that a sampled device is unavailable in a round
+    deadline : float > 0 or None, simulated seconds after which stragglers are not waited for
+    straggler_policy : "drop" (ignore stragglers) or "partial" (accept the local steps that fit)
+        (any of these four runs on the per-client engine; see :mod:`fedlearn_edu.devices`)
     scaffold : bool, SCAFFOLD (Karimireddy et al. 2020, option II): client and server control
         variates correct the client drift; doubles the bytes per round; per-client engine
     compression : one of "none", "int8", "int4", "topk": how clients compress their update
@@ -100,6 +107,11 @@ class FLConfig:
     hidden_units: tuple = (64,)
     activation: str = "relu"
     seed: int = 0
+    devices: bool = False
+    speed_spread: float = 1.0
+    dropout: float = 0.0
+    deadline: float | None = None
+    straggler_policy: str = "drop"
     scaffold: bool = False
     compression: str = "none"
     topk_fraction: float = 0.1
@@ -145,7 +157,18 @@ class FLConfig:
                                                               high=1.0, low_inclusive=False))
         object.__setattr__(self, "error_feedback", bool(self.error_feedback))
         object.__setattr__(self, "scaffold", bool(self.scaffold))
+        object.__setattr__(self, "devices", bool(self.devices))
+        object.__setattr__(self, "speed_spread", check_float("speed_spread", self.speed_spread, low=0.0))
+        object.__setattr__(self, "dropout", check_float("dropout", self.dropout, low=0.0, high=1.0))
+        if self.deadline is not None:
+            object.__setattr__(self, "deadline", check_positive("deadline", self.deadline))
+        check_choice("straggler_policy", self.straggler_policy, STRAGGLER_POLICIES)
         check_choice("engine", self.engine, ENGINES)
+
+    @property
+    def simulates_devices(self) -> bool:
+        """True when device profiles, dropouts or a deadline shape the rounds."""
+        return self.devices or self.dropout > 0 or self.deadline is not None
 
     @property
     def clients_per_round(self) -> int:
@@ -183,6 +206,8 @@ class History:
     client_sizes : ndarray (K,), n_k
     label_counts : ndarray (K, n_classes), label distribution of the clients
     client_metrics : list of dict per round (ids, n_examples, loss, accuracy) or None
+    simulated_seconds : ndarray (R,) of simulated wall-clock seconds per round, or None
+        when devices are not simulated
     """
 
     config: FLConfig
@@ -201,6 +226,7 @@ class History:
     client_sizes: np.ndarray
     label_counts: np.ndarray
     client_metrics: list | None = None
+    simulated_seconds: np.ndarray | None = None
 
     @property
     def rounds_completed(self) -> int:
@@ -308,12 +334,17 @@ class Simulation:
         if config.engine == "vectorized" and self.architecture is None:
             raise ValueError("engine='vectorized' serves models made only of Dense layers with a softmax "
                              "output; this model is not one. Use engine='auto' or 'per_client'")
-        if config.engine == "vectorized" and (config.compression != "none" or config.scaffold):
-            raise ValueError(f"engine='vectorized' does not compress updates or keep control variates "
-                             f"(compression={config.compression!r}, scaffold={config.scaffold}); "
+        needs_per_client = config.compression != "none" or config.scaffold or config.simulates_devices
+        if config.engine == "vectorized" and needs_per_client:
+            raise ValueError(f"engine='vectorized' does not compress updates, keep control variates or "
+                             f"simulate devices (compression={config.compression!r}, scaffold={config.scaffold}, "
+                             f"devices/dropout/deadline set: {config.simulates_devices}); "
                              f"use engine='auto' or 'per_client'")
         self.engine = ("per_client" if config.engine == "per_client" or self.architecture is None
-                       or config.compression != "none" or config.scaffold else "vectorized")
+                       or needs_per_client else "vectorized")
+        self.device_profiles = (make_device_profiles(config.n_clients, config.seed, config.speed_spread,
+                                                     dropout_probability=config.dropout)
+                                if config.simulates_devices else None)
         self.server_control = np.zeros(self.n_parameters, np.float32)                       # c
         self.client_controls = np.zeros((config.n_clients, self.n_parameters), np.float32)  # c_k
         self.compressor = Compressor(config.compression, config.topk_fraction, config.error_feedback,
@@ -332,17 +363,32 @@ class Simulation:
         return self.dataset.X_train[idx], self.dataset.y_train[idx]
 
     def train_client(self, client_id: int, round_index: int,
-                     weights: Sequence[np.ndarray] | None = None) -> ClientResult:
-        """Step 2: one client trains from ``weights`` (default: the current global model)."""
+                     weights: Sequence[np.ndarray] | None = None, max_steps: int | None = None) -> ClientResult:
+        """Step 2: one client trains from ``weights`` (default: the current global model);
+        ``max_steps`` caps its local steps further (a straggler's partial work)."""
         X, y = self.client_data(client_id)
         c = self.config
         correction = (unflatten_weights(self.server_control - self.client_controls[client_id],
                                         self.global_weights) if c.scaffold else None)
         return client_update(self.trainer, self.global_weights if weights is None else weights, X, y,
-                             epochs=c.local_epochs, batch_size=c.batch_size, max_steps=c.local_steps,
+                             epochs=c.local_epochs, batch_size=c.batch_size,
+                             max_steps=_smaller(c.local_steps, max_steps),
                              client_learning_rate=c.client_learning_rate,
                              client_momentum=c.client_momentum, mu=c.mu, correction=correction,
                              seed=c.seed, round_index=round_index, client_id=int(client_id))
+
+    def local_batch_sizes(self, client_id: int) -> np.ndarray:
+        """The sizes of the mini-batches client ``client_id`` runs in a round (after the step cap)."""
+        sizes = batch_plan(len(self.partitions[client_id]), self.config.local_epochs, self.config.batch_size)[1]
+        return sizes if self.config.local_steps is None else sizes[:self.config.local_steps]
+
+    def plan_devices(self, round_index: int, clients: np.ndarray):
+        """Which sampled clients deliver, with what step caps, in how many simulated seconds."""
+        c = self.config
+        copies = 2 if c.scaffold else 1
+        model_bytes = copies * self.n_parameters * BYTES_PER_PARAMETER
+        return plan_round(self.device_profiles, clients, {int(k): self.local_batch_sizes(int(k)) for k in clients},
+                          model_bytes, model_bytes, c.deadline, c.straggler_policy, c.seed, round_index)
 
     def update_controls(self, results: Sequence[ClientResult]) -> None:
         """SCAFFOLD, option II: each client's new control variate from its own progress,
@@ -425,16 +471,25 @@ class Simulation:
         rows: dict[str, list] = {"accuracy": [], "loss": [], "bytes_down": [], "bytes_up": [], "wall_time": []}
         model_bytes = self.n_parameters * BYTES_PER_PARAMETER
         bar = _progress_bar(c.rounds, progress)
+        simulated: list[float] = []
         for r in range(c.rounds):
             t0 = time.perf_counter()
-            clients = self.sample_clients(r)
-            results = [self.train_client(k, r) for k in clients]
+            sampled = self.sample_clients(r)
+            clients, caps, reached = sampled, {}, len(sampled)
+            if self.device_profiles is not None:
+                plan = self.plan_devices(r, sampled)
+                clients, caps, reached = plan.clients, plan.max_steps, len(sampled) - len(plan.dropped_out)
+                simulated.append(plan.seconds)
+            results = [self.train_client(k, r, max_steps=caps.get(int(k))) for k in clients]
             bad = [res.client_id for res in results
                    if not (np.isfinite(res.loss) and all(np.all(np.isfinite(w)) for w in res.weights))]
             bytes_up = len(clients) * model_bytes if bad else self.compress(results, r)
-            if c.scaffold and not bad:
+            if c.scaffold and results and not bad:
                 self.update_controls(results)
-            new_weights = None if bad else self.server_update(self.aggregate(results))
+            if not results:                      # nobody delivered: the global model stays
+                new_weights = [w.copy() for w in self.global_weights]
+            else:
+                new_weights = None if bad else self.server_update(self.aggregate(results))
             if new_weights is not None and all(np.all(np.isfinite(w)) for w in new_weights):
                 loss, accuracy = self.evaluate(new_weights)
             else:
@@ -450,7 +505,7 @@ class Simulation:
             rows["accuracy"].append(accuracy)
             rows["loss"].append(loss)
             copies = 2 if c.scaffold else 1        # SCAFFOLD also sends c down and delta c_k up
-            rows["bytes_down"].append(copies * len(clients) * model_bytes)
+            rows["bytes_down"].append(copies * reached * model_bytes)
             rows["bytes_up"].append(bytes_up + (copies - 1) * len(clients) * model_bytes)
             rows["wall_time"].append(time.perf_counter() - t0)
             history.participants.append(clients)
@@ -468,6 +523,8 @@ class Simulation:
         if bar is not None:
             bar.close()
         _fill(history, rows, self.global_weights)
+        if self.device_profiles is not None:
+            history.simulated_seconds = np.asarray(simulated[:history.rounds_completed], dtype=np.float64)
         if not history.diverged:
             history.message = f"completed {history.rounds_completed} rounds"
         return history
@@ -538,6 +595,11 @@ def _truncated(history: History, rounds: int) -> History:
         bytes_up=history.bytes_up[:rounds], wall_time=history.wall_time[:rounds],
         diverged_at=history.diverged_at if rounds == history.rounds_completed else None,
         client_metrics=None if history.client_metrics is None else history.client_metrics[:rounds])
+
+
+def _smaller(a: int | None, b: int | None) -> int | None:
+    """The smaller of two optional caps (None means no cap)."""
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _fill(history: History, rows: dict, weights) -> None:
