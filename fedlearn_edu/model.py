@@ -100,19 +100,3 @@ def count_parameters(weights_or_model) -> int:
     if isinstance(weights_or_model, keras.Model):
         weights_or_model = weights_or_model.trainable_variables
     return int(sum(int(np.prod(w.shape)) for w in weights_or_model))
-
-
-def dense_architecture(model: keras.Model) -> tuple[list[str], int] | None:
-    """If ``model`` is a plain stack of Dense layers (softmax last), return its hidden
-    activations and output width; otherwise ``None``. The vectorised engine serves
-    exactly these models."""
-    activations = []
-    for layer in model.layers:
-        if not isinstance(layer, keras.layers.Dense) or not layer.use_bias:
-            return None
-        activations.append(keras.activations.serialize(layer.activation)
-                           if not isinstance(layer.activation, str) else layer.activation)
-    names = [a if isinstance(a, str) else a.get("config", {}).get("name", str(a)) for a in activations]
-    if not names or names[-1] != "softmax":
-        return None
-    return names[:-1], int(model.layers[-1].units)
