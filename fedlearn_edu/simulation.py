@@ -31,7 +31,7 @@ from .model import ACTIVATIONS, build_model, count_parameters, flatten_weights, 
 from .partition import PARTITIONS, label_distribution, make_partition
 from .rng import sample_clients
 from .server import SERVER_OPTIMIZERS, ServerOptimizer, make_server_optimizer
-from .vectorized import SERVER_CODES, Architecture, compiled_run, padded_client_index
+from .vectorized import SERVER_CODES, Architecture, concrete_run, padded_client_index
 
 ENGINES = ("auto", "vectorized", "per_client")
 BYTES_PER_PARAMETER = BYTES_PER_FLOAT  # float32
@@ -544,7 +544,7 @@ class Simulation:
         n_examples = self.dataset.X_train.shape[0]
         batch = n_examples if c.batch_size is None else c.batch_size
         t0 = time.perf_counter()
-        out = compiled_run(self.architecture)(
+        out = concrete_run(self.architecture)(
             *self._graph_inputs, [tf.constant(w) for w in self.initial_weights],
             *[tf.constant(v, tf.int64) for v in (c.rounds, c.clients_per_round, c.local_epochs, batch,
                                                  2 ** 40 if c.local_steps is None else c.local_steps, c.seed)],
