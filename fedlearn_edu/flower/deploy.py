@@ -1,0 +1,107 @@
+"""A real Flower deployment on this machine, as a student would start it, then compared
+with the kit's own simulation of the same config.
+
+    python -m fedlearn_edu.flower.deploy --rounds 3 --nodes 2
+    python -m fedlearn_edu.flower.deploy --rounds 3 --nodes 2 --workdir deployment --print-commands
+
+What it does: writes each node's partition to its own file; makes a CA and a certificate
+for 127.0.0.1/localhost; starts ``flower-superlink`` with TLS and one ``flower-supernode``
+per node (``--root-certificates``, ``--node-config`` naming only its own file) on free
+ports of 127.0.0.1; starts the run with ``flwr run <app> <connection>``; waits; reads the
+logs and the final accuracy; stops every process by its id (also on failure); prints
+start-up time, time per round, total time and accuracy next to the kit's simulation.
+``--print-commands`` also prints the commands to type by hand (with ``--workdir``).
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from ..simulation import FLConfig
+from .config import NODE_EVALUATION
+from .report import compare_with_kit
+from .runner import APP_DIR, CONNECTION, deploy
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m fedlearn_edu.flower.deploy", description=__doc__.split("\n\n")[0])
+    p.add_argument("--rounds", type=int, default=3, help="communication rounds R (default 3)")
+    p.add_argument("--nodes", type=int, default=2, help="SuperNodes = clients K (default 2)")
+    p.add_argument("--dataset", default="article", help="article, digits or breast_cancer")
+    p.add_argument("--partition", default="iid", help="iid, dirichlet, shards or quantity")
+    p.add_argument("--alpha", type=float, default=0.5, help="Dirichlet concentration")
+    p.add_argument("--local-epochs", type=int, default=1, help="E")
+    p.add_argument("--batch-size", type=int, default=32, help="B")
+    p.add_argument("--client-learning-rate", type=float, default=0.1)
+    p.add_argument("--server-optimizer", default="fedavg", help="fedavg, fedavgm, fedadagrad, fedadam, fedyogi")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--node-evaluation", default="last", choices=NODE_EVALUATION,
+                   help="rounds in which the nodes evaluate the global model on their own rows")
+    p.add_argument("--workdir", default=None, help="keep certificates, node files, logs and results here")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds for start-up and for the run, each")
+    p.add_argument("--print-commands", action="store_true", help="also print the commands to type by hand")
+    return p
+
+
+def hand_commands(workdir: str, nodes: int) -> str:
+    """The commands a student types in separate terminals for the same deployment
+    (certificates and node files as this script writes them into ``workdir``)."""
+    w = shlex.quote(workdir)
+    lines = [f"# 1. SuperLink (terminal 1)",
+             f"flower-superlink --ssl-ca-certfile {w}/certificates/ca.crt \\",
+             f"    --ssl-certfile {w}/certificates/server.pem --ssl-keyfile {w}/certificates/server.key \\",
+             f"    --host 127.0.0.1 --port 9093 --disable-runtime-dependency-installation"]
+    for k in range(nodes):
+        lines += [f"# {k + 2}. SuperNode {k} (terminal {k + 2}): only its own file",
+                  f"flower-supernode --root-certificates {w}/certificates/ca.crt --superlink 127.0.0.1:9093 \\",
+                  f"    --host 127.0.0.1 --port {9094 + k} --ssl-certfile {w}/certificates/node-{k}.pem \\",
+                  f"    --ssl-keyfile {w}/certificates/node-{k}.key --ssl-ca-certfile {w}/certificates/ca.crt \\",
+                  f"    --node-config 'partition-id={k} num-partitions={nodes} data-file=\"{workdir}/data/node-{k}.npz\"'"]
+    lines += [f"# {nodes + 2}. the run: a SuperLink connection in $FLWR_HOME/config.toml (default ~/.flwr)",
+              f"cat >> ~/.flwr/config.toml <<'EOF'",
+              f"[superlink.{CONNECTION}]",
+              f'address = "127.0.0.1:9093"',
+              f'root-certificates = "{workdir}/certificates/ca.crt"',
+              "EOF",
+              f"flwr run {APP_DIR} {CONNECTION} --stream --run-config "
+              f"'n-clients={nodes} rounds=3 server-data-file=\"{workdir}/data/server-test.npz\"'"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = FLConfig(n_clients=args.nodes, rounds=args.rounds, dataset=args.dataset, partition=args.partition,
+                          alpha=args.alpha, local_epochs=args.local_epochs, batch_size=args.batch_size,
+                          client_learning_rate=args.client_learning_rate, server_optimizer=args.server_optimizer,
+                          seed=args.seed)
+    except (TypeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"deploying: 1 SuperLink + {args.nodes} SuperNodes on 127.0.0.1 (TLS), {args.rounds} rounds ...",
+          flush=True)
+    run = deploy(config, workdir=args.workdir, node_evaluation=args.node_evaluation, timeout=args.timeout)
+    comparison = compare_with_kit(run)
+    kit = comparison.histories["per_client"]
+    print(f"start-up (SuperLink listening, {args.nodes} SuperNodes registered): {run.startup_seconds:.1f} s")
+    print("time per round: " + ", ".join(f"{s:.1f} s" for s in run.round_seconds)
+          + f" (mean {run.round_seconds.mean():.1f} s)")
+    print(f"total: {run.total_seconds:.1f} s")
+    print(f"final test accuracy: {run.final_accuracy:.3f} (per round: "
+          + ", ".join(f"{a:.3f}" for a in run.accuracy) + ")")
+    print(f"kit simulation, same config: accuracy {kit.final_accuracy:.3f}; time per round "
+          f"{comparison.kit_seconds_per_round('per_client') * 1e3:.1f} ms (per-client engine), "
+          f"{comparison.kit_seconds_per_round('vectorized') * 1e3:.2f} ms (vectorised)")
+    print("largest |w_flower - w_kit|: " + ", ".join(f"{e} {d:.1e}" for e, d in comparison.max_difference.items())
+          + f"; equal to the simulation: {comparison.equal()}")
+    print(f"processes left running: {run.processes_left() or 'none'}")
+    if args.workdir:
+        print(f"logs, certificates, node files and results kept in {args.workdir}")
+        if args.print_commands:
+            print("\nthe same deployment by hand:\n" + hand_commands(args.workdir, args.nodes))
+    return 0 if comparison.equal() and not run.processes_left() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

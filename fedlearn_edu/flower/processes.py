@@ -1,0 +1,138 @@
+"""Start and stop Flower's processes on one machine, each with its own log file.
+
+Every process starts in its own session (``start_new_session=True``), so its id is also
+the id of its process group: :meth:`FlowerProcess.stop` signals that group, which reaches
+the helpers Flower starts underneath (the SuperExec, each ServerApp and ClientApp, Ray's
+workers in a simulation) and leaves no orphans. Nothing is stopped by name.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: where ``flwr`` finds SuperLink connections (the Flower configuration file)
+FLOWER_CONFIG_FILE = "config.toml"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def flower_environment(flwr_home: Path) -> dict[str, str]:
+    """The environment of every Flower process of a run.
+
+    ``FLWR_HOME`` keeps this run's Flower configuration, installed app and state out of the
+    user's ``~/.flwr``; telemetry and the update check are off (no network beyond 127.0.0.1);
+    TensorFlow is quiet; each SuperExec looks for new tasks every 0.25 s (default 1 s).
+    """
+    env = dict(os.environ)
+    env.update({"FLWR_HOME": str(flwr_home), "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1",
+                "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONUNBUFFERED": "1",
+                "RAY_DEDUP_LOGS": "0", "RAY_USAGE_STATS_ENABLED": "0",
+                "FLWR_SUPEREXEC_TASK_POLL_INTERVAL": "0.25"})
+    return env
+
+
+def write_flower_config(flwr_home: Path, connection: str, address: str, root_certificates: Path) -> Path:
+    """Write the Flower configuration file with one SuperLink connection over TLS.
+
+    ``flwr run <app> <connection>`` then reaches the SuperLink at ``address`` and checks
+    its certificate against ``root_certificates`` (no ``insecure``).
+    """
+    flwr_home.mkdir(parents=True, exist_ok=True)
+    path = flwr_home / FLOWER_CONFIG_FILE
+    path.write_text(f'[superlink]\ndefault = "{connection}"\n\n'
+                    f'[superlink.{connection}]\naddress = "{address}"\n'
+                    f'root-certificates = "{root_certificates}"\n', encoding="utf-8")
+    return path
+
+
+@dataclass
+class FlowerProcess:
+    """One started process: its name, command, log file and :class:`subprocess.Popen`."""
+
+    name: str
+    command: list[str]
+    log_path: Path
+    popen: subprocess.Popen = field(repr=False)
+    started_at: float = 0.0
+
+    @classmethod
+    def start(cls, name: str, command: list[str], log_path: Path, env: dict[str, str],
+              cwd: Path | None = None) -> "FlowerProcess":
+        """Start ``command`` in a new session, stdout and stderr into ``log_path``."""
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "wb") as log:
+            popen = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     env=env, cwd=cwd, start_new_session=True)
+        return cls(name, command, log_path, popen, time.perf_counter())
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.pid, sig)        # the group this process leads (new session)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def stop(self, grace: float = 5.0) -> int | None:
+        """SIGTERM to the process group, SIGKILL after ``grace`` seconds; the exit code."""
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+        self._signal_group(signal.SIGKILL)  # helpers that outlived their parent, if any
+        try:
+            code = self.popen.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            code = None
+        deadline = time.perf_counter() + grace
+        while group_alive(self.pid) and time.perf_counter() < deadline:   # killed helpers being reaped
+            time.sleep(0.05)
+        return code
+
+
+def group_alive(pgid: int) -> bool:
+    """True while any process of the group ``pgid`` exists."""
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def wait_for_log(process: FlowerProcess, text: str, timeout: float, count: int = 1) -> float:
+    """Wait until ``text`` appears ``count`` times in the process's log; the seconds waited.
+
+    Raises ``RuntimeError`` (with the log's tail) when the process exits first, and
+    ``TimeoutError`` after ``timeout`` seconds.
+    """
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if process.log_text().count(text) >= count:
+            return time.perf_counter() - t0
+        if not process.running():
+            raise RuntimeError(f"{process.name} exited with code {process.popen.returncode} before "
+                               f"logging {text!r}; its log ends with:\n{process.log_text()[-2000:]}")
+        time.sleep(0.1)
+    raise TimeoutError(f"{process.name} did not log {text!r} within {timeout:.0f} s; its log ends with:\n"
+                       f"{process.log_text()[-2000:]}")
