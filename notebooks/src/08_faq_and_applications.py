@@ -297,5 +297,5 @@ assert sizes_study.fedavg_accuracy >= sizes_study.pooled_accuracy - 0.03
 # 4. **Many small hospitals.** Set the slider to 20 hospitals and $\alpha = 0.1$. Which gains more from
 #    federating, the average hospital or the worst one?
 #
-# **Next:** this was the last notebook. Go back to [00 · Start here](00_start_here.ipynb) for the map of the kit,
-# or open the lab [06 · Interactive lab](06_interactive_lab.ipynb) and try your own federations.
+# **Next:** [09 · Privacy and security](09_privacy_and_security.ipynb) puts the article's claim that federated
+# learning "improves data security" to the test: this notebook's one-example attack is where it starts.
