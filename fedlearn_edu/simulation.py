@@ -75,7 +75,7 @@ class FLConfig:
     straggler_policy : "drop" (ignore stragglers) or "partial" (accept the local steps that fit)
         (any of these four runs on the per-client engine; see :mod:`fedlearn_edu.devices`)
     scaffold : bool, SCAFFOLD (Karimireddy et al. 2020, option II): client and server control
-        variates correct the client drift; doubles the bytes per round; per-client engine
+        variates correct the client drift; doubles the bytes per round (both engines)
     compression : one of "none", "int8", "int4", "topk": how clients compress their update
         (see :mod:`fedlearn_edu.compression`); runs on the per-client engine
     topk_fraction : float in (0, 1], share of coordinates "topk" sends
@@ -334,10 +334,10 @@ class Simulation:
         if config.engine == "vectorized" and self.architecture is None:
             raise ValueError("engine='vectorized' serves models made only of Dense layers with a softmax "
                              "output; this model is not one. Use engine='auto' or 'per_client'")
-        needs_per_client = config.compression != "none" or config.scaffold or config.simulates_devices
+        needs_per_client = config.compression != "none" or config.simulates_devices
         if config.engine == "vectorized" and needs_per_client:
-            raise ValueError(f"engine='vectorized' does not compress updates, keep control variates or "
-                             f"simulate devices (compression={config.compression!r}, scaffold={config.scaffold}, "
+            raise ValueError(f"engine='vectorized' does not compress updates or simulate devices "
+                             f"(compression={config.compression!r}, "
                              f"devices/dropout/deadline set: {config.simulates_devices}); "
                              f"use engine='auto' or 'per_client'")
         self.engine = ("per_client" if config.engine == "per_client" or self.architecture is None
@@ -551,14 +551,15 @@ class Simulation:
             *[tf.constant(v, tf.float32) for v in (c.client_learning_rate, c.client_momentum, c.mu)],
             tf.constant(SERVER_CODES[c.server_optimizer], tf.int64),
             *[tf.constant(v, tf.float32) for v in (opt.server_learning_rate, beta, c.beta1, c.beta2, c.tau)],
-            tf.constant(bool(client_metrics)))
+            tf.constant(bool(client_metrics)), tf.constant(bool(c.scaffold)))
         elapsed = time.perf_counter() - t0
         rounds_run = int(out["rounds_run"])
         diverged = bool(out["diverged"])
         done = rounds_run - 1 if diverged else rounds_run
         participants = out["participants"].numpy()
         model_bytes = self.n_parameters * BYTES_PER_PARAMETER
-        per_round_bytes = np.full(done, c.clients_per_round * model_bytes, dtype=np.int64)
+        copies = 2 if c.scaffold else 1        # SCAFFOLD also sends c down and delta c_k up
+        per_round_bytes = np.full(done, copies * c.clients_per_round * model_bytes, dtype=np.int64)
         self.global_weights = [w.numpy() for w in out["final"]]
         history = History(
             config=c, engine="vectorized",

@@ -16,8 +16,10 @@ calling TensorFlow once per batch per client, not computing. Here
   again. One trace per (input width, layer widths, activations).
 
 It serves models that are a stack of Dense layers with a softmax output (the
-article's model and any depth, width, activation or number of classes); other Keras
-models run on the per-client engine. The numbers agree with the per-client engine
+article's model and any depth, width, activation or number of classes), with every
+server optimizer, client momentum, FedProx and SCAFFOLD (the clients' control
+variates live in the graph as a (K, P) tensor); other Keras models, update
+compression and simulated devices run on the per-client engine. The numbers agree with the per-client engine
 to float tolerance (tests check 1e-5 relative).
 """
 from __future__ import annotations
@@ -219,11 +221,12 @@ def _build_run(arch: Architecture):
         f32, f32, f32,                                        # client lr, client momentum, mu
         i64, f32, f32, f32, f32, f32,                         # server code, eta, beta, beta1, beta2, tau
         tf.TensorSpec([], tf.bool),                           # record the clients' local metrics?
+        tf.TensorSpec([], tf.bool),                           # SCAFFOLD control variates?
     ]
 
     def run(X, y, X_test, y_test, client_index, client_size, init, rounds, m, epochs, batch,
             local_steps, seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau,
-            want_client_metrics):
+            want_client_metrics, scaffold):
         n_clients = tf.shape(client_index, out_type=tf.int64)[0]
         flat_init = tf.concat([tf.reshape(w, [-1]) for w in init], axis=0)
         shapes = [list(w.shape) for w in init]
@@ -234,7 +237,7 @@ def _build_run(arch: Architecture):
         layer_split = tf.constant(layer_sizes, tf.int64)
         layer_shapes = [tf.constant([-1, fan_in + 1, fan_out], tf.int32) for fan_in, fan_out in fans]
         flat_shapes = [tf.constant([-1, size], tf.int32) for size in layer_sizes]
-        plain_sgd = tf.equal(momentum, 0.0) & tf.equal(mu, 0.0)
+        plain_sgd = tf.equal(momentum, 0.0) & tf.equal(mu, 0.0) & tf.logical_not(scaffold)
         branches = _server_branches(eta, beta, beta1, beta2, tau)
         code = tf.cast(server_code, tf.int32)
 
@@ -280,8 +283,12 @@ def _build_run(arch: Architecture):
                     delta = act_grads[layer - 1](upstream, pre[layer - 1], post[layer - 1])
             return tf.concat(grads, axis=1)
 
-        def local_training(theta, ids, n_k, r):
-            """E epochs of minibatch SGD for the m clients ``ids`` at once: weights (m, P)."""
+        def local_training(theta, ids, n_k, r, correction):
+            """E epochs of minibatch SGD for the m clients ``ids`` at once.
+
+            ``correction`` (m, P) is added to every gradient (SCAFFOLD's c - c_k, else 0).
+            Returns the clients' weights (m, P) and how many local steps each took (m,).
+            """
             n_max = tf.reduce_max(n_k)
             index = tf.gather(client_index, ids)[:, :n_max]                # (m, n_max)
             order = _orders_from_keys(_combine(ids[:, None, None], start=order_keys[r]), n_k, n_max, epochs)
@@ -315,16 +322,17 @@ def _build_run(arch: Architecture):
 
             def momentum_prox_step(t, W, V):
                 xb, target_t, scale_t = tf.split(tf.gather(pack, t), pack_split, axis=-1)
-                g = gradients(W, xb, target_t, scale_t, ones) + mu * (W - G)
+                g = gradients(W, xb, target_t, scale_t, ones) + mu * (W - G) + correction
                 v_next = momentum * V - lr * g
                 active_t = tf.gather(active, t)[:, None]
                 return t + 1, tf.where(active_t, W + v_next, W), tf.where(active_t, v_next, V)
 
-            return tf.cond(
+            W = tf.cond(
                 plain_sgd,
                 lambda: tf.while_loop(lambda t, W: t < loop_end, sgd_step, (start, G))[1],
                 lambda: tf.while_loop(lambda t, W, V: t < loop_end, momentum_prox_step,
                                       (start, G, tf.zeros_like(G)))[1])
+            return W, tf.reduce_sum(tf.cast(active, tf.int64), axis=0)
 
         def client_metrics(W, ids, n_k):
             n_max = tf.reduce_max(n_k)
@@ -333,10 +341,19 @@ def _build_run(arch: Architecture):
             valid = tf.range(n_max, dtype=tf.int64)[None, :] < n_k[:, None]
             return _masked_metrics(w, tf.gather(X, index), tf.gather(y, index), valid, activations)
 
-        def one_round(r, theta, server_m, server_v):
+        def update_controls(theta, W, n_steps, ids, c, C):
+            """SCAFFOLD option II (as Simulation.update_controls): new c_k and c."""
+            c_k = tf.gather(C, ids)
+            new_k = c_k - c + (theta[None] - W) / (tf.cast(n_steps, tf.float32)[:, None] * lr)
+            C_next = tf.tensor_scatter_nd_update(C, ids[:, None], new_k)
+            return c + tf.reduce_sum(new_k - c_k, axis=0) / tf.cast(n_clients, tf.float32), C_next
+
+        def one_round(r, theta, server_m, server_v, c, C):
             ids = sample(r)
             n_k = tf.gather(client_size, ids)                              # (m,)
-            W = local_training(theta, ids, n_k, r)                         # (m, P)
+            correction = tf.cond(scaffold, lambda: c[None] - tf.gather(C, ids),
+                                 lambda: tf.zeros([m, tf.size(theta)]))
+            W, n_steps = local_training(theta, ids, n_k, r, correction)    # (m, P), (m,)
             local_loss, local_acc = tf.cond(want_client_metrics, lambda: client_metrics(W, ids, n_k),
                                             lambda: (tf.zeros([m]), tf.zeros([m])))
             coef = tf.cast(n_k, tf.float32) / tf.cast(tf.reduce_sum(n_k), tf.float32)
@@ -345,10 +362,12 @@ def _build_run(arch: Architecture):
             new_theta, new_m, v_next = tf.switch_case(
                 code, [lambda f=f: f(theta, theta - theta_bar, server_m, server_v) for f in branches])
             finite_clients = tf.reduce_all(tf.math.is_finite(W))
+            c_next, C_next = tf.cond(scaffold & finite_clients,
+                                     lambda: update_controls(theta, W, n_steps, ids, c, C), lambda: (c, C))
             new_theta_safe = tf.where(finite_clients, new_theta, theta)
             loss, acc = evaluate(new_theta_safe)
             ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta)) & tf.math.is_finite(loss)
-            return ok, ids, new_theta, new_m, v_next, loss, acc, local_loss, local_acc
+            return ok, ids, new_theta, new_m, v_next, c_next, C_next, loss, acc, local_loss, local_acc
 
         init_loss, init_acc = evaluate(flat_init)
         R = tf.cast(rounds, tf.int32)
@@ -357,21 +376,24 @@ def _build_run(arch: Architecture):
                   tf.TensorArray(tf.float32, size=R, element_shape=[None]),
                   tf.TensorArray(tf.float32, size=R, element_shape=[None])]
         tau2 = tf.fill(tf.shape(flat_init), tau * tau)
-        state = (tf.constant(0, tf.int64), tf.constant(False), flat_init, tf.zeros_like(flat_init), tau2, *arrays)
+        controls = (tf.zeros_like(flat_init),                                           # c (P,)
+                    tf.zeros(tf.stack([n_clients, tf.size(flat_init, out_type=tf.int64)])))  # c_k (K, P)
+        state = (tf.constant(0, tf.int64), tf.constant(False), flat_init, tf.zeros_like(flat_init), tau2,
+                 *controls, *arrays)
 
         def cond(r, diverged, *_):
             return (r < rounds) & tf.logical_not(diverged)
 
-        def body(r, diverged, theta, sm, sv, acc_a, loss_a, ids_a, cl_a, ca_a):
-            ok, ids, new_theta, new_m, new_v, loss, acc, cl, ca = one_round(r, theta, sm, sv)
+        def body(r, diverged, theta, sm, sv, c, C, acc_a, loss_a, ids_a, cl_a, ca_a):
+            ok, ids, new_theta, new_m, new_v, c, C, loss, acc, cl, ca = one_round(r, theta, sm, sv, c, C)
             ri = tf.cast(r, tf.int32)
             theta_out = tf.where(ok, new_theta, theta)
-            return (r + 1, tf.logical_not(ok), theta_out, new_m, new_v, acc_a.write(ri, acc),
+            return (r + 1, tf.logical_not(ok), theta_out, new_m, new_v, c, C, acc_a.write(ri, acc),
                     loss_a.write(ri, loss), ids_a.write(ri, ids), cl_a.write(ri, cl), ca_a.write(ri, ca))
 
         out = tf.while_loop(cond, body, state)
         r_done, diverged, theta = out[0], out[1], out[2]
-        acc_a, loss_a, ids_a, cl_a, ca_a = out[5:]
+        acc_a, loss_a, ids_a, cl_a, ca_a = out[7:]
         n_done = tf.cast(r_done, tf.int32)
         return {
             "rounds_run": r_done, "diverged": diverged, "final": unflat(theta),
