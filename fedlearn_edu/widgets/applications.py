@@ -8,7 +8,7 @@ federation) and three ways of learning are compared on one held-out test set:
 * **FedAvg** across the hospitals (the patients' records stay where they are);
 * **pooling** every record in one place (what privacy rules usually forbid).
 
-:func:`reconstruct_single_example` backs the notebook's correction of the article's
+:func:`~fedlearn_edu.privacy.reconstruct_single_example` (re-exported here) backs the notebook's correction of the article's
 claim that federated learning "improves data security": an update computed from one
 example gives that example back exactly.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -24,6 +23,7 @@ from .._validate import check_choice, check_float, check_int, check_positive, ch
 from ..baselines import train_centralised
 from ..data import Dataset, load_dataset
 from ..partition import non_iid_score
+from ..privacy import reconstruct_single_example  # noqa: F401  (moved to fedlearn_edu.privacy; re-exported for notebook 08)
 from ..simulation import FLConfig, History, Simulation
 
 __all__ = ["hospital_datasets", "HospitalStudy", "compute_hospital_study", "show_hospital_study",
@@ -174,34 +174,3 @@ def bytes_to_accuracy(history: History, target: float) -> int | None:
     if reached is None:
         return None
     return int(history.bytes_down[:reached].sum() + history.bytes_up[:reached].sum())
-
-
-def reconstruct_single_example(weights_before: Sequence[np.ndarray],
-                               weights_after: Sequence[np.ndarray]) -> tuple[np.ndarray, int]:
-    """Recover the input and the label of a client that trained on ONE example for one step.
-
-    For a Dense first layer h = act(x W1 + b1), one SGD step on one example changes
-    W1 by -lr * outer(x, delta) and b1 by -lr * delta (delta = dLoss/d(pre-activation)).
-    So for any hidden unit j with delta_j != 0, x = dW1[:, j] / db1[j], exactly. The
-    softmax output bias changes by -lr * (p - onehot(y)): only the true class goes up.
-
-    Parameters
-    ----------
-    weights_before : the global model sent to the client [W1 (d, h), b1 (h,), ..., W_out, b_out (c,)]
-    weights_after : the model the client sent back
-
-    Returns
-    -------
-    x : ndarray (d,), the client's example; label : int, its class.
-    """
-    if len(weights_before) != len(weights_after) or len(weights_before) < 4:
-        raise ValueError("weights_before and weights_after must be the weight lists of one Dense model "
-                         f"with a hidden layer, got {len(weights_before)} and {len(weights_after)} arrays")
-    d_kernel = np.asarray(weights_after[0], np.float64) - np.asarray(weights_before[0], np.float64)
-    d_bias = np.asarray(weights_after[1], np.float64) - np.asarray(weights_before[1], np.float64)
-    j = int(np.argmax(np.abs(d_bias)))
-    if d_bias[j] == 0:
-        raise ValueError("the first-layer bias did not change: this update carries no gradient to invert")
-    x = d_kernel[:, j] / d_bias[j]
-    d_out = np.asarray(weights_after[-1], np.float64) - np.asarray(weights_before[-1], np.float64)
-    return x, int(np.argmax(d_out))

@@ -1,0 +1,215 @@
+"""Poisoned clients and robust aggregation.
+
+A malicious client controls what it sends. Three classic attacks:
+
+* **scaled update** (model replacement, Bagdasaryan et al. 2020): send ``factor * update``;
+  a factor of about m (the clients per round) lets one client replace the average;
+* **sign-flipped update**: send ``-factor * update``, pushing the model up the loss;
+* **label flipping** (data poisoning): train honestly on wrong labels, ``y -> (y + 1) mod c``.
+
+Defences replace the FedAvg mean by a rule one client cannot drag far:
+
+* **coordinate-wise median**: with one attacker among m >= 3 clients, each coordinate stays
+  between the smallest and the largest honest value (Yin et al. 2018);
+* **trimmed mean** with ``trim >= number of attackers``: ditto (drops the ``trim`` largest and
+  smallest values per coordinate before averaging);
+* **norm clipping**: clip every update to L2 norm S before averaging; one client then moves the
+  mean by at most S / m (Sun et al. 2019), whatever it sends.
+
+All functions work on updates ``Delta_k = w_k - w_global`` stacked as an (m, P) array. The
+median and trimmed mean come from :mod:`fedlearn_edu.aggregate`, the same functions any
+other notebook uses. Note the clash with secure aggregation: every defence here needs to see
+the individual updates, which secure aggregation hides from the server.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ._validate import check_choice, check_float, check_int, check_labels, check_positive
+from .aggregate import coordinate_median, trimmed_mean, weighted_average
+from .client import client_update
+from .model import flatten_weights, unflatten_weights
+from .privacy import clip_to_norm
+from .simulation import FLConfig, Simulation
+
+__all__ = ["ATTACKS", "AGGREGATION_RULES", "scaled_update", "sign_flipped_update", "flip_labels",
+           "clip_to_norm", "clipped_mean", "aggregate_updates", "attacker_shift", "PoisoningRun",
+           "run_poisoned_fedavg"]
+
+ATTACKS = ("none", "scaled", "sign_flip", "label_flip")
+AGGREGATION_RULES = ("fedavg", "median", "trimmed_mean", "clipped_mean")
+
+
+def _updates(updates) -> np.ndarray:
+    matrix = np.asarray(updates, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] == 0:
+        raise ValueError(f"updates must be an (m, P) array of client updates, got shape {matrix.shape}")
+    return matrix
+
+
+# -- attacks ---------------------------------------------------------------------------------
+def scaled_update(update: np.ndarray, factor: float) -> np.ndarray:
+    """Model-replacement attack: ``factor * update``, shape (P,)."""
+    return check_float("factor", factor) * np.asarray(update, dtype=np.float64)
+
+
+def sign_flipped_update(update: np.ndarray, factor: float = 1.0) -> np.ndarray:
+    """``-factor * update``, shape (P,): the attacker pushes the model uphill."""
+    return -check_positive("factor", factor) * np.asarray(update, dtype=np.float64)
+
+
+def flip_labels(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Label flipping: every label y becomes (y + 1) mod n_classes, shape (n,)."""
+    n_classes = check_int("n_classes", n_classes, minimum=2)
+    y = check_labels("y", y, n_classes=n_classes)
+    return (y + 1) % n_classes
+
+
+# -- defences --------------------------------------------------------------------------------
+def clipped_mean(updates: np.ndarray, clip_norm: float) -> np.ndarray:
+    """Plain mean of the clipped updates, shape (P,): one client moves it by at most S / m."""
+    return clip_to_norm(_updates(updates), clip_norm).mean(axis=0)
+
+
+def aggregate_updates(updates: np.ndarray, rule: str = "fedavg", n_examples: Sequence[int] | None = None,
+                      trim: int = 1, clip_norm: float = 1.0) -> np.ndarray:
+    """Combine (m, P) client updates into one (P,) update with one of :data:`AGGREGATION_RULES`.
+
+    Parameters
+    ----------
+    updates : ndarray (m, P)
+    rule : "fedavg" (weighted by n_examples, plain mean if None), "median", "trimmed_mean", "clipped_mean"
+    n_examples : m counts for "fedavg"
+    trim : int, values dropped at each end per coordinate for "trimmed_mean" (2 * trim < m)
+    clip_norm : float > 0, S for "clipped_mean"
+    """
+    check_choice("rule", rule, AGGREGATION_RULES)
+    u = _updates(updates)
+    if rule == "fedavg":
+        counts = np.ones(len(u), dtype=np.int64) if n_examples is None else n_examples
+        return np.asarray(weighted_average(u, counts), dtype=np.float64)
+    if rule == "median":
+        return np.asarray(coordinate_median(u), dtype=np.float64)
+    if rule == "trimmed_mean":
+        return np.asarray(trimmed_mean(u, trim), dtype=np.float64)
+    return clipped_mean(u, clip_norm)
+
+
+def attacker_shift(honest_updates: np.ndarray, attacker_update: np.ndarray, rule: str, **kwargs) -> float:
+    """How far one attacker moves the aggregate: ||agg(honest + attacker) - agg(honest + honest twin)||.
+
+    The reference replaces the attacker by an honest client (a copy of the honest mean), so
+    that the number measures the attack, not the change in m.
+
+    Parameters
+    ----------
+    honest_updates : ndarray (m - 1, P)
+    attacker_update : ndarray (P,)
+    rule, kwargs : as in :func:`aggregate_updates` (plain, unweighted counts)
+
+    Returns
+    -------
+    float, an L2 distance.
+    """
+    honest = _updates(honest_updates)
+    attacker = np.asarray(attacker_update, dtype=np.float64)
+    if attacker.shape != honest.shape[1:]:
+        raise ValueError(f"attacker_update must have shape ({honest.shape[1]},), got {attacker.shape}")
+    attacked = aggregate_updates(np.vstack([honest, attacker]), rule, **kwargs)
+    reference = aggregate_updates(np.vstack([honest, honest.mean(axis=0)]), rule, **kwargs)
+    return float(np.linalg.norm(attacked - reference))
+
+
+# -- a federation with one attacker ------------------------------------------------------------
+@dataclass
+class PoisoningRun:
+    """Test accuracy per round of one federation with attackers.
+
+    Attributes
+    ----------
+    attack, rule : str
+    accuracy : ndarray (R,), global model on the test set after each round
+    attackers : tuple of client ids
+    """
+
+    attack: str
+    rule: str
+    accuracy: np.ndarray
+    attackers: tuple
+
+    @property
+    def final_accuracy(self) -> float:
+        return float(self.accuracy[-1])
+
+    def __repr__(self) -> str:
+        return f"PoisoningRun({self.attack} vs {self.rule}: final accuracy {self.final_accuracy:.3f})"
+
+
+def _attacker_update(simulation: Simulation, client_id: int, round_index: int, attack: str,
+                     factor: float) -> np.ndarray:
+    global_vector = flatten_weights(simulation.global_weights).astype(np.float64)
+    if attack == "label_flip":
+        c = simulation.config
+        X, y = simulation.client_data(client_id)
+        result = client_update(simulation.trainer, simulation.global_weights, X,
+                               flip_labels(y, simulation.dataset.n_classes), epochs=c.local_epochs,
+                               batch_size=c.batch_size, client_learning_rate=c.client_learning_rate,
+                               seed=c.seed, round_index=round_index, client_id=int(client_id))
+        return flatten_weights(result.weights) - global_vector
+    honest = flatten_weights(simulation.train_client(client_id, round_index).weights) - global_vector
+    if attack == "scaled":
+        return scaled_update(honest, factor)
+    if attack == "sign_flip":
+        return sign_flipped_update(honest, factor)
+    return honest
+
+
+def run_poisoned_fedavg(config: FLConfig, attack: str = "sign_flip", rule: str = "fedavg",
+                        n_attackers: int = 1, factor: float = 10.0, trim: int = 1,
+                        clip_norm: float = 1.0, simulation: Simulation | None = None) -> PoisoningRun:
+    """FedAvg rounds from :class:`Simulation`'s steps, with attackers and a chosen aggregation rule.
+
+    Each round: ``sample_clients``; ``train_client`` for the honest clients; the attackers
+    (clients 0..n_attackers-1, whenever sampled) send their poisoned update; the updates are
+    combined by ``rule``; ``server_update`` applies the result; ``evaluate``.
+
+    Parameters
+    ----------
+    config : FLConfig of the federation (the per-client engine is used)
+    attack : one of :data:`ATTACKS`
+    rule : one of :data:`AGGREGATION_RULES`
+    n_attackers : int >= 0
+    factor : float, the scale of "scaled" and "sign_flip"
+    trim, clip_norm : parameters of "trimmed_mean" and "clipped_mean"
+    simulation : reuse a Simulation built from ``config`` (saves its set-up); it is reset first
+
+    Returns
+    -------
+    PoisoningRun
+    """
+    check_choice("attack", attack, ATTACKS)
+    check_choice("rule", rule, AGGREGATION_RULES)
+    n_attackers = check_int("n_attackers", n_attackers, minimum=0, maximum=config.n_clients)
+    factor = check_positive("factor", factor)
+    sim = simulation if simulation is not None else Simulation(config)
+    sim.reset()
+    attackers = tuple(range(n_attackers)) if attack != "none" else ()
+    accuracy = []
+    for r in range(config.rounds):
+        global_vector = flatten_weights(sim.global_weights).astype(np.float64)
+        clients = sim.sample_clients(r)
+        rows, sizes = [], []
+        for k in clients:
+            if int(k) in attackers:
+                rows.append(_attacker_update(sim, int(k), r, attack, factor))
+            else:
+                rows.append(flatten_weights(sim.train_client(int(k), r).weights) - global_vector)
+            sizes.append(int(sim.client_sizes[k]))
+        combined = aggregate_updates(np.asarray(rows), rule, n_examples=sizes, trim=trim, clip_norm=clip_norm)
+        averaged = unflatten_weights(global_vector + combined, sim.global_weights)
+        sim.global_weights = sim.server_update(averaged)
+        accuracy.append(sim.evaluate()[1])
+    return PoisoningRun(attack, rule, np.asarray(accuracy), attackers)

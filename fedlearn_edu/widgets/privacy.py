@@ -1,0 +1,213 @@
+"""Notebook 09 (privacy and security): the sliders' callbacks.
+
+* :func:`compute_dp_tradeoff` / :func:`show_dp_tradeoff`: DP-FedAvg at a noise multiplier z and
+  clip norm S (plus clients and learning rate), its ε, and where it sits on the accuracy-against-ε
+  curve of the default setting.
+* :func:`compute_poisoning` / :func:`show_poisoning`: one attacker against FedAvg, the median,
+  the trimmed mean and the clipped mean.
+
+``compute_*`` return numbers and never draw; ``show_*`` call them, draw, and return the same numbers.
+Runs are cached, so moving a slider back costs nothing.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import check_choice, check_float, check_int, check_positive
+from ..poisoning import AGGREGATION_RULES, PoisoningRun, run_poisoned_fedavg
+from ..privacy import DPRun, run_dp_fedavg
+from ..simulation import FLConfig, Simulation
+
+__all__ = ["DP_SAMPLING_PROBABILITY", "DP_ROUNDS", "DP_DELTA", "REFERENCE_NOISE_MULTIPLIERS", "dp_config",
+           "DPTradeoff", "compute_dp_tradeoff", "privacy_curve", "show_dp_tradeoff", "PoisoningStudy",
+           "compute_poisoning", "show_poisoning"]
+
+DP_SAMPLING_PROBABILITY = 0.2
+DP_ROUNDS = 15
+DP_DELTA = 1e-3            # below 1 / K for every K the slider allows (K <= 400)
+REFERENCE_NOISE_MULTIPLIERS = (0.5, 1.0, 2.0, 4.0, 8.0)
+POISONING_ROUNDS = 15
+_DEFAULT = dict(clip_norm=0.5, n_clients=50, client_learning_rate=0.5)
+NO_CLIPPING = 1e9
+
+
+def dp_config(n_clients: int = 50, client_learning_rate: float = 0.5, seed: int = 0) -> FLConfig:
+    """The federation of the DP experiments: the article's data over K clients (n_k = 800 / K),
+    q = 0.2, 15 rounds, one full-batch local epoch, a 16-unit hidden layer."""
+    n_clients = check_int("n_clients", n_clients, minimum=20, maximum=400)
+    client_learning_rate = check_positive("client_learning_rate", client_learning_rate)
+    return FLConfig(n_clients=n_clients, fraction=DP_SAMPLING_PROBABILITY, rounds=DP_ROUNDS,
+                    client_learning_rate=client_learning_rate, hidden_units=(16,), batch_size=None,
+                    engine="per_client", seed=seed)
+
+
+@functools.lru_cache(maxsize=8)
+def _simulation(config: FLConfig) -> Simulation:
+    return Simulation(config)
+
+
+@functools.lru_cache(maxsize=64)
+def _dp_run(noise_multiplier: float, clip_norm: float, n_clients: int, client_learning_rate: float) -> DPRun:
+    config = dp_config(n_clients, client_learning_rate)
+    return run_dp_fedavg(config, noise_multiplier, clip_norm, delta=DP_DELTA, simulation=_simulation(config))
+
+
+def privacy_curve(noise_multipliers=REFERENCE_NOISE_MULTIPLIERS, clip_norm: float = 0.5,
+                  n_clients: int = 50, client_learning_rate: float = 0.5) -> list[DPRun]:
+    """DP-FedAvg runs at several noise multipliers (same S, K, learning rate), one DPRun each."""
+    clip_norm = check_positive("clip_norm", clip_norm)
+    return [_dp_run(check_float("noise_multiplier", z, low=0.0), clip_norm, n_clients, client_learning_rate)
+            for z in noise_multipliers]
+
+
+@dataclass
+class DPTradeoff:
+    """What :func:`compute_dp_tradeoff` measured.
+
+    Attributes
+    ----------
+    run : DPRun at the chosen z and S
+    non_private : DPRun with no noise and no clipping (same clients and rounds)
+    reference : list of DPRun, the default setting (S = 0.5, K = 50, lr = 0.5) at
+        :data:`REFERENCE_NOISE_MULTIPLIERS`
+    """
+
+    run: DPRun
+    non_private: DPRun
+    reference: list
+
+    @property
+    def accuracy_cost(self) -> float:
+        """Accuracy lost to DP (non-private minus private, mean of the last 5 rounds)."""
+        return self.non_private.late_accuracy - self.run.late_accuracy
+
+    def __repr__(self) -> str:
+        return (f"DPTradeoff(epsilon={self.run.epsilon:.3g}, accuracy {self.run.late_accuracy:.3f} "
+                f"vs {self.non_private.late_accuracy:.3f} without DP)")
+
+
+def compute_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_clients: int = 50,
+                        client_learning_rate: float = 0.5) -> DPTradeoff:
+    """DP-FedAvg at (z, S, K, lr) against the non-private run; no drawing.
+
+    Parameters
+    ----------
+    noise_multiplier : float in [0, 10], z (0: clipping only, ε = inf)
+    clip_norm : float in (0, 10], S
+    n_clients : int in [20, 400], K (q = 0.2, so m = 0.2 K clients per round on average)
+    client_learning_rate : float > 0
+    """
+    z = check_float("noise_multiplier", noise_multiplier, low=0.0, high=10.0)
+    clip_norm = check_float("clip_norm", clip_norm, low=0.0, high=10.0, low_inclusive=False)
+    n_clients = check_int("n_clients", n_clients, minimum=20, maximum=400)
+    lr = check_positive("client_learning_rate", client_learning_rate)
+    return DPTradeoff(run=_dp_run(z, clip_norm, n_clients, lr),
+                      non_private=_dp_run(0.0, NO_CLIPPING, n_clients, lr),
+                      reference=privacy_curve(**_DEFAULT))
+
+
+def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_clients: int = 50,
+                     client_learning_rate: float = 0.5) -> DPTradeoff:
+    """Slider callback: print ε and accuracies, draw accuracy per round and accuracy against ε."""
+    import matplotlib.pyplot as plt
+    t = compute_dp_tradeoff(noise_multiplier, clip_norm, n_clients, client_learning_rate)
+    r = t.run
+    print(f"K={n_clients}, q={r.sampling_probability:g} (m={r.expected_clients:g}), {len(r.accuracy)} rounds, "
+          f"z={r.noise_multiplier:g}, S={r.clip_norm:g}: noise std per coordinate {r.noise_std:.4f}")
+    print(f"epsilon = {r.epsilon:.3g} at delta = {r.delta:.0e}; accuracy over the last 5 rounds "
+          f"{r.late_accuracy:.3f} (no DP: {t.non_private.late_accuracy:.3f}); {r.clipped_fraction:.0%} of updates clipped")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.3))
+    rounds = np.arange(1, len(r.accuracy) + 1)
+    left.plot(rounds, t.non_private.accuracy, color="gray", label="no DP")
+    left.plot(rounds, r.accuracy, color="tab:red", label=f"DP, z={r.noise_multiplier:g}, S={r.clip_norm:g}")
+    left.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1))
+    left.legend(fontsize=7, loc="lower right")
+    eps = [run.epsilon for run in t.reference]
+    right.plot(eps, [run.late_accuracy for run in t.reference], "o-", color="lightgray",
+               label="default S, K, lr; z = " + ", ".join(f"{run.noise_multiplier:g}" for run in t.reference))
+    if np.isfinite(r.epsilon):
+        right.plot([r.epsilon], [r.late_accuracy], "o", color="tab:red", label="your setting")
+    right.axhline(t.non_private.late_accuracy, color="gray", linestyle="--", label="no DP (epsilon = inf)")
+    right.set(xscale="log", xlabel="epsilon (smaller = more private)", ylabel="test accuracy, last 5 rounds", ylim=(0, 1))
+    right.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    plt.show()
+    return t
+
+
+# -- poisoning -----------------------------------------------------------------------------------
+@dataclass
+class PoisoningStudy:
+    """One attacker against each aggregation rule.
+
+    Attributes
+    ----------
+    runs : dict {rule: PoisoningRun} with the attacker
+    clean : PoisoningRun, FedAvg without any attacker
+    attack : str; factor : float
+    """
+
+    runs: dict
+    clean: PoisoningRun
+    attack: str
+    factor: float
+
+    def final_accuracy(self, rule: str) -> float:
+        return self.runs[rule].final_accuracy
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{rule} {run.final_accuracy:.3f}" for rule, run in self.runs.items())
+        return f"PoisoningStudy({self.attack} x{self.factor:g}: {parts}; clean {self.clean.final_accuracy:.3f})"
+
+
+@functools.lru_cache(maxsize=64)
+def _poison_run(attack: str, rule: str, factor: float, n_clients: int, client_learning_rate: float) -> PoisoningRun:
+    config = FLConfig(n_clients=n_clients, rounds=POISONING_ROUNDS, client_learning_rate=client_learning_rate,
+                      engine="per_client")
+    clip_norm = 1.0
+    return run_poisoned_fedavg(config, attack, rule, factor=factor, clip_norm=clip_norm,
+                               simulation=_simulation(config))
+
+
+def compute_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning_rate: float = 0.1,
+                      attack: str = "sign_flip") -> PoisoningStudy:
+    """Client 0 attacks a federation of ``n_clients`` (all take part every round, 15 rounds, the
+    article's data); FedAvg, median, trimmed mean (trim 1) and clipped mean (S = 1); no drawing.
+
+    Parameters
+    ----------
+    factor : float in (0, 100], the attacker's scale ("scaled", "sign_flip")
+    n_clients : int in [3, 40]
+    client_learning_rate : float > 0
+    attack : "scaled", "sign_flip" or "label_flip"
+    """
+    factor = check_float("factor", factor, low=0.0, high=100.0, low_inclusive=False)
+    n_clients = check_int("n_clients", n_clients, minimum=3, maximum=40)
+    lr = check_positive("client_learning_rate", client_learning_rate)
+    check_choice("attack", attack, ("scaled", "sign_flip", "label_flip"))
+    runs = {rule: _poison_run(attack, rule, factor, n_clients, lr) for rule in AGGREGATION_RULES}
+    return PoisoningStudy(runs=runs, clean=_poison_run("none", "fedavg", 1.0, n_clients, lr),
+                          attack=attack, factor=factor)
+
+
+def show_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning_rate: float = 0.1,
+                   attack: str = "sign_flip") -> PoisoningStudy:
+    """Slider callback: print and draw each rule's test accuracy per round under the attack."""
+    import matplotlib.pyplot as plt
+    study = compute_poisoning(factor, n_clients, client_learning_rate, attack)
+    print(f"1 attacker ({attack}, factor {factor:g}) among {n_clients} clients; final test accuracy:")
+    print("  " + ";  ".join(f"{rule} {run.final_accuracy:.3f}" for rule, run in study.runs.items())
+          + f";  no attacker {study.clean.final_accuracy:.3f}")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    rounds = np.arange(1, len(study.clean.accuracy) + 1)
+    ax.plot(rounds, study.clean.accuracy, color="gray", linestyle="--", label="FedAvg, no attacker")
+    for rule, run in study.runs.items():
+        ax.plot(rounds, run.accuracy, label=rule)
+    ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1))
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    plt.show()
+    return study
