@@ -73,7 +73,7 @@ class FLConfig:
     dropout : float in [0, 1], chance that a sampled device is unavailable in a round
     deadline : float > 0 or None, simulated seconds after which stragglers are not waited for
     straggler_policy : "drop" (ignore stragglers) or "partial" (accept the local steps that fit)
-        (any of these four runs on the per-client engine; see :mod:`fedlearn_edu.devices`)
+        (see :mod:`fedlearn_edu.devices`; the round plans are made on the host, so both engines run them)
     scaffold : bool, SCAFFOLD (Karimireddy et al. 2020, option II): client and server control
         variates correct the client drift; doubles the bytes per round (both engines)
     compression : one of "none", "int8", "int4", "topk": how clients compress their update
@@ -334,12 +334,10 @@ class Simulation:
         if config.engine == "vectorized" and self.architecture is None:
             raise ValueError("engine='vectorized' serves models made only of Dense layers with a softmax "
                              "output; this model is not one. Use engine='auto' or 'per_client'")
-        needs_per_client = config.compression != "none" or config.simulates_devices
+        needs_per_client = config.compression != "none"
         if config.engine == "vectorized" and needs_per_client:
-            raise ValueError(f"engine='vectorized' does not compress updates or simulate devices "
-                             f"(compression={config.compression!r}, "
-                             f"devices/dropout/deadline set: {config.simulates_devices}); "
-                             f"use engine='auto' or 'per_client'")
+            raise ValueError(f"engine='vectorized' does not compress updates "
+                             f"(compression={config.compression!r}); use engine='auto' or 'per_client'")
         self.engine = ("per_client" if config.engine == "per_client" or self.architecture is None
                        or needs_per_client else "vectorized")
         self.device_profiles = (make_device_profiles(config.n_clients, config.seed, config.speed_spread,
@@ -543,11 +541,24 @@ class Simulation:
         beta = c.server_momentum if c.server_optimizer == "fedavgm" else 0.0
         n_examples = self.dataset.X_train.shape[0]
         batch = n_examples if c.batch_size is None else c.batch_size
+        # who delivers, with how many local steps: planned on the host (it does not depend on
+        # training), then passed in as a (rounds, m) matrix of step caps, 0 = never arrives
+        step_cap = 2 ** 40 if c.local_steps is None else c.local_steps
+        plans = None
+        if self.device_profiles is None:
+            caps = np.full((c.rounds, c.clients_per_round), step_cap, dtype=np.int64)
+        else:
+            plans = [self.plan_devices(r, self.sample_clients(r)) for r in range(c.rounds)]
+            caps = np.zeros((c.rounds, c.clients_per_round), dtype=np.int64)
+            for r, plan in enumerate(plans):
+                position = {int(k): j for j, k in enumerate(self.sample_clients(r))}
+                for k in plan.clients:
+                    caps[r, position[int(k)]] = _smaller(step_cap, plan.max_steps.get(int(k)))
         t0 = time.perf_counter()
         out = concrete_run(self.architecture)(
             *self._graph_inputs, [tf.constant(w) for w in self.initial_weights],
-            *[tf.constant(v, tf.int64) for v in (c.rounds, c.clients_per_round, c.local_epochs, batch,
-                                                 2 ** 40 if c.local_steps is None else c.local_steps, c.seed)],
+            *[tf.constant(v, tf.int64) for v in (c.rounds, c.clients_per_round, c.local_epochs, batch)],
+            tf.constant(caps), tf.constant(c.seed, tf.int64),
             *[tf.constant(v, tf.float32) for v in (c.client_learning_rate, c.client_momentum, c.mu)],
             tf.constant(SERVER_CODES[c.server_optimizer], tf.int64),
             *[tf.constant(v, tf.float32) for v in (opt.server_learning_rate, beta, c.beta1, c.beta2, c.tau)],
@@ -556,18 +567,23 @@ class Simulation:
         rounds_run = int(out["rounds_run"])
         diverged = bool(out["diverged"])
         done = rounds_run - 1 if diverged else rounds_run
-        participants = out["participants"].numpy()
+        sampled = out["participants"].numpy()[:done]                     # (done, m)
+        arrived = caps[:done] > 0                                          # whose update reached the server
+        participants = [ids[ok] for ids, ok in zip(sampled, arrived)]
         model_bytes = self.n_parameters * BYTES_PER_PARAMETER
         copies = 2 if c.scaffold else 1        # SCAFFOLD also sends c down and delta c_k up
-        per_round_bytes = np.full(done, copies * c.clients_per_round * model_bytes, dtype=np.int64)
+        reached = np.full(done, c.clients_per_round, dtype=np.int64)     # clients the model reached
+        if plans is not None:
+            reached -= np.array([len(plan.dropped_out) for plan in plans[:done]], dtype=np.int64)
         self.global_weights = [w.numpy() for w in out["final"]]
         history = History(
             config=c, engine="vectorized",
             accuracy=out["accuracy"].numpy()[:done].astype(np.float64),
             loss=out["loss"].numpy()[:done].astype(np.float64),
             initial_accuracy=float(out["initial_accuracy"]), initial_loss=float(out["initial_loss"]),
-            participants=[p for p in participants[:done]],
-            bytes_down=per_round_bytes, bytes_up=per_round_bytes.copy(),
+            participants=participants,
+            bytes_down=copies * reached * model_bytes,
+            bytes_up=copies * arrived.sum(axis=1).astype(np.int64) * model_bytes,
             wall_time=np.full(done, elapsed / max(rounds_run, 1)),
             diverged_at=rounds_run if diverged else None,
             message=(f"the model became NaN or infinite; try a smaller client_learning_rate "
@@ -580,8 +596,10 @@ class Simulation:
             cl, ca = out["client_loss"].numpy(), out["client_accuracy"].numpy()
             history.client_metrics = [
                 {"ids": participants[r], "n_examples": self.client_sizes[participants[r]],
-                 "loss": cl[r].astype(np.float64), "accuracy": ca[r].astype(np.float64)}
+                 "loss": cl[r][arrived[r]].astype(np.float64), "accuracy": ca[r][arrived[r]].astype(np.float64)}
                 for r in range(done)]
+        if plans is not None:
+            history.simulated_seconds = np.array([plan.seconds for plan in plans[:done]], dtype=np.float64)
         if callback is not None:
             for r in range(1, done + 1):
                 callback(_truncated(history, r))

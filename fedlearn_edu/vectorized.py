@@ -17,10 +17,12 @@ calling TensorFlow once per batch per client, not computing. Here
 
 It serves models that are a stack of Dense layers with a softmax output (the
 article's model and any depth, width, activation or number of classes), with every
-server optimizer, client momentum, FedProx and SCAFFOLD (the clients' control
-variates live in the graph as a (K, P) tensor); other Keras models, update
-compression and simulated devices run on the per-client engine. The numbers agree with the per-client engine
-to float tolerance (tests check 1e-5 relative).
+server optimizer, client momentum, FedProx, SCAFFOLD (the clients' control
+variates live in the graph as a (K, P) tensor) and simulated devices (the host plans
+who delivers with how many local steps, passed in as a (rounds, m) matrix of step
+caps); other Keras models and update compression run on the per-client engine.
+The numbers agree with the per-client engine to float tolerance (tests check 1e-5
+relative).
 """
 from __future__ import annotations
 
@@ -217,7 +219,9 @@ def _build_run(arch: Architecture):
         tf.TensorSpec([None, None], tf.int64),                # client_index (K, n_max), padded
         tf.TensorSpec([None], tf.int64),                      # client_size (K,)
         weight_spec,                                          # initial global weights
-        i64, i64, i64, i64, i64, i64,                         # rounds, m, E, B, local step cap, seed
+        i64, i64, i64, i64,                                   # rounds, m, E, B
+        tf.TensorSpec([None, None], tf.int64),                # step caps (R, m); 0 = update never arrives
+        i64,                                                  # seed
         f32, f32, f32,                                        # client lr, client momentum, mu
         i64, f32, f32, f32, f32, f32,                         # server code, eta, beta, beta1, beta2, tau
         tf.TensorSpec([], tf.bool),                           # record the clients' local metrics?
@@ -225,7 +229,7 @@ def _build_run(arch: Architecture):
     ]
 
     def run(X, y, X_test, y_test, client_index, client_size, init, rounds, m, epochs, batch,
-            local_steps, seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau,
+            step_caps, seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau,
             want_client_metrics, scaffold):
         n_clients = tf.shape(client_index, out_type=tf.int64)[0]
         flat_init = tf.concat([tf.reshape(w, [-1]) for w in init], axis=0)
@@ -283,7 +287,7 @@ def _build_run(arch: Architecture):
                     delta = act_grads[layer - 1](upstream, pre[layer - 1], post[layer - 1])
             return tf.concat(grads, axis=1)
 
-        def local_training(theta, ids, n_k, r, correction):
+        def local_training(theta, ids, n_k, cap_k, r, correction):
             """E epochs of minibatch SGD for the m clients ``ids`` at once.
 
             ``correction`` (m, P) is added to every gradient (SCAFFOLD's c - c_k, else 0).
@@ -304,7 +308,7 @@ def _build_run(arch: Architecture):
             t_idx = tf.range(n_steps)
             e_idx, j_idx = t_idx // steps, t_idx % steps
             rank = e_idx[:, None] * steps_k[None, :] + j_idx[:, None]
-            active = (j_idx[:, None] < steps_k[None, :]) & (rank < local_steps)           # (E*steps, m)
+            active = (j_idx[:, None] < steps_k[None, :]) & (rank < cap_k[None, :])        # (E*steps, m)
             slot = j_idx[:, None, None] * b + tf.range(b, dtype=tf.int64)[None, None, :]
             validf = tf.cast((slot < n_k[None, :, None]) & active[:, :, None], tf.float32)  # (E*steps, m, b)
             scale = (validf / tf.maximum(tf.reduce_sum(validf, axis=2, keepdims=True), 1.0))[..., None]
@@ -341,10 +345,12 @@ def _build_run(arch: Architecture):
             valid = tf.range(n_max, dtype=tf.int64)[None, :] < n_k[:, None]
             return _masked_metrics(w, tf.gather(X, index), tf.gather(y, index), valid, activations)
 
-        def update_controls(theta, W, n_steps, ids, c, C):
-            """SCAFFOLD option II (as Simulation.update_controls): new c_k and c."""
+        def update_controls(theta, W, n_steps, ids, arrived, c, C):
+            """SCAFFOLD option II (as Simulation.update_controls): new c_k and c; clients whose
+            update did not arrive keep their c_k."""
             c_k = tf.gather(C, ids)
-            new_k = c_k - c + (theta[None] - W) / (tf.cast(n_steps, tf.float32)[:, None] * lr)
+            steps = tf.cast(tf.maximum(n_steps, 1), tf.float32)[:, None]
+            new_k = tf.where(arrived[:, None], c_k - c + (theta[None] - W) / (steps * lr), c_k)
             C_next = tf.tensor_scatter_nd_update(C, ids[:, None], new_k)
             return c + tf.reduce_sum(new_k - c_k, axis=0) / tf.cast(n_clients, tf.float32), C_next
 
@@ -353,17 +359,25 @@ def _build_run(arch: Architecture):
             n_k = tf.gather(client_size, ids)                              # (m,)
             correction = tf.cond(scaffold, lambda: c[None] - tf.gather(C, ids),
                                  lambda: tf.zeros([m, tf.size(theta)]))
-            W, n_steps = local_training(theta, ids, n_k, r, correction)    # (m, P), (m,)
+            cap_k = step_caps[r]                                           # (m,)
+            arrived = cap_k > 0                                            # (m,) updates that reach the server
+            W, n_steps = local_training(theta, ids, n_k, cap_k, r, correction)   # (m, P), (m,)
             local_loss, local_acc = tf.cond(want_client_metrics, lambda: client_metrics(W, ids, n_k),
                                             lambda: (tf.zeros([m]), tf.zeros([m])))
-            coef = tf.cast(n_k, tf.float32) / tf.cast(tf.reduce_sum(n_k), tf.float32)
+            n_arrived = n_k * tf.cast(arrived, tf.int64)
+            coef = tf.cast(n_arrived, tf.float32) / tf.cast(tf.maximum(tf.reduce_sum(n_arrived), 1), tf.float32)
             theta_bar = tf.linalg.matvec(W, coef, transpose_a=True)
-            # server update: FedAvg(M) when code 0, adaptive otherwise (see fedlearn_edu.server)
-            new_theta, new_m, v_next = tf.switch_case(
-                code, [lambda f=f: f(theta, theta - theta_bar, server_m, server_v) for f in branches])
+            # server update: FedAvg(M) when code 0, adaptive otherwise (see fedlearn_edu.server);
+            # when no update arrived the model and the optimizer state stay as they are
+            new_theta, new_m, v_next = tf.cond(
+                tf.reduce_any(arrived),
+                lambda: tf.switch_case(
+                    code, [lambda f=f: f(theta, theta - theta_bar, server_m, server_v) for f in branches]),
+                lambda: (theta, server_m, server_v))
             finite_clients = tf.reduce_all(tf.math.is_finite(W))
             c_next, C_next = tf.cond(scaffold & finite_clients,
-                                     lambda: update_controls(theta, W, n_steps, ids, c, C), lambda: (c, C))
+                                     lambda: update_controls(theta, W, n_steps, ids, arrived, c, C),
+                                     lambda: (c, C))
             new_theta_safe = tf.where(finite_clients, new_theta, theta)
             loss, acc = evaluate(new_theta_safe)
             ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta)) & tf.math.is_finite(loss)

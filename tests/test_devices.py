@@ -56,14 +56,45 @@ def test_federated_run_with_devices_is_deterministic():
     config = fl.FLConfig(rounds=8, devices=True, deadline=3.0, dropout=0.2, straggler_policy="partial", seed=2)
     a, b = fl.run_experiment(config), fl.run_experiment(config)
     assert a.same_numbers(b) and np.array_equal(a.simulated_seconds, b.simulated_seconds)
-    assert a.engine == "per_client" and np.all(a.simulated_seconds <= 3.0)
+    assert a.engine == "vectorized" and np.all(a.simulated_seconds <= 3.0)
     assert any(len(p) < 10 for p in a.participants)
 
 
-def test_nobody_delivers_keeps_the_global_model():
-    h = fl.run_experiment(fl.FLConfig(rounds=3, dropout=1.0))
+@pytest.mark.parametrize("engine", ["vectorized", "per_client"])
+def test_nobody_delivers_keeps_the_global_model(engine):
+    config = fl.FLConfig(rounds=3, dropout=1.0, server_optimizer="fedavgm", server_momentum=0.9, engine=engine)
+    h = fl.run_experiment(config)
     assert all(len(p) == 0 for p in h.participants) and np.all(h.bytes_down == 0) and np.all(h.bytes_up == 0)
     assert np.all(h.accuracy == h.initial_accuracy)
+    for w, w0 in zip(h.final_weights, fl.Simulation(config).initial_weights):
+        np.testing.assert_array_equal(w, w0)
+
+
+@pytest.mark.parametrize("changes", [
+    dict(devices=True),
+    dict(dropout=0.3),
+    dict(deadline=2.0),
+    dict(deadline=2.0, straggler_policy="partial", speed_spread=1.5),
+    dict(dropout=0.5, deadline=1.0, straggler_policy="partial", scaffold=True, partition="dirichlet",
+         alpha=0.3, fraction=0.5),
+    dict(dropout=0.6, server_optimizer="fedavgm", server_momentum=0.9, client_momentum=0.5, local_steps=2),
+], ids=["profiles", "dropout", "deadline-drop", "deadline-partial", "partial-scaffold-dirichlet", "dropout-momentum"])
+def test_vectorized_devices_match_per_client(changes):
+    """The device plan is made on the host and passed to the fast engine as step caps: same
+    participants, bytes, simulated seconds, client metrics and (to float tolerance) weights."""
+    config = fl.FLConfig(n_clients=8, rounds=6).replace(**changes)
+    fast = fl.run_experiment(config.replace(engine="vectorized"), client_metrics=True)
+    slow = fl.run_experiment(config.replace(engine="per_client"), client_metrics=True)
+    assert (fast.engine, slow.engine) == ("vectorized", "per_client")
+    for a, b in zip(fast.final_weights, slow.final_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * max(float(np.max(np.abs(b))), 1e-6))
+    assert [p.tolist() for p in fast.participants] == [p.tolist() for p in slow.participants]
+    np.testing.assert_array_equal(fast.bytes_up, slow.bytes_up)
+    np.testing.assert_array_equal(fast.bytes_down, slow.bytes_down)
+    np.testing.assert_array_equal(fast.simulated_seconds, slow.simulated_seconds)
+    for x, y in zip(fast.client_metrics, slow.client_metrics):
+        np.testing.assert_array_equal(x["ids"], y["ids"])
+        np.testing.assert_allclose(x["loss"], y["loss"], rtol=1e-4, atol=1e-5)
 
 
 def test_dropping_stragglers_saves_time():
