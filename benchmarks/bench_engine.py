@@ -140,7 +140,8 @@ def main(argv=None):
                dict(batch_size=8), dict(batch_size=None), dict(client_learning_rate=0.02),
                dict(server_learning_rate=0.5), dict(server_optimizer="fedavgm", server_momentum=0.5),
                dict(mu=0.1), dict(partition="dirichlet", alpha=0.1), dict(partition="dirichlet", alpha=5.0),
-               dict(fraction=0.2), dict(seed=5), dict(server_optimizer="fedadam")]
+               dict(fraction=0.2), dict(seed=5), dict(server_optimizer="fedadam"), dict(scaffold=True),
+               dict(dropout=0.3, deadline=2.0, straggler_policy="partial")]
     change_rows = ["| change | re-run (ms) |", "|---|---|"]
     for change in changes:
         t0 = time.perf_counter()
