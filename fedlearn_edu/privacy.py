@@ -46,7 +46,7 @@ from .model import flatten_weights, unflatten_weights
 from .simulation import FLConfig, Simulation
 
 __all__ = ["reconstruct_single_example", "candidate_inputs", "best_match_error", "examples_recovered",
-           "update_seen_by_server", "LeakageMeasurement", "leakage_under_defences", "update_to_gradient",
+           "update_seen_by_server", "LeakageMeasurement", "leakage_under_defences", "leakage_against_noise", "update_to_gradient",
            "DLGResult", "deep_leakage", "clip_to_norm", "dp_noise_std", "dp_aggregate", "dp_epsilon",
            "poisson_sample", "DPRun", "run_dp_fedavg"]
 
@@ -248,6 +248,34 @@ def leakage_under_defences(X: np.ndarray, y: np.ndarray, trainer: LocalTrainer,
         rows.append(LeakageMeasurement(name, n, float(errors[unit, example]), examples_recovered(candidates, X[:n]),
                                        candidates[unit], int(example)))
     return rows
+
+
+def leakage_against_noise(X: np.ndarray, y: np.ndarray, trainer: LocalTrainer, weights: Sequence[np.ndarray],
+                          noise_multipliers: Sequence[float], clip_norm: float = 0.1,
+                          client_learning_rate: float = 0.1, seed: int = 0) -> np.ndarray:
+    """Best-match error of the closed-form attack on ONE record's clipped update as the noise grows.
+
+    Parameters
+    ----------
+    X : ndarray (1, d); y : ndarray (1,), the client's record
+    trainer, weights : the model and the global weights sent
+    noise_multipliers : sequence of float >= 0, z; the noise std is z * clip_norm per coordinate
+    clip_norm : float > 0, S
+    client_learning_rate : float > 0
+    seed : int >= 0, seeds the noise (the same draw, scaled, for every z)
+
+    Returns
+    -------
+    ndarray (len(noise_multipliers),), :func:`best_match_error` for each z.
+    """
+    if len(X) != 1:
+        raise ValueError(f"X must hold exactly one record, got {len(X)}")
+    errors = []
+    for z in noise_multipliers:
+        seen = update_seen_by_server(trainer, weights, [(X, y)], client_learning_rate=client_learning_rate,
+                                     clip_norm=clip_norm, noise_multiplier=z, seed=seed)
+        errors.append(best_match_error(candidate_inputs(weights, seen), X))
+    return np.asarray(errors)
 
 
 # ---------------------------------------------------------------------------------------------

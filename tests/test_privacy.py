@@ -236,3 +236,14 @@ def test_dp_fedavg_run_reports_its_privacy_and_trains():
         privacy.run_dp_fedavg(config.replace(rounds=2), 1.0, 1.0, simulation=sim)
     with pytest.raises(ValueError, match="clip_norm"):
         privacy.run_dp_fedavg(config, 1.0, 0.0, simulation=sim)
+
+
+def test_leakage_against_noise_grows_from_exact_to_nothing(digits, digits_model):
+    trainer, sent = digits_model
+    errors = privacy.leakage_against_noise(digits.X_train[:1], digits.y_train[:1], trainer, sent,
+                                           [0.0, 0.001, 0.1, 1.0], clip_norm=0.1)
+    assert errors.shape == (4,)
+    assert errors[0] < 1e-5, "clipping alone scales dW and db alike: still exact"
+    assert errors[1] < 0.1 and errors[2] > 0.9 and errors[3] > 0.9
+    with pytest.raises(ValueError, match="one record"):
+        privacy.leakage_against_noise(digits.X_train[:2], digits.y_train[:2], trainer, sent, [0.1])
