@@ -201,8 +201,8 @@ plt.show()
 # The privacy spent, $(\varepsilon, \delta)$, follows from $q$, $z$ and the number of rounds alone. We do not
 # derive it by hand: `privacy.dp_epsilon` asks Google's `dp_accounting` (RDP accountant,
 # `PoissonSampledDpEvent(q, GaussianDpEvent(z))` composed over the rounds). First a check that it is the same
-# accountant the DP literature uses: TensorFlow Privacy's test suite states $\varepsilon = 0.724$ for DP-SGD on
-# 60,000 examples, batch 150, $z = 1.3$, 15 epochs, $\delta = 10^{-5}$.
+# accountant the DP literature uses: TensorFlow Privacy's test suite (`compute_dp_sgd_privacy_test.py`) states
+# $\varepsilon = 0.724$ for DP-SGD on 60,000 examples, batch 150, $z = 1.3$, 15 epochs, $\delta = 10^{-5}$.
 
 # %%
 steps = int(np.ceil(15 * 60000 / 150))
@@ -409,7 +409,7 @@ assert secure.exact and secure_shift > 5 * shifts["sign flip x10"]["median"], "a
 # | What does secure aggregation protect? | Individual updates from the server. Not the aggregate (a sum of 10 leaked a near-copy), not against poisoning. |
 # | What does DP protect? | Each client against anyone who sees the models, with a number (ε) attached; not against the server that adds the noise, unless combined with secure aggregation or local noise. |
 # | What does DP cost? | Accuracy (here 17 points at ε ≈ 0.6 and 28 at ε ≈ 0.2), many clients per round, a budget that each round spends. |
-# | Which attacker? | Honest-but-curious server: secure aggregation + DP. Malicious server: also authentication, and care with the model it sends (a crafted model makes every unit fire for one record). Malicious clients: robust aggregation, which conflicts with secure aggregation. |
+# | Which attacker? | Honest-but-curious server: secure aggregation + DP. Malicious server: also authentication, and distrust of the model it sends (a crafted model can make units fire for one record each: Fowl et al. 2022, *Robbing the Fed*). Malicious clients: robust aggregation, which conflicts with secure aggregation. |
 
 # %% [markdown]
 # ## Summary
