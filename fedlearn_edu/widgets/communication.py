@@ -1,0 +1,380 @@
+"""Notebook 12: communication cost, exact bytes and update compression.
+
+Every run records the bytes it moved: ``History.bytes_down`` (server -> clients, the
+float32 model) and ``History.bytes_up`` (clients -> server, what
+:mod:`fedlearn_edu.compression` made of each update). This module compares five ways
+of sending the update up (:data:`SCHEMES`) in accuracy against megabytes:
+
+* :func:`upload_bytes_per_client` -- the exact byte formula of each scheme;
+* :func:`compute_communication` -- the slider callback: every scheme at one setting;
+* :func:`compute_seeds` -- the same over several seeds (medians for the notebook's claims);
+* :func:`compute_topk_sweep` -- top-k with and without error feedback over the kept fraction.
+
+Runs are cached on their :class:`~fedlearn_edu.FLConfig` (see
+:func:`fedlearn_edu.widgets.non_iid.run_cached`). Compressed runs need the per-client
+engine (the compression happens in NumPy between local training and aggregation).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from .._validate import check_float, check_int, check_positive, check_seed
+from ..compression import BYTES_PER_FLOAT
+from ..simulation import FLConfig, History
+from .challenges import dataset, format_rounds, megabytes_to_target, settled_accuracy
+from .non_iid import run_cached
+
+__all__ = ["SCHEMES", "scheme_fields", "upload_bytes_per_client", "base_config", "curve",
+           "CommunicationResult", "compute_communication", "show_communication",
+           "SeedsResult", "compute_seeds", "TopkResult", "compute_topk_sweep", "show_topk_sweep"]
+
+#: the five ways a client sends its update, in the order of every table and figure
+SCHEMES = ("none", "int8", "int4", "top-k + EF", "top-k")
+
+_COLORS = {"none": "C0", "int8": "C1", "int4": "C2", "top-k + EF": "C3", "top-k": "C4"}
+_INDEX_BYTES = 4        # top-k sends an int32 index with every kept value
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _check_schemes(schemes: Sequence[str]) -> tuple[str, ...]:
+    schemes = tuple(schemes)
+    if not schemes or any(s not in SCHEMES for s in schemes):
+        raise ValueError(f"schemes must be a non-empty selection of {', '.join(map(repr, SCHEMES))}, "
+                         f"got {list(schemes)}")
+    return schemes
+
+
+def scheme_fields(name: str, topk_fraction: float = 0.05) -> dict:
+    """The FLConfig fields of one scheme (``topk_fraction`` is used by the two top-k schemes)."""
+    _check_schemes([name])
+    topk_fraction = check_float("topk_fraction", topk_fraction, low=0.0, high=1.0, low_inclusive=False)
+    return {"none": {}, "int8": {"compression": "int8"}, "int4": {"compression": "int4"},
+            "top-k + EF": {"compression": "topk", "topk_fraction": topk_fraction, "error_feedback": True},
+            "top-k": {"compression": "topk", "topk_fraction": topk_fraction, "error_feedback": False}}[name]
+
+
+def upload_bytes_per_client(name: str, n_parameters: int, topk_fraction: float = 0.05) -> int:
+    """Bytes one client sends up in one round.
+
+    * none: 4 P (float32);
+    * int8 / int4: ceil(P b / 8) packed codes + 8 bytes for the range (two float32);
+    * top-k: k = max(1, round(f P)) pairs of an int32 index and a float32 value, 8 k.
+
+    Parameters
+    ----------
+    name : one of :data:`SCHEMES`
+    n_parameters : int >= 1, P
+    topk_fraction : float in (0, 1], f
+    """
+    fields = scheme_fields(name, topk_fraction)
+    p = check_int("n_parameters", n_parameters, minimum=1)
+    scheme = fields.get("compression", "none")
+    if scheme == "none":
+        return BYTES_PER_FLOAT * p
+    if scheme in ("int8", "int4"):
+        bits = 8 if scheme == "int8" else 4
+        return math.ceil(p * bits / 8) + 2 * BYTES_PER_FLOAT
+    k = max(1, int(round(topk_fraction * p)))
+    return (_INDEX_BYTES + BYTES_PER_FLOAT) * k
+
+
+def base_config(n_clients: int = 10, client_learning_rate: float = 0.1, local_epochs: int = 1, *,
+                rounds: int = 20, seed: int = 0) -> FLConfig:
+    """FedAvg on IID digits, every client in every round, mini-batches of 32."""
+    n_train = len(dataset("digits").y_train)
+    return FLConfig(n_clients=check_int("n_clients", n_clients, minimum=1, maximum=n_train // 2),
+                    rounds=rounds, local_epochs=local_epochs,
+                    client_learning_rate=check_positive("client_learning_rate", client_learning_rate),
+                    dataset="digits", seed=seed)
+
+
+def curve(history: History) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cumulative MB up, cumulative MB down + up, accuracy), each (R + 1,) from round 0."""
+    up = np.concatenate([[0.0], np.cumsum(history.bytes_up) / 1e6])
+    total = np.concatenate([[0.0], np.cumsum(history.bytes_down + history.bytes_up) / 1e6])
+    return up, total, np.concatenate([[history.initial_accuracy], history.accuracy])
+
+
+def _megabytes_up_to_target(history: History, target: float) -> float | None:
+    reached = history.rounds_to_accuracy(target)
+    return None if reached is None else float(history.bytes_up[:reached].sum()) / 1e6
+
+
+# -- the slider callback ------------------------------------------------------------------
+
+@dataclass
+class CommunicationResult:
+    """Every scheme on one federation (one seed).
+
+    Attributes
+    ----------
+    config : FLConfig of the uncompressed run
+    topk_fraction : float
+    target : float
+    bytes_up_per_round, bytes_down_per_round : dict scheme -> int, bytes of one full round
+    rounds : dict scheme -> int or None, first round at the target
+    megabytes_up, megabytes_total : dict scheme -> float or None, MB up (down + up) until the target
+    final_accuracy, settled : dict scheme -> float (settled: mean of the last 5 rounds)
+    diverged_at : dict scheme -> int or None
+    curves : dict scheme -> (MB up, MB total, accuracy), see :func:`curve`
+    """
+
+    config: FLConfig
+    topk_fraction: float
+    target: float
+    bytes_up_per_round: dict
+    bytes_down_per_round: dict
+    rounds: dict
+    megabytes_up: dict
+    megabytes_total: dict
+    final_accuracy: dict
+    settled: dict
+    diverged_at: dict
+    curves: dict = field(repr=False)
+
+    def upload_ratio(self, scheme: str) -> float:
+        """Bytes up per round of ``scheme`` divided by those of the uncompressed update."""
+        return self.bytes_up_per_round[scheme] / self.bytes_up_per_round["none"]
+
+    def summary(self) -> str:
+        c = self.config
+        head = (f"K={c.n_clients} clients, client lr {c.client_learning_rate:.3g}, E={c.local_epochs}, "
+                f"top-k keeps {self.topk_fraction:.3g} of the coordinates; down: "
+                f"{next(iter(self.bytes_down_per_round.values())) / 1e6:.3f} MB per round for every scheme")
+        lines = [head, f"{'scheme':<11} {'up/round MB':>11} {'x none':>6} {'final':>6} {'settled':>7} "
+                       f"{'rounds to ' + format(self.target, '.0%'):>12} {'MB up':>6} {'MB total':>8}"]
+        for s in self.rounds:
+            if self.diverged_at[s] is not None:
+                lines.append(f"{s:<11} DIVERGED in round {self.diverged_at[s]}: lower the client learning rate")
+                continue
+            reached = format_rounds(math.inf if self.rounds[s] is None else self.rounds[s], c.rounds)
+            up = "never" if self.megabytes_up[s] is None else f"{self.megabytes_up[s]:.2f}"
+            total = "never" if self.megabytes_total[s] is None else f"{self.megabytes_total[s]:.2f}"
+            lines.append(f"{s:<11} {self.bytes_up_per_round[s] / 1e6:>11.3f} {self.upload_ratio(s):>6.3f} "
+                         f"{self.final_accuracy[s]:>6.3f} {self.settled[s]:>7.3f} {reached:>12} {up:>6} {total:>8}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def compute_communication(n_clients: int = 10, client_learning_rate: float = 0.1, topk_fraction: float = 0.05,
+                          local_epochs: int = 1, *, rounds: int = 20, target: float = 0.9, seed: int = 0,
+                          schemes: Sequence[str] = SCHEMES) -> CommunicationResult:
+    """Every scheme with the slider values; no drawing. Cached on the arguments (and each
+    run on its FLConfig: moving the top-k slider re-runs only the two top-k schemes).
+
+    Parameters
+    ----------
+    n_clients : int, 1..718, K (all clients take part in every round)
+    client_learning_rate : float > 0
+    topk_fraction : float in (0, 1], share of coordinates top-k sends
+    local_epochs : int >= 1, E
+    rounds : int >= 1
+    target : float in [0, 1]
+    seed : int >= 0
+    schemes : a selection of :data:`SCHEMES`
+    """
+    topk_fraction = check_float("topk_fraction", topk_fraction, low=0.0, high=1.0, low_inclusive=False)
+    return _compute(check_int("n_clients", n_clients, minimum=1),
+                    check_positive("client_learning_rate", client_learning_rate), topk_fraction,
+                    check_int("local_epochs", local_epochs, minimum=1), check_int("rounds", rounds, minimum=1),
+                    check_float("target", target, low=0.0, high=1.0), check_seed("seed", seed),
+                    _check_schemes(schemes))
+
+
+@lru_cache(maxsize=128)
+def _compute(n_clients, client_learning_rate, topk_fraction, local_epochs, rounds, target, seed,
+             schemes) -> CommunicationResult:
+    config = base_config(n_clients, client_learning_rate, local_epochs, rounds=rounds, seed=seed)
+    runs = {s: run_cached(config.replace(**scheme_fields(s, topk_fraction))) for s in schemes}
+    m = config.clients_per_round
+    n_parameters = int(sum(np.size(w) for w in next(iter(runs.values())).final_weights))
+    return CommunicationResult(
+        config=config, topk_fraction=topk_fraction, target=target,
+        bytes_up_per_round={s: m * upload_bytes_per_client(s, n_parameters, topk_fraction) for s in schemes},
+        bytes_down_per_round={s: m * BYTES_PER_FLOAT * n_parameters for s in schemes},
+        rounds={s: h.rounds_to_accuracy(target) for s, h in runs.items()},
+        megabytes_up={s: _megabytes_up_to_target(h, target) for s, h in runs.items()},
+        megabytes_total={s: megabytes_to_target(h, target) for s, h in runs.items()},
+        final_accuracy={s: h.final_accuracy for s, h in runs.items()},
+        settled={s: settled_accuracy(h, last=5) for s, h in runs.items()},
+        diverged_at={s: h.diverged_at for s, h in runs.items()},
+        curves={s: curve(h) for s, h in runs.items()})
+
+
+def show_communication(n_clients: int = 10, client_learning_rate: float = 0.1, topk_fraction: float = 0.05,
+                       local_epochs: int = 1, *, rounds: int = 20, target: float = 0.9, seed: int = 0,
+                       schemes: Sequence[str] = SCHEMES) -> CommunicationResult:
+    """The slider callback: :func:`compute_communication`, its table, and test accuracy against
+    MB sent up (left) and MB sent down + up (right), one curve per scheme."""
+    result = compute_communication(n_clients, client_learning_rate, topk_fraction, local_epochs, rounds=rounds,
+                                   target=target, seed=seed, schemes=schemes)
+    print(result.summary())
+    plt = _plt()
+    _, (ax_up, ax_total) = plt.subplots(1, 2, figsize=(8.5, 3.3), sharey=True)
+    for s, (up, total, accuracy) in result.curves.items():
+        style = dict(marker="o", markersize=2, label=s, color=_COLORS[s])
+        ax_up.plot(up, accuracy, **style)
+        ax_total.plot(total, accuracy, **style)
+    for ax, xlabel in ((ax_up, "MB sent up (clients to server)"), (ax_total, "MB sent down + up")):
+        ax.axhline(result.target, color="gray", linestyle=":", linewidth=1)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    ax_up.set_ylim(max(0.0, result.target - 0.4), 1.0)
+    ax_up.set_ylabel("test accuracy")
+    ax_up.legend(fontsize=8)
+    plt.tight_layout()
+    plt.show()
+    return result
+
+
+# -- over seeds -------------------------------------------------------------------------------
+
+@dataclass
+class SeedsResult:
+    """Every scheme over several seeds.
+
+    Attributes
+    ----------
+    schemes : list of str (columns)
+    seeds : tuple of int (rows)
+    settled : ndarray (S, G), mean test accuracy of the last 5 rounds
+    rounds : ndarray (S, G), rounds to target (inf: not reached)
+    megabytes_up : ndarray (S, G), MB up to target (inf: not reached)
+    upload_ratio : dict scheme -> float, bytes up per round / uncompressed
+    target : float
+    max_rounds : int
+    """
+
+    schemes: list
+    seeds: tuple
+    settled: np.ndarray
+    rounds: np.ndarray
+    megabytes_up: np.ndarray
+    upload_ratio: dict
+    target: float
+    max_rounds: int
+
+    def _col(self, scheme: str) -> int:
+        return self.schemes.index(scheme)
+
+    def median_settled(self, scheme: str) -> float:
+        return float(np.median(self.settled[:, self._col(scheme)]))
+
+    def median_rounds(self, scheme: str) -> float:
+        return float(np.median(self.rounds[:, self._col(scheme)]))
+
+    def median_megabytes_up(self, scheme: str) -> float:
+        return float(np.median(self.megabytes_up[:, self._col(scheme)]))
+
+    def table(self) -> str:
+        lines = [f"medians over {len(self.seeds)} seeds, target {self.target:.0%}",
+                 f"{'scheme':<11} {'up x none':>9} {'settled':>8} {'rounds':>7} {'MB up':>7}"]
+        for s in self.schemes:
+            mb = self.median_megabytes_up(s)
+            lines.append(f"{s:<11} {self.upload_ratio[s]:>9.3f} {self.median_settled(s):>8.3f} "
+                         f"{format_rounds(self.median_rounds(s), self.max_rounds):>7} "
+                         f"{'never' if math.isinf(mb) else format(mb, '.2f'):>7}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+
+def compute_seeds(seeds: Sequence[int] = (0, 1, 2), n_clients: int = 10, client_learning_rate: float = 0.1,
+                  topk_fraction: float = 0.05, local_epochs: int = 1, *, rounds: int = 20, target: float = 0.9,
+                  schemes: Sequence[str] = SCHEMES) -> SeedsResult:
+    """:func:`compute_communication` once per seed, collected; no drawing."""
+    seeds = tuple(check_seed("seed", s) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed, got an empty sequence")
+    results = [compute_communication(n_clients, client_learning_rate, topk_fraction, local_epochs, rounds=rounds,
+                                     target=target, seed=s, schemes=schemes) for s in seeds]
+    names = list(results[0].rounds)
+    inf = math.inf
+    return SeedsResult(
+        schemes=names, seeds=seeds,
+        settled=np.array([[r.settled[s] for s in names] for r in results]),
+        rounds=np.array([[inf if r.rounds[s] is None else r.rounds[s] for s in names] for r in results], float),
+        megabytes_up=np.array([[inf if r.megabytes_up[s] is None else r.megabytes_up[s] for s in names]
+                               for r in results], float),
+        upload_ratio={s: results[0].upload_ratio(s) for s in names}, target=results[0].target,
+        max_rounds=results[0].config.rounds)
+
+
+# -- top-k: how much error feedback matters ------------------------------------------------------
+
+@dataclass
+class TopkResult:
+    """Top-k with and without error feedback, for several kept fractions (one seed).
+
+    Attributes
+    ----------
+    fractions : list of float (increasing)
+    with_feedback, without_feedback : ndarray (F,), settled accuracy (last 5 rounds)
+    uncompressed : float, settled accuracy without compression
+    """
+
+    fractions: list
+    with_feedback: np.ndarray
+    without_feedback: np.ndarray
+    uncompressed: float
+
+    def gap(self, fraction: float) -> float:
+        """Settled accuracy with error feedback minus without, at ``fraction``."""
+        i = self.fractions.index(fraction)
+        return float(self.with_feedback[i] - self.without_feedback[i])
+
+    def table(self) -> str:
+        lines = [f"settled accuracy (last 5 rounds); uncompressed {self.uncompressed:.3f}",
+                 f"{'fraction':>8} {'with EF':>8} {'without':>8} {'gap':>6}"]
+        for i, f in enumerate(self.fractions):
+            lines.append(f"{f:>8.3g} {self.with_feedback[i]:>8.3f} {self.without_feedback[i]:>8.3f} "
+                         f"{self.with_feedback[i] - self.without_feedback[i]:>6.3f}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+
+def compute_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients: int = 10,
+                       client_learning_rate: float = 0.1, local_epochs: int = 1, *, rounds: int = 20,
+                       seed: int = 0) -> TopkResult:
+    """Settled accuracy of top-k with and without error feedback per kept fraction; no drawing."""
+    fractions = sorted(check_float("topk_fraction", f, low=0.0, high=1.0, low_inclusive=False) for f in fractions)
+    if not fractions:
+        raise ValueError("fractions must hold at least one value")
+    results = [compute_communication(n_clients, client_learning_rate, f, local_epochs, rounds=rounds, seed=seed,
+                                     schemes=("none", "top-k + EF", "top-k")) for f in fractions]
+    return TopkResult(fractions, np.array([r.settled["top-k + EF"] for r in results]),
+                      np.array([r.settled["top-k"] for r in results]), results[0].settled["none"])
+
+
+def show_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients: int = 10,
+                    client_learning_rate: float = 0.1, local_epochs: int = 1, *, rounds: int = 20,
+                    seed: int = 0) -> TopkResult:
+    """:func:`compute_topk_sweep`, its table, and settled accuracy against the kept fraction."""
+    result = compute_topk_sweep(fractions, n_clients, client_learning_rate, local_epochs, rounds=rounds, seed=seed)
+    print(result.table())
+    plt = _plt()
+    _, ax = plt.subplots(figsize=(6, 3.3))
+    ax.plot(result.fractions, result.with_feedback, marker="o", label="top-k + error feedback", color=_COLORS["top-k + EF"])
+    ax.plot(result.fractions, result.without_feedback, marker="o", label="top-k", color=_COLORS["top-k"])
+    ax.axhline(result.uncompressed, color=_COLORS["none"], linestyle=":", label="uncompressed")
+    ax.set_xscale("log")
+    ax.set_xlabel("fraction of coordinates sent")
+    ax.set_ylabel("settled test accuracy")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    plt.show()
+    return result

@@ -1,0 +1,225 @@
+# %% [markdown]
+# # 12 · Communication cost: exact bytes, compression and local work
+#
+# **What you will learn**
+# - to count the bytes of a federation exactly: down (the model) and up (each client's update), round by round;
+# - when federated learning actually moves *fewer* bytes than sending the data — and when it does not;
+# - four ways to shrink an update (8-bit and 4-bit stochastic quantisation, top-k sparsification with and without
+#   error feedback), measured as accuracy against megabytes;
+# - why more local work per round (epochs $E$) is the biggest saving of all — the main point of the FedAvg paper.
+#
+# **Article section:** *5.未来发展趋势与挑战* ("5. Future trends and challenges") names **通信开销**
+# ("communication overhead") as a challenge; *1.背景介绍* ("1. Background") and *2.3 federated learning* claim that
+# federated learning *降低通信开销* ("lowers the communication overhead"). Here we measure both statements.
+#
+# **Prerequisites:** [07 · Challenges](07_challenges.ipynb) (bytes per round, $E$ and rounds) and
+# [11 · Non-IID algorithms](11_non_iid_algorithms.ipynb) (rounds to a target).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import fedlearn_edu as fl
+import numpy as np
+import matplotlib.pyplot as plt
+import ipywidgets as widgets
+from IPython.display import display
+from fedlearn_edu.widgets import challenges, communication
+
+fl.set_seed(42)
+fl.print_versions()
+
+# %% [markdown]
+# ## 1 · What one round costs
+#
+# The federation: digits, $K = 10$ clients with IID data, all of them in every round, $E = 1$ epoch of mini-batches
+# of 32, client learning rate 0.1, 20 rounds. The model has $P = 64 \cdot 64 + 64 + 64 \cdot 10 + 10 = 4810$
+# float32 parameters. Every `History` records the bytes of each round:
+
+# %%
+config = communication.base_config()
+run = communication.run_cached(config)
+P = fl.count_parameters(run.final_weights)
+print(f"P = {P} parameters; round 1: {run.bytes_down[0]} bytes down, {run.bytes_up[0]} bytes up "
+      f"(= {config.n_clients} clients x {P} x 4 bytes each way)")
+assert run.bytes_down[0] == run.bytes_up[0] == config.n_clients * P * 4
+
+# %% [markdown]
+# Does federated learning lower the communication overhead, as the article says? Compare with the simplest
+# alternative: every client uploads its raw data once (64 float32 pixels and a label per image).
+
+# %%
+digits = challenges.dataset("digits")
+raw_bytes = digits.X_train.astype(np.float32).nbytes + digits.y_train.size     # a byte per label is enough
+one_round = int(run.bytes_down[0] + run.bytes_up[0])
+print(f"all training data once: {raw_bytes / 1e6:.3f} MB; one round of FedAvg: {one_round / 1e6:.3f} MB; "
+      f"{config.rounds} rounds: {run.total_bytes / 1e6:.3f} MB")
+assert one_round > raw_bytes
+
+# %% [markdown]
+# On digits, **one round** of FedAvg already moves more bytes than shipping the whole training set once. Federated
+# learning saves bytes only when each client's data is much larger than (rounds × model): a phone's photo library
+# against a small model, yes; 144 tiny images per client against a 4810-parameter model, no. Its first reason is
+# that the data stay where they are (notebook 09), not the bytes. The rest of this notebook is about making the
+# federated bytes smaller.
+#
+# ## 2 · Compressing the update
+#
+# A client sends its update $\Delta_k = w_k - w_t$ ($P$ numbers). Four schemes from `fl.compression`, each with an
+# exact byte count:
+#
+# | scheme | what is sent | bytes per client |
+# |---|---|---|
+# | none | $P$ float32 | $4P$ |
+# | int8 | each coordinate rounded *at random* to one of 255 steps between $\min\Delta$ and $\max\Delta$ (unbiased: $E[\hat\Delta] = \Delta$), plus the range | $P + 8$ |
+# | int4 | the same with 15 steps, two codes per byte | $\lceil P/2 \rceil + 8$ |
+# | top-k | the $k = fP$ largest $\lvert\Delta_i\rvert$ as (int32 index, float32 value) pairs | $8k$ |
+# | top-k + EF | the same, and the client keeps what it did not send (the *error*) and adds it to its next update | $8k$ |
+#
+# The download stays the full float32 model. The formulas, checked against the bytes each run recorded:
+
+# %%
+default = communication.compute_communication(n_clients=10, client_learning_rate=0.1, topk_fraction=0.05,
+                                              local_epochs=1)
+for scheme in communication.SCHEMES:
+    per_client = communication.upload_bytes_per_client(scheme, P, topk_fraction=0.05)
+    print(f"{scheme:<11} {per_client:>6} bytes per client per round ({per_client / (4 * P):.3f} x none)")
+    assert default.bytes_up_per_round[scheme] == config.n_clients * per_client
+    assert communication.run_cached(config.replace(**communication.scheme_fields(scheme, 0.05))).bytes_up[0] \
+        == config.n_clients * per_client
+
+# %% [markdown]
+# Note the index: a kept coordinate costs 8 bytes, not 4. Top-k with $f = 0.5$ sends exactly as many bytes as no
+# compression at all.
+
+# %%
+assert communication.upload_bytes_per_client("top-k", P, topk_fraction=0.5) == 4 * P
+
+# %% [markdown]
+# ## 3 · Accuracy against megabytes
+#
+# Left: test accuracy against the megabytes sent **up**; right: against everything sent, down and up. Top-k keeps 5%
+# of the coordinates. The dotted line is the 90% target.
+
+# %%
+default = communication.show_communication(n_clients=10, client_learning_rate=0.1, topk_fraction=0.05,
+                                           local_epochs=1)
+
+# %% [markdown]
+# - **int8 and int4** lie on top of the uncompressed curve in accuracy and reach 90% with a quarter and an eighth of
+#   the upload. The rounding noise is unbiased and small next to the noise of SGD itself.
+# - **top-k + EF** (a tenth of the upload) needs a few more rounds; **top-k without error feedback** settles
+#   visibly lower: the small coordinates it never sends are lost for good, and they add up.
+# - On the right the picture is less rosy: the download is not compressed, so the total falls by at most half.
+#
+# One seed can flatter; here are the medians of three:
+
+# %%
+seeds = communication.compute_seeds(seeds=(0, 1, 2))
+print(seeds.table())
+
+# %%
+none_settled = seeds.median_settled("none")
+assert abs(seeds.upload_ratio["int8"] - 0.25) < 0.001 and abs(seeds.upload_ratio["int4"] - 0.125) < 0.001
+assert abs(seeds.median_settled("int8") - none_settled) < 0.02            # int8: same accuracy, 1/4 of the bytes up
+assert abs(seeds.median_settled("int4") - none_settled) < 0.02            # int4: same accuracy, 1/8
+assert seeds.median_settled("top-k + EF") > seeds.median_settled("top-k") + 0.03   # EF matters at 5%
+assert seeds.median_megabytes_up("int8") < 0.3 * seeds.median_megabytes_up("none")
+assert default.megabytes_total["int8"] > 0.5 * default.megabytes_total["none"]     # the download still dominates
+
+# %% [markdown]
+# ### Error feedback and the kept fraction
+#
+# How much does error feedback matter? It depends on how much top-k throws away. One seed, three fractions:
+
+# %%
+topk = communication.show_topk_sweep(fractions=(0.01, 0.05, 0.3))
+
+# %% [markdown]
+# At 1% the update without error feedback loses most of its signal; with error feedback the dropped coordinates
+# are sent later, once their accumulated size makes the top $k$, and the model still gets close. At 30% both
+# versions keep nearly everything that matters.
+
+# %%
+assert topk.gap(0.01) > topk.gap(0.05) > topk.gap(0.3)
+assert topk.gap(0.01) > 0.1 and abs(topk.gap(0.3)) < 0.02
+
+# %% [markdown]
+# ## 4 · The biggest lever: more local work
+#
+# McMahan et al. (2017) did not compress anything. Their point was that $E$ local epochs per round, instead of one
+# gradient step, cut the **rounds** — and every round costs the same bytes whatever $E$ is. $E = 5$ against $E = 1$,
+# uncompressed, three seeds:
+
+# %%
+more_work = communication.compute_seeds(seeds=(0, 1, 2), local_epochs=5, schemes=("none", "int8"))
+print(more_work.table())
+ratio = seeds.median_megabytes_up("none") / more_work.median_megabytes_up("none")
+print(f"E=5 reaches 90% with {ratio:.1f}x fewer MB than E=1 (uncompressed); "
+      f"with int8 on top: {seeds.median_megabytes_up('none') / more_work.median_megabytes_up('int8'):.0f}x fewer MB up")
+assert ratio >= 3
+assert more_work.median_megabytes_up("int8") < seeds.median_megabytes_up("int8") / 3
+
+# %% [markdown]
+# More local epochs cost device computation (five times the steps) and no bytes; compression costs a little
+# accuracy and no computation worth mentioning; the two multiply. On non-IID data $E$ helps less (notebook 07) and
+# can make drift worse (notebook 11).
+#
+# ## Your turn
+#
+# Sliders: clients $K$, client learning rate, the top-k fraction (log scale) and local epochs $E$. A slider acts when
+# you release it; the compressed runs use the per-client engine (compression happens between local training and the
+# average), so a change of $K$, learning rate or $E$ takes a few seconds; a change of the fraction re-runs only the
+# two top-k curves, and every setting you return to is cached. Things to try: fraction 0.005; $E = 5$; a learning rate
+# of 1 (which scheme breaks first?); 30 clients.
+
+# %%
+controls = dict(n_clients=fl.widgets.client_slider(10, min=2, max=30),
+                client_learning_rate=fl.widgets.learning_rate_slider(0.1, min_exponent=-2, max_exponent=0),
+                topk_fraction=fl.widgets.learning_rate_slider(0.05, min_exponent=-2.3, max_exponent=-0.3,
+                                                              description="top-k fraction"),
+                local_epochs=fl.widgets.int_slider(1, 1, 5, "local epochs E"))
+output = widgets.interactive_output(communication.show_communication, controls)
+display(widgets.VBox([*controls.values(), output]))
+
+# %% [markdown]
+# For a reader without a running kernel, the default setting as numbers:
+
+# %%
+print(default.summary())
+assert default.rounds["int8"] == default.rounds["none"] and default.rounds["top-k"] is None
+
+# %% [markdown]
+# ## Summary
+#
+# - A round moves $m \cdot 4P$ bytes down and, uncompressed, as many up; `History.bytes_down` / `bytes_up` record
+#   them exactly. On digits one round costs more than the whole training set: federated learning saves bytes only
+#   when the data are much larger than rounds × model.
+# - **int8 / int4** stochastic quantisation: the same accuracy (within 0.02, medians of 3 seeds) with 1/4 and 1/8 of
+#   the upload.
+# - **top-k**: an index costs as much as a value; without error feedback small fractions lose accuracy for good, with
+#   error feedback the dropped part arrives later. The smaller the fraction, the more error feedback matters.
+# - The download is uncompressed, so compressing uploads at best halves the total.
+# - **More local work** ($E = 5$ instead of 1) cut the megabytes to 90% at least threefold on IID data, before any
+#   compression, and combines with it.
+#
+# ## Exercises
+#
+# 1. **Compress the download.** Suppose the server also sent int8 models. Using
+#    `communication.upload_bytes_per_client("int8", P)`, how many MB would the default run need to reach 90% with int8
+#    both ways? *Hint:* rounds to target × $m$ × (bytes down + bytes up). What would the server have to do
+#    differently, given that each client needs the *same* model?
+# 2. **The break-even fraction.** For which $f$ does top-k send exactly as many bytes as int8? As int4?
+#    <details><summary>Solution</summary>
+#
+#    Top-k sends $8fP$ bytes, int8 $P + 8$, int4 $\lceil P/2\rceil + 8$. So $f = (P + 8)/(8P) \approx 1/8$ for int8 and
+#    $f \approx 1/16$ for int4. Check: `communication.upload_bytes_per_client("top-k", P, 0.125)` against
+#    `communication.upload_bytes_per_client("int8", P)`. At 5% top-k sends fewer bytes than int4 — and in our runs
+#    reaches the target later: fewer bytes per round, more rounds.
+#    </details>
+# 3. **When does the federation beat the upload?** With the default run's bytes per round, how many images per client
+#    (64 float32 pixels each) must a client hold before uploading them once costs more than 20 rounds of FedAvg?
+# 4. **Non-IID bytes.** Build the default configuration on Dirichlet(0.1) data
+#    (`communication.base_config().replace(partition="dirichlet", alpha=0.1)`) and run it with `compression="int8"`
+#    and with `compression="topk"` via `communication.run_cached`. Does compression hurt more when the client updates
+#    disagree (notebook 11)?
+#
+# **Next:** [13 · Devices and deadlines](13_devices_and_deadlines.ipynb)
