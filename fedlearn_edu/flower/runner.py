@@ -34,6 +34,8 @@ HOST = "127.0.0.1"
 #: logged by ``flower-superlink`` when its HTTPS API listens, by ``flower-supernode`` once registered
 SUPERLINK_READY = "Uvicorn running on https://"
 SUPERNODE_CONNECTED = "SuperNode ID:"
+#: what Ray says when its node did not start within its fixed 30 s
+RAY_START_FAILED = "timed out during startup"
 
 
 @dataclass
@@ -173,7 +175,7 @@ def _workdir(workdir: str | Path | None) -> tuple[Path, bool]:
 
 
 def run_flower_simulation(config: FLConfig, *, workdir: str | Path | None = None, cpus: int = 2,
-                          timeout: float = 600.0) -> FlowerRun:
+                          timeout: float = 600.0, attempts: int = 2) -> FlowerRun:
     """Run ``config`` on Flower's simulation engine (Ray): K simulated SuperNodes in one
     process, started by ``flwr run`` on a SuperLink in simulation mode (over TLS).
 
@@ -184,9 +186,26 @@ def run_flower_simulation(config: FLConfig, *, workdir: str | Path | None = None
     cpus : CPUs Ray may use; one ClientApp actor uses them all (one TensorFlow import, the
         simulated nodes take turns), which is fastest for the kit's small models
     timeout : seconds for the whole run
+    attempts : int >= 1; Ray gives its node 30 s to start and fails on a busy machine, so a
+        run whose simulation engine did not start is tried again (in a fresh directory)
     """
     check_flower_config(config)
     workdir, keep = _workdir(workdir)
+    for attempt in range(1, attempts + 1):
+        try:
+            run = _simulate_once(config, workdir / f"attempt-{attempt}", cpus, timeout)
+            break
+        except RuntimeError as err:
+            if attempt == attempts or RAY_START_FAILED not in str(err):
+                raise
+    run.workdir = run.workdir if keep else None
+    if not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return run
+
+
+def _simulate_once(config: FLConfig, workdir: Path, cpus: int, timeout: float) -> FlowerRun:
+    workdir.mkdir(parents=True)
     env = flower_environment(workdir / "flwr-home")
     processes: list[FlowerProcess] = []
     t0 = time.perf_counter()
@@ -203,13 +222,12 @@ def run_flower_simulation(config: FLConfig, *, workdir: str | Path | None = None
         federation = (f"num-supernodes={config.n_clients} client-resources-num-cpus={cpus} "
                       f"init-args-num-cpus={cpus}")
         processes.append(_flwr_run(workdir, env, run_config, timeout, federation))
+        if not (workdir / "result" / "result.json").exists() and RAY_START_FAILED in processes[-1].log_text():
+            raise RuntimeError(f"{RAY_START_FAILED}: Ray did not start in time (see {workdir / 'logs'})")
         summary = _read_result(workdir / "result")
     finally:
         _stop_all(processes)
-    run = _finish("simulation", config, summary, processes, t0, startup, workdir, keep)
-    if not keep:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return run
+    return _finish("simulation", config, summary, processes, t0, startup, workdir, True)
 
 
 def deploy(config: FLConfig, *, workdir: str | Path | None = None, node_evaluation: str = "last",

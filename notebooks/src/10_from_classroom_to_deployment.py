@@ -1,0 +1,265 @@
+# %% [markdown]
+# # 10 · From the classroom to deployment
+#
+# **What you will learn**
+# - what changes when the five steps leave one Python process: separate processes, a network, TLS
+#   certificates, nodes that hold only their own data, nodes that may be away, logs in many places;
+# - how the kit's client step and server step become a Flower **ClientApp** and **ServerApp** built from the
+#   same `FLConfig`, and why Flower's simulation engine then gives *the same global model* as the kit;
+# - how to start a real deployment on one machine (one SuperLink, two SuperNodes, `flwr run`) and read its logs.
+#
+# **Article section:** *3.1 算法原理* ("3.1 Algorithm principle", the five-step protocol) and, from
+# *6.附录常见问题与解答* ("6. Appendix: frequently asked questions and answers"), the question
+# *federated learning 和传统分布式学习有什么区别？* ("How does federated learning differ from traditional
+# distributed learning?").
+#
+# **Prerequisites:** [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb) (the five steps as functions),
+# [07 · Challenges](07_challenges.ipynb) (partial participation and stragglers),
+# [08 · FAQ and applications](08_faq_and_applications.ipynb) (FL versus distributed learning).
+# Flower is an optional extra: `pip install -e .[flower]` (already in `requirements.txt`).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import fedlearn_edu as fl
+import inspect
+from importlib.metadata import version
+import numpy as np
+import matplotlib.pyplot as plt
+from fedlearn_edu import flower as fl_flower
+from fedlearn_edu.flower import client_app, report, server_app
+
+fl.set_seed(42)
+fl.print_versions()
+print("flwr", version("flwr"))
+
+# %% [markdown]
+# ## What changes between the classroom and a deployment
+#
+# The article's protocol has five steps: the server initialises and sends the global model (1), each edge
+# device trains on its local data (2) and sends its model back (3), the server aggregates and redistributes (4),
+# and the whole repeats until convergence (5). Until now one Python process played every role. In a deployment
+# with [Flower](https://flower.ai), each role is its own program:
+#
+# | | the kit's simulation (classroom) | a Flower deployment |
+# |---|---|---|
+# | processes | one Python process, a `for` loop over clients | a **SuperLink** (the server's door), one **SuperNode** per device, a ServerApp process per run, a ClientApp process per message |
+# | network | function calls | HTTPS between SuperNodes and SuperLink, and between `flwr` and the SuperLink |
+# | certificates | none needed | a CA certificate, the SuperLink's certificate and key; every SuperNode checks the SuperLink with the CA certificate (TLS) |
+# | data | every client's rows in one array | each SuperNode reads **only its own file**; the server sees weights, never rows |
+# | availability | simulated (`dropout`, `deadline`, notebook 07) | real: a node is connected or not; the server waits for replies up to a timeout |
+# | logs | one `History` | one log per process (SuperLink, each SuperNode, the run) |
+# | a round costs | milliseconds | seconds: process start-up, polling, TensorFlow imported by every ClientApp process |
+#
+# This is also the article's FAQ, made concrete: *traditional* distributed learning moves the data to the
+# workers of a data centre; in a federated deployment the data stays in the node's process and file, and only
+# model weights cross the network.
+
+# %% [markdown]
+# ## One config for both
+#
+# Flower hands every ServerApp and ClientApp a *run config* (flat keys, set in the app's `pyproject.toml`
+# and overridable with `flwr run --run-config`). `fl_flower.to_run_config` writes an `FLConfig` in that form;
+# both apps read it back with `from_run_config`, so they run exactly the experiment the kit would run.
+
+# %%
+config = fl.FLConfig(n_clients=2, rounds=3)
+run_config = fl_flower.to_run_config(config)
+print(len(run_config), "keys, e.g.", {k: run_config[k] for k in ("n-clients", "rounds", "batch-size",
+                                                                   "client-learning-rate", "server-optimizer")})
+assert fl_flower.from_run_config(run_config) == config
+
+# %% [markdown]
+# ## The five steps as Flower code
+#
+# | step | the kit | Flower |
+# |---|---|---|
+# | 1 who trains, send the model | `sim.sample_clients`, `sim.global_weights` | `KitStrategy.configure_train` (the kit's `sample_clients`), a `Message` per node |
+# | 2 local training | `fl.client_update` | the ClientApp's `@app.train()`: **the same** `client_update`, same batch order for (seed, round, client) |
+# | 3 send the model back | a `ClientResult` | a reply `Message` with an `ArrayRecord` and `num-examples` |
+# | 4 aggregate, server update | `fl.weighted_average`, `fl.server` optimizers | `KitStrategy.aggregate_train`: **the same** functions, clients in id order |
+# | 5 repeat | `Simulation.run` | `strategy.start(...)` in the ServerApp's `@app.main()` |
+#
+# The heart of the ClientApp, step 2 (from `fedlearn_edu/flower/client_app.py`):
+
+# %%
+source = inspect.getsource(client_app.train)
+print(source[source.index("    result ="):source.index("    metrics =")])
+assert "client_update(" in source and "round_index=server_round - 1" in source
+
+# %% [markdown]
+# and the heart of the ServerApp's strategy, step 4 (from `fedlearn_edu/flower/server_app.py`):
+
+# %%
+source = inspect.getsource(server_app.KitStrategy.aggregate_train)
+print(source[source.index("        averaged ="):source.index("        metrics =")])
+assert "weighted_average(" in source and "server_optimizer.step(" in source
+
+# %% [markdown]
+# ## The reference: the kit's own simulation
+#
+# Two clients, three rounds of FedAvg on the article's data. This is the model the two Flower runs below
+# must reproduce.
+
+# %%
+kit = fl.run_experiment(config.replace(engine="per_client"), progress=False)
+print(kit.summary())
+
+# %% [markdown]
+# ## Flower's simulation engine: the same model?
+#
+# Flower's simulation engine runs many SuperNodes inside one process with Ray; it is how one tests a Flower
+# app before deploying it. `fl_flower.run_flower_simulation` starts a SuperLink in simulation mode (over TLS)
+# and submits the app with `flwr run`. Ray alone takes tens of seconds to start on a small machine.
+
+# %%
+simulation_run = fl_flower.run_flower_simulation(config)
+sim_comparison = report.compare_with_kit(simulation_run)
+for engine, difference in sim_comparison.max_difference.items():
+    print(f"Flower simulation vs kit ({engine}): largest weight difference below 1e-5: {difference < 1e-5}")
+print(f"accuracy {simulation_run.final_accuracy:.3f}, equal to the simulation: {sim_comparison.equal()}")
+assert sim_comparison.equal(rtol=1e-5) and sim_comparison.max_difference["per_client"] == 0.0
+
+# %% [markdown]
+# Equal to the kit's per-client engine bit for bit, and to its vectorised engine to float tolerance: the
+# ClientApp calls the same compiled training function on the same rows in the same order, and the strategy
+# averages the replies in the order of the client ids. Floating-point sums depend on their order; a strategy
+# that averaged replies in their order of arrival would differ in the last bits (and nobody would mind).
+#
+# ## A real deployment on this machine
+#
+# `fl_flower.deploy` does what a student would do in four terminals
+# (the commands are in the README and printed by `python -m fedlearn_edu.flower.deploy --print-commands`):
+#
+# 1. cut the kit's partition into one file per node, and make a CA and a certificate for 127.0.0.1/localhost;
+# 2. start `flower-superlink` with `--ssl-ca-certfile`, `--ssl-certfile`, `--ssl-keyfile` on a free port;
+# 3. start two `flower-supernode`s with `--root-certificates ca.crt` and `--node-config` naming only their own file;
+# 4. `flwr run <app directory> <connection>`, the connection holding the SuperLink's address and the CA certificate;
+#
+# then it waits for the run, collects the logs and the result, and stops every process by its id. (Here the
+# server evaluates each global model on its held-out test set; `node_evaluation="last"`, the default of the
+# script, would also let every node evaluate the final model on its own rows: one more message per node.)
+
+# %%
+deployment = fl_flower.deploy(config, node_evaluation="none")
+print(f"{config.rounds} rounds on {config.n_clients} SuperNodes, final test accuracy {deployment.final_accuracy:.3f}")
+print("processes left running:", deployment.processes_left() or "none")
+assert deployment.processes_left() == []
+
+# %% [markdown]
+# ### The logs
+#
+# Each process wrote its own log. Here are the interesting lines, with ports, ids and timings replaced by
+# placeholders. The SuperLink opened its HTTPS API:
+
+# %%
+print("\n".join(report.stable_log_lines(deployment, "superlink")))
+
+# %% [markdown]
+# A SuperNode registered (and received an id), then handled one message per round, each in a fresh
+# ClientApp process:
+
+# %%
+print("\n".join(report.stable_log_lines(deployment, "supernode-0")))
+
+# %% [markdown]
+# The run, as `flwr run --stream` showed it: the ServerApp's strategy, round by round.
+
+# %%
+print("\n".join(report.stable_log_lines(deployment, "flwr run")))
+
+# %% [markdown]
+# ### Same model?
+#
+# The deployment's final global model against the kit's, weight by weight:
+
+# %%
+comparison = report.compare_with_kit(deployment)
+print(f"{config.rounds} rounds, accuracy {deployment.final_accuracy:.3f}, equal to the simulation: {comparison.equal()}")
+assert comparison.equal(rtol=1e-5)
+assert comparison.max_difference["per_client"] == 0.0          # bit for bit, like the simulation engine
+assert abs(deployment.final_accuracy - kit.final_accuracy) < 1e-6
+
+# %%
+# extra code – test accuracy per round: the kit, Flower's simulation engine, the deployment
+rounds = np.arange(1, config.rounds + 1)
+plt.figure(figsize=(6, 3.5))
+plt.plot(rounds, kit.accuracy, "o-", lw=6, alpha=0.3, label="kit (per-client engine)")
+plt.plot(rounds, simulation_run.accuracy, "s--", label="Flower simulation engine")
+plt.plot(rounds, deployment.accuracy, "x:", ms=10, label="Flower deployment (TLS, 2 SuperNodes)")
+plt.xlabel("round")
+plt.ylabel("test accuracy")
+plt.xticks(rounds)
+plt.legend()
+plt.show()
+
+# %% [markdown]
+# ### What it cost
+#
+# The same three rounds, timed on this machine (these numbers change from run to run):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for name, run in (("deployment", deployment), ("Flower simulation", simulation_run)):
+    print(f"{name:18} start-up {run.startup_seconds:5.1f} s, per round "
+          + ", ".join(f"{s:.1f}" for s in run.round_seconds) + f" s, total {run.total_seconds:.1f} s")
+print(f"{'kit':18} per round {comparison.kit_seconds_per_round('per_client') * 1e3:.1f} ms (per-client), "
+      f"{comparison.kit_seconds_per_round('vectorized') * 1e3:.2f} ms (vectorised)")
+
+# %% [markdown]
+# A deployed round costs seconds where the kit's costs milliseconds: every message starts a ClientApp process
+# that imports TensorFlow, and SuperNodes and ServerApp poll for messages every few seconds. On real devices the
+# network and the devices' own speed add to that. This is why the kit simulates: a slider that needed a
+# deployment per move would take minutes.
+
+# %%
+assert deployment.round_seconds.mean() > 100 * comparison.kit_seconds_per_round("per_client")
+
+# %% [markdown]
+# ## Partial availability, for real
+#
+# In notebook 07 clients dropped out because a random number said so. In a deployment a SuperNode is simply
+# connected or not. The kit's strategy waits until all K nodes are connected before each round (Flower's
+# `min_available_nodes`), samples the kit's clients for that round, and waits for replies up to the run config's
+# `round-timeout`. Replies that do not come are missing: the round aggregates the ones that arrived, which is the
+# kit's `straggler_policy="drop"`. With `fraction < 1` the server first asks each node which kit client it is
+# (a `query` message), so that round t trains exactly the clients the kit samples for round t.
+#
+# ## What a production team adds
+#
+# Flower's documentation goes further than this classroom deployment: certificates issued by the organisation's
+# CA instead of a CA made on the spot; SuperNode authentication (`--enable-supernode-auth`, so that only known
+# devices may join); a SuperLink database (`--database`) so that a restart keeps the state; log files with
+# rotation (`--log-file`); and secure aggregation or differential privacy on top, since TLS protects the
+# updates only on the wire (notebook 09).
+
+# %% [markdown]
+# ## Summary
+# - The same `FLConfig` drives the kit's simulation, a Flower ClientApp/ServerApp on Flower's simulation engine,
+#   and a real deployment; the apps call the kit's `client_update`, `weighted_average` and server optimizers.
+# - With every client taking part, Flower's simulation engine and the TLS deployment gave the kit's global model
+#   (equal to the per-client engine bit for bit, to the vectorised engine within 1e-5).
+# - Deployment adds processes (a SuperLink, one SuperNode per device, a ClientApp process per message), HTTPS with
+#   locally made certificates, node-local files, real availability and one log per process.
+# - A deployed round costs seconds, a simulated one milliseconds: simulate to learn and to tune, deploy to run.
+#
+# ## Exercises
+# 1. **Three hospitals.** Deploy `fl.FLConfig(n_clients=3, rounds=3, dataset="breast_cancer", partition="dirichlet",
+#    alpha=0.5)` and check that the result still equals the kit's simulation. *Hint:* `fl_flower.deploy(...)` and
+#    `report.compare_with_kit(...)`.
+#    <details><summary>Solution</summary>
+#
+#    ```python
+#    hospitals = fl.FLConfig(n_clients=3, rounds=3, dataset="breast_cancer", partition="dirichlet", alpha=0.5)
+#    run = fl_flower.deploy(hospitals)
+#    print(run.final_accuracy, report.compare_with_kit(run).equal())   # True: same partition, same steps
+#    ```
+#    </details>
+# 2. **By hand.** Run `python -m fedlearn_edu.flower.deploy --rounds 3 --nodes 2 --workdir deployment --print-commands`
+#    in a terminal, then type the printed commands yourself in four terminals. Which process prints
+#    `SuperNode ID`? What happens if you start a SuperNode *without* `--root-certificates`?
+# 3. **A node goes away.** In the hand-started deployment, stop one SuperNode (Ctrl-C) during the run. What does
+#    the ServerApp log? *Hint:* look for "Waiting for nodes to connect" in the `flwr run --stream` output.
+# 4. **Server optimizers on Flower.** Deploy with `server_optimizer="fedadam"`. The optimizer's moments must
+#    survive from round to round: where do they live in the Flower app? *Hint:* `KitStrategy.server_optimizer`.
+#
+# **Next:** [11 · Non-IID data and the algorithms for it](11_non_iid_algorithms.ipynb)
