@@ -51,12 +51,17 @@ def node_data(context: Context, config: FLConfig) -> NodeData:
     return _NODE_DATA[key]
 
 
+def _node(context: Context) -> tuple[FLConfig, NodeData, LocalTrainer]:
+    """The run's FLConfig, this node's rows and the compiled trainer for the model."""
+    config = from_run_config(context.run_config)
+    data = node_data(context, config)
+    return config, data, trainer_for(config, data.X.shape[1], data.n_classes)
+
+
 @app.train()
 def train(msg: Message, context: Context) -> Message:
     """Local training: the kit's client_update from the received global model."""
-    config = from_run_config(context.run_config)
-    data = node_data(context, config)
-    trainer = trainer_for(config, data.X.shape[1], data.n_classes)
+    config, data, trainer = _node(context)
     server_round = int(msg.content["config"]["server-round"])
     result = client_update(
         trainer, msg.content["arrays"].to_numpy_ndarrays(), data.X, data.y,
@@ -73,9 +78,7 @@ def train(msg: Message, context: Context) -> Message:
 @app.evaluate()
 def evaluate(msg: Message, context: Context) -> Message:
     """The received model's loss and accuracy on this node's own rows."""
-    config = from_run_config(context.run_config)
-    data = node_data(context, config)
-    trainer = trainer_for(config, data.X.shape[1], data.n_classes)
+    _, data, trainer = _node(context)
     loss, accuracy = trainer.evaluate(msg.content["arrays"].to_numpy_ndarrays(), data.X, data.y)
     metrics = MetricRecord({"num-examples": len(data.y), "partition-id": data.partition_id,
                             "eval-loss": loss, "eval-accuracy": accuracy})

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
 
 from ..simulation import FLConfig
 from .config import NODE_EVALUATION
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def hand_commands(workdir: str, nodes: int) -> str:
     """The commands a student types in separate terminals for the same deployment
     (certificates and node files as this script writes them into ``workdir``)."""
+    workdir = str(Path(workdir).resolve())
     w = shlex.quote(workdir)
     lines = [f"# 1. SuperLink (terminal 1)",
              f"flower-superlink --ssl-ca-certfile {w}/certificates/ca.crt \\",

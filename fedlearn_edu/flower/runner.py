@@ -53,7 +53,8 @@ class FlowerRun:
     node_evaluation : dict round -> aggregated node-side metrics
     round_seconds : ndarray (R,), wall-clock seconds per round, measured in the ServerApp
     startup_seconds : float, from the first process start until every process was up
-        (deployment: the SuperLink listening and all SuperNodes registered)
+        (deployment: the SuperLink listening and all SuperNodes registered; simulation: the
+        SuperLink listening, Ray then starts inside round 1)
     total_seconds : float, from the first process start until the run finished
     logs : dict process name -> log text
     pids : dict process name -> process id (each also the id of the process's group)
@@ -169,7 +170,7 @@ def _finish(mode: str, config: FLConfig, summary: dict, processes: list[FlowerPr
 def _workdir(workdir: str | Path | None) -> tuple[Path, bool]:
     if workdir is None:
         return Path(tempfile.mkdtemp(prefix="fedlearn-flower-")), False
-    path = Path(workdir)
+    path = Path(workdir).resolve()      # the processes run in it: every path they get is absolute
     path.mkdir(parents=True, exist_ok=True)
     return path, True
 
