@@ -229,6 +229,8 @@ def test_deployment_over_tls_matches_the_kit_and_cleans_up(flower_runs):
     assert abs(run.final_accuracy - comparison.histories["per_client"].final_accuracy) < 1e-6
     assert run.final_accuracy > 0.8
     assert run.processes_left() == []
+    assert all(len(run.pids[name]) > 1 for name in ("superlink", "supernode-0", "supernode-1")), \
+        "the SuperExec each of them started was found and stopped by its id"
     assert len(run.round_seconds) == 3 and run.startup_seconds > 0
     assert set(run.logs) == {"superlink", "supernode-0", "supernode-1", "flwr run"}
     for k in range(2):      # each SuperNode registered, trained 3 times, evaluated once

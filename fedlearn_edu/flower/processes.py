@@ -1,9 +1,10 @@
 """Start and stop Flower's processes on one machine, each with its own log file.
 
 Every process starts in its own session (``start_new_session=True``), so its id is also
-the id of its process group: :meth:`FlowerProcess.stop` signals that group, which reaches
-the helpers Flower starts underneath (the SuperExec, each ServerApp and ClientApp, Ray's
-workers in a simulation) and leaves no orphans. Nothing is stopped by name.
+the id of its process group. :meth:`FlowerProcess.stop` first lists the helpers Flower
+started underneath (the SuperExec, each ServerApp and ClientApp, Ray's workers in a
+simulation; some in sessions of their own), then signals the group and each helper by its
+id, so that no orphan is left. Nothing is stopped by name.
 """
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ class FlowerProcess:
     log_path: Path
     popen: subprocess.Popen = field(repr=False)
     started_at: float = 0.0
+    helper_pids: list = field(default_factory=list)
 
     @classmethod
     def start(cls, name: str, command: list[str], log_path: Path, env: dict[str, str],
@@ -92,32 +94,84 @@ class FlowerProcess:
             pass
 
     def stop(self, grace: float = 5.0) -> int | None:
-        """SIGTERM to the process group, SIGKILL after ``grace`` seconds; the exit code."""
+        """SIGTERM to the process group and to every helper, SIGKILL to what is left after
+        ``grace`` seconds; the exit code."""
+        self.helper_pids = sorted(set(self.helper_pids) | set(descendants(self.pid)))
         self._signal_group(signal.SIGTERM)
+        _signal_pids(self.helper_pids, signal.SIGTERM)
         try:
             self.popen.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             pass
-        self._signal_group(signal.SIGKILL)  # helpers that outlived their parent, if any
+        deadline = time.perf_counter() + grace
+        while any(pid_alive(p) for p in self.helper_pids) and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        self._signal_group(signal.SIGKILL)  # whatever outlived the polite request
+        _signal_pids([p for p in self.helper_pids if pid_alive(p)], signal.SIGKILL)
         try:
             code = self.popen.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             code = None
         deadline = time.perf_counter() + grace
-        while group_alive(self.pid) and time.perf_counter() < deadline:   # killed helpers being reaped
+        while self.alive() and time.perf_counter() < deadline:   # killed helpers being reaped
             time.sleep(0.05)
         return code
 
+    def alive(self) -> bool:
+        """True while this process's group or any helper it started is still running."""
+        return group_alive(self.pid) or any(pid_alive(p) for p in self.helper_pids)
+
+
+def descendants(pid: int) -> list[int]:
+    """Ids of every process below ``pid`` (children, their children, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _signal_pids(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
 
 def group_alive(pgid: int) -> bool:
-    """True while any process of the group ``pgid`` exists."""
+    """True while any process of the group ``pgid`` exists and is not a zombie."""
     try:
         os.killpg(pgid, 0)
-        return True
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def wait_for_log(process: FlowerProcess, text: str, timeout: float, count: int = 1) -> float:

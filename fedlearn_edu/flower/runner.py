@@ -24,7 +24,7 @@ from ..simulation import FLConfig
 from .certificates import Certificates, generate_certificates
 from .config import check_flower_config, to_run_config
 from .node_data import write_node_files
-from .processes import FlowerProcess, flower_environment, free_port, group_alive, wait_for_log, \
+from .processes import FlowerProcess, flower_environment, free_port, group_alive, pid_alive, wait_for_log, \
     write_flower_config
 
 #: the Flower app directory (pyproject.toml with the ServerApp and ClientApp components)
@@ -57,7 +57,7 @@ class FlowerRun:
         SuperLink listening, Ray then starts inside round 1)
     total_seconds : float, from the first process start until the run finished
     logs : dict process name -> log text
-    pids : dict process name -> process id (each also the id of the process's group)
+    pids : dict process name -> [process id (also its group's id), ids of the helpers it started]
     workdir : Path, certificates, node files, logs and results (None once deleted)
     """
 
@@ -86,8 +86,10 @@ class FlowerRun:
                    for a, b in zip(self.final_weights, weights))
 
     def processes_left(self) -> list[str]:
-        """Names of the processes of this run whose process group still exists (none after a run)."""
-        return [name for name, pid in self.pids.items() if group_alive(pid)]
+        """Names of the processes of this run of which anything still runs: the process, its
+        group, or a helper it started (none after a run)."""
+        return [name for name, (pid, *helpers) in self.pids.items()
+                if group_alive(pid) or any(pid_alive(h) for h in helpers)]
 
     def log_lines(self, process: str, contains: str) -> list[str]:
         """The lines of one process's log that contain ``contains`` (colour codes removed)."""
@@ -163,7 +165,8 @@ def _finish(mode: str, config: FLConfig, summary: dict, processes: list[FlowerPr
         final_weights=summary["final_weights"], participants=summary["participants"],
         node_evaluation=summary["node_evaluation"], round_seconds=np.asarray(summary["round_seconds"]),
         startup_seconds=startup, total_seconds=time.perf_counter() - t0,
-        logs={p.name: p.log_text() for p in processes}, pids={p.name: p.pid for p in processes}, workdir=workdir if keep else None)
+        logs={p.name: p.log_text() for p in processes}, pids={p.name: [p.pid, *p.helper_pids] for p in processes},
+        workdir=workdir if keep else None)
     return run
 
 
