@@ -67,7 +67,7 @@ def test_default_scaffold_and_fedavgm_save_rounds(grid):
 
 def test_alpha_ends_more_skew_more_rounds(grid):
     skewed, iid = grid[("alpha", 10 ** -1.3)], grid[("alpha", 100.0)]
-    assert skewed.non_iid_score > 0.5 > 0.1 > iid.non_iid_score
+    assert skewed.non_iid_score > 0.5 and iid.non_iid_score < 0.1
     assert skewed.rounds["FedAvg"] is None or skewed.rounds["FedAvg"] >= 2 * iid.rounds["FedAvg"]
     assert all(r is not None for r in iid.rounds.values())          # near-IID: everybody reaches 95%
     # SCAFFOLD's advantage shrinks without skew

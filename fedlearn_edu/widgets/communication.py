@@ -27,7 +27,7 @@ from .._validate import check_float, check_int, check_positive, check_seed
 from ..compression import BYTES_PER_FLOAT
 from ..simulation import FLConfig, History
 from .challenges import dataset, format_rounds, megabytes_to_target, settled_accuracy
-from .non_iid import run_cached
+from .non_iid import diverged_line, format_optional, format_reached, run_cached
 
 __all__ = ["SCHEMES", "scheme_fields", "upload_bytes_per_client", "base_config", "curve",
            "CommunicationResult", "compute_communication", "show_communication",
@@ -154,13 +154,12 @@ class CommunicationResult:
                        f"{'rounds to ' + format(self.target, '.0%'):>12} {'MB up':>6} {'MB total':>8}"]
         for s in self.rounds:
             if self.diverged_at[s] is not None:
-                lines.append(f"{s:<11} DIVERGED in round {self.diverged_at[s]}: lower the client learning rate")
+                lines.append(diverged_line(s, 11, self.diverged_at[s]))
                 continue
-            reached = format_rounds(math.inf if self.rounds[s] is None else self.rounds[s], c.rounds)
-            up = "never" if self.megabytes_up[s] is None else f"{self.megabytes_up[s]:.2f}"
-            total = "never" if self.megabytes_total[s] is None else f"{self.megabytes_total[s]:.2f}"
             lines.append(f"{s:<11} {self.bytes_up_per_round[s] / 1e6:>11.3f} {self.upload_ratio(s):>6.3f} "
-                         f"{self.final_accuracy[s]:>6.3f} {self.settled[s]:>7.3f} {reached:>12} {up:>6} {total:>8}")
+                         f"{self.final_accuracy[s]:>6.3f} {self.settled[s]:>7.3f} "
+                         f"{format_reached(self.rounds[s], c.rounds):>12} {format_optional(self.megabytes_up[s]):>6} "
+                         f"{format_optional(self.megabytes_total[s]):>8}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

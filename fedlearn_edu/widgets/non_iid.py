@@ -32,6 +32,7 @@ from ..simulation import FLConfig, History, run_experiment
 from .challenges import dataset, format_rounds, median_or_inf, megabytes_to_target
 
 __all__ = ["ALGORITHMS", "SETTINGS", "algorithm_fields", "base_config", "run_cached", "update_agreement",
+           "format_reached", "format_optional", "diverged_line",
            "DriftResult", "compute_drift", "show_drift", "AlgorithmsResult", "compute_algorithms",
            "show_algorithms", "SweepResult", "compute_alpha_sweep", "show_alpha_sweep"]
 
@@ -98,6 +99,21 @@ def run_cached(config: FLConfig) -> History:
     The returned History is shared between callers: read it, do not change it.
     """
     return run_experiment(config, dataset=dataset(config.dataset), progress=False)
+
+
+def format_reached(reached: int | None, max_rounds: int) -> str:
+    """A first round at the target for a table: the round, or ``>R`` when it was never reached."""
+    return format_rounds(math.inf if reached is None else reached, max_rounds)
+
+
+def format_optional(value: float | None, spec: str = ".2f") -> str:
+    """``value`` formatted with ``spec``, or "never" for None (a target never reached)."""
+    return "never" if value is None else format(value, spec)
+
+
+def diverged_line(name: str, width: int, diverged_at: int) -> str:
+    """The table row of a run that diverged."""
+    return f"{name:<{width}} DIVERGED in round {diverged_at}: lower the client learning rate"
 
 
 def _with_initial(history: History) -> np.ndarray:
@@ -313,12 +329,11 @@ class AlgorithmsResult:
                  f"{'MB/round':>8} {'MB to ' + format(self.target, '.0%'):>9}  engine"]
         for name in self.rounds:
             if self.diverged_at[name] is not None:
-                lines.append(f"{name:<9} DIVERGED in round {self.diverged_at[name]}: lower the client learning rate")
+                lines.append(diverged_line(name, 9, self.diverged_at[name]))
                 continue
-            r = format_rounds(math.inf if self.rounds[name] is None else self.rounds[name], c.rounds)
-            mb = "never" if self.megabytes[name] is None else f"{self.megabytes[name]:.2f}"
-            lines.append(f"{name:<9} {r:>15} {self.final_accuracy[name]:>9.3f} "
-                         f"{self.megabytes_per_round[name]:>8.3f} {mb:>9}  {self.engines[name]}")
+            lines.append(f"{name:<9} {format_reached(self.rounds[name], c.rounds):>15} "
+                         f"{self.final_accuracy[name]:>9.3f} {self.megabytes_per_round[name]:>8.3f} "
+                         f"{format_optional(self.megabytes[name]):>9}  {self.engines[name]}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

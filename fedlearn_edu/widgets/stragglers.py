@@ -20,7 +20,6 @@ Runs are cached on (FLConfig, correlated).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Sequence
@@ -30,7 +29,8 @@ import numpy as np
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..devices import DeviceProfile, plan_round
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, Simulation
-from .challenges import dataset, format_rounds
+from .challenges import dataset
+from .non_iid import diverged_line, format_optional, format_reached
 
 __all__ = ["POLICIES", "SLOW_CLASSES", "policy_fields", "base_config", "correlate_profiles", "make_simulation",
            "run_devices", "RoundTimes", "compute_round_times", "show_round_times", "DevicesResult",
@@ -242,11 +242,10 @@ class DevicesResult:
                  f"{'acc 0-4':>7} {'acc 5-9':>7}"]
         for p in self.rounds:
             if self.diverged_at[p] is not None:
-                lines.append(f"{p:<20} DIVERGED in round {self.diverged_at[p]}: lower the client learning rate")
+                lines.append(diverged_line(p, 20, self.diverged_at[p]))
                 continue
-            reached = format_rounds(math.inf if self.rounds[p] is None else self.rounds[p], c.rounds)
-            minutes = "never" if self.minutes[p] is None else f"{self.minutes[p]:.1f}"
-            lines.append(f"{p:<20} {self.participants[p]:>7.1f} {reached:>6} {minutes:>7} {self.total_minutes[p]:>9.1f} "
+            lines.append(f"{p:<20} {self.participants[p]:>7.1f} {format_reached(self.rounds[p], c.rounds):>6} "
+                         f"{format_optional(self.minutes[p], '.1f'):>7} {self.total_minutes[p]:>9.1f} "
                          f"{self.final_accuracy[p]:>6.3f} {self.fast_class_accuracy[p]:>7.3f} "
                          f"{self.slow_class_accuracy[p]:>7.3f}")
         lines.append(f"(updates: mean per round; minutes: simulated, to {self.target:.0%})")
@@ -372,8 +371,7 @@ def seeds_table(results: Sequence[DevicesResult]) -> str:
              f"{'policy':<20} {'seed':>4} {'rounds':>6} {'minutes':>7} {'acc 0-4':>7} {'acc 5-9':>7}"]
     for p in first.rounds:
         for r in results:
-            reached = format_rounds(math.inf if r.rounds[p] is None else r.rounds[p], r.config.rounds)
-            minutes = "never" if r.minutes[p] is None else f"{r.minutes[p]:.1f}"
-            lines.append(f"{p:<20} {r.config.seed:>4} {reached:>6} {minutes:>7} "
+            lines.append(f"{p:<20} {r.config.seed:>4} {format_reached(r.rounds[p], r.config.rounds):>6} "
+                         f"{format_optional(r.minutes[p], '.1f'):>7} "
                          f"{r.fast_class_accuracy[p]:>7.3f} {r.slow_class_accuracy[p]:>7.3f}")
     return "\n".join(lines)
