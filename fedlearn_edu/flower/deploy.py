@@ -50,10 +50,10 @@ def hand_commands(workdir: str, nodes: int) -> str:
     (certificates and node files as this script writes them into ``workdir``)."""
     workdir = str(Path(workdir).resolve())
     w = shlex.quote(workdir)
-    lines = [f"# 1. SuperLink (terminal 1)",
+    lines = ["# 1. SuperLink (terminal 1)",
              f"flower-superlink --ssl-ca-certfile {w}/certificates/ca.crt \\",
              f"    --ssl-certfile {w}/certificates/server.pem --ssl-keyfile {w}/certificates/server.key \\",
-             f"    --host 127.0.0.1 --port 9093 --disable-runtime-dependency-installation"]
+             "    --host 127.0.0.1 --port 9093 --disable-runtime-dependency-installation"]
     for k in range(nodes):
         lines += [f"# {k + 2}. SuperNode {k} (terminal {k + 2}): only its own file",
                   f"flower-supernode --root-certificates {w}/certificates/ca.crt --superlink 127.0.0.1:9093 \\",
@@ -61,9 +61,9 @@ def hand_commands(workdir: str, nodes: int) -> str:
                   f"    --ssl-keyfile {w}/certificates/node-{k}.key --ssl-ca-certfile {w}/certificates/ca.crt \\",
                   f"    --node-config 'partition-id={k} num-partitions={nodes} data-file=\"{workdir}/data/node-{k}.npz\"'"]
     lines += [f"# {nodes + 2}. the run: a SuperLink connection in $FLWR_HOME/config.toml (default ~/.flwr)",
-              f"cat >> ~/.flwr/config.toml <<'EOF'",
+              "cat >> ~/.flwr/config.toml <<'EOF'",
               f"[superlink.{CONNECTION}]",
-              f'address = "127.0.0.1:9093"',
+              'address = "127.0.0.1:9093"',
               f'root-certificates = "{workdir}/certificates/ca.crt"',
               "EOF",
               f"flwr run {APP_DIR} {CONNECTION} --stream --run-config "
