@@ -6,6 +6,10 @@ Import it before TensorFlow: it sets ``TF_CPP_MIN_LOG_LEVEL=3`` and
 One concept per module: :mod:`~fedlearn_edu.data`, :mod:`~fedlearn_edu.partition`,
 :mod:`~fedlearn_edu.model`, :mod:`~fedlearn_edu.client`, :mod:`~fedlearn_edu.aggregate`,
 :mod:`~fedlearn_edu.server`, :mod:`~fedlearn_edu.simulation`, :mod:`~fedlearn_edu.plots`.
+The challenges: :mod:`~fedlearn_edu.compression`, :mod:`~fedlearn_edu.devices`,
+:mod:`~fedlearn_edu.paper` (McMahan et al. 2017 reproduced). Imported on demand (they need
+the extras): :mod:`~fedlearn_edu.privacy`, :mod:`~fedlearn_edu.secure_aggregation`,
+:mod:`~fedlearn_edu.poisoning` (``[privacy]``) and :mod:`~fedlearn_edu.flower` (``[flower]``).
 """
 from . import _tf  # noqa: F401  (must come first: silences TensorFlow)
 

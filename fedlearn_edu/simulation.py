@@ -308,9 +308,7 @@ class Simulation:
         if config.n_clients > n_train:
             raise ValueError(f"n_clients must be at most the number of training samples ({n_train}), "
                              f"got {config.n_clients}")
-        self.partitions = make_partition(dataset.y_train, config.n_clients, config.partition,
-                                         alpha=config.alpha, shards_per_client=config.shards_per_client,
-                                         min_size=config.min_size, seed=config.seed)
+        self.partitions = client_partitions(config, dataset)
         self.client_sizes = np.array([len(p) for p in self.partitions], dtype=np.int64)
         self.label_counts = label_distribution(dataset.y_train, self.partitions, dataset.n_classes)
         if model is None:
@@ -604,6 +602,14 @@ class Simulation:
             for r in range(1, done + 1):
                 callback(_truncated(history, r))
         return history
+
+
+def client_partitions(config: FLConfig, dataset: Dataset) -> list[np.ndarray]:
+    """The K index arrays into ``dataset.X_train`` that ``config`` gives its clients
+    (what :class:`Simulation` trains on, and what a Flower node is handed)."""
+    return make_partition(dataset.y_train, config.n_clients, config.partition, alpha=config.alpha,
+                          shards_per_client=config.shards_per_client, min_size=config.min_size,
+                          seed=config.seed)
 
 
 def _truncated(history: History, rounds: int) -> History:

@@ -25,8 +25,7 @@ from typing import Mapping
 import numpy as np
 
 from ..data import Dataset, load_dataset
-from ..partition import make_partition
-from ..simulation import FLConfig
+from ..simulation import FLConfig, client_partitions
 
 
 @dataclass(frozen=True)
@@ -50,10 +49,7 @@ class NodeData:
 def kit_partitions(config: FLConfig, dataset: Dataset | None = None) -> tuple[Dataset, list[np.ndarray]]:
     """The data set and the K index arrays that :class:`~fedlearn_edu.Simulation` uses for ``config``."""
     dataset = load_dataset(config.dataset) if dataset is None else dataset
-    parts = make_partition(dataset.y_train, config.n_clients, config.partition, alpha=config.alpha,
-                           shards_per_client=config.shards_per_client, min_size=config.min_size,
-                           seed=config.seed)
-    return dataset, parts
+    return dataset, client_partitions(config, dataset)
 
 
 def write_node_files(config: FLConfig, directory: str | Path) -> tuple[list[Path], Path]:

@@ -27,7 +27,7 @@ def open_notebook(page, server, name: str, timeout_s: float = 120) -> None:
     page.wait_for_function(KERNEL_IDLE, timeout=timeout_s * 1000)
 
 
-def run_all(page, timeout_s: float = 240) -> float:
+def run_all(page, timeout_s: float = 480) -> float:
     """Clear the committed outputs, run every cell, wait for an idle kernel; returns seconds."""
     t0 = time.perf_counter()
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
