@@ -22,6 +22,8 @@ import numpy as np
 from ._validate import check_choice, check_float, check_int
 
 COMPRESSIONS = ("none", "int8", "int4", "topk")
+#: the random rounding of client k in round r draws from default_rng([seed, r, k, ROUNDING_SALT])
+ROUNDING_SALT = 0xC0DE
 BYTES_PER_FLOAT = 4
 
 
@@ -136,7 +138,7 @@ class Compressor:
             sparse = top_k(carried, max(1, int(round(self.topk_fraction * carried.size))))
             decoded, n_bytes = densify(sparse), sparse.n_bytes
         else:
-            rng = np.random.default_rng([self.seed, round_index, client_id, 0xC0DE])
+            rng = np.random.default_rng([self.seed, round_index, client_id, ROUNDING_SALT])
             q = quantize(carried, 8 if self.scheme == "int8" else 4, rng)
             decoded, n_bytes = dequantize(q), q.n_bytes
         if self.error_feedback:

@@ -23,7 +23,7 @@ import keras
 
 from ._validate import check_choice, check_float, check_int, check_positive, check_seed
 from .aggregate import weighted_average
-from .compression import BYTES_PER_FLOAT, COMPRESSIONS, Compressor
+from .compression import BYTES_PER_FLOAT, COMPRESSIONS, ROUNDING_SALT, Compressor
 from .devices import STRAGGLER_POLICIES, make_device_profiles, plan_round
 from .client import ClientResult, LocalTrainer, batch_plan, client_update
 from .data import DATASETS, Dataset, load_dataset
@@ -34,6 +34,9 @@ from .server import SERVER_OPTIMIZERS, ServerOptimizer, make_server_optimizer
 from .vectorized import SERVER_CODES, Architecture, concrete_run, padded_client_index
 
 ENGINES = ("auto", "vectorized", "per_client")
+#: the vectorised engine receives int8/int4 rounding draws as one float64 array; larger runs go per client
+MAX_VECTORIZED_DRAWS = 25_000_000
+_COMPRESSION_CODES = {"none": 0, "int8": 1, "int4": 2, "topk": 3}
 BYTES_PER_PARAMETER = BYTES_PER_FLOAT  # float32
 
 
@@ -77,7 +80,8 @@ class FLConfig:
     scaffold : bool, SCAFFOLD (Karimireddy et al. 2020, option II): client and server control
         variates correct the client drift; doubles the bytes per round (both engines)
     compression : one of "none", "int8", "int4", "topk": how clients compress their update
-        (see :mod:`fedlearn_edu.compression`); runs on the per-client engine
+        (see :mod:`fedlearn_edu.compression`); both engines (the vectorised one takes the int8/int4
+        rounding draws from the host, up to ``MAX_VECTORIZED_DRAWS`` numbers per run)
     topk_fraction : float in (0, 1], share of coordinates "topk" sends
     error_feedback : bool, clients carry what compression dropped into their next update
     engine : "auto" (vectorised when the model is a Dense stack and nothing is compressed,
@@ -332,10 +336,14 @@ class Simulation:
         if config.engine == "vectorized" and self.architecture is None:
             raise ValueError("engine='vectorized' serves models made only of Dense layers with a softmax "
                              "output; this model is not one. Use engine='auto' or 'per_client'")
-        needs_per_client = config.compression != "none"
+        # quantised runs take their rounding draws (rounds, m, P) from the host: cap their size
+        draws = (config.rounds * config.clients_per_round * self.n_parameters
+                 if config.compression in ("int8", "int4") else 0)
+        needs_per_client = draws > MAX_VECTORIZED_DRAWS
         if config.engine == "vectorized" and needs_per_client:
-            raise ValueError(f"engine='vectorized' does not compress updates "
-                             f"(compression={config.compression!r}); use engine='auto' or 'per_client'")
+            raise ValueError(f"engine='vectorized' quantises at most {MAX_VECTORIZED_DRAWS:,} coordinates per run "
+                             f"(rounds x clients per round x parameters = {draws:,} for "
+                             f"compression={config.compression!r}); use engine='auto' or 'per_client'")
         self.engine = ("per_client" if config.engine == "per_client" or self.architecture is None
                        or needs_per_client else "vectorized")
         self.device_profiles = (make_device_profiles(config.n_clients, config.seed, config.speed_spread,
@@ -526,6 +534,29 @@ class Simulation:
         return history
 
 
+    def _topk_k(self) -> int:
+        """How many coordinates "topk" keeps (as :class:`~fedlearn_edu.compression.Compressor`)."""
+        return max(1, int(round(self.config.topk_fraction * self.n_parameters)))
+
+    def _bytes_per_upload(self) -> int:
+        """Bytes one client's (compressed) model update takes up (as the Compressor counts them)."""
+        scheme, P = self.config.compression, self.n_parameters
+        return {"none": P * BYTES_PER_FLOAT, "int8": P + 2 * BYTES_PER_FLOAT,
+                "int4": -(-P * 4 // 8) + 2 * BYTES_PER_FLOAT, "topk": 8 * self._topk_k()}[scheme]
+
+    def _rounding_draws(self) -> np.ndarray:
+        """The Compressor's uniform draws for every (round, sampled client): (R, m, P) float64,
+        or an empty array when nothing is quantised."""
+        c = self.config
+        if c.compression not in ("int8", "int4"):
+            return np.zeros((0, 0, 0))
+        draws = np.empty((c.rounds, c.clients_per_round, self.n_parameters))
+        for r in range(c.rounds):
+            for j, k in enumerate(self.sample_clients(r)):
+                draws[r, j] = np.random.default_rng([self.compressor.seed, r, int(k), ROUNDING_SALT]).random(
+                    self.n_parameters)
+        return draws
+
     def _run_vectorized(self, callback, client_metrics: bool) -> History:
         """All rounds in one compiled call (see :mod:`fedlearn_edu.vectorized`)."""
         self.reset()
@@ -560,7 +591,9 @@ class Simulation:
             *[tf.constant(v, tf.float32) for v in (c.client_learning_rate, c.client_momentum, c.mu)],
             tf.constant(SERVER_CODES[c.server_optimizer], tf.int64),
             *[tf.constant(v, tf.float32) for v in (opt.server_learning_rate, beta, c.beta1, c.beta2, c.tau)],
-            tf.constant(bool(client_metrics)), tf.constant(bool(c.scaffold)))
+            tf.constant(bool(client_metrics)), tf.constant(bool(c.scaffold)),
+            tf.constant(_COMPRESSION_CODES[c.compression], tf.int64), tf.constant(self._topk_k(), tf.int64),
+            tf.constant(bool(c.error_feedback)), tf.constant(self._rounding_draws()))
         elapsed = time.perf_counter() - t0
         rounds_run = int(out["rounds_run"])
         diverged = bool(out["diverged"])
@@ -581,7 +614,7 @@ class Simulation:
             initial_accuracy=float(out["initial_accuracy"]), initial_loss=float(out["initial_loss"]),
             participants=participants,
             bytes_down=copies * reached * model_bytes,
-            bytes_up=copies * arrived.sum(axis=1).astype(np.int64) * model_bytes,
+            bytes_up=arrived.sum(axis=1).astype(np.int64) * (self._bytes_per_upload() + (copies - 1) * model_bytes),
             wall_time=np.full(done, elapsed / max(rounds_run, 1)),
             diverged_at=rounds_run if diverged else None,
             message=(f"the model became NaN or infinite; try a smaller client_learning_rate "

@@ -20,9 +20,14 @@ article's model and any depth, width, activation or number of classes), with eve
 server optimizer, client momentum, FedProx, SCAFFOLD (the clients' control
 variates live in the graph as a (K, P) tensor) and simulated devices (the host plans
 who delivers with how many local steps, passed in as a (rounds, m) matrix of step
-caps); other Keras models and update compression run on the per-client engine.
-The numbers agree with the per-client engine to float tolerance (tests check 1e-5
-relative).
+caps) and update compression (int8/int4 with the per-client engine's rounding draws,
+top-k, error-feedback residuals as a (K, P) tensor); other Keras models run on the
+per-client engine. The numbers agree with the per-client engine to float tolerance
+(tests check 1e-5 relative). One exception by nature: stochastic rounding is a step
+function, so once the engines' float32 rounding (~1e-7) puts a coordinate on the other
+side of a rounding threshold, int8 runs part by a quantisation step, which training and
+error feedback carry on (tests: the first rounds agree to 1e-5, 8 rounds to 5e-3 of the
+weights' scale, with the same accuracy to 0.01).
 """
 from __future__ import annotations
 
@@ -226,11 +231,13 @@ def _build_run(arch: Architecture):
         i64, f32, f32, f32, f32, f32,                         # server code, eta, beta, beta1, beta2, tau
         tf.TensorSpec([], tf.bool),                           # record the clients' local metrics?
         tf.TensorSpec([], tf.bool),                           # SCAFFOLD control variates?
+        i64, i64, tf.TensorSpec([], tf.bool),                 # compression code, top-k k, error feedback
+        tf.TensorSpec([None, None, None], tf.float64),        # rounding draws (R, m, P) for int8/int4
     ]
 
     def run(X, y, X_test, y_test, client_index, client_size, init, rounds, m, epochs, batch,
             step_caps, seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau,
-            want_client_metrics, scaffold):
+            want_client_metrics, scaffold, compression, topk_k, error_feedback, draws):
         n_clients = tf.shape(client_index, out_type=tf.int64)[0]
         flat_init = tf.concat([tf.reshape(w, [-1]) for w in init], axis=0)
         shapes = [list(w.shape) for w in init]
@@ -354,7 +361,41 @@ def _build_run(arch: Architecture):
             C_next = tf.tensor_scatter_nd_update(C, ids[:, None], new_k)
             return c + tf.reduce_sum(new_k - c_k, axis=0) / tf.cast(n_clients, tf.float32), C_next
 
-        def one_round(r, theta, server_m, server_v, c, C):
+        def compress(theta, W, ids, arrived, r, residuals):
+            """What the server decodes from each client's compressed update (see
+            fedlearn_edu.compression; the same arithmetic, float64 for quantisation), and the
+            clients' new residuals (error feedback). Returns weights (m, P) and residuals (K, P)."""
+            update = W - theta[None]
+            carried = tf.cond(error_feedback, lambda: update + tf.gather(residuals, ids), lambda: update)
+
+            def top_k():
+                _, keep = tf.math.top_k(tf.abs(carried), k=tf.cast(topk_k, tf.int32))    # ties: lower index
+                rows = tf.broadcast_to(tf.range(tf.shape(keep)[0])[:, None], tf.shape(keep))
+                mask = tf.scatter_nd(tf.stack([rows, keep], axis=-1), tf.ones(tf.shape(keep)), tf.shape(carried))
+                return carried * mask
+
+            def quantise(bits):
+                def branch():
+                    levels = tf.constant(2.0 ** bits - 1.0, tf.float64)
+                    x = tf.cast(carried, tf.float64)
+                    low = tf.reduce_min(x, axis=1, keepdims=True)
+                    span = tf.reduce_max(x, axis=1, keepdims=True) - low
+                    scaled = (x - low) / tf.where(span > 0, span, 1.0) * levels
+                    floor = tf.floor(scaled)
+                    codes = tf.clip_by_value(floor + tf.cast(draws[r] < scaled - floor, tf.float64), 0.0, levels)
+                    decoded = tf.where(span > 0, low + codes * span / levels, low)
+                    return tf.cast(decoded, tf.float32)
+                return branch
+
+            decoded = tf.switch_case(tf.cast(compression, tf.int32) - 1, [quantise(8), quantise(4), top_k])
+            new_residuals = tf.cond(
+                error_feedback,
+                lambda: tf.tensor_scatter_nd_update(
+                    residuals, ids[:, None], tf.where(arrived[:, None], carried - decoded, tf.gather(residuals, ids))),
+                lambda: residuals)
+            return theta[None] + decoded, new_residuals
+
+        def one_round(r, theta, server_m, server_v, c, C, residuals):
             ids = sample(r)
             n_k = tf.gather(client_size, ids)                              # (m,)
             correction = tf.cond(scaffold, lambda: c[None] - tf.gather(C, ids),
@@ -364,6 +405,10 @@ def _build_run(arch: Architecture):
             W, n_steps = local_training(theta, ids, n_k, cap_k, r, correction)   # (m, P), (m,)
             local_loss, local_acc = tf.cond(want_client_metrics, lambda: client_metrics(W, ids, n_k),
                                             lambda: (tf.zeros([m]), tf.zeros([m])))
+            finite_clients = tf.reduce_all(tf.math.is_finite(W))
+            W, residuals = tf.cond((compression > 0) & finite_clients,
+                                   lambda: compress(theta, W, ids, arrived, r, residuals),
+                                   lambda: (W, residuals))
             n_arrived = n_k * tf.cast(arrived, tf.int64)
             coef = tf.cast(n_arrived, tf.float32) / tf.cast(tf.maximum(tf.reduce_sum(n_arrived), 1), tf.float32)
             theta_bar = tf.linalg.matvec(W, coef, transpose_a=True)
@@ -374,14 +419,13 @@ def _build_run(arch: Architecture):
                 lambda: tf.switch_case(
                     code, [lambda f=f: f(theta, theta - theta_bar, server_m, server_v) for f in branches]),
                 lambda: (theta, server_m, server_v))
-            finite_clients = tf.reduce_all(tf.math.is_finite(W))
             c_next, C_next = tf.cond(scaffold & finite_clients,
                                      lambda: update_controls(theta, W, n_steps, ids, arrived, c, C),
                                      lambda: (c, C))
             new_theta_safe = tf.where(finite_clients, new_theta, theta)
             loss, acc = evaluate(new_theta_safe)
             ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta)) & tf.math.is_finite(loss)
-            return ok, ids, new_theta, new_m, v_next, c_next, C_next, loss, acc, local_loss, local_acc
+            return ok, ids, new_theta, new_m, v_next, c_next, C_next, residuals, loss, acc, local_loss, local_acc
 
         init_loss, init_acc = evaluate(flat_init)
         R = tf.cast(rounds, tf.int32)
@@ -390,24 +434,25 @@ def _build_run(arch: Architecture):
                   tf.TensorArray(tf.float32, size=R, element_shape=[None]),
                   tf.TensorArray(tf.float32, size=R, element_shape=[None])]
         tau2 = tf.fill(tf.shape(flat_init), tau * tau)
-        controls = (tf.zeros_like(flat_init),                                           # c (P,)
-                    tf.zeros(tf.stack([n_clients, tf.size(flat_init, out_type=tf.int64)])))  # c_k (K, P)
+        per_client = tf.stack([n_clients, tf.size(flat_init, out_type=tf.int64)])
+        controls = (tf.zeros_like(flat_init), tf.zeros(per_client),     # SCAFFOLD's c (P,) and c_k (K, P)
+                    tf.zeros(per_client))                                # error-feedback residuals (K, P)
         state = (tf.constant(0, tf.int64), tf.constant(False), flat_init, tf.zeros_like(flat_init), tau2,
                  *controls, *arrays)
 
         def cond(r, diverged, *_):
             return (r < rounds) & tf.logical_not(diverged)
 
-        def body(r, diverged, theta, sm, sv, c, C, acc_a, loss_a, ids_a, cl_a, ca_a):
-            ok, ids, new_theta, new_m, new_v, c, C, loss, acc, cl, ca = one_round(r, theta, sm, sv, c, C)
+        def body(r, diverged, theta, sm, sv, c, C, res, acc_a, loss_a, ids_a, cl_a, ca_a):
+            ok, ids, new_theta, new_m, new_v, c, C, res, loss, acc, cl, ca = one_round(r, theta, sm, sv, c, C, res)
             ri = tf.cast(r, tf.int32)
             theta_out = tf.where(ok, new_theta, theta)
-            return (r + 1, tf.logical_not(ok), theta_out, new_m, new_v, c, C, acc_a.write(ri, acc),
+            return (r + 1, tf.logical_not(ok), theta_out, new_m, new_v, c, C, res, acc_a.write(ri, acc),
                     loss_a.write(ri, loss), ids_a.write(ri, ids), cl_a.write(ri, cl), ca_a.write(ri, ca))
 
         out = tf.while_loop(cond, body, state)
         r_done, diverged, theta = out[0], out[1], out[2]
-        acc_a, loss_a, ids_a, cl_a, ca_a = out[7:]
+        acc_a, loss_a, ids_a, cl_a, ca_a = out[8:]
         n_done = tf.cast(r_done, tf.int32)
         return {
             "rounds_run": r_done, "diverged": diverged, "final": unflat(theta),

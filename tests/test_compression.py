@@ -67,7 +67,7 @@ def test_federated_run_with_compression(scheme, bits_per_parameter):
     config = fl.FLConfig(rounds=15, compression=scheme, topk_fraction=0.1)
     h = fl.run_experiment(config)
     plain = fl.run_experiment(fl.FLConfig(rounds=15))
-    assert h.engine == "per_client"
+    assert h.engine == "vectorized"
     P = 1539
     expected_up = {"int8": P + 8, "int4": int(np.ceil(P / 2)) + 8, "topk": round(0.1 * P) * 8}[scheme]
     assert np.all(h.bytes_up == 10 * expected_up)
@@ -82,3 +82,47 @@ def test_bad_compression_settings():
         fl.FLConfig(compression="zip")
     with pytest.raises(ValueError, match="topk_fraction"):
         fl.FLConfig(compression="topk", topk_fraction=0.0)
+
+
+@pytest.mark.parametrize("changes", [
+    dict(compression="int8", rounds=2),
+    dict(compression="int4"),
+    dict(compression="int4", error_feedback=False),
+    dict(compression="topk", topk_fraction=0.05),
+    dict(compression="topk", topk_fraction=0.01, error_feedback=False, partition="dirichlet", alpha=0.3,
+         fraction=0.5),
+    dict(compression="topk", topk_fraction=0.2, client_momentum=0.5, server_optimizer="fedadam",
+         server_learning_rate=0.05, scaffold=True),
+], ids=["int8-2-rounds", "int4-ef", "int4", "topk5-ef", "topk1-dirichlet-partial", "topk20-momentum-fedadam-scaffold"])
+def test_vectorized_compression_matches_per_client(changes):
+    config = fl.FLConfig(n_clients=8, rounds=8).replace(**changes)
+    fast = fl.run_experiment(config.replace(engine="vectorized"))
+    slow = fl.run_experiment(config.replace(engine="per_client"))
+    assert (fast.engine, slow.engine) == ("vectorized", "per_client")
+    for a, b in zip(fast.final_weights, slow.final_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * float(np.max(np.abs(b))))
+    np.testing.assert_array_equal(fast.bytes_up, slow.bytes_up)
+    np.testing.assert_array_equal(fast.bytes_down, slow.bytes_down)
+
+
+def test_vectorized_int8_long_run_parts_only_by_rounding_flips():
+    """Stochastic rounding is a step function: after a few rounds the engines' ~1e-7 float
+    differences flip a handful of roundings by one quantisation step each (first 2 rounds:
+    equal to 1e-5, see above); training and error feedback then carry those small steps on."""
+    config = fl.FLConfig(n_clients=8, rounds=8, compression="int8")
+    fast = fl.run_experiment(config.replace(engine="vectorized"))
+    slow = fl.run_experiment(config.replace(engine="per_client"))
+    diff = np.concatenate([(a - b).ravel() for a, b in zip(fast.final_weights, slow.final_weights)])
+    scale = max(float(np.max(np.abs(w))) for w in slow.final_weights)
+    assert np.max(np.abs(diff)) < 5e-3 * scale          # a few quantisation steps, not a different run
+    assert abs(fast.final_accuracy - slow.final_accuracy) <= 0.01
+    np.testing.assert_array_equal(fast.bytes_up, slow.bytes_up)
+
+
+def test_large_quantised_runs_go_per_client():
+    from fedlearn_edu.simulation import MAX_VECTORIZED_DRAWS
+    config = fl.FLConfig(n_clients=100, rounds=200, compression="int8", hidden_units=(600,))
+    assert config.rounds * 100 * (20 * 600 + 600 + 600 * 3 + 3) > MAX_VECTORIZED_DRAWS
+    assert fl.Simulation(config).engine == "per_client"
+    with pytest.raises(ValueError, match="compression='int8'"):
+        fl.Simulation(config.replace(engine="vectorized"))
