@@ -45,6 +45,8 @@ from .rng import MASK32, SALT_ORDER, SALT_SAMPLE
 _MULT = 0x45D9F3B
 #: server optimizer codes inside the graph
 SERVER_CODES = {"fedavg": 0, "fedavgm": 0, "fedadagrad": 1, "fedadam": 2, "fedyogi": 3}
+#: batch orders of all rounds are computed before the loop when they have at most this many entries
+MAX_PRECOMPUTED_ORDERS = 4_000_000
 
 
 # ---------------------------------------------------------------------------------------
@@ -65,9 +67,10 @@ def _combine(*parts, start=None):
 
 
 def _sample_from_keys(keys, n_sampled):
-    """The ``n_sampled`` clients with the smallest keys, sorted ids: (n_sampled,)."""
-    chosen = tf.argsort(keys, stable=True)[:n_sampled]
-    return tf.sort(tf.cast(chosen, tf.int64))
+    """The ``n_sampled`` clients with the smallest keys (along the last axis), sorted ids:
+    keys (..., K) -> (..., n_sampled)."""
+    chosen = tf.argsort(keys, axis=-1, stable=True)[..., :n_sampled]
+    return tf.sort(tf.cast(chosen, tf.int64), axis=-1)
 
 
 def _orders_from_keys(client_keys, sizes, n_max, epochs):
@@ -255,11 +258,18 @@ def _build_run(arch: Architecture):
         def unflat(vec):
             return [tf.reshape(p, s) for p, s in zip(tf.split(vec, sizes), shapes)]
 
+        X_test_aug = tf.concat([X_test, tf.ones_like(X_test[:, :1])], axis=1)
+        test_ones = tf.ones_like(X_test[:, :1])
+
         def evaluate(vec):
-            w = [t[None] for t in unflat(vec)]
-            loss, acc = _masked_metrics(w, X_test[None], y_test[None],
-                                        tf.ones_like(y_test, tf.bool)[None], activations)
-            return loss[0], acc[0]
+            """Mean cross-entropy and accuracy of the global model ``vec`` (P,) on the test set."""
+            h = X_test_aug
+            for layer, p in enumerate(tf.split(vec, layer_split)):
+                z = tf.linalg.matmul(h, tf.reshape(p, layer_shapes[layer][1:]))
+                if layer < n_layers - 1:
+                    h = tf.concat([act_fns[layer](z), test_ones], axis=1)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y_test, logits=z))
+            return loss, tf.reduce_mean(tf.cast(tf.equal(tf.argmax(z, axis=-1), y_test), tf.float32))
 
         # the hash chains of sampling and batch order start with (salt, seed, round): do that
         # part for every round at once
@@ -268,9 +278,27 @@ def _build_run(arch: Architecture):
         order_keys = _combine(all_rounds, start=_combine(SALT_ORDER, seed))
         client_range = tf.range(n_clients, dtype=tf.int64)
 
-        def sample(r):
-            return tf.cond(m >= n_clients, lambda: client_range,
-                           lambda: _sample_from_keys(_combine(client_range, start=sample_keys[r]), m))
+        # who takes part in each round and, when it is small, every round's batch order: one
+        # vectorised pass before the loop instead of many small ones inside it
+        all_ids = tf.cond(m >= n_clients, lambda: tf.tile(client_range[None], tf.stack([rounds, 1])),
+                          lambda: _sample_from_keys(_combine(client_range[None], start=sample_keys[:, None]), m))
+        all_sizes = tf.gather(client_size, all_ids)                           # (R, m)
+        n_max_all = tf.reduce_max(all_sizes)
+        precomputed = rounds * m * epochs * n_max_all <= MAX_PRECOMPUTED_ORDERS
+
+        def all_orders():
+            keys = _combine(all_ids[:, :, None, None], start=order_keys[:, None, None, None])  # (R, m, 1, 1)
+            orders = _orders_from_keys(tf.reshape(keys, [-1, 1, 1]), tf.reshape(all_sizes, [-1]),
+                                       n_max_all, epochs)
+            return tf.reshape(orders, tf.stack([rounds, m, epochs, n_max_all]))
+
+        orders = tf.cond(precomputed, all_orders, lambda: tf.zeros([0, 0, 0, 0], tf.int32))
+
+        def batch_orders(r, ids, n_k, n_max):
+            """(m, E, n_max): each client's permutation of its examples per epoch, then padding."""
+            return tf.cond(precomputed, lambda: orders[r][:, :, :n_max],
+                           lambda: _orders_from_keys(_combine(ids[:, None, None], start=order_keys[r]),
+                                                     n_k, n_max, epochs))
 
         def gradients(W, xb, target, scale, ones):
             """d (mean cross-entropy) / d W for the m stacked models on one batch each: (m, P)."""
@@ -302,7 +330,7 @@ def _build_run(arch: Architecture):
             """
             n_max = tf.reduce_max(n_k)
             index = tf.gather(client_index, ids)[:, :n_max]                # (m, n_max)
-            order = _orders_from_keys(_combine(ids[:, None, None], start=order_keys[r]), n_k, n_max, epochs)
+            order = batch_orders(r, ids, n_k, n_max)
             samples = tf.gather(index, order, batch_dims=1)                # (m, E, n_max)
             b = tf.minimum(batch, n_max)
             steps = (n_max + b - 1) // b                                    # batches per epoch
@@ -396,10 +424,10 @@ def _build_run(arch: Architecture):
             return theta[None] + decoded, new_residuals
 
         def one_round(r, theta, server_m, server_v, c, C, residuals):
-            ids = sample(r)
+            ids = all_ids[r]
             n_k = tf.gather(client_size, ids)                              # (m,)
             correction = tf.cond(scaffold, lambda: c[None] - tf.gather(C, ids),
-                                 lambda: tf.zeros([m, tf.size(theta)]))
+                                 lambda: tf.zeros_like(theta)[None])
             cap_k = step_caps[r]                                           # (m,)
             arrived = cap_k > 0                                            # (m,) updates that reach the server
             W, n_steps = local_training(theta, ids, n_k, cap_k, r, correction)   # (m, P), (m,)

@@ -109,3 +109,19 @@ def test_local_step_cap_matches(local_steps):
     vec = fl.run_experiment(config.replace(engine="vectorized"))
     per = fl.run_experiment(config.replace(engine="per_client"))
     assert _rel_err(vec.final_weights, per.final_weights) < 1e-5
+
+
+def test_per_round_batch_orders_equal_precomputed_ones(monkeypatch):
+    """Large runs compute each round's batch order inside the loop instead of all rounds up
+    front (vectorized.MAX_PRECOMPUTED_ORDERS); both paths give the same bits."""
+    from fedlearn_edu import vectorized
+    config = fl.FLConfig(n_clients=12, rounds=5, partition="dirichlet", alpha=0.3, fraction=0.5, local_epochs=2,
+                         batch_size=16)
+    precomputed = fl.run_experiment(config)
+    monkeypatch.setattr(vectorized, "_CACHE", {})
+    monkeypatch.setattr(vectorized, "MAX_PRECOMPUTED_ORDERS", 0)
+    per_round = fl.run_experiment(config)
+    assert precomputed.engine == per_round.engine == "vectorized"
+    assert precomputed.same_numbers(per_round)
+    for a, b in zip(precomputed.final_weights, per_round.final_weights):
+        np.testing.assert_array_equal(a, b)
