@@ -38,6 +38,8 @@ ENGINES = ("auto", "vectorized", "per_client")
 MAX_VECTORIZED_DRAWS = 25_000_000
 _COMPRESSION_CODES = {"none": 0, "int8": 1, "int4": 2, "topk": 3}
 BYTES_PER_PARAMETER = BYTES_PER_FLOAT  # float32
+#: test accuracies are float32 fractions: a value this far below a target still reaches it
+ACCURACY_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -253,9 +255,10 @@ class History:
         return int(self.bytes_down.sum() + self.bytes_up.sum())
 
     def rounds_to_accuracy(self, target: float) -> int | None:
-        """First round (1-based) whose test accuracy is >= target, or None."""
+        """First round (1-based) whose test accuracy is >= target, or None (accuracies within
+        :data:`ACCURACY_TOLERANCE` below count: float32 stores 342/360 = 0.95 as 0.94999999)."""
         target = check_float("target", target, low=0.0, high=1.0)
-        hits = np.flatnonzero(self.accuracy >= target)
+        hits = np.flatnonzero(self.accuracy >= target - ACCURACY_TOLERANCE)
         return int(hits[0]) + 1 if hits.size else None
 
     def summary(self, target: float = 0.85) -> str:

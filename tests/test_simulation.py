@@ -295,3 +295,11 @@ def test_run_experiment_leaves_the_callers_model_untouched(make_model, engine):
     # the second experiment must start from the same initial model as the first
     assert second.initial_loss == first.initial_loss
     assert all(np.array_equal(a, b) for a, b in zip(fl.get_weights(model), before))
+
+
+def test_rounds_to_accuracy_counts_a_float32_hit_on_the_target():
+    h = fl.run_experiment(fl.FLConfig(rounds=2))
+    h.accuracy = np.array([np.float32(341 / 360), np.float32(342 / 360)], dtype=np.float64)
+    assert h.accuracy[1] < 0.95                     # float32 stores 342/360 a hair below 0.95
+    assert h.rounds_to_accuracy(0.95) == 2
+    assert h.rounds_to_accuracy(0.951) is None
