@@ -87,6 +87,14 @@ def check_slider(clients):
 # | [06_interactive_lab](06_interactive_lab.ipynb) | 4.3 | the article's TFF listing explained; the full dashboard |
 # | [07_challenges](07_challenges.ipynb) | 5 | non-IID convergence, communication, limited devices — measured |
 # | [08_faq_and_applications](08_faq_and_applications.ipynb) | 6 | FL vs distributed learning; hospitals sharing a model on breast-cancer data |
+# | [09_privacy_and_security](09_privacy_and_security.ipynb) | 2.3, 6 | the "data security" claim tested: reading a record off an update, DP-FedAvg with ε, secure aggregation, poisoning |
+# | [10_from_classroom_to_deployment](10_from_classroom_to_deployment.ipynb) | 3.2, 6 | the same client and server on Flower: simulation engine and a TLS deployment on this machine |
+# | [11_non_iid_algorithms](11_non_iid_algorithms.ipynb) | 5 | client drift; rounds to target against α for FedAvg, FedProx, FedAvgM and SCAFFOLD |
+# | [12_communication_cost](12_communication_cost.ipynb) | 5 | exact bytes; quantisation and top-k with error feedback: accuracy against megabytes |
+# | [13_devices_and_deadlines](13_devices_and_deadlines.ipynb) | 5 | device speeds, dropouts, deadlines and stragglers: accuracy against simulated time |
+# | [14_fedavg_paper_reproduced](14_fedavg_paper_reproduced.ipynb) | 3 | McMahan et al. 2017, Tables 1–2, rerun on digits beside the paper's numbers |
+#
+# Notebooks 00–08 follow the article from start to end; 09–14 go deeper where the article is thin or wrong.
 
 # %% [markdown]
 # ## Summary
