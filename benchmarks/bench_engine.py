@@ -100,7 +100,7 @@ print(first, second, h.final_accuracy, resource.getrusage(resource.RUSAGE_SELF).
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="skip the model.fit loop at 100 clients")
-    parser.add_argument("--repeats", type=int, default=5, help="timed repeats of the fast paths")
+    parser.add_argument("--repeats", type=int, default=11, help="timed repeats of the fast paths")
     args = parser.parse_args(argv)
     ds = fl.load_dataset("article")
     lines = ["# Engine benchmark\n", f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
