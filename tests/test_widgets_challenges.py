@@ -182,7 +182,7 @@ def test_alpha_slider_is_log_and_released_only():
 
 def test_convergence_grid_shards_slower_than_iid(digits, small_base):
     grid = ch.compute_convergence_grid(digits, small_base, ["iid", "shards"], ["FedAvg", "FedAvgM"],
-                                       seeds=(0,), target=0.9)
+                                       seeds=(0,), target=0.93)     # 13/8 rounds IID, 16/11 on shards
     assert grid.rounds.shape == (2, 2)
     assert grid.rounds_of("shards") > grid.rounds_of("iid")
     assert grid.rounds_of("shards", "FedAvgM") < grid.rounds_of("shards", "FedAvg")
