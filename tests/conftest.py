@@ -4,6 +4,8 @@ Everything heavy (data sets, a compiled trainer) is built once per session.
 """
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 import fedlearn_edu as fl
@@ -38,3 +40,12 @@ def article_trainer():
 def article_initial_weights():
     """Initial weights of the article model built with seed 0."""
     return fl.get_weights(fl.build_article_model(seed=0))
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test drew (the widget callbacks draw with matplotlib)."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")

@@ -28,12 +28,6 @@ def small_base():
     return fl.FLConfig(n_clients=20, fraction=0.5, local_epochs=2, rounds=25, dataset="digits")
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 # -- helpers ------------------------------------------------------------------------------
 
 def test_bytes_per_round_is_two_m_p_four():

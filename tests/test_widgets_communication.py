@@ -11,18 +11,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from fedlearn_edu.widgets import communication as cm  # noqa: E402
+from fedlearn_edu.simulation import ACCURACY_TOLERANCE  # noqa: E402
 
 P = 64 * 64 + 64 + 64 * 10 + 10      # the digits MLP: 4810 parameters
 DEFAULTS = dict(n_clients=10, client_learning_rate=0.1, topk_fraction=0.05, local_epochs=1)
 #: the notebook's slider ends (K 2..30, lr 10**-2..1, fraction 10**-2.3..10**-0.3, E 1..5)
 SLIDER_ENDS = [("n_clients", 2), ("n_clients", 30), ("client_learning_rate", 0.01), ("client_learning_rate", 1.0),
                ("topk_fraction", 10 ** -2.3), ("topk_fraction", 10 ** -0.3), ("local_epochs", 5)]
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +69,7 @@ def test_recorded_bytes_follow_the_formulas(grid, key):
             assert result.megabytes_up[s] is None and result.megabytes_total[s] is None
         else:
             assert result.megabytes_up[s] == pytest.approx(result.rounds[s] * expected_up / 1e6)
-            assert accuracy[result.rounds[s]] >= result.target
+            assert accuracy[result.rounds[s]] >= result.target - ACCURACY_TOLERANCE   # float32 hit
     assert "MB up" in result.summary()
 
 

@@ -26,12 +26,6 @@ def grid(article):
             for k in CLIENTS for lr in LEARNING_RATES}
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.mark.parametrize("n_clients", CLIENTS)
 @pytest.mark.parametrize("lr", LEARNING_RATES)
 def test_raw_data_bytes_do_not_depend_on_the_sliders(grid, article, n_clients, lr):

@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from fedlearn_edu.widgets import non_iid as ni  # noqa: E402
+from fedlearn_edu.simulation import ACCURACY_TOLERANCE  # noqa: E402
 
 DIGITS_PARAMETERS = 64 * 64 + 64 + 64 * 10 + 10      # the digits MLP: 4810
 DEFAULTS = dict(alpha=0.1, n_clients=10, client_learning_rate=0.3, mu=0.01, server_momentum=0.5)
@@ -19,12 +20,6 @@ DEFAULTS = dict(alpha=0.1, n_clients=10, client_learning_rate=0.3, mu=0.01, serv
 SLIDER_ENDS = [("alpha", 10 ** -1.3), ("alpha", 100.0), ("n_clients", 2), ("n_clients", 30),
                ("client_learning_rate", 0.01), ("client_learning_rate", 10 ** 0.5),
                ("mu", 0.001), ("mu", 1.0), ("server_momentum", 0.0), ("server_momentum", 0.95)]
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +48,8 @@ def test_every_setting_reports_all_four_algorithms(grid, key):
         if reached is None:
             assert result.megabytes[name] is None
         else:
-            assert curve[reached] >= result.target and np.all(curve[1:reached] < result.target)
+            tol = ACCURACY_TOLERANCE                      # float32 accuracies on the target count
+            assert curve[reached] >= result.target - tol and np.all(curve[1:reached] < result.target - tol)
             assert result.megabytes[name] == pytest.approx(reached * result.megabytes_per_round[name])
     assert "FedAvg" in result.summary() and "SCAFFOLD" in repr(result)
 

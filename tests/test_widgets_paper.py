@@ -14,12 +14,6 @@ from fedlearn_edu.widgets import paper as pw  # noqa: E402
 TINY = dict(hidden_units=(16, 16), rounds=3)     # the plumbing, fast
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.mark.parametrize("fraction", [0.0, 0.1, 1.0])
 @pytest.mark.parametrize("local_epochs, batch_size", [(1, None), (20, 10), (5, 50)])
 @pytest.mark.parametrize("partition", ["iid", "shards"])

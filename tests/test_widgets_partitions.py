@@ -15,12 +15,6 @@ CLIENTS = (1, 2, 10, 50, 100)                 # slider ends and values between
 ALPHAS = (0.01, 0.1, 0.5, 10.0, 1000.0)       # slider ends (10**-2, 10**3), the default, values between
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def grid():
     """compute_partition for every (clients, scheme, alpha) of the grid."""

@@ -19,12 +19,6 @@ SLIDER_ENDS = [("dropout", 0.8), ("deadline", 2.5), ("deadline", 30.0), ("speed_
                ("client_learning_rate", 1.0), ("correlated", False)]
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def grid():
     results = {("default", None): st.compute_devices(**DEFAULTS)}
