@@ -183,11 +183,11 @@ assert curves.rounds["SCAFFOLD"] < curves.rounds["FedAvg"] and curves.rounds["Fe
 assert curves.megabytes_per_round["SCAFFOLD"] == 2 * curves.megabytes_per_round["FedAvg"]
 
 # %% [markdown]
-# **Two engines, one SCAFFOLD.** SCAFFOLD first ran only on the kit's per-client engine, which trains the clients one
-# after another and updates $c_k$ and $c$ in NumPy between rounds — clear, but slow when a round has many clients.
-# The vectorised engine trains all clients of a round at once in one compiled function. The vectorised engine now
-# keeps the control variates inside its compiled graph too, so a SCAFFOLD slider move costs about what a FedAvg one
-# does. Same algorithm? Run it once more on the per-client engine (`engine="per_client"`) and compare the curves:
+# **Two engines, one SCAFFOLD.** The kit's per-client engine trains the clients one after another and updates $c_k$
+# and $c$ in NumPy between rounds (`Simulation.update_controls`: easy to read, slow when a round has many clients).
+# The vectorised engine trains all clients of a round at once in one compiled function and keeps the control
+# variates inside that graph, so a SCAFFOLD slider move costs about what a FedAvg one does. Same algorithm? Run it
+# once more on the per-client engine (`engine="per_client"`) and compare the curves:
 
 # %%
 reference = fl.run_experiment(config.replace(scaffold=True, engine="per_client"), dataset=challenges.dataset("digits"))
