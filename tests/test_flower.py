@@ -28,7 +28,9 @@ from flwr.serverapp import Grid  # noqa: E402
 
 from fedlearn_edu.flower import config as fc  # noqa: E402
 from fedlearn_edu.flower import node_data, report, runner  # noqa: E402
-from fedlearn_edu.flower.certificates import generate_certificates  # noqa: E402
+from fedlearn_edu.flower.certificates import generate_certificates, generate_node_auth_keys  # noqa: E402
+from fedlearn_edu.flower.processes import (FlowerProcess, flower_environment, free_port,  # noqa: E402
+                                           wait_for_log, write_flower_config)
 
 ROOT = Path(__file__).resolve().parents[1]
 RTOL = 1e-5
@@ -240,18 +242,61 @@ def test_deployment_over_tls_matches_the_kit_and_cleans_up(flower_runs):
         assert sum("Receiving: evaluate message" in line for line in lines) == 1
     flwr_lines = report.stable_log_lines(run, "flwr run")
     assert sum("aggregate_train: Received 2 results and 0 failures" in line for line in flwr_lines) == 3
+    # Flower warns "SuperNode authentication is disabled" unless the SuperLink admits registered keys only
+    assert not any("authentication is disabled" in line for line in report.stable_log_lines(run, "superlink"))
     assert run.node_evaluation["3"]["num-examples"] == 800
 
 
 def test_deployment_commands_use_tls_and_node_local_files(tmp_path):
     certs = generate_certificates(tmp_path, n_nodes=2)
-    commands = [runner.supernode_command(certs, 9093, k, 9094 + k, 2, tmp_path / f"node-{k}.npz")
+    keys, _ = generate_node_auth_keys(tmp_path, n_nodes=2)
+    commands = [runner.supernode_command(certs, 9093, k, 9094 + k, 2, tmp_path / f"node-{k}.npz", keys[k])
                 for k in range(2)]
     commands.append(runner._superlink_command(certs, 9093, simulation=False))
     assert not any("--insecure" in c for c in commands)
+    assert "--enable-supernode-auth" in commands[2]
+    for k in range(2):
+        assert commands[k][commands[k].index("--auth-supernode-private-key") + 1] == str(keys[k])
     for k in range(2):
         node_config = commands[k][commands[k].index("--node-config") + 1]
         assert f"node-{k}.npz" in node_config and f"node-{1 - k}.npz" not in node_config
         assert commands[k][commands[k].index("--root-certificates") + 1] == str(certs.ca_certificate)
     from fedlearn_edu.flower.deploy import hand_commands
     assert "--insecure" not in hand_commands("/tmp/deployment", 2)
+
+
+def test_node_auth_keys_load_as_flower_loads_them(tmp_path):
+    from cryptography.hazmat.primitives.serialization import load_ssh_private_key
+    from flwr.cli.supernode.register import try_load_public_key
+    keys, public_keys = generate_node_auth_keys(tmp_path, n_nodes=2)
+    for private, public in zip(keys, public_keys):
+        key = load_ssh_private_key(private.read_bytes(), password=None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp384r1"
+        assert try_load_public_key(public)                    # what `flwr supernode register` accepts
+    assert keys[0].read_bytes() != keys[1].read_bytes()
+
+
+def test_superlink_refuses_an_unregistered_supernode(tmp_path):
+    """With --enable-supernode-auth a SuperNode whose key nobody registered cannot join."""
+    env = flower_environment(tmp_path / "flwr-home")
+    certs = generate_certificates(tmp_path / "certificates", n_nodes=1)
+    keys, _ = generate_node_auth_keys(tmp_path / "certificates", n_nodes=1)
+    port = free_port()
+    write_flower_config(tmp_path / "flwr-home", runner.CONNECTION, f"{runner.HOST}:{port}", certs.ca_certificate)
+    processes = []
+    try:
+        superlink = FlowerProcess.start("superlink", runner._superlink_command(certs, port, simulation=False),
+                                        tmp_path / "superlink.log", env, cwd=tmp_path)
+        processes.append(superlink)
+        wait_for_log(superlink, runner.SUPERLINK_READY, timeout=120.0)
+        node = FlowerProcess.start("supernode", runner.supernode_command(
+            certs, port, 0, free_port(), 1, tmp_path / "node-0.npz", keys[0]), tmp_path / "node.log", env,
+            cwd=tmp_path)
+        processes.append(node)
+        node.popen.wait(timeout=120)
+        assert node.popen.returncode != 0
+        assert "Failed to activate SuperNode" in node.log_text()
+        assert runner.SUPERNODE_CONNECTED not in node.log_text()
+    finally:
+        for process in reversed(processes):
+            process.stop()

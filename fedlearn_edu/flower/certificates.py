@@ -78,6 +78,33 @@ def _issue(ca_key, ca_name: x509.Name, hosts: tuple[str, ...], validity: tuple, 
     _write_key(key, key_path)
 
 
+def generate_node_auth_keys(directory: str | Path, n_nodes: int) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """One P-384 key pair per SuperNode for Flower's SuperNode authentication (the SuperLink
+    runs with ``--enable-supernode-auth``; ``flwr supernode register`` adds each public key;
+    each SuperNode signs its requests with ``--auth-supernode-private-key``).
+
+    Returns
+    -------
+    private_keys, public_keys : paths of node-<k>-auth (OpenSSH private key) and node-<k>-auth.pub
+    """
+    if n_nodes < 0:
+        raise ValueError(f"n_nodes must be >= 0, got {n_nodes}")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    private_paths, public_paths = [], []
+    for k in range(n_nodes):
+        key = ec.generate_private_key(ec.SECP384R1())
+        private, public = directory / f"node-{k}-auth", directory / f"node-{k}-auth.pub"
+        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                              serialization.NoEncryption()))
+        private.chmod(0o600)
+        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                                         serialization.PublicFormat.OpenSSH))
+        private_paths.append(private)
+        public_paths.append(public)
+    return tuple(private_paths), tuple(public_paths)
+
+
 def generate_certificates(directory: str | Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
                           n_nodes: int = 0, days: int = 2) -> Certificates:
     """Make a CA, a SuperLink certificate valid for ``hosts`` and ``n_nodes`` SuperNode

@@ -53,19 +53,22 @@ def hand_commands(workdir: str, nodes: int) -> str:
     lines = ["# 1. SuperLink (terminal 1)",
              f"flower-superlink --ssl-ca-certfile {w}/certificates/ca.crt \\",
              f"    --ssl-certfile {w}/certificates/server.pem --ssl-keyfile {w}/certificates/server.key \\",
-             "    --host 127.0.0.1 --port 9093 --disable-runtime-dependency-installation"]
-    for k in range(nodes):
-        lines += [f"# {k + 2}. SuperNode {k} (terminal {k + 2}): only its own file",
-                  f"flower-supernode --root-certificates {w}/certificates/ca.crt --superlink 127.0.0.1:9093 \\",
-                  f"    --host 127.0.0.1 --port {9094 + k} --ssl-certfile {w}/certificates/node-{k}.pem \\",
-                  f"    --ssl-keyfile {w}/certificates/node-{k}.key --ssl-ca-certfile {w}/certificates/ca.crt \\",
-                  f"    --node-config 'partition-id={k} num-partitions={nodes} data-file=\"{workdir}/data/node-{k}.npz\"'"]
-    lines += [f"# {nodes + 2}. the run: a SuperLink connection in $FLWR_HOME/config.toml (default ~/.flwr)",
+             "    --host 127.0.0.1 --port 9093 --disable-runtime-dependency-installation --enable-supernode-auth"]
+    lines += [f"# 2. the SuperLink connection in $FLWR_HOME/config.toml (default ~/.flwr), then admit each node's key",
               "cat >> ~/.flwr/config.toml <<'EOF'",
               f"[superlink.{CONNECTION}]",
               'address = "127.0.0.1:9093"',
               f'root-certificates = "{workdir}/certificates/ca.crt"',
-              "EOF",
+              "EOF"]
+    lines += [f"flwr supernode register {w}/certificates/node-{k}-auth.pub {CONNECTION}" for k in range(nodes)]
+    for k in range(nodes):
+        lines += [f"# {k + 3}. SuperNode {k} (terminal {k + 2}): only its own file, signed with its own key",
+                  f"flower-supernode --root-certificates {w}/certificates/ca.crt --superlink 127.0.0.1:9093 \\",
+                  f"    --host 127.0.0.1 --port {9094 + k} --ssl-certfile {w}/certificates/node-{k}.pem \\",
+                  f"    --ssl-keyfile {w}/certificates/node-{k}.key --ssl-ca-certfile {w}/certificates/ca.crt \\",
+                  f"    --auth-supernode-private-key {w}/certificates/node-{k}-auth \\",
+                  f"    --node-config 'partition-id={k} num-partitions={nodes} data-file=\"{workdir}/data/node-{k}.npz\"'"]
+    lines += [f"# {nodes + 3}. the run",
               f"flwr run {APP_DIR} {CONNECTION} --stream --run-config "
               f"'n-clients={nodes} rounds=3 server-data-file=\"{workdir}/data/server-test.npz\"'"]
     return "\n".join(lines)

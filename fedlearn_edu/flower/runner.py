@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..simulation import FLConfig
-from .certificates import Certificates, generate_certificates
+from .certificates import Certificates, generate_certificates, generate_node_auth_keys
 from .config import check_flower_config, to_run_config
 from .node_data import write_node_files
 from .processes import FlowerProcess, flower_environment, free_port, group_alive, pid_alive, wait_for_log, \
@@ -137,18 +138,29 @@ def _superlink_command(certs: Certificates, port: int, simulation: bool) -> list
     command = ["flower-superlink", "--ssl-ca-certfile", str(certs.ca_certificate),
                "--ssl-certfile", str(certs.server_certificate), "--ssl-keyfile", str(certs.server_key),
                "--host", HOST, "--port", str(port), "--disable-runtime-dependency-installation"]
-    return command + ["--simulation"] if simulation else command
+    # a deployment admits only the SuperNodes whose public keys were registered with the CLI
+    return command + ["--simulation"] if simulation else command + ["--enable-supernode-auth"]
+
+
+def _register_supernode(public_key: Path, workdir: Path, env: dict, timeout: float) -> None:
+    """``flwr supernode register <public key> <connection>``: admit one SuperNode."""
+    command = ["flwr", "supernode", "register", str(public_key), CONNECTION]
+    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"flwr supernode register failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
 
 def supernode_command(certs: Certificates, superlink_port: int, node: int, runtime_port: int,
-                      n_nodes: int, data_file: Path) -> list[str]:
+                      n_nodes: int, data_file: Path, auth_key: Path | None = None) -> list[str]:
     """The ``flower-supernode`` command of node ``node``: TLS to the SuperLink (root
-    certificate), TLS on its own Runtime API, and a node config naming only its own file."""
+    certificate), TLS on its own Runtime API, a node config naming only its own file, and
+    (``auth_key``) the private key it signs its requests with."""
     node_config = f'partition-id={node} num-partitions={n_nodes} data-file="{data_file}"'
-    return ["flower-supernode", "--root-certificates", str(certs.ca_certificate),
-            "--superlink", f"{HOST}:{superlink_port}", "--host", HOST, "--port", str(runtime_port),
-            "--ssl-certfile", str(certs.node_certificates[node]), "--ssl-keyfile", str(certs.node_keys[node]),
-            "--ssl-ca-certfile", str(certs.ca_certificate), "--node-config", node_config]
+    command = ["flower-supernode", "--root-certificates", str(certs.ca_certificate),
+               "--superlink", f"{HOST}:{superlink_port}", "--host", HOST, "--port", str(runtime_port),
+               "--ssl-certfile", str(certs.node_certificates[node]), "--ssl-keyfile", str(certs.node_keys[node]),
+               "--ssl-ca-certfile", str(certs.ca_certificate), "--node-config", node_config]
+    return command + ["--auth-supernode-private-key", str(auth_key)] if auth_key else command
 
 
 def _stop_all(processes: list[FlowerProcess]) -> None:
@@ -256,6 +268,7 @@ def deploy(config: FLConfig, *, workdir: str | Path | None = None, node_evaluati
     try:
         k = config.n_clients
         certs = generate_certificates(workdir / "certificates", n_nodes=k)
+        auth_keys, auth_public_keys = generate_node_auth_keys(workdir / "certificates", n_nodes=k)
         node_files, server_file = write_node_files(config, workdir / "data")
         port = free_port()
         write_flower_config(workdir / "flwr-home", CONNECTION, f"{HOST}:{port}", certs.ca_certificate)
@@ -263,8 +276,10 @@ def deploy(config: FLConfig, *, workdir: str | Path | None = None, node_evaluati
                                         workdir / "logs" / "superlink.log", env, cwd=workdir)
         processes.append(superlink)
         wait_for_log(superlink, SUPERLINK_READY, timeout=timeout)
+        for public_key in auth_public_keys:
+            _register_supernode(public_key, workdir, env, timeout)
         for node in range(k):
-            command = supernode_command(certs, port, node, free_port(), k, node_files[node])
+            command = supernode_command(certs, port, node, free_port(), k, node_files[node], auth_keys[node])
             processes.append(FlowerProcess.start(f"supernode-{node}", command,
                                                  workdir / "logs" / f"supernode-{node}.log", env, cwd=workdir))
         for node in processes[1:]:

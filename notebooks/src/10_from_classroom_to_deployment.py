@@ -130,9 +130,12 @@ assert sim_comparison.equal(rtol=1e-5) and sim_comparison.max_difference["per_cl
 # `fl_flower.deploy` does what a student would do in four terminals
 # (the commands are in the README and printed by `python -m fedlearn_edu.flower.deploy --print-commands`):
 #
-# 1. cut the kit's partition into one file per node, and make a CA and a certificate for 127.0.0.1/localhost;
-# 2. start `flower-superlink` with `--ssl-ca-certfile`, `--ssl-certfile`, `--ssl-keyfile` on a free port;
-# 3. start two `flower-supernode`s with `--root-certificates ca.crt` and `--node-config` naming only their own file;
+# 1. cut the kit's partition into one file per node, make a CA and a certificate for 127.0.0.1/localhost, and one
+#    P-384 key pair per node for SuperNode authentication;
+# 2. start `flower-superlink` with `--ssl-ca-certfile`, `--ssl-certfile`, `--ssl-keyfile` and
+#    `--enable-supernode-auth` on a free port, and admit the two nodes' public keys with `flwr supernode register`;
+# 3. start two `flower-supernode`s with `--root-certificates ca.crt`, `--auth-supernode-private-key` (their own key)
+#    and `--node-config` naming only their own file;
 # 4. `flwr run <app directory> <connection>`, the connection holding the SuperLink's address and the CA certificate;
 #
 # then it waits for the run, collects the logs and the result, and stops every process by its id. (Here the
@@ -227,8 +230,8 @@ assert deployment.round_seconds.mean() > 100 * comparison.kit_seconds_per_round(
 # ## What a production team adds
 #
 # Flower's documentation goes further than this classroom deployment: certificates issued by the organisation's
-# CA instead of a CA made on the spot; SuperNode authentication (`--enable-supernode-auth`, so that only known
-# devices may join); a SuperLink database (`--database`) so that a restart keeps the state; log files with
+# CA instead of a CA made on the spot; node keys made on the device and registered by an administrator (here
+# the script makes them, as it makes the certificates); a SuperLink database (`--database`) so that a restart keeps the state; log files with
 # rotation (`--log-file`); and secure aggregation or differential privacy on top, since TLS protects the
 # updates only on the wire (notebook 09).
 
