@@ -41,3 +41,17 @@ def js_distance_base2(p, q) -> float:
         return total
 
     return float(np.sqrt(0.5 * kl(p, m) + 0.5 * kl(q, m)))
+
+
+def run_both_engines(config, **run_options):
+    """Run ``config`` on the vectorised and on the per-client engine and check what must agree:
+    final weights to 1e-5 relative, bytes down and up exactly. Returns (fast, slow) Histories."""
+    import fedlearn_edu as fl
+    fast = fl.run_experiment(config.replace(engine="vectorized"), **run_options)
+    slow = fl.run_experiment(config.replace(engine="per_client"), **run_options)
+    assert (fast.engine, slow.engine) == ("vectorized", "per_client")
+    for a, b in zip(fast.final_weights, slow.final_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * max(float(np.max(np.abs(b))), 1e-6))
+    np.testing.assert_array_equal(fast.bytes_up, slow.bytes_up)
+    np.testing.assert_array_equal(fast.bytes_down, slow.bytes_down)
+    return fast, slow

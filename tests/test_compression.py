@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 import fedlearn_edu as fl
+
+from helpers import run_both_engines  # noqa: E402
 from fedlearn_edu.compression import Compressor, dequantize, densify, quantize, top_k
 
 
@@ -96,13 +98,7 @@ def test_bad_compression_settings():
 ], ids=["int8-2-rounds", "int4-ef", "int4", "topk5-ef", "topk1-dirichlet-partial", "topk20-momentum-fedadam-scaffold"])
 def test_vectorized_compression_matches_per_client(changes):
     config = fl.FLConfig(n_clients=8, rounds=8).replace(**changes)
-    fast = fl.run_experiment(config.replace(engine="vectorized"))
-    slow = fl.run_experiment(config.replace(engine="per_client"))
-    assert (fast.engine, slow.engine) == ("vectorized", "per_client")
-    for a, b in zip(fast.final_weights, slow.final_weights):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * float(np.max(np.abs(b))))
-    np.testing.assert_array_equal(fast.bytes_up, slow.bytes_up)
-    np.testing.assert_array_equal(fast.bytes_down, slow.bytes_down)
+    run_both_engines(config)
 
 
 def test_vectorized_int8_long_run_parts_only_by_rounding_flips():

@@ -5,6 +5,8 @@ import pytest
 
 import fedlearn_edu as fl
 
+from helpers import run_both_engines  # noqa: E402
+
 
 def _first_round(config):
     sim = fl.Simulation(config)
@@ -66,13 +68,7 @@ def test_scaffold_runs_reproducibly_and_learns_on_non_iid_data():
 ], ids=["iid", "dirichlet-partial-E2", "momentum-prox", "shards-fedadam"])
 def test_vectorized_scaffold_matches_per_client(changes):
     config = fl.FLConfig(n_clients=8, rounds=6, scaffold=True).replace(**changes)
-    fast = fl.run_experiment(config.replace(engine="vectorized"))
-    slow = fl.run_experiment(config.replace(engine="per_client"))
-    assert (fast.engine, slow.engine) == ("vectorized", "per_client")
-    for a, b in zip(fast.final_weights, slow.final_weights):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * float(np.max(np.abs(b))))
-    np.testing.assert_array_equal(fast.bytes_up, slow.bytes_up)
-    np.testing.assert_array_equal(fast.bytes_down, slow.bytes_down)
+    fast, slow = run_both_engines(config)
     np.testing.assert_allclose(fast.accuracy, slow.accuracy, atol=0.006)   # one test example in 200
 
 
