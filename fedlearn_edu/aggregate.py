@@ -8,6 +8,10 @@ model.
 FedAvg (McMahan et al. 2017)::
 
     w_{t+1} = sum_k (n_k / n) * w_k^{t+1},      n = sum_k n_k   (over the participating clients)
+
+The weights come from the objective the federation minimises, F(w) = sum_k p_k F_k(w)
+with F_k client k's mean loss (see :func:`client_weights`): p_k = n_k / n makes F the
+mean loss over all examples, the loss centralised training minimises.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validate import check_float, check_int
+from ._validate import check_choice, check_float, check_int
 
 
 def _stack(client_models) -> tuple[np.ndarray, list | None]:
@@ -43,6 +47,29 @@ def _unstack(vector: np.ndarray, template: list | None):
     sizes = [t.size for t in template]
     pieces = np.split(vector.astype(np.float32), np.cumsum(sizes)[:-1])
     return [p.reshape(t.shape) for p, t in zip(pieces, template)]
+
+
+#: the two objectives F(w) = sum_k p_k F_k(w) a federation can minimise (FLConfig.client_weighting)
+CLIENT_WEIGHTINGS = ("examples", "uniform")
+
+
+def client_weights(n_examples: Sequence[int], client_weighting: str = "examples") -> np.ndarray:
+    """Each client's weight u_k in the objective, shape (K,) float64; p_k = u_k / sum_j u_j.
+
+    ``"examples"``: u_k = n_k, so F(w) = sum_k (n_k / n) F_k(w) is the mean loss over all
+    examples (McMahan et al. 2017; the default). ``"uniform"``: u_k = 1, so F(w) =
+    (1/K) sum_k F_k(w) and every client counts the same, whatever its size (the
+    objective of Karimireddy et al. 2020, Algorithm 1).
+
+    Parameters
+    ----------
+    n_examples : sequence of K ints >= 1, n_k
+    client_weighting : "examples" or "uniform"
+    """
+    check_choice("client_weighting", client_weighting, CLIENT_WEIGHTINGS)
+    fedavg_coefficients(n_examples)                       # raises on anything but positive counts
+    n = np.asarray(n_examples, dtype=np.float64)
+    return n if client_weighting == "examples" else np.ones_like(n)
 
 
 def fedavg_coefficients(n_examples: Sequence[int]) -> np.ndarray:

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--deadline", type=float, default=None, help="simulated seconds to wait for clients (> 0)")
     run.add_argument("--straggler-policy", choices=("drop", "partial"), default="drop",
                      help="what happens to a client over the deadline")
+    run.add_argument("--client-weighting", choices=("examples", "uniform"), default="examples",
+                     help="the objective: clients weighted by their examples n_k/n (FedAvg) or equally 1/K")
     run.add_argument("--scaffold", action="store_true",
                      help="SCAFFOLD control variates against client drift (twice the bytes per round)")
     run.add_argument("--compression", choices=("none", "int8", "int4", "topk"), default="none",
@@ -80,7 +82,8 @@ def main(argv=None) -> int:
             server_momentum=args.server_momentum, partition=args.partition, alpha=args.alpha,
             shards_per_client=args.shards, hidden_units=tuple(args.hidden), dataset=args.dataset,
             seed=args.seed, devices=args.devices, dropout=args.dropout, deadline=args.deadline,
-            straggler_policy=args.straggler_policy, scaffold=args.scaffold, compression=args.compression,
+            straggler_policy=args.straggler_policy, client_weighting=args.client_weighting,
+            scaffold=args.scaffold, compression=args.compression,
             topk_fraction=args.topk_fraction)
         if args.plot is not None and not args.plot.lower().endswith(".png"):
             raise ValueError(f"--plot must name a .png file, got {args.plot!r}")

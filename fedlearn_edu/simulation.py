@@ -22,7 +22,7 @@ from ._tf import tf  # noqa: F401  (quiet TensorFlow first)
 import keras
 
 from ._validate import check_choice, check_float, check_int, check_positive, check_seed
-from .aggregate import weighted_average
+from .aggregate import CLIENT_WEIGHTINGS, client_weights, weighted_average
 from .compression import BYTES_PER_FLOAT, COMPRESSIONS, ROUNDING_SALT, Compressor
 from .devices import STRAGGLER_POLICIES, make_device_profiles, plan_round
 from .client import ClientResult, LocalTrainer, batch_plan, client_update
@@ -79,6 +79,11 @@ class FLConfig:
     deadline : float > 0 or None, simulated seconds after which stragglers are not waited for
     straggler_policy : "drop" (ignore stragglers) or "partial" (accept the local steps that fit)
         (see :mod:`fedlearn_edu.devices`; the round plans are made on the host, so both engines run them)
+    client_weighting : "examples" or "uniform", the objective F(w) = sum_k p_k F_k(w) every
+        algorithm minimises: p_k = n_k / n (the mean loss over all examples, FedAvg's; default)
+        or p_k = 1 / K (every client the same, the objective of Karimireddy et al. 2020). It sets
+        the weights of the average (n_k or 1, normalised over the round's clients) and of
+        SCAFFOLD's server control variate (see :meth:`Simulation.update_controls`)
     scaffold : bool, SCAFFOLD (Karimireddy et al. 2020, option II): client and server control
         variates correct the client drift; doubles the bytes per round (both engines)
     compression : one of "none", "int8", "int4", "topk": how clients compress their update
@@ -86,8 +91,9 @@ class FLConfig:
         rounding draws from the host, up to ``MAX_VECTORIZED_DRAWS`` numbers per run)
     topk_fraction : float in (0, 1], share of coordinates "topk" sends
     error_feedback : bool, clients carry what compression dropped into their next update
-    engine : "auto" (vectorised when the model is a Dense stack and nothing is compressed,
-        else per-client), "vectorized" or "per_client"; both give the same numbers to float tolerance
+    engine : "auto" (vectorised when the model is a Dense stack, unless a quantised run needs more
+        than ``MAX_VECTORIZED_DRAWS`` rounding draws; else per-client), "vectorized" or
+        "per_client"; both give the same numbers to float tolerance
     """
 
     n_clients: int = 10
@@ -118,6 +124,7 @@ class FLConfig:
     dropout: float = 0.0
     deadline: float | None = None
     straggler_policy: str = "drop"
+    client_weighting: str = "examples"
     scaffold: bool = False
     compression: str = "none"
     topk_fraction: float = 0.1
@@ -162,6 +169,7 @@ class FLConfig:
         object.__setattr__(self, "topk_fraction", check_float("topk_fraction", self.topk_fraction, low=0.0,
                                                               high=1.0, low_inclusive=False))
         object.__setattr__(self, "error_feedback", bool(self.error_feedback))
+        check_choice("client_weighting", self.client_weighting, CLIENT_WEIGHTINGS)
         object.__setattr__(self, "scaffold", bool(self.scaffold))
         object.__setattr__(self, "devices", bool(self.devices))
         object.__setattr__(self, "speed_spread", check_float("speed_spread", self.speed_spread, low=0.0))
@@ -317,6 +325,8 @@ class Simulation:
                              f"got {config.n_clients}")
         self.partitions = client_partitions(config, dataset)
         self.client_sizes = np.array([len(p) for p in self.partitions], dtype=np.int64)
+        #: u_k, each client's weight in the objective (n_k or 1); p_k = u_k / sum_j u_j
+        self.client_weights = client_weights(self.client_sizes, config.client_weighting)
         self.label_counts = label_distribution(dataset.y_train, self.partitions, dataset.n_classes)
         if model is None:
             model = build_model(dataset.n_features, dataset.n_classes, config.hidden_units,
@@ -399,26 +409,37 @@ class Simulation:
 
     def update_controls(self, results: Sequence[ClientResult]) -> None:
         """SCAFFOLD, option II: each client's new control variate from its own progress,
-        then the server's. With x the global model, y_k the client's model after K_k steps
-        at learning rate eta_l::
+        then the server's. With x the global model, y_k the client's own model after K_k
+        steps at learning rate eta_l (before any compression of its upload), and p_k the
+        client's weight in the objective (``client_weighting``)::
 
             c_k+ = c_k - c + (x - y_k) / (K_k * eta_l)
-            c    = c + (1 / N) * sum_k (c_k+ - c_k)          (over the clients of the round)
+            c    = c + sum_k p_k (c_k+ - c_k)               (over the clients of the round)
+
+        so that c = sum_k p_k c_k over all K clients at every round: c estimates the gradient
+        of the very objective the average minimises. Karimireddy et al. (Algorithm 1) use the
+        uniform objective, p_k = 1/N, for both the average and c; with the default
+        ``client_weighting="examples"`` both use p_k = n_k / n instead, as FedAvg does.
+        (Mixing the two, n_k/n for the model and 1/N for c, makes SCAFFOLD converge to the
+        minimiser of the uniform objective while FedAvg and FedProx chase the weighted one.)
         """
         x = flatten_weights(self.global_weights)
         lr = np.float32(self.config.client_learning_rate)
+        p = (self.client_weights / self.client_weights.sum()).astype(np.float32)
         delta_sum = np.zeros_like(self.server_control)
         for res in results:
             k = res.client_id
             new = (self.client_controls[k] - self.server_control
                    + (x - flatten_weights(res.weights)) / (np.float32(res.n_steps) * lr))
-            delta_sum += new - self.client_controls[k]
+            # c = c + sum_k p_k (c_k+ - c_k)
+            delta_sum += p[k] * (new - self.client_controls[k])
             self.client_controls[k] = new
-        self.server_control += delta_sum / np.float32(self.config.n_clients)
+        self.server_control += delta_sum
 
     def aggregate(self, results: Sequence[ClientResult]) -> list[np.ndarray]:
-        """Step 4a: the FedAvg average sum_k (n_k/n) w_k of the returned models."""
-        return weighted_average([r.weights for r in results], [r.n_examples for r in results])
+        """Step 4a: the FedAvg average sum_k (n_k/n) w_k of the returned models (with
+        ``client_weighting="uniform"``, the plain mean (1/m) sum_k w_k)."""
+        return weighted_average([r.weights for r in results], self.client_weights[[r.client_id for r in results]])
 
     def server_update(self, averaged: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Step 4b: the server optimizer turns the average into the next global model."""
@@ -490,9 +511,9 @@ class Simulation:
             results = [self.train_client(k, r, max_steps=caps.get(int(k))) for k in clients]
             bad = [res.client_id for res in results
                    if not (np.isfinite(res.loss) and all(np.all(np.isfinite(w)) for w in res.weights))]
-            bytes_up = len(clients) * model_bytes if bad else self.compress(results, r)
             if c.scaffold and results and not bad:
-                self.update_controls(results)
+                self.update_controls(results)    # from the clients' own models, before compression
+            bytes_up = len(clients) * model_bytes if bad else self.compress(results, r)
             if not results:                      # nobody delivered: the global model stays
                 new_weights = [w.copy() for w in self.global_weights]
             else:
@@ -568,7 +589,8 @@ class Simulation:
             index, sizes = padded_client_index(self.partitions)
             d = self.dataset
             self._graph_inputs = [tf.constant(d.X_train), tf.constant(d.y_train), tf.constant(d.X_test),
-                                  tf.constant(d.y_test), tf.constant(index), tf.constant(sizes)]
+                                  tf.constant(d.y_test), tf.constant(index), tf.constant(sizes),
+                                  tf.constant(self.client_weights, tf.float32)]
         opt = self.server_optimizer
         beta = c.server_momentum if c.server_optimizer == "fedavgm" else 0.0
         n_examples = self.dataset.X_train.shape[0]

@@ -226,6 +226,7 @@ def _build_run(arch: Architecture):
         tf.TensorSpec([None], tf.int64),                      # y_test
         tf.TensorSpec([None, None], tf.int64),                # client_index (K, n_max), padded
         tf.TensorSpec([None], tf.int64),                      # client_size (K,)
+        tf.TensorSpec([None], tf.float32),                    # client_weight (K,): u_k (n_k or 1)
         weight_spec,                                          # initial global weights
         i64, i64, i64, i64,                                   # rounds, m, E, B
         tf.TensorSpec([None, None], tf.int64),                # step caps (R, m); 0 = update never arrives
@@ -238,7 +239,7 @@ def _build_run(arch: Architecture):
         tf.TensorSpec([None, None, None], tf.float64),        # rounding draws (R, m, P) for int8/int4
     ]
 
-    def run(X, y, X_test, y_test, client_index, client_size, init, rounds, m, epochs, batch,
+    def run(X, y, X_test, y_test, client_index, client_size, client_weight, init, rounds, m, epochs, batch,
             step_caps, seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau,
             want_client_metrics, scaffold, compression, topk_k, error_feedback, draws):
         n_clients = tf.shape(client_index, out_type=tf.int64)[0]
@@ -380,14 +381,18 @@ def _build_run(arch: Architecture):
             valid = tf.range(n_max, dtype=tf.int64)[None, :] < n_k[:, None]
             return _masked_metrics(w, tf.gather(X, index), tf.gather(y, index), valid, activations)
 
+        objective_p = client_weight / tf.reduce_sum(client_weight)         # p_k (K,)
+
         def update_controls(theta, W, n_steps, ids, arrived, c, C):
-            """SCAFFOLD option II (as Simulation.update_controls): new c_k and c; clients whose
-            update did not arrive keep their c_k."""
+            """SCAFFOLD option II (as Simulation.update_controls), from the clients' own models
+            W (m, P): new c_k and c; clients whose update did not arrive keep their c_k."""
             c_k = tf.gather(C, ids)
             steps = tf.cast(tf.maximum(n_steps, 1), tf.float32)[:, None]
+            # c_k+ = c_k - c + (x - y_k) / (K_k * eta_l)
             new_k = tf.where(arrived[:, None], c_k - c + (theta[None] - W) / (steps * lr), c_k)
             C_next = tf.tensor_scatter_nd_update(C, ids[:, None], new_k)
-            return c + tf.reduce_sum(new_k - c_k, axis=0) / tf.cast(n_clients, tf.float32), C_next
+            # c = c + sum_k p_k (c_k+ - c_k)
+            return c + tf.linalg.matvec(new_k - c_k, tf.gather(objective_p, ids), transpose_a=True), C_next
 
         def compress(theta, W, ids, arrived, r, residuals):
             """What the server decodes from each client's compressed update (see
@@ -434,11 +439,16 @@ def _build_run(arch: Architecture):
             local_loss, local_acc = tf.cond(want_client_metrics, lambda: client_metrics(W, ids, n_k),
                                             lambda: (tf.zeros([m]), tf.zeros([m])))
             finite_clients = tf.reduce_all(tf.math.is_finite(W))
+            c_next, C_next = tf.cond(scaffold & finite_clients,        # from the clients' own models
+                                     lambda: update_controls(theta, W, n_steps, ids, arrived, c, C),
+                                     lambda: (c, C))
             W, residuals = tf.cond((compression > 0) & finite_clients,
                                    lambda: compress(theta, W, ids, arrived, r, residuals),
                                    lambda: (W, residuals))
-            n_arrived = n_k * tf.cast(arrived, tf.int64)
-            coef = tf.cast(n_arrived, tf.float32) / tf.cast(tf.maximum(tf.reduce_sum(n_arrived), 1), tf.float32)
+            # FedAvg: theta_bar = sum_k (u_k / sum_j u_j) w_k over the clients whose update arrived,
+            # u_k = n_k (client_weighting="examples") or 1 ("uniform")
+            u_arrived = tf.gather(client_weight, ids) * tf.cast(arrived, tf.float32)
+            coef = u_arrived / tf.maximum(tf.reduce_sum(u_arrived), 1.0)
             theta_bar = tf.linalg.matvec(W, coef, transpose_a=True)
             # server update: FedAvg(M) when code 0, adaptive otherwise (see fedlearn_edu.server);
             # when no update arrived the model and the optimizer state stay as they are
@@ -447,9 +457,6 @@ def _build_run(arch: Architecture):
                 lambda: tf.switch_case(
                     code, [lambda f=f: f(theta, theta - theta_bar, server_m, server_v) for f in branches]),
                 lambda: (theta, server_m, server_v))
-            c_next, C_next = tf.cond(scaffold & finite_clients,
-                                     lambda: update_controls(theta, W, n_steps, ids, arrived, c, C),
-                                     lambda: (c, C))
             new_theta_safe = tf.where(finite_clients, new_theta, theta)
             loss, acc = evaluate(new_theta_safe)
             ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta)) & tf.math.is_finite(loss)

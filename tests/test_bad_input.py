@@ -38,6 +38,10 @@ CASES = [
     ("n_clients>samples partition", lambda: fl.iid_partition(Y, 31), ValueError, "n_clients", "got 31"),
     ("n_clients='10'", lambda: fl.FLConfig(n_clients="10"), TypeError, "n_clients", "'10'"),
     ("n_clients=2.5", lambda: fl.FLConfig(n_clients=2.5), TypeError, "n_clients", "2.5"),
+    # the objective's client weights
+    ("client_weighting='mean'", lambda: fl.FLConfig(client_weighting="mean"), ValueError, "client_weighting",
+     "'mean'"),
+    ("client_weights negative", lambda: fl.aggregate.client_weights([3, -1]), ValueError, "n_examples", "-1"),
     ("n_clients=True", lambda: fl.FLConfig(n_clients=True), TypeError, "n_clients", "True"),
     ("n_clients=None partition", lambda: fl.make_partition(Y, None), TypeError, "n_clients", "None"),
     # client learning rate

@@ -182,6 +182,7 @@ def _in_process_run(config: fl.FLConfig):
 @pytest.mark.parametrize("config", [
     fl.FLConfig(n_clients=3, rounds=2, server_optimizer="fedavgm", client_momentum=0.5),
     fl.FLConfig(n_clients=4, rounds=3, fraction=0.5, server_optimizer="fedadam", partition="dirichlet", seed=2),
+    fl.FLConfig(n_clients=3, rounds=2, partition="dirichlet", alpha=0.1, client_weighting="uniform"),
 ])
 def test_in_process_apps_give_the_kits_model(config, task_identity):
     result, strategy, central, grid = _in_process_run(config)

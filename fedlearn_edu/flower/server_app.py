@@ -27,7 +27,7 @@ from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 from flwr.common import log
 
-from ..aggregate import weighted_average
+from ..aggregate import client_weights, weighted_average
 from ..client import LocalTrainer
 from ..model import build_model, flatten_weights, get_weights, unflatten_weights
 from ..rng import sample_clients
@@ -127,8 +127,9 @@ class KitStrategy(FedAvg):
         for m in valid:
             self.node_of_client[int(m.content["metrics"]["partition-id"])] = m.metadata.src_node_id
         self.participants.append([int(m.content["metrics"]["partition-id"]) for m in valid])
+        counts = [int(m.content["metrics"]["num-examples"]) for m in valid]
         averaged = weighted_average([m.content["arrays"].to_numpy_ndarrays() for m in valid],
-                                    [int(m.content["metrics"]["num-examples"]) for m in valid])
+                                    client_weights(counts, self.config.client_weighting))
         new = self.server_optimizer.step(flatten_weights(self._global), flatten_weights(averaged))
         metrics = self.train_metrics_aggr_fn([m.content for m in valid], self.weighted_by_key)
         return ArrayRecord(unflatten_weights(new, self._global)), metrics
