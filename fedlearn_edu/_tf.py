@@ -16,8 +16,8 @@ import tensorflow as tf  # noqa: E402
 tf.get_logger().setLevel("ERROR")
 
 # The kit's models are tiny: one thread per op and two ops side by side is faster
-# than splitting each small matrix product across threads (measured in
-# benchmarks/bench_engine.py: about 1.5x for 10 clients, 2.5x for 100).
+# than splitting each small matrix product across threads (benchmarks/bench_engine.py
+# measures it; the figures are in benchmarks/results.md).
 # Set TF_NUM_INTRAOP_THREADS yourself to override.
 if "TF_NUM_INTRAOP_THREADS" not in os.environ:
     try:

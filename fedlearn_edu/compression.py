@@ -3,8 +3,11 @@
 A client's upload is its model update Delta_k = w_k - w_global, shape (P,). Three
 standard ways to make it smaller, each with an exact byte count:
 
-* **b-bit stochastic quantisation** (b = 8 or 4; QSGD-style, Alistarh et al. 2017, with a
-  per-vector min/max range): every coordinate is mapped to one of 2^b - 1 steps between
+* **b-bit stochastic quantisation** (b = 8 or 4): min/max stochastic rounding, as in
+  Konecny et al. 2016 (*Federated Learning: Strategies for Improving Communication
+  Efficiency*) and Suresh et al. 2017 (*Distributed Mean Estimation with Limited
+  Communication*). It is not QSGD (Alistarh et al. 2017), which scales by the vector's
+  norm and sends signs. Every coordinate is mapped to one of 2^b - 1 steps between
   the vector's minimum and maximum and rounded up or down at random, with probabilities
   that make the result *unbiased*: E[decode(encode(x))] = x. Error per coordinate is at
   most (max - min) / (2^b - 1). Bytes: ceil(P * b / 8) + 8 (the range as two float32).

@@ -8,8 +8,9 @@ takes part in a round needs::
     t_k = model_bytes / l_k  +  (examples it trains on) / s_k  +  upload_bytes / l_k
 
 The round ends when the slowest kept client is done, or at the deadline. A client
-over the deadline is a *straggler*: with policy "drop" the server ignores it (the
-FedAvg paper's choice); with policy "partial" it sends what it has after the local
+over the deadline is a *straggler*: with policy "drop" the server ignores it (what
+production systems do, Bonawitz et al. 2019, *Towards Federated Learning at Scale*, and
+the FedAvg baseline of the FedProx paper, Li et al. 2020); with policy "partial" it sends what it has after the local
 steps that fit before the deadline (FedProx, Li et al. 2020, accepts such partial work).
 Everything random (speeds, dropouts) is drawn from the seed, so a run is repeatable.
 """
@@ -22,6 +23,9 @@ import numpy as np
 from ._validate import check_choice, check_float, check_int, check_positive, check_seed
 
 STRAGGLER_POLICIES = ("drop", "partial")
+#: the medians of the log-normal device speeds (make_device_profiles' defaults)
+MEDIAN_EXAMPLES_PER_SECOND = 100.0
+MEDIAN_BYTES_PER_SECOND = 20_000.0
 _SALT_PROFILE, _SALT_DROPOUT = 0xD371CE, 0xD209
 
 
@@ -35,7 +39,8 @@ class DeviceProfile:
 
 
 def make_device_profiles(n_clients: int, seed: int = 0, speed_spread: float = 1.0,
-                         median_examples_per_second: float = 100.0, median_bytes_per_second: float = 20_000.0,
+                         median_examples_per_second: float = MEDIAN_EXAMPLES_PER_SECOND,
+                         median_bytes_per_second: float = MEDIAN_BYTES_PER_SECOND,
                          dropout_probability: float = 0.0) -> list[DeviceProfile]:
     """Heterogeneous devices: speeds are log-normal around their medians.
 

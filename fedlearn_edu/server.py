@@ -21,7 +21,7 @@ Every server optimizer below is a rule theta_{t+1} = theta_t - (step built from 
 - FedAdagrad, FedAdam, FedYogi (Reddi et al. 2021, "Adaptive Federated Optimization"),
   with m_{-1} = 0, v_{-1} = tau^2 and no bias correction, as in the paper::
 
-      m_t = beta1 * m_{-1} + (1 - beta1) * g_t
+      m_t = beta1 * m_{t-1} + (1 - beta1) * g_t
       FedAdagrad: v_t = v_{t-1} + g_t^2
       FedAdam:    v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2
       FedYogi:    v_t = v_{t-1} - (1 - beta2) * g_t^2 * sign(v_{t-1} - g_t^2)

@@ -23,11 +23,11 @@ who delivers with how many local steps, passed in as a (rounds, m) matrix of ste
 caps) and update compression (int8/int4 with the per-client engine's rounding draws,
 top-k, error-feedback residuals as a (K, P) tensor); other Keras models run on the
 per-client engine. The numbers agree with the per-client engine to float tolerance
-(tests check 1e-5 relative). One exception by nature: stochastic rounding is a step
-function, so once the engines' float32 rounding (~1e-7) puts a coordinate on the other
-side of a rounding threshold, int8 runs part by a quantisation step, which training and
-error feedback carry on (tests: the first rounds agree to 1e-5, 8 rounds to 5e-3 of the
-weights' scale, with the same accuracy to 0.01).
+(tests/test_engine.py and the engine tests beside it). One exception by nature:
+stochastic rounding is a step function, so once the engines' float32 rounding puts a
+coordinate on the other side of a rounding threshold, int8 runs part by a quantisation
+step, which training and error feedback carry on (tests/test_compression.py: the first
+rounds agree like the other runs, longer runs stay within a few quantisation steps).
 """
 from __future__ import annotations
 
@@ -513,8 +513,8 @@ def compiled_run(arch: Architecture):
 
 def concrete_run(arch: Architecture):
     """The run's one concrete function: calling it skips ``tf.function``'s argument
-    matching, about 1.5 ms a call (the signature has only ``None`` sizes, so one
-    concrete function serves every experiment)."""
+    matching on every call (the signature has only ``None`` sizes, so one concrete
+    function serves every experiment)."""
     compiled_run(arch)
     return _CACHE[arch][1]
 

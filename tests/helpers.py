@@ -55,3 +55,32 @@ def run_both_engines(config, **run_options):
     np.testing.assert_array_equal(fast.bytes_up, slow.bytes_up)
     np.testing.assert_array_equal(fast.bytes_down, slow.bytes_down)
     return fast, slow
+
+
+def solution_text(stem: str, exercise: int) -> str:
+    """The collapsed solution (``<details>`` block) of exercise ``exercise`` in the committed
+    notebook ``notebooks/<stem>.ipynb``, as the student reads it."""
+    import json
+    import re
+    notebook = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    markdown = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    exercises = markdown[markdown.index("## Exercises"):]
+    separate = re.search(rf"<details><summary>Solution to exercise {exercise}</summary>(.*?)</details>",
+                         exercises, flags=re.S)
+    if separate:
+        return separate.group(1)
+    match = re.search(rf"(?m)^\s*{exercise}\. (.*?)(?=^\s*\d+\. |\*\*Next|\Z)", exercises, flags=re.S)
+    assert match, f"{stem} has no exercise {exercise}"
+    details = re.search(r"<details>(.*?)</details>", match.group(1), flags=re.S)
+    assert details, f"{stem}, exercise {exercise} has no collapsed solution"
+    return details.group(1)
+
+
+def assert_states_in_order(text: str, numbers) -> None:
+    """Every formatted number of ``numbers`` occurs in ``text`` as a whole token, in this order."""
+    import re
+    position = 0
+    for number in numbers:
+        match = re.compile(rf"(?<![\d.]){re.escape(str(number))}(?![\d])").search(text, position)
+        assert match, f"the solution does not state {number} (after {text[max(0, position - 40):position]!r})"
+        position = match.end()

@@ -15,10 +15,29 @@ sys.path.insert(0, str(ROOT / "tools"))
 import prose_numbers  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-SOLUTIONS = "recomputed from the kit by tests/test_exercise_solutions.py"
+SOLUTIONS = "recomputed from the kit by tests/test_solutions_NN.py"
+
+DERIVED = "arithmetic written out on the same line from numbers the notebook prints or sets"
+TO_TRY = "a value the student is asked to try or to reach, not a measurement"
 
 #: notebook -> {number as written (with % or ×): why it need not be printed}
 ALLOWED: dict[str, dict[str, str]] = {
+    "01_why_federated": {
+        "32": DERIVED + " (800 training examples / 25 clients)",
+        "16": DERIVED + " (800 / 50)",
+        "150,528": DERIVED + " (224 × 224 × 3 bytes of one photo)",
+        "0.001": TO_TRY + " (a learning rate at the slider's low end)",
+        "260": f"exercise 2's solution, {SOLUTIONS}",
+    },
+    "02_data_and_partitions": {"0.15": TO_TRY + " (exercise 1's non-IID score threshold)"},
+    "03_model_and_local_training": {"6156": DERIVED + " (1539 parameters × 4 bytes)"},
+    "07_challenges": {"96": f"exercise 3's solution, {SOLUTIONS}", "48": f"exercise 3's solution, {SOLUTIONS}",
+                      "9.6": f"exercise 3's solution, {SOLUTIONS}", "4.8": f"exercise 3's solution, {SOLUTIONS}"},
+    "12_communication_cost": {"0.005": TO_TRY + " (a client fraction for the slider)"},
+    "11_non_iid_algorithms": {
+        "0.958": f"exercise 2's solution, {SOLUTIONS}",
+        "0.956": f"exercise 2's solution, {SOLUTIONS}",
+    },
 }
 
 

@@ -52,6 +52,19 @@ def test_formula_weights_favour_the_smallest_client():
     assert np.allclose(equal["article"], equal["fedavg"])
 
 
+def test_formula_weights_are_the_formula_under_its_two_readings():
+    """seed_formula on mean-loss gradients g_i weights them by the "article" shares; on sum-loss
+    gradients n_i g_i, by the uniform "article_sum" shares (each up to the formula's overall scale)."""
+    sizes = np.array([5, 50, 500])
+    g = np.random.default_rng(0).normal(size=(3, 4))                  # mean gradients g_i
+    shares = mw.formula_weights(sizes)
+    mean_reading, _ = fl.seed_formula(np.zeros(4), g, sizes, alpha=1.0, beta=0.5)
+    sum_reading, _ = fl.seed_formula(np.zeros(4), sizes[:, None] * g, sizes, alpha=1.0, beta=0.5)
+    np.testing.assert_allclose(mean_reading, np.sum(1.0 / sizes) * shares["article"] @ g)
+    np.testing.assert_allclose(sum_reading, 3 * shares["article_sum"] @ g)
+    np.testing.assert_allclose(shares["article_sum"], 1 / 3)
+
+
 def test_literal_run_never_learns(quantity_sim, trainer):
     run = mw.literal_formula_run(quantity_sim, alpha=0.1, beta=0.9, rounds=3, trainer=trainer)
     assert run["accuracy"].shape == run["loss"].shape == run["norm"].shape == (4,)

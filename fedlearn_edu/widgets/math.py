@@ -86,18 +86,25 @@ def tape_gradient(model, weights: Sequence[np.ndarray], X: np.ndarray, y: np.nda
 
 
 def formula_weights(n_examples: Sequence[int]) -> dict[str, np.ndarray]:
-    """How much each client counts: the article's 1/n_i against FedAvg's n_i/n.
+    """How much each client's mean gradient g_i counts: the article's formula against FedAvg's n_i/n.
 
-    The article's sum weights client i by 1/n_i; normalised to sum to 1 that is the
-    share ``(1/n_i) / sum_j (1/n_j)``. FedAvg weights by the data share ``n_i / n``.
+    The article writes sum_i (1/n_i) grad L_i and does not say what L_i is. Its two readings:
+
+    * L_i a *mean* loss, grad L_i = g_i: client i is weighted by 1/n_i, normalised the share
+      ``(1/n_i) / sum_j (1/n_j)`` ("article"): the smallest client counts most;
+    * L_i a *sum* over the client's examples, grad L_i = n_i g_i: (1/n_i) grad L_i = g_i and
+      every client counts 1/N ("article_sum"): not inverted, but still not FedAvg.
+
+    FedAvg (and FedSGD) weight g_i by the data share ``n_i / n`` ("fedavg").
 
     Returns
     -------
-    dict with "article" and "fedavg", each ndarray (K,) summing to 1.
+    dict with "article", "article_sum" and "fedavg", each ndarray (K,) summing to 1.
     """
     fedavg = fedavg_coefficients(n_examples)
     inverse = 1.0 / np.asarray(n_examples, dtype=np.float64)
-    return {"article": inverse / inverse.sum(), "fedavg": fedavg}
+    return {"article": inverse / inverse.sum(), "article_sum": np.full(len(fedavg), 1.0 / len(fedavg)),
+            "fedavg": fedavg}
 
 
 # -- the literal formula, iterated ---------------------------------------------------------

@@ -6,7 +6,8 @@ simulated duration (``History.simulated_seconds``): as long as its slowest kept
 client, or the deadline. Three answers to slow devices (:data:`POLICIES`):
 
 * wait for all -- no deadline;
-* drop stragglers -- a deadline; updates that miss it are ignored (the FedAvg paper's choice);
+* drop stragglers -- a deadline; updates that miss it are ignored (as in production systems,
+  Bonawitz et al. 2019, and the FedAvg baseline of Li et al. 2020);
 * accept partial work -- a deadline; a straggler sends the local steps it finished (FedProx).
 
 Functions:

@@ -1,9 +1,9 @@
 """A tiny SVG chart writer for the live dashboard.
 
-Rendering a four-panel matplotlib figure to PNG costs about 150 ms of CPU per redraw;
-writing the same panels as SVG text costs a few milliseconds and the browser draws
-them at once, so a slider release redraws well inside the lab's 300 ms budget. Static
-figures in the notebooks stay matplotlib PNGs.
+Rendering a four-panel matplotlib figure to PNG costs a large share of a slider's time
+budget on every redraw; writing the same panels as SVG text is much cheaper and the
+browser draws them at once (benchmarks/ measure both). Static figures in the notebooks
+stay matplotlib PNGs.
 """
 from __future__ import annotations
 

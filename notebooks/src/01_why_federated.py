@@ -130,7 +130,7 @@ plt.show()
 # ## 3 · Try it: clients and learning rate
 #
 # Move the sliders (the runs start when you release them). Things to look for:
-# - with **25 or more clients** each client holds at most 32 examples, i.e. one mini-batch: a FedAvg round
+# - with **25 or more clients** each client holds at most 800/25 = 32 examples, i.e. one mini-batch: a FedAvg round
 #   is then a single SGD step, and FedAvg and distributed SGD become *the same algorithm* (same numbers);
 # - bytes grow linearly with the number of clients, accuracy hardly changes;
 # - a learning rate of **0.001** is too small for 20 passes, and around **10** the runs diverge.
@@ -153,7 +153,7 @@ print(f"FedAvg at the slider defaults: accuracy {default.fedavg.accuracy:.3f}, "
 
 # %% [markdown]
 # If you read this page without a running kernel, here is what the sliders show for 50 clients
-# (each holds 16 examples, less than one mini-batch) at the default learning rate:
+# (each holds 800/50 = 16 examples, less than one mini-batch) at the default learning rate:
 
 # %%
 many = comparison.show_comparison(n_clients=50, client_learning_rate=0.1)
@@ -204,7 +204,7 @@ def crossover(samples_per_client, rounds):
 
 # %% [markdown]
 # **Where federated learning does save bytes: a phone full of photos.** Take a phone with 2000 photos,
-# each fed to the model at 224 × 224 pixels × 3 colour bytes (150 528 bytes; the original JPEG files
+# each fed to the model at 224 × 224 pixels × 3 colour bytes (224 × 224 × 3 = 150,528 bytes; the original JPEG files
 # are larger still), and a small image model of one million parameters (4 MB). In a cross-device
 # federation, say 1000 rounds that each sample 1% of the phones, a phone takes part in about 10 rounds.
 # (These are round illustrative numbers, not measurements of a real system.)

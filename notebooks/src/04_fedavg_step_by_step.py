@@ -235,6 +235,17 @@ print("stops after round", fs.stopping_round(toy_losses, tolerance=0.005, patien
 assert fs.stopping_round(toy_losses) == 8 and fs.stopping_round(toy_losses[:7]) is None
 
 # %% [markdown]
+# Round by round: the *gain* is how much a round's loss beats the best loss so far; a gain of at least 0.005 is a
+# new best and resets the count, a smaller one adds 1 to it.
+
+# %%
+best, count = toy_losses[0], 0
+for r, loss in enumerate(toy_losses[1:], start=2):
+    gain = best - loss
+    best, count = (loss, 0) if gain >= 0.005 else (best, count + 1)
+    print(f"round {r}: loss {loss:.3f}, gain {gain:.3f} on the best so far -> count {count}")
+
+# %% [markdown]
 # Round 4 (0.497) beats the best loss so far, 0.50, by only 0.003: count 1. Round 5 (0.490) beats it by
 # 0.010: new best, count back to 0. Rounds 6, 7 and 8 beat 0.490 by less than 0.005: count 1, 2, 3 — stop.
 #

@@ -94,41 +94,52 @@ theta_t, theta_next = fl.seed_formula(fl.flatten_weights(theta_prev), G, n, alph
 print("theta_t:", theta_t.shape, " theta_(t+1):", theta_next.shape)
 
 # %% [markdown]
-# ### Problem 1: the weights $1/n_i$ give the smallest client the most say
+# ### Problem 1: the weights $1/n_i$ give the wrong clients the say
 #
-# In $\sum_i \frac{1}{n_i}\nabla L_i$, client $i$ counts in proportion to $1/n_i$. Compare each client's share of
-# the say with its share of the data:
+# The article does not say what $L_i$ is. Write $g_i$ for client $i$'s **mean** gradient (the average over its
+# $n_i$ examples). There are two readings:
+#
+# - $L_i$ is the client's **mean** loss (what Keras and this kit compute): $\nabla L_i = g_i$, so in
+#   $\sum_i \frac{1}{n_i}\nabla L_i$ client $i$ counts in proportion to $1/n_i$: the *smallest* client counts most;
+# - $L_i$ is the **sum** of the losses of its examples: $\nabla L_i = n_i\,g_i$, the $1/n_i$ cancels, and every
+#   client counts $1/N$, whatever its size. Not inverted, but still not FedAvg's data share $n_i/n$.
+#
+# Compare each client's share of the say under both readings with its share of the data:
 
 # %%
 shares = math_widgets.formula_weights(n)
-print("client   n_i   data share n_i/n   article's share (1/n_i normalised)")
+print("client   n_i   data share n_i/n   mean-loss reading (1/n_i)   sum reading (1/N)")
 for i in np.argsort(n):
-    print(f"{i:>6} {n[i]:>5} {shares['fedavg'][i]:>18.3f} {shares['article'][i]:>20.3f}")
+    print(f"{i:>6} {n[i]:>5} {shares['fedavg'][i]:>18.3f} {shares['article'][i]:>27.3f} "
+          f"{shares['article_sum'][i]:>19.3f}")
 
 # %%
 smallest = int(np.argmin(n))
 ratio = shares["article"][smallest] / shares["fedavg"][smallest]
-print(f"client {smallest} holds {shares['fedavg'][smallest]:.3f} of the data "
-      f"but gets {shares['article'][smallest]:.3f} of the say: {ratio:.0f} times too much")
+print(f"client {smallest} holds {shares['fedavg'][smallest]:.3f} of the data; if L_i is a mean loss it gets "
+      f"{shares['article'][smallest]:.3f} of the say ({ratio:.0f} times too much), "
+      f"if L_i is a sum {shares['article_sum'][smallest]:.3f}")
 assert shares["article"][smallest] > 20 * shares["fedavg"][smallest]
 assert shares["article"][smallest] == shares["article"].max()
 assert shares["fedavg"][smallest] < 0.01 and shares["article"][smallest] > 0.4
 
 # %%
-# extra code – the two weightings side by side
+# extra code – the three weightings side by side
 order = np.argsort(n)
 fig, ax = plt.subplots(figsize=(6, 3.2))
-ax.bar(np.arange(10) - 0.2, shares["fedavg"][order], width=0.4, label="data share $n_i/n$ (FedAvg)")
-ax.bar(np.arange(10) + 0.2, shares["article"][order], width=0.4, label="article: $1/n_i$, normalised")
+ax.bar(np.arange(10) - 0.27, shares["fedavg"][order], width=0.27, label="data share $n_i/n$ (FedAvg)")
+ax.bar(np.arange(10), shares["article"][order], width=0.27, label="article, $L_i$ a mean: $1/n_i$, normalised")
+ax.bar(np.arange(10) + 0.27, shares["article_sum"][order], width=0.27, label="article, $L_i$ a sum: $1/N$")
 ax.set_xticks(np.arange(10), [str(n[i]) for i in order])
 ax.set(xlabel="client size $n_i$ (smallest first)", ylabel="share")
 ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# The few examples of a tiny client get almost as much say as all the other clients together. Its mean gradient is the
-# noisiest of all (fewest examples), so the update is dominated by noise. FedAvg does the opposite: weight
-# $n_i/n$, so that every *example* counts the same.
+# Under the mean-loss reading, the few examples of a tiny client get almost as much say as all the other clients
+# together. Its mean gradient is the noisiest of all (fewest examples), so the update is dominated by noise. Under
+# the sum reading every client gets the same say, so each example of a small client still counts more than one of
+# a large client. FedAvg weights by $n_i/n$, so that every *example* counts the same.
 #
 # ### Problem 2: the first line gives a sum of gradients, not a model
 #
@@ -296,9 +307,10 @@ assert comparison.fedavgm_accuracy[3] > comparison.fedavg_accuracy[3], "momentum
 
 # %% [markdown]
 # ## Summary
-# - The article's first line, $\theta_t = \alpha\sum_i \frac{1}{n_i}\nabla L_i(\theta_{t-1})$, weights the
-#   **smallest** client most (here a client with under 1% of the data got over 40% of the say) and produces a scaled **sum of
-#   gradients**, not a model: used as a model it scores chance, with loss $\ln 3$.
+# - The article's first line, $\theta_t = \alpha\sum_i \frac{1}{n_i}\nabla L_i(\theta_{t-1})$, weights the clients
+#   wrongly: if $L_i$ is a mean loss the **smallest** client counts most (here a client with under 1% of the data
+#   got over 40% of the say); if $L_i$ is a sum, every client counts $1/N$ whatever its size. And it produces a
+#   scaled **sum of gradients**, not a model: used as a model it scores chance, with loss $\ln 3$.
 # - Its second line, $\beta\theta_t + (1-\beta)\theta_t$, **is** $\theta_t$ for every $\beta$ (to the last bit).
 # - Correct: FedSGD $\theta_{t+1} = \theta_t - \eta\sum_k \frac{n_k}{n}\nabla L_k(\theta_t)$ (full-batch gradient
 #   descent on the pooled loss, without pooling the data); FedAvg $\theta_{t+1} = \sum_k \frac{n_k}{n}\theta_k^{t+1}$.

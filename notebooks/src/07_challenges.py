@@ -150,7 +150,9 @@ for p in partitions:
 # %% [markdown]
 # ### Where drift hurts: the article's data with more local work
 #
-# FedProx was designed for federations where clients do a lot of local work on skewed data. The article's
+# FedProx (Li et al. 2020) addresses two kinds of heterogeneity: *statistical* (non-IID data, where the
+# proximal term limits client drift) and *systems* (devices that do unequal amounts of local work, whose partial
+# updates it accepts; notebook 13). Here, the first: skewed data and a lot of local work. The article's
 # data reach 85% within a few rounds whatever we do, so rounds-to-target hides the damage; look at the
 # accuracy each run **settles** at (rounds 21–30). Same federation, now 30 rounds and $E = 5$, with columns
 # that vary $E$ and the algorithm:
@@ -355,8 +357,11 @@ assert lab.megabytes_per_round == per_round / 1e6 and iid_rounds + 3 <= skewed_r
 #    How many gigabytes cross the network? Check your answer with `challenges.bytes_per_round`.
 #    <details><summary>Solution</summary>
 #
-#    $m = 10$ clients per round; `challenges.bytes_per_round(1_200_000, 10)` = 96 MB per round; × 500 rounds
-#    = 48 GB in total (9.6 MB per participating phone per round: 4.8 MB down, 4.8 MB up).
+#    ```python
+#    per_round = challenges.bytes_per_round(1_200_000, 10)        # m = C K = 0.01 x 1000 = 10 phones per round
+#    print(per_round / 1e6, "MB per round,", 500 * per_round / 1e9, "GB in 500 rounds")
+#    ```
+#    96 MB per round, 48 GB in total: 9.6 MB per participating phone per round, 4.8 MB down and 4.8 MB up.
 #    </details>
 # 4. **Stragglers, slower.** Rerun `challenges.compute_stragglers` with `slowdown=2` and `slowdown=6`. How do
 #    the three policies compare in time units now? Which one suffers most as the stragglers get slower?

@@ -155,7 +155,7 @@ plt.show()
 # With bigger batches and several local steps the inversion is no longer exact, but optimisation attacks still
 # recover recognisable inputs (Zhu et al. 2019, *Deep Leakage from Gradients*; Geiping et al. 2020). Privacy
 # needs more on top of FL: secure aggregation (the server sees only the sum of the updates) and differential
-# privacy (clipped, noised updates). That is the subject of the planned notebook 09_privacy_and_security.
+# privacy (clipped, noised updates). That is the subject of [09 · Privacy and security](09_privacy_and_security.ipynb).
 #
 # **The corrected answer**
 #
@@ -257,7 +257,7 @@ assert sizes_study.fedavg_accuracy >= sizes_study.pooled_accuracy - 0.03
 # | 模型收敛性 model convergence | non-IID clients pull the model different ways (client drift); more rounds, lower accuracy, possible divergence | [07 · Challenges](07_challenges.ipynb); server momentum in [05 · The math](05_the_math.ipynb); the splits in [02 · Data and partitions](02_data_and_partitions.ipynb) |
 # | 通信开销 communication overhead | every round moves the whole model down and up, per client | [07 · Challenges](07_challenges.ipynb); Q1 above; [01 · Why federated learning](01_why_federated.ipynb) |
 # | 设备资源有限 limited device resources | small memory, battery, CPU: fewer local steps, smaller models, clients that drop out | [07 · Challenges](07_challenges.ipynb); partial participation in Q1 above |
-# | privacy and security (not in the article's list) | updates leak data; malicious clients can poison the model | Q1 above; the planned notebook 09_privacy_and_security |
+# | privacy and security (not in the article's list) | updates leak data; malicious clients can poison the model | Q1 above; [09 · Privacy and security](09_privacy_and_security.ipynb) |
 # | fairness (not in the article's list) | the global model can serve some clients worse than others | exercise 3 below |
 
 # %% [markdown]

@@ -91,7 +91,7 @@ assert "client_update(" in source and "round_index=server_round - 1" in source
 
 # %%
 source = inspect.getsource(server_app.KitStrategy.aggregate_train)
-print(source[source.index("        averaged ="):source.index("        metrics =")])
+print(source[source.index("        counts ="):source.index("        metrics =")])
 assert "weighted_average(" in source and "server_optimizer.step(" in source
 
 # %% [markdown]

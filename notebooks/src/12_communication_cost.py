@@ -69,7 +69,7 @@ assert one_round > raw_bytes
 # | scheme | what is sent | bytes per client |
 # |---|---|---|
 # | none | $P$ float32 | $4P$ |
-# | int8 | each coordinate rounded *at random* to one of 255 steps between $\min\Delta$ and $\max\Delta$ (unbiased: $E[\hat\Delta] = \Delta$), plus the range | $P + 8$ |
+# | int8 | each coordinate rounded *at random* to one of 255 steps between $\min\Delta$ and $\max\Delta$ (unbiased: $E[\hat\Delta] = \Delta$), plus the range; min/max stochastic rounding (Konečný et al. 2016, Suresh et al. 2017) | $P + 8$ |
 # | int4 | the same with 15 steps, two codes per byte | $\lceil P/2 \rceil + 8$ |
 # | top-k | the $k = fP$ largest $\lvert\Delta_i\rvert$ as (int32 index, float32 value) pairs | $8k$ |
 # | top-k + EF | the same, and the client keeps what it did not send (the *error*) and adds it to its next update | $8k$ |

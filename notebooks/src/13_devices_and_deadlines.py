@@ -5,7 +5,7 @@
 # - how the kit simulates devices: a compute speed, a link speed and a chance of dropping out per client, and a
 #   simulated wall clock per round (`History.simulated_seconds`);
 # - why **the slowest device sets the round time**, and how a deadline cuts it;
-# - the two answers to stragglers — drop their updates (the FedAvg paper) or accept their partial work (FedProx) —
+# - the two answers to stragglers — drop their updates (production systems) or accept their partial work (FedProx) —
 #   measured in accuracy against *simulated minutes*;
 # - how dropping stragglers **biases the model** when device speed is correlated with the data, and how partial
 #   work keeps part of the slow devices' contribution.
@@ -34,14 +34,24 @@ fl.print_versions()
 # ## 1 · Devices and the round clock
 #
 # `FLConfig(devices=True)` gives client $k$ a compute speed $s_k$ (examples per second) and a link speed $l_k$
-# (bytes per second), both log-normal around 100 examples/s and 20 kB/s with spread $\sigma$ (`speed_spread`). A
+# (bytes per second). Both are *log-normal*: $\log s_k$ and $\log l_k$ are normally distributed, so speeds are
+# positive, most devices are near the median and a few are many times slower or faster. The medians are
+# 100 examples/s and 20 kB/s; the spread $\sigma$ (`speed_spread`) is the standard deviation of the logarithm. A
 # client that takes part in a round needs
 #
 # $$t_k = \frac{\text{model bytes}}{l_k} + \frac{\text{examples it trains on}}{s_k} + \frac{\text{update bytes}}{l_k}.$$
 #
 # The federation: digits, $K = 20$ clients, the pathological *shards* split (each client holds two label shards of
 # equal size, so a client's time depends only on its device), $E = 2$ local epochs, client learning rate 0.1, every
-# client sampled in every round, 30 rounds. One round, client by client:
+# client sampled in every round, 30 rounds.
+
+# %%
+sizes = stragglers.make_simulation(stragglers.base_config()).client_sizes
+print(f"median device: {fl.devices.MEDIAN_EXAMPLES_PER_SECOND:g} examples/s, "
+      f"{fl.devices.MEDIAN_BYTES_PER_SECOND / 1000:g} kB/s; each client holds {sizes.min()}-{sizes.max()} examples")
+
+# %% [markdown]
+# One round, client by client:
 
 # %%
 times = stragglers.show_round_times(speed_spread=1.0, n_clients=20)
@@ -74,7 +84,7 @@ assert cut.stragglers >= 5
 # | policy | `FLConfig` | a straggler's update | round lasts |
 # |---|---|---|---|
 # | wait for all | `deadline=None` | arrives, complete | the slowest device |
-# | drop stragglers | `deadline=5, straggler_policy="drop"` | ignored (McMahan et al. 2017) | the deadline |
+# | drop stragglers | `deadline=5, straggler_policy="drop"` | ignored (Bonawitz et al. 2019; the FedAvg baseline of Li et al. 2020) | the deadline |
 # | accept partial work | `deadline=5, straggler_policy="partial"` | the local steps that fit before the deadline (Li et al. 2020, FedProx) | the deadline |
 #
 # A straggler whose download and upload alone exceed the deadline sends nothing under either policy.
@@ -197,7 +207,7 @@ assert biased.slow_class_accuracy[partial] > biased.slow_class_accuracy[drop] + 
 #               for d in deadlines]
 #    print([None if m is None else round(m, 1) for m in minutes])
 #    ```
-#    Minutes to 90%: never at 3 and 4 s, then 1.8, 1.4, 1.6, 2.4 and 4.0 from 5 s to 20 s. A tiny deadline makes rounds
+#    Minutes to 90%: never at 3 and 4 s, then 1.8, 1.3, 1.6, 2.4 and 3.7 from 5 s to 20 s. A tiny deadline makes rounds
 #    short but nearly empty (most clients send only a few steps or nothing: transfers
 #    alone take about 2 s), so many rounds are needed or the target is never reached. A huge deadline is "wait for all":
 #    full updates but every round as slow as the slowest device. In between, rounds are short *and* carry most of the

@@ -1,0 +1,21 @@
+"""Notebook 11's exercise solutions quote measured numbers: recompute them with the kit."""
+from fedlearn_edu.widgets import non_iid
+
+from helpers import assert_states_in_order, solution_text  # noqa: E402
+
+
+def test_exercise_2_too_much_momentum():
+    runs = {(alpha, beta): non_iid.compute_algorithms(alpha=alpha, server_momentum=beta, algorithms=("FedAvgM",))
+            for alpha in (0.1, 100.0) for beta in (0.0, 0.5, 0.95)}
+    rounds = {key: r.rounds["FedAvgM"] for key, r in runs.items()}
+    final = {key: f"{r.final_accuracy['FedAvgM']:.3f}" for key, r in runs.items()}
+    text = solution_text("11_non_iid_algorithms", 2)
+    assert_states_in_order(text, [rounds[0.1, 0.0], rounds[100.0, 0.0], rounds[0.1, 0.5], rounds[100.0, 0.5],
+                                  rounds[0.1, 0.95], final[0.1, 0.95], final[100.0, 0.95],
+                                  final[0.1, 0.5], final[100.0, 0.5]])
+    # the claims the numbers carry: 0.5 is best on both splits, 0.95 overshoots
+    assert rounds[0.1, 0.5] < min(rounds[0.1, 0.0], rounds[0.1, 0.95])
+    assert rounds[100.0, 0.5] == rounds[100.0, 0.0]
+    for alpha in (0.1, 100.0):
+        assert runs[alpha, 0.95].final_accuracy["FedAvgM"] < runs[alpha, 0.5].final_accuracy["FedAvgM"]
+        assert runs[alpha, 0.5].final_accuracy["FedAvgM"] > runs[alpha, 0.0].final_accuracy["FedAvgM"]

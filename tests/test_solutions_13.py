@@ -1,0 +1,18 @@
+"""Notebook 13's exercise solutions quote measured numbers: recompute them with the kit."""
+from fedlearn_edu.widgets import stragglers
+
+from helpers import assert_states_in_order, solution_text  # noqa: E402
+
+
+def test_exercise_2_where_the_deadline_should_be():
+    deadlines = (3.0, 4.0, 5.0, 6.0, 8.0, 12.0, 20.0)
+    minutes = [stragglers.compute_devices(deadline=d, correlated=True).minutes["accept partial work"]
+               for d in deadlines]
+    never = [f"{d:g}" for d, m in zip(deadlines, minutes) if m is None]
+    reached = [f"{m:.1f}" for m in minutes if m is not None]
+    assert never == ["3", "4"]
+    text = solution_text("13_devices_and_deadlines", 2)
+    assert_states_in_order(text, [*never, *reached])
+    # the claim: the best deadline is neither the smallest that reaches 90% nor the largest
+    best = min(range(len(minutes)), key=lambda i: float("inf") if minutes[i] is None else minutes[i])
+    assert 2 < best < len(deadlines) - 1
