@@ -9,6 +9,7 @@ give the kit's accuracy and leave no process behind.
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import subprocess
 import sys
 import time
@@ -74,6 +75,19 @@ def test_app_pyproject_matches_the_config_defaults():
     assert fc.pyproject_config_table() in text
     assert 'serverapp = "fedlearn_edu.flower.server_app:app"' in text
     assert 'clientapp = "fedlearn_edu.flower.client_app:app"' in text
+
+
+def test_flower_commands_are_found_beside_the_kernels_python(monkeypatch, tmp_path):
+    """A kernel of a virtual environment that is not activated: PATH lacks its commands."""
+    from fedlearn_edu.flower import processes
+    monkeypatch.setenv("PATH", str(tmp_path))
+    for name in ("flwr", "flower-superlink", "flower-supernode"):
+        found = Path(processes.flower_executable(name))
+        assert found.parent == Path(sys.executable).parent and found.name.startswith(name)
+    env = flower_environment(tmp_path / "flwr-home")
+    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+    with pytest.raises(FileNotFoundError, match=r"flower-nonexistent .*pip install"):
+        processes.flower_executable("flower-nonexistent")
 
 
 def test_importing_the_kit_does_not_import_flower():
@@ -204,7 +218,18 @@ DEPLOYMENT_CONFIG = fl.FLConfig(n_clients=2, rounds=3)
 @pytest.fixture(scope="module")
 def flower_runs(tmp_path_factory):
     """Flower's simulation engine and a 2-node deployment, started side by side (each mostly waits
-    for Ray, for processes to start and for its pollers); generous timeouts."""
+    for Ray, for processes to start and for its pollers); generous timeouts. PATH holds only the
+    system's folders, as for a kernel whose environment is not activated: every Flower command
+    must come from beside this Python."""
+    path = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join(p for p in ("/usr/bin", "/bin") if os.path.isdir(p))
+    try:
+        return _start_flower_runs(tmp_path_factory)
+    finally:
+        os.environ["PATH"] = path
+
+
+def _start_flower_runs(tmp_path_factory):
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         simulation = pool.submit(runner.run_flower_simulation, SIMULATION_CONFIG,
                                  workdir=tmp_path_factory.mktemp("simulation"), timeout=400)

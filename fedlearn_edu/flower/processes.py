@@ -9,9 +9,11 @@ id, so that no orphan is left. Nothing is stopped by name.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,14 +29,48 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def scripts_folder() -> Path:
+    """Where the running Python's environment keeps its commands (``bin`` or ``Scripts``).
+
+    A kernel registered from a virtual environment runs that environment's Python even
+    when the environment is not activated, so Flower's commands are found here, not
+    necessarily on PATH.
+    """
+    return Path(sys.executable).parent
+
+
+def flower_executable(name: str) -> str:
+    """The path of one of Flower's commands (``flwr``, ``flower-superlink``,
+    ``flower-supernode``): beside the running Python first, then on PATH.
+
+    Raises
+    ------
+    FileNotFoundError
+        naming the command and the package that provides it, when it is in neither place.
+    """
+    folder = scripts_folder()
+    for candidate in (folder / name, folder / f"{name}.exe", folder / "Scripts" / f"{name}.exe"):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise FileNotFoundError(
+        f"{name} was found neither beside this Python ({folder}) nor on PATH; it comes with Flower: "
+        f"{Path(sys.executable).name} -m pip install \"fedlearn_edu[flower]\" (or \"flwr[simulation]\")")
+
+
 def flower_environment(flwr_home: Path) -> dict[str, str]:
     """The environment of every Flower process of a run.
 
-    ``FLWR_HOME`` keeps this run's Flower configuration, installed app and state out of the
+    The running Python's command folder comes first on PATH, so that Flower's own helper
+    processes (the SuperExec, ServerApp and ClientApp commands) come from the same
+    environment as the kit. ``FLWR_HOME`` keeps this run's Flower configuration, installed app and state out of the
     user's ``~/.flwr``; telemetry and the update check are off (no network beyond 127.0.0.1);
     TensorFlow is quiet; each SuperExec looks for new tasks every 0.25 s (default 1 s).
     """
     env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(scripts_folder())] + ([env["PATH"]] if env.get("PATH") else []))
     env.update({"FLWR_HOME": str(flwr_home), "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1",
                 "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONUNBUFFERED": "1",
                 "RAY_DEDUP_LOGS": "0", "RAY_USAGE_STATS_ENABLED": "0",
@@ -70,7 +106,9 @@ class FlowerProcess:
     @classmethod
     def start(cls, name: str, command: list[str], log_path: Path, env: dict[str, str],
               cwd: Path | None = None) -> "FlowerProcess":
-        """Start ``command`` in a new session, stdout and stderr into ``log_path``."""
+        """Start ``command`` in a new session, stdout and stderr into ``log_path``; a Flower
+        command is looked up with :func:`flower_executable`."""
+        command = [flower_executable(command[0]), *command[1:]]
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "wb") as log:
             popen = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

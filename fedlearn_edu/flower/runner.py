@@ -25,8 +25,8 @@ from ..simulation import FLConfig
 from .certificates import Certificates, generate_certificates, generate_node_auth_keys
 from .config import check_flower_config, to_run_config
 from .node_data import write_node_files
-from .processes import FlowerProcess, flower_environment, free_port, group_alive, pid_alive, wait_for_log, \
-    write_flower_config
+from .processes import FlowerProcess, flower_environment, flower_executable, free_port, group_alive, pid_alive, \
+    wait_for_log, write_flower_config
 
 #: the Flower app directory (pyproject.toml with the ServerApp and ClientApp components)
 APP_DIR = Path(__file__).resolve().parent / "app"
@@ -144,7 +144,7 @@ def _superlink_command(certs: Certificates, port: int, simulation: bool) -> list
 
 def _register_supernode(public_key: Path, workdir: Path, env: dict, timeout: float) -> None:
     """``flwr supernode register <public key> <connection>``: admit one SuperNode."""
-    command = ["flwr", "supernode", "register", str(public_key), CONNECTION]
+    command = [flower_executable("flwr"), "supernode", "register", str(public_key), CONNECTION]
     done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"flwr supernode register failed ({done.returncode}):\n{done.stdout}{done.stderr}")
