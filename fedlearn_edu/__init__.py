@@ -26,7 +26,7 @@ from .partition import (PARTITIONS, dirichlet_partition, iid_partition, label_di
 from .server import (SERVER_OPTIMIZERS, FedAdagradServer, FedAdamServer, FedAvgMServer,
                      FedAvgServer, FedYogiServer, make_server_optimizer)
 from .simulation import FLConfig, History, Simulation, run_experiment
-from .utils import print_versions, set_seed, versions
+from .utils import MissingExtra, print_versions, require_extra, set_seed, versions
 from . import baselines, plots, widgets  # noqa: E402  (fl.widgets.*, fl.baselines.*, fl.plots.*)
 
 __version__ = "0.1.0"

@@ -24,6 +24,7 @@ def _run_options():
 
 # ---------------------------------------------------------------------------------------
 # subprocess: the real entry point
+@pytest.mark.slow      # a fresh Python process imports TensorFlow
 def test_subprocess_run_prints_the_table():
     proc = run_python(["-m", "fedlearn_edu", "run", "--clients", "3", "--rounds", "2"])
     assert proc.returncode == 0, proc.stderr
@@ -36,6 +37,7 @@ def test_subprocess_run_prints_the_table():
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow      # a fresh Python process imports TensorFlow
 def test_subprocess_bad_value_exits_2_with_one_line():
     proc = run_python(["-m", "fedlearn_edu", "run", "--clients", "0"])
     assert proc.returncode == 2

@@ -90,6 +90,7 @@ def test_flower_commands_are_found_beside_the_kernels_python(monkeypatch, tmp_pa
         processes.flower_executable("flower-nonexistent")
 
 
+@pytest.mark.slow      # a fresh Python process imports TensorFlow
 def test_importing_the_kit_does_not_import_flower():
     code = ("import sys, fedlearn_edu, fedlearn_edu.flower; "
             "print(any(m == 'flwr' or m.startswith('flwr.') for m in sys.modules))")

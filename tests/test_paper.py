@@ -136,6 +136,7 @@ def test_published_numbers_are_the_papers():
 
 # -- the benchmark script, small ------------------------------------------------------------------
 
+@pytest.mark.slow      # a fresh Python process imports TensorFlow
 def test_benchmark_script_small_writes_parsable_tables(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fedavg_paper.py"), "--small",
                            "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT)

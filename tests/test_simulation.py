@@ -133,6 +133,7 @@ def test_two_runs_in_one_process_give_the_same_numbers():
     assert not a.same_numbers(c)
 
 
+@pytest.mark.slow      # a fresh Python process imports TensorFlow
 def test_run_in_a_subprocess_gives_the_same_numbers():
     script = ("import hashlib, json, numpy as np, fedlearn_edu as fl\n"
               f"h = fl.run_experiment(progress=False, **{DETERMINISM_CONFIG!r})\n"

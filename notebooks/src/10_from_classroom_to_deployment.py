@@ -16,11 +16,13 @@
 # **Prerequisites:** [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb) (the five steps as functions),
 # [07 · Challenges](07_challenges.ipynb) (partial participation and stragglers),
 # [08 · FAQ and applications](08_faq_and_applications.ipynb) (FL versus distributed learning).
-# Flower is an optional extra: `pip install -e .[flower]` (already in `requirements.txt`).
+# **Needs** the kit's `[flower]` extra (Flower and Ray; part of `requirements.txt`, or
+# `pip install -e ".[notebooks,flower]"`): the first cell stops with the install command if it is missing.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 import fedlearn_edu as fl
+fl.require_extra("flower")
 import inspect
 from importlib.metadata import version
 import numpy as np
