@@ -13,8 +13,11 @@ Defences replace the FedAvg mean by a rule one client cannot drag far:
   between the smallest and the largest honest value (Yin et al. 2018);
 * **trimmed mean** with ``trim >= number of attackers``: ditto (drops the ``trim`` largest and
   smallest values per coordinate before averaging);
-* **norm clipping**: clip every update to L2 norm S before averaging; one client then moves the
-  mean by at most S / m (Sun et al. 2019), whatever it sends.
+* **norm clipping**: clip every update to L2 norm S before averaging (Sun et al. 2019); whatever
+  one client sends, it then moves the mean of m updates by at most S / m against the same round
+  with that client sending nothing (a zero update), and by at most 2 S / m against the same round
+  with an honest client in its place (the attacker's clipped update, norm <= S, replaces an honest
+  one, also norm <= S): the baseline of :func:`attacker_shift`.
 
 All functions work on updates ``Delta_k = w_k - w_global`` stacked as an (m, P) array. The
 median and trimmed mean come from :mod:`fedlearn_edu.aggregate`, the same functions any
@@ -70,7 +73,8 @@ def flip_labels(y: np.ndarray, n_classes: int) -> np.ndarray:
 
 # -- defences --------------------------------------------------------------------------------
 def clipped_mean(updates: np.ndarray, clip_norm: float) -> np.ndarray:
-    """Plain mean of the clipped updates, shape (P,): one client moves it by at most S / m."""
+    """Plain mean of the clipped updates, shape (P,): one client moves it by at most S / m against
+    sending nothing, by at most 2 S / m against an honest client in its place."""
     return clip_to_norm(_updates(updates), clip_norm).mean(axis=0)
 
 
@@ -102,7 +106,9 @@ def attacker_shift(honest_updates: np.ndarray, attacker_update: np.ndarray, rule
     """How far one attacker moves the aggregate: ||agg(honest + attacker) - agg(honest + honest twin)||.
 
     The reference replaces the attacker by an honest client (a copy of the honest mean), so
-    that the number measures the attack, not the change in m.
+    that the number measures the attack, not the change in m. Against this baseline the
+    clipped mean moves by at most 2 S / m (the attacker's update and the honest one it replaces
+    can each be up to S long).
 
     Parameters
     ----------

@@ -563,7 +563,8 @@ def run_dp_fedavg(config: FLConfig, noise_multiplier: float, clip_norm: float, d
     config : FLConfig (n_clients K, rounds R, fraction q, local training, seed)
     noise_multiplier : float >= 0, z
     clip_norm : float > 0, S
-    delta : float in (0, 1), δ for the reported ε (take it below 1 / K)
+    delta : float in (0, 1), δ for the reported ε: the chance that the guarantee fails, so take it
+        much smaller than 1 / K (δ = 1 / K would allow publishing one client's data outright)
     simulation : reuse a Simulation built from ``config``; it is reset first
 
     Returns

@@ -62,13 +62,23 @@ def test_trimmed_mean_with_too_small_a_trim_is_dragged_out():
 
 @pytest.mark.parametrize("m, S", [(5, 0.1), (10, 0.5), (20, 2.0)])
 @pytest.mark.parametrize("attack", list(ATTACKERS))
-def test_clipping_bounds_the_attackers_contribution_to_S_over_m(m, S, attack):
+def test_clipping_bounds_the_attacker_by_S_over_m_or_2S_over_m_by_baseline(m, S, attack):
     honest = _honest(m - 1, seed=m)
     attacker = ATTACKERS[attack](honest)
     with_attacker = po.clipped_mean(np.vstack([honest, attacker]), S)
+    # baseline 1: the same client sends nothing (a zero update) -> at most S / m
     attacker_silent = po.clipped_mean(np.vstack([honest, np.zeros_like(attacker)]), S)
     assert np.linalg.norm(with_attacker - attacker_silent) <= S / m + 1e-12
+    # baseline 2: an honest client in its place (attacker_shift) -> at most 2 S / m
     assert po.attacker_shift(honest, attacker, "clipped_mean", clip_norm=S) <= 2 * S / m + 1e-12
+
+
+def test_the_2S_over_m_bound_is_reached_by_an_update_opposite_the_honest_one():
+    """Two clipped updates of norm S pointing opposite ways: the bound against an honest client is tight."""
+    S, m = 0.5, 4
+    honest = np.tile(np.array([1.0, 0.0]), (m - 1, 1))           # every honest update the same, norm 1 > S
+    shift = po.attacker_shift(honest, np.array([-5.0, 0.0]), "clipped_mean", clip_norm=S)
+    assert shift == pytest.approx(2 * S / m)
 
 
 def test_fedavg_shift_grows_with_the_attackers_factor_and_robust_rules_do_not():

@@ -18,7 +18,8 @@ When a number passes
     * an output of the notebook shows it, at the prose's precision: 0.969 printed lets the
       prose say 0.969, 0.97 or 97%; 0.958 printed does not let it say 0.95;
     * it is a setting: a numeric literal of one of the notebook's code cells, or of code in
-      its Markdown (a solution's code block): a learning rate of 0.3, a target of 95%;
+      its Markdown (a solution's code block, ``inline code``): a learning rate of 0.3, a
+      target of 95%;
     * it is quoted: its line is a blockquote (``>``) or cites its source on the same line
       (``McMahan et al. 2017``, ``et al., 2016``);
     * it is an article section number (2.1 ... 4.3, without a unit) or the version of a
@@ -112,7 +113,7 @@ def _output_text(cell: dict) -> str:
         if "text" in out:
             parts.append("".join(out["text"]))
         data = out.get("data", {})
-        for kind in ("text/plain", "text/markdown", "text/html"):
+        for kind in ("text/markdown", "text/html", "text/plain"):    # what a reader sees
             if kind in data:
                 parts.append(unescape(re.sub(r"<[^>]+>", " ", "".join(data[kind]))))
                 break
@@ -156,8 +157,12 @@ class NotebookNumbers:
         settings = [v for c in code for v in _code_literals("".join(c["source"]))]
         for cell in notebook["cells"]:                  # code shown in Markdown (solutions)
             if cell["cell_type"] == "markdown":
-                for block in re.findall(r"```(?:python)?\n(.*?)```", "".join(cell["source"]), flags=re.S):
+                source = "".join(cell["source"])
+                for block in re.findall(r"```(?:python)?\n(.*?)```", source, flags=re.S):
                     settings += _code_literals(block)
+                source = re.sub(r"```.*?```", " ", source, flags=re.S)
+                for span in re.findall(r"`([^`\n]+)`", source):
+                    settings += _code_literals(span)
         return cls(decimals, integers, percents, settings)
 
     def explains(self, number: ProseNumber) -> bool:

@@ -27,7 +27,7 @@ __all__ = ["DP_SAMPLING_PROBABILITY", "DP_ROUNDS", "DP_DELTA", "REFERENCE_NOISE_
 
 DP_SAMPLING_PROBABILITY = 0.2
 DP_ROUNDS = 15
-DP_DELTA = 1e-3            # below 1 / K for every K the slider allows (K <= 400)
+DP_DELTA = 1e-5            # much smaller than 1 / K: delta * K <= 0.004 for every K the slider allows (K <= 400)
 REFERENCE_NOISE_MULTIPLIERS = (0.5, 1.0, 2.0, 4.0, 8.0)
 POISONING_ROUNDS = 15
 _DEFAULT = dict(clip_norm=0.5, n_clients=50, client_learning_rate=0.5)

@@ -17,10 +17,13 @@
 #
 # **Prerequisites:** [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb) (what a client sends back),
 # [08 · FAQ and applications](08_faq_and_applications.ipynb) (the first reconstruction).
+# **Needs** the kit's `[privacy]` extra (dp-accounting and cryptography; part of `requirements.txt`, or
+# `pip install -e ".[notebooks,privacy]"`): the first cell stops with the install command if it is missing.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 import fedlearn_edu as fl
+fl.require_extra("privacy")
 import numpy as np
 import matplotlib.pyplot as plt
 from ipywidgets import interact
@@ -141,9 +144,20 @@ assert noise_errors[0] < 1e-5 and noise_errors[1] < 0.05, "a whisper of noise le
 assert noise_errors[3] > 0.1 and min(noise_errors[5:]) > 0.9, "z >= 0.1: nothing left to read"
 
 # %% [markdown]
-# Noise of a few hundredths of the clip norm per coordinate already drowns one record: the update has thousands
-# of coordinates, so the noise's norm is about $zS\sqrt{P}$, far above the signal's $S$. DP-FedAvg below uses
-# $z \ge 0.5$ on the *average*; but note who adds that noise.
+# Why so little noise is enough: the update has $P$ coordinates, so the noise's norm is about $zS\sqrt{P}$,
+# while the clipped signal's norm is at most $S$. In units of $S$:
+
+# %%
+P = fl.count_parameters(sent)
+print(f"P = {P:,} coordinates")
+for z, error in zip(noise_levels, noise_errors):
+    print(f"z = {z:<5g}: noise norm about {z * np.sqrt(P):5.2f} S, reconstruction error {error:.2f}")
+
+# %% [markdown]
+# With $P$ = 4,810 coordinates, $z = 0.03$ (three hundredths of $S$ per coordinate) already gives a noise norm
+# about twice the signal's, and the error climbs to about 0.8; from $z = 0.1$ on, the noise is several times
+# the signal and the error passes 1: nothing left to read. DP-FedAvg below uses $z \ge 0.5$ on the *average*;
+# but note who adds that noise.
 
 
 # %% [markdown]
@@ -213,7 +227,14 @@ assert abs(epsilon_published - 0.724) < 0.005
 
 # %% [markdown]
 # Our federation: the article's data over K = 50 clients, q = 0.2 (10 clients per round on average), 15 rounds,
-# $\delta = 10^{-3}$ (below $1/K$). The slider runs DP-FedAvg (`privacy.run_dp_fedavg`, built from
+# and $\delta = 10^{-5}$. $\delta$ is the probability that the ε guarantee fails outright, so it must be *much*
+# smaller than $1/K$: with $\delta = 1/K$ a mechanism could publish one client's data in full and still claim it.
+
+# %%
+print(f"delta = {privacy_widgets.DP_DELTA:g}, 1/K = {1 / 50:g}, delta x K = {privacy_widgets.DP_DELTA * 50:g}")
+
+# %% [markdown]
+# The slider runs DP-FedAvg (`privacy.run_dp_fedavg`, built from
 # `Simulation`'s steps) at your noise multiplier $z$ and clip norm $S$; the right panel places it on the
 # accuracy-against-ε curve of the default setting. Accuracy is the mean over the last 5 rounds (under DP one
 # round's accuracy is noisy).
@@ -357,12 +378,13 @@ for a, row in shifts.items():
 honest_spread = np.linalg.norm(honest.max(axis=0) - honest.min(axis=0))
 assert shifts["scaled x100"]["fedavg"] > 5 * shifts["scaled x10"]["fedavg"], "FedAvg follows the attacker"
 assert all(shifts[a][r] <= honest_spread for a in attacks for r in ("median", "trimmed_mean"))
-assert all(shifts[a]["clipped_mean"] <= 2 * 0.5 / 10 + 1e-12 for a in attacks), "clipping: at most 2S/m"
+assert all(shifts[a]["clipped_mean"] <= 2 * 0.5 / 10 + 1e-12 for a in attacks), "clipping: at most 2S/m vs honest"
 
 # %% [markdown]
 # FedAvg's shift grows without bound with the attacker's factor; the median and trimmed mean stay inside the
-# honest clients' range; clipping caps one client's pull at $2S/m$ (its clipped update, plus the honest one
-# it replaced). Over 15 training rounds, with client 0 always attacking (`poisoning.run_poisoned_fedavg`,
+# honest clients' range; clipping caps one client's pull at $2S/m$ against this table's baseline, an honest
+# client in its place (the attacker's clipped update, at most $S$ long, replaces an honest one, also up to $S$).
+# Against a client that sends nothing the bound is $S/m$. Over 15 training rounds, with client 0 always attacking (`poisoning.run_poisoned_fedavg`,
 # built from `Simulation`'s steps). Move the sliders: the attack's strength, the number of clients, the learning rate.
 
 # %%
@@ -437,8 +459,8 @@ assert secure.exact and secure_shift > 5 * shifts["sign flip x10"]["median"], "a
 #
 #    ```python
 #    for rounds in (15, 30, 60):
-#        print(rounds, round(privacy.dp_epsilon(1.0, 0.2, rounds, delta=1e-3), 2))
-#    z = next(z for z in np.arange(1.0, 10.0, 0.1) if privacy.dp_epsilon(z, 0.2, 60, delta=1e-3) < 2)
+#        print(rounds, round(privacy.dp_epsilon(1.0, 0.2, rounds, delta=1e-5), 2))
+#    z = next(z for z in np.arange(1.0, 10.0, 0.1) if privacy.dp_epsilon(z, 0.2, 60, delta=1e-5) < 2)
 #    print(f"z = {z:.1f}")   # epsilon grows roughly like the square root of the rounds
 #    ```
 #    </details>
