@@ -22,14 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+import fedlearn_edu as fl  # imported before Keras is used: it quiets TensorFlow
+from fedlearn_edu.reference import run_fedavg  # the readable NumPy FedAvg, the speed yardstick
+from fedlearn_edu.vectorized import Architecture, tracing_count
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import fedlearn_edu as fl  # noqa: E402  (quiet TensorFlow first)
-import keras  # noqa: E402
-
-from numpy_reference import run_numpy_fedavg  # noqa: E402
-from fedlearn_edu.vectorized import Architecture, tracing_count  # noqa: E402
 
 ROUNDS = 20
 
@@ -46,6 +43,7 @@ def timed(fn, repeats):
 
 def fit_loop(ds, partitions, initial_weights, rounds=ROUNDS):
     """The slow classic: a Keras model.fit call per client per round."""
+    import keras
     model = fl.build_article_model()
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
     w_global = [w.copy() for w in initial_weights]
@@ -117,8 +115,8 @@ def main(argv=None):
         rows.append(("vectorised engine (one compiled run)", t_vec, h_vec.final_accuracy))
         t_per, h_per = timed(per.run, max(1, args.repeats // 2))
         rows.append(("compiled step per client", t_per, h_per.final_accuracy))
-        t_np, (_, acc_np) = timed(lambda: run_numpy_fedavg(
-            ds.X_train, ds.y_train, ds.X_test, ds.y_test, vec.partitions, vec.initial_weights,
+        t_np, (_, acc_np) = timed(lambda sim=vec: run_fedavg(
+            ds.X_train, ds.y_train, ds.X_test, ds.y_test, sim.partitions, sim.initial_weights,
             rounds=ROUNDS), args.repeats)
         rows.append(("plain NumPy reference", t_np, acc_np[-1]))
         if not (args.quick and n_clients == 100):

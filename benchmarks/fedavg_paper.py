@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-from fedlearn_edu import paper  # (imports fedlearn_edu first, which quiets TensorFlow)
+from fedlearn_edu import paper  # noqa: E402  (after HERE; importing fedlearn_edu quiets TensorFlow)
 
 #: Each run: (title, grid, keyword arguments of paper.run_grid).
 FULL = [

@@ -27,8 +27,27 @@ from .server import (SERVER_OPTIMIZERS, FedAdagradServer, FedAdamServer, FedAvgM
                      FedAvgServer, FedYogiServer, make_server_optimizer)
 from .simulation import FLConfig, History, Simulation, run_experiment
 from .utils import MissingExtra, print_versions, require_extra, set_seed, versions
-from . import baselines, plots, widgets  # noqa: E402  (fl.widgets.*, fl.baselines.*, fl.plots.*)
+from . import baselines, plots, widgets  # noqa: F401  (fl.widgets.*, fl.baselines.*, fl.plots.*)
 
 __version__ = "0.1.0"
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+#: what ``from fedlearn_edu import *`` brings: functions and classes only, never a module name
+#: such as ``data``, ``model`` or ``client`` that would overwrite a student's variable
+__all__ = [
+    # data and partitions
+    "DATASETS", "Dataset", "article_make_classification", "load_breast_cancer_dataset", "load_dataset",
+    "load_digits_dataset", "make_seed_arrays", "make_seed_dataset", "split_and_standardise",
+    "PARTITIONS", "dirichlet_partition", "iid_partition", "label_distribution", "make_partition",
+    "non_iid_score", "quantity_skew_partition", "shard_partition",
+    # model and local training (steps 1-3)
+    "build_article_model", "build_model", "count_parameters", "flatten_weights", "get_weights", "set_weights",
+    "unflatten_weights", "ClientResult", "LocalTrainer", "batch_plan", "client_update",
+    # aggregation and the server (step 4)
+    "coordinate_median", "fedavg_coefficients", "seed_formula", "trimmed_mean", "unweighted_average",
+    "weighted_average", "SERVER_OPTIMIZERS", "FedAdagradServer", "FedAdamServer", "FedAvgMServer",
+    "FedAvgServer", "FedYogiServer", "make_server_optimizer",
+    # the loop (step 5)
+    "FLConfig", "History", "Simulation", "run_experiment",
+    # the environment
+    "MissingExtra", "print_versions", "require_extra", "set_seed", "versions",
+]

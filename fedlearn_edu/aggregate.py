@@ -31,7 +31,8 @@ def _stack(client_models) -> tuple[np.ndarray, list | None]:
         template = [np.asarray(w) for w in first]
         rows = []
         for k, layers in enumerate(client_models):
-            if len(layers) != len(template) or any(np.shape(a) != b.shape for a, b in zip(layers, template)):
+            if len(layers) != len(template) or any(np.shape(a) != b.shape
+                                                   for a, b in zip(layers, template, strict=True)):
                 raise ValueError(f"client_models[{k}] has a different structure from client_models[0]")
             rows.append(np.concatenate([np.ravel(a) for a in layers]))
         return np.asarray(rows, dtype=np.float64), template
@@ -46,7 +47,7 @@ def _unstack(vector: np.ndarray, template: list | None):
         return vector.astype(np.float32)
     sizes = [t.size for t in template]
     pieces = np.split(vector.astype(np.float32), np.cumsum(sizes)[:-1])
-    return [p.reshape(t.shape) for p, t in zip(pieces, template)]
+    return [p.reshape(t.shape) for p, t in zip(pieces, template, strict=True)]
 
 
 #: the two objectives F(w) = sum_k p_k F_k(w) a federation can minimise (FLConfig.client_weighting)
@@ -141,7 +142,8 @@ def seed_formula(theta_previous, client_gradients, n_examples: Sequence[int],
     gradients, _ = _stack(client_gradients)
     n = np.asarray(n_examples, dtype=np.float64)
     if n.shape != (len(gradients),) or np.any(n <= 0):
-        raise ValueError(f"n_examples must hold {len(gradients)} positive counts, got {np.asarray(n_examples).tolist()}")
+        raise ValueError(f"n_examples must hold {len(gradients)} positive counts, "
+                         f"got {np.asarray(n_examples).tolist()}")
     alpha = check_float("alpha", alpha)
     beta = check_float("beta", beta)
     theta_t = alpha * np.sum(gradients / n[:, None], axis=0)

@@ -37,13 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--rounds", type=int, default=20, help="R, communication rounds (>= 1)")
     run.add_argument("--fraction", type=float, default=1.0, help="C, share of clients per round, in (0, 1]")
     run.add_argument("--local-epochs", type=int, default=1, help="E, local epochs per round (>= 1)")
-    run.add_argument("--batch-size", type=_batch_size, default=32, help="B, local batch size (>= 1) or 'inf' for full batch")
+    run.add_argument("--batch-size", type=_batch_size, default=32,
+                     help="B, local batch size (>= 1) or 'inf' for full batch")
     run.add_argument("--client-lr", type=float, default=0.1, help="client learning rate (> 0)")
     run.add_argument("--client-momentum", type=float, default=0.0, help="local SGD momentum, in [0, 1)")
     run.add_argument("--mu", type=float, default=0.0, help="FedProx proximal coefficient (>= 0; 0 = FedAvg)")
     run.add_argument("--server-optimizer", choices=SERVER_OPTIMIZERS, default="fedavg", help="server update rule")
     run.add_argument("--server-lr", type=float, default=None,
-                     help="server learning rate (> 0); default 1 for fedavg/fedavgm, 0.1 fedadagrad, 0.01 fedadam/fedyogi")
+                     help="server learning rate (> 0); default 1 for fedavg/fedavgm, 0.1 fedadagrad, "
+                          "0.01 fedadam/fedyogi")
     run.add_argument("--server-momentum", type=float, default=0.9, help="beta of fedavgm, in [0, 1)")
     run.add_argument("--partition", choices=PARTITIONS, default="iid", help="how the data are split across clients")
     run.add_argument("--alpha", type=float, default=0.5, help="Dirichlet concentration for dirichlet/quantity (> 0)")
@@ -72,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .simulation import FLConfig, run_experiment   # heavy import after parsing: --help stays fast
+    from .simulation import FLConfig, run_experiment  # heavy import after parsing: --help stays fast
     try:
         config = FLConfig(
             n_clients=args.clients, rounds=args.rounds, fraction=args.fraction,

@@ -17,11 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import keras
 import numpy as np
 
 from ._tf import tf
-import keras
-
 from ._validate import check_float, check_int, check_positive
 from .rng import epoch_orders
 
@@ -107,7 +106,7 @@ class LocalTrainer:
         return loss, tf.reduce_mean(correct)
 
     def _train_impl(self, start_weights, X, y, order, starts, sizes, learning_rate, momentum, mu, correction):
-        for var, w, vel in zip(self._vars, start_weights, self._velocity):
+        for var, w, vel in zip(self._vars, start_weights, self._velocity, strict=True):
             var.assign(w)
             vel.assign(tf.zeros_like(w))
         for i in tf.range(tf.shape(starts)[0]):
@@ -116,17 +115,17 @@ class LocalTrainer:
             with tf.GradientTape() as tape:
                 loss = cross_entropy(yb, self.model(xb, training=True))
                 proximal = tf.add_n([tf.reduce_sum(tf.square(v - w))
-                                     for v, w in zip(self._vars, start_weights)])
+                                     for v, w in zip(self._vars, start_weights, strict=True)])
                 objective = loss + 0.5 * mu * proximal
             grads = tape.gradient(objective, self._vars)
-            for var, g, vel, corr in zip(self._vars, grads, self._velocity, correction):
+            for var, g, vel, corr in zip(self._vars, grads, self._velocity, correction, strict=True):
                 vel.assign(momentum * vel - learning_rate * (g + corr))
                 var.assign_add(vel)
         loss, accuracy = self._metrics(X, y)
         return [tf.identity(v) for v in self._vars], loss, accuracy
 
     def _evaluate_impl(self, weights, X, y):
-        for var, w in zip(self._vars, weights):
+        for var, w in zip(self._vars, weights, strict=True):
             var.assign(w)
         return self._metrics(X, y)
 

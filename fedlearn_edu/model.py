@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import keras
 import numpy as np
 
 from . import _tf  # noqa: F401  (silences TensorFlow before it is imported)
-import keras
-
 from ._validate import check_choice, check_int, check_seed
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")
@@ -74,7 +73,7 @@ def set_weights(model: keras.Model, weights: Sequence[np.ndarray]) -> None:
     variables = model.trainable_variables
     if len(weights) != len(variables):
         raise ValueError(f"weights must hold {len(variables)} arrays for this model, got {len(weights)}")
-    for i, (var, w) in enumerate(zip(variables, weights)):
+    for i, (var, w) in enumerate(zip(variables, weights, strict=True)):
         if tuple(np.shape(w)) != tuple(var.shape):
             raise ValueError(f"weights[{i}] must have shape {tuple(var.shape)}, got {tuple(np.shape(w))}")
         var.assign(np.asarray(w, dtype=np.float32))
@@ -92,7 +91,7 @@ def unflatten_weights(vector: np.ndarray, like: Sequence[np.ndarray]) -> list[np
     if vector.shape != (sum(sizes),):
         raise ValueError(f"vector must have shape ({sum(sizes)},) for these weights, got {vector.shape}")
     pieces = np.split(vector, np.cumsum(sizes)[:-1])
-    return [p.reshape(np.shape(w)) for p, w in zip(pieces, like)]
+    return [p.reshape(np.shape(w)) for p, w in zip(pieces, like, strict=True)]
 
 
 def count_parameters(weights_or_model) -> int:

@@ -33,7 +33,8 @@ from .data import Dataset, load_dataset
 from .simulation import ACCURACY_TOLERANCE, FLConfig, History, run_experiment
 
 __all__ = ["PAPER", "PAPER_SOURCE", "N_CLIENTS", "FRACTIONS", "LOCAL_EPOCHS", "BATCH_SIZES",
-           "PARTITIONS", "HIDDEN_UNITS", "TARGET_ACCURACY", "ACCURACY_TOLERANCE", "LEARNING_RATES", "ROUND_BUDGET", "SEED",
+           "PARTITIONS", "HIDDEN_UNITS", "TARGET_ACCURACY", "ACCURACY_TOLERANCE", "LEARNING_RATES", "ROUND_BUDGET",
+           "SEED",
            "PaperConfig", "fedsgd", "paper_grid", "bigger_clients_grid", "small_grid", "BIG_CLIENTS", "BIG_FRACTION",
            "BIG_ROUND_BUDGET", "BIG_STAGES", "clients_per_round", "fraction_for",
            "updates_per_round", "paper_updates_per_round", "format_batch", "format_rounds",
@@ -495,7 +496,7 @@ def _table1() -> list[PublishedRow]:
             1.0: ((None, None), (70, 4.5), (None, None), (380, 8.6))}
     columns = (("iid", None), ("iid", 10), ("shards", None), ("shards", 10))
     return [PublishedRow("1", "2NN", p, c, 1, b, rounds, speedup, 0.97)
-            for c, cells in rows.items() for (p, b), (rounds, speedup) in zip(columns, cells)]
+            for c, cells in rows.items() for (p, b), (rounds, speedup) in zip(columns, cells, strict=True)]
 
 
 def _table2() -> list[PublishedRow]:

@@ -59,7 +59,7 @@ def plot_history(histories, labels: Sequence[str] | None = None, ax=None, metric
     labels = labels or [f"{h.config.server_optimizer}, {h.config.partition}" for h in histories]
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
-    for h, label in zip(histories, labels):
+    for h, label in zip(histories, labels, strict=True):
         initial = h.initial_accuracy if metric == "accuracy" else h.initial_loss
         values = np.concatenate([[initial], getattr(h, metric)])
         line, = ax.plot(np.arange(len(values)), values, marker="o", markersize=3, label=label)

@@ -46,7 +46,8 @@ from .model import flatten_weights, unflatten_weights
 from .simulation import FLConfig, Simulation
 
 __all__ = ["reconstruct_single_example", "candidate_inputs", "best_match_error", "examples_recovered",
-           "update_seen_by_server", "LeakageMeasurement", "leakage_under_defences", "leakage_against_noise", "update_to_gradient",
+           "update_seen_by_server", "LeakageMeasurement", "leakage_under_defences", "leakage_against_noise",
+           "update_to_gradient",
            "DLGResult", "deep_leakage", "clip_to_norm", "dp_noise_std", "dp_aggregate", "dp_epsilon",
            "poisson_sample", "DPRun", "run_dp_fedavg"]
 
@@ -286,7 +287,7 @@ def update_to_gradient(weights_before: Sequence[np.ndarray], weights_after: Sequ
     """FedSGD: one full-batch step means ``gradient = (w_before - w_after) / lr``, per layer."""
     lr = check_positive("client_learning_rate", client_learning_rate)
     return [(np.asarray(b, np.float64) - np.asarray(a, np.float64)) / lr
-            for b, a in zip(weights_before, weights_after)]
+            for b, a in zip(weights_before, weights_after, strict=True)]
 
 
 _ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu, "elu": tf.nn.elu}
@@ -364,7 +365,7 @@ def deep_leakage(weights: Sequence[np.ndarray], observed_gradient: Sequence[np.n
             log_p = tf.nn.log_softmax(_dense_logits(W, x, act))
             loss = -tf.reduce_mean(tf.reduce_sum(tf.nn.softmax(label_logits) * log_p, axis=1))
         grads = tape.gradient(loss, W)
-        return tf.add_n([tf.reduce_sum(tf.square(g - o)) for g, o in zip(grads, G)])
+        return tf.add_n([tf.reduce_sum(tf.square(g - o)) for g, o in zip(grads, G, strict=True)])
 
     @tf.function
     def fit(x0, l0):

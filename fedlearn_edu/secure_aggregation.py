@@ -47,7 +47,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PrivateFormat, PublicFormat, NoEncryption
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from ._validate import check_float, check_int, check_seed
 
@@ -229,7 +229,7 @@ def make_clients(n_clients: int, threshold: int, seed: int = 0) -> list[SecAggCl
         clients.append(SecAggClient(k, key, key.public_key()))
     for owner in clients:
         shares = shamir_split(_private_int(owner.private_key), n_clients, threshold, rng)
-        for holder, share in zip(clients, shares):
+        for holder, share in zip(clients, shares, strict=True):
             if holder.client_id != owner.client_id:
                 holder.shares_held[owner.client_id] = share
     return clients
@@ -381,7 +381,7 @@ def secure_sum(updates: np.ndarray, dropped: Sequence[int] = (), threshold: int 
                          f"the round must be abandoned")
     public_keys = {c.client_id: c.public_key for c in clients}
     quantised = np.stack([quantize(u, clip_range, scale) for u in updates])
-    masked = np.stack([mask_update(c, q, public_keys) for c, q in zip(clients, quantised)])
+    masked = np.stack([mask_update(c, q, public_keys) for c, q in zip(clients, quantised, strict=True)])
     naive = _sum_mod(masked[survivors])
     recovered = naive
     for d in dropped:

@@ -68,7 +68,8 @@ class ServerOptimizer:
         theta = np.asarray(theta, dtype=np.float32)
         theta_bar = np.asarray(theta_bar, dtype=np.float32)
         if theta.shape != theta_bar.shape or theta.ndim != 1:
-            raise ValueError(f"theta and theta_bar must be vectors of one shape, got {theta.shape} and {theta_bar.shape}")
+            raise ValueError(f"theta and theta_bar must be vectors of one shape, "
+                             f"got {theta.shape} and {theta_bar.shape}")
         return self._step(theta, theta - theta_bar).astype(np.float32)
 
     def _step(self, theta, g):  # pragma: no cover - abstract

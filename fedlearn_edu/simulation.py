@@ -16,17 +16,16 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import keras
 import numpy as np
 
-from ._tf import tf  # noqa: F401  (quiet TensorFlow first)
-import keras
-
+from ._tf import tf  # the package imports _tf before anything else (see __init__)
 from ._validate import check_choice, check_float, check_int, check_positive, check_seed
 from .aggregate import CLIENT_WEIGHTINGS, client_weights, weighted_average
-from .compression import BYTES_PER_FLOAT, COMPRESSIONS, ROUNDING_SALT, Compressor
-from .devices import STRAGGLER_POLICIES, make_device_profiles, plan_round
 from .client import ClientResult, LocalTrainer, batch_plan, client_update
+from .compression import BYTES_PER_FLOAT, COMPRESSIONS, ROUNDING_SALT, Compressor
 from .data import DATASETS, Dataset, load_dataset
+from .devices import STRAGGLER_POLICIES, make_device_profiles, plan_round
 from .model import ACTIVATIONS, build_model, count_parameters, flatten_weights, get_weights, unflatten_weights
 from .partition import PARTITIONS, label_distribution, make_partition
 from .rng import sample_clients
@@ -293,8 +292,8 @@ class History:
         return (all(np.array_equal(getattr(self, a), getattr(other, a)) for a in arrays)
                 and self.initial_loss == other.initial_loss and self.diverged_at == other.diverged_at
                 and len(self.participants) == len(other.participants)
-                and all(np.array_equal(a, b) for a, b in zip(self.participants, other.participants))
-                and all(np.array_equal(a, b) for a, b in zip(self.final_weights, other.final_weights)))
+                and all(np.array_equal(a, b) for a, b in zip(self.participants, other.participants, strict=True))
+                and all(np.array_equal(a, b) for a, b in zip(self.final_weights, other.final_weights, strict=True)))
 
 
 class Simulation:
@@ -625,7 +624,7 @@ class Simulation:
         done = rounds_run - 1 if diverged else rounds_run
         sampled = out["participants"].numpy()[:done]                     # (done, m)
         arrived = caps[:done] > 0                                          # whose update reached the server
-        participants = [ids[ok] for ids, ok in zip(sampled, arrived)]
+        participants = [ids[ok] for ids, ok in zip(sampled, arrived, strict=True)]
         model_bytes = self.n_parameters * BYTES_PER_PARAMETER
         copies = 2 if c.scaffold else 1        # SCAFFOLD also sends c down and delta c_k up
         reached = np.full(done, c.clients_per_round, dtype=np.int64)     # clients the model reached

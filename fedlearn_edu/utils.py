@@ -42,6 +42,7 @@ def versions() -> dict[str, str]:
     import keras
     import matplotlib
     import sklearn
+
     from . import __version__
     return {"python": platform.python_version(), "fedlearn_edu": __version__,
             "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,

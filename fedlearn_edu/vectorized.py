@@ -35,11 +35,10 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+import keras
 import numpy as np
 
 from ._tf import tf
-import keras
-
 from .rng import MASK32, SALT_ORDER, SALT_SAMPLE
 
 _MULT = 0x45D9F3B
@@ -210,7 +209,7 @@ def _build_run(arch: Architecture):
     activations = arch.activations
     n_layers = len(arch.widths) - 1
     n_weights = 2 * n_layers
-    fans = list(zip(arch.widths[:-1], arch.widths[1:]))
+    fans = list(zip(arch.widths[:-1], arch.widths[1:], strict=True))
     layer_sizes = [(fan_in + 1) * fan_out for fan_in, fan_out in fans]
     n_features, n_classes = arch.widths[0], arch.widths[-1]
     act_fns = [keras.activations.get(name) for name in activations]
@@ -257,7 +256,7 @@ def _build_run(arch: Architecture):
         code = tf.cast(server_code, tf.int32)
 
         def unflat(vec):
-            return [tf.reshape(p, s) for p, s in zip(tf.split(vec, sizes), shapes)]
+            return [tf.reshape(p, s) for p, s in zip(tf.split(vec, sizes), shapes, strict=True)]
 
         X_test_aug = tf.concat([X_test, tf.ones_like(X_test[:, :1])], axis=1)
         test_ones = tf.ones_like(X_test[:, :1])
@@ -303,7 +302,7 @@ def _build_run(arch: Architecture):
 
         def gradients(W, xb, target, scale, ones):
             """d (mean cross-entropy) / d W for the m stacked models on one batch each: (m, P)."""
-            w = [tf.reshape(p, s) for p, s in zip(tf.split(W, layer_split, axis=1), layer_shapes)]
+            w = [tf.reshape(p, s) for p, s in zip(tf.split(W, layer_split, axis=1), layer_shapes, strict=True)]
             h, inputs, pre, post = xb, [], [], []
             for layer, wl in enumerate(w):
                 inputs.append(h)
@@ -377,7 +376,7 @@ def _build_run(arch: Architecture):
         def client_metrics(W, ids, n_k):
             n_max = tf.reduce_max(n_k)
             index = tf.gather(client_index, ids)[:, :n_max]
-            w = [tf.reshape(p, [m] + s) for p, s in zip(tf.split(W, sizes, axis=1), shapes)]
+            w = [tf.reshape(p, [m] + s) for p, s in zip(tf.split(W, sizes, axis=1), shapes, strict=True)]
             valid = tf.range(n_max, dtype=tf.int64)[None, :] < n_k[:, None]
             return _masked_metrics(w, tf.gather(X, index), tf.gather(y, index), valid, activations)
 

@@ -35,7 +35,7 @@ def js_distance_base2(p, q) -> float:
 
     def kl(a, b):
         total = 0.0
-        for ai, bi in zip(a, b):
+        for ai, bi in zip(a, b, strict=True):
             if ai > 0:
                 total += ai * np.log2(ai / bi)
         return total
@@ -50,7 +50,7 @@ def run_both_engines(config, **run_options):
     fast = fl.run_experiment(config.replace(engine="vectorized"), **run_options)
     slow = fl.run_experiment(config.replace(engine="per_client"), **run_options)
     assert (fast.engine, slow.engine) == ("vectorized", "per_client")
-    for a, b in zip(fast.final_weights, slow.final_weights):
+    for a, b in zip(fast.final_weights, slow.final_weights, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * max(float(np.max(np.abs(b))), 1e-6))
     np.testing.assert_array_equal(fast.bytes_up, slow.bytes_up)
     np.testing.assert_array_equal(fast.bytes_down, slow.bytes_down)

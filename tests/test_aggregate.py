@@ -34,7 +34,7 @@ def test_weighted_average_list_of_weight_lists():
     assert isinstance(out, list) and len(out) == 2
     assert out[0].shape == (2, 2) and out[1].shape == (2,)
     assert out[0].dtype == np.float32
-    for a, e in zip(out, EXPECTED):
+    for a, e in zip(out, EXPECTED, strict=True):
         np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-6)
 
 
@@ -75,7 +75,7 @@ def test_weighted_average_is_permutation_invariant():
 def test_equal_sizes_weighted_equals_unweighted_and_unequal_differs():
     equal = fl.weighted_average([W1, W2, W3], [5, 5, 5])
     plain = fl.unweighted_average([W1, W2, W3])
-    for a, b in zip(equal, plain):
+    for a, b in zip(equal, plain, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     np.testing.assert_allclose(plain[1], (W1[1] + W2[1] + W3[1]) / 3, rtol=1e-6)
     weighted = fl.weighted_average([W1, W2, W3], SIZES)
@@ -84,7 +84,7 @@ def test_equal_sizes_weighted_equals_unweighted_and_unequal_differs():
 
 def test_weighted_average_single_client_is_identity():
     out = fl.weighted_average([W2], [17])
-    for a, b in zip(out, W2):
+    for a, b in zip(out, W2, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -120,7 +120,7 @@ def test_seed_formula_hand_numbers():
 def test_seed_formula_ignores_theta_previous():
     a = fl.seed_formula(np.zeros(3), GRADS, COUNTS, alpha=0.1, beta=0.9)
     b = fl.seed_formula(np.array([100.0, -5.0, 3.0]), GRADS, COUNTS, alpha=0.1, beta=0.9)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
 
 

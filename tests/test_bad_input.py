@@ -127,3 +127,14 @@ def test_integral_floats_are_accepted():
     c = fl.FLConfig(n_clients=10.0, rounds=np.int64(3))
     assert c.n_clients == 10 and isinstance(c.n_clients, int)
     assert c.rounds == 3 and isinstance(c.rounds, int)
+
+
+def test_star_import_brings_no_module_names():
+    """``from fedlearn_edu import *`` must not overwrite a student's ``data``, ``model`` or ``client``."""
+    import types
+    namespace: dict = {}
+    exec("from fedlearn_edu import *", namespace)
+    imported = {k: v for k, v in namespace.items() if not k.startswith("__")}
+    assert not [k for k, v in imported.items() if isinstance(v, types.ModuleType)]
+    assert {"data", "model", "client", "simulation"}.isdisjoint(imported)
+    assert set(imported) == set(fl.__all__) and len(fl.__all__) == len(set(fl.__all__))

@@ -7,10 +7,9 @@ exit status and streams end to end.
 from __future__ import annotations
 
 import pytest
+from helpers import run_python
 
 from fedlearn_edu import cli
-
-from helpers import run_python
 
 PROG = "python -m fedlearn_edu"
 

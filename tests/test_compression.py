@@ -1,11 +1,10 @@
 """Compression of client updates: error bounds, unbiasedness, exact bytes, error feedback."""
 import numpy as np
 import pytest
+from helpers import run_both_engines  # noqa: E402
 
 import fedlearn_edu as fl
-
-from helpers import run_both_engines  # noqa: E402
-from fedlearn_edu.compression import Compressor, dequantize, densify, quantize, top_k
+from fedlearn_edu.compression import Compressor, densify, dequantize, quantize, top_k
 
 
 @pytest.mark.parametrize("bits", [8, 4, 2])
@@ -108,7 +107,7 @@ def test_vectorized_int8_long_run_parts_only_by_rounding_flips():
     config = fl.FLConfig(n_clients=8, rounds=8, compression="int8")
     fast = fl.run_experiment(config.replace(engine="vectorized"))
     slow = fl.run_experiment(config.replace(engine="per_client"))
-    diff = np.concatenate([(a - b).ravel() for a, b in zip(fast.final_weights, slow.final_weights)])
+    diff = np.concatenate([(a - b).ravel() for a, b in zip(fast.final_weights, slow.final_weights, strict=True)])
     scale = max(float(np.max(np.abs(w))) for w in slow.final_weights)
     assert np.max(np.abs(diff)) < 5e-3 * scale          # a few quantisation steps, not a different run
     assert abs(fast.final_accuracy - slow.final_accuracy) <= 0.01

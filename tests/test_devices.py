@@ -1,10 +1,9 @@
 """Devices: profiles, the simulated wall clock, dropouts and the deadline for stragglers."""
 import numpy as np
 import pytest
+from helpers import run_both_engines  # noqa: E402
 
 import fedlearn_edu as fl
-
-from helpers import run_both_engines  # noqa: E402
 from fedlearn_edu.devices import DeviceProfile, make_device_profiles, plan_round
 
 FAST = DeviceProfile(examples_per_second=100.0, bytes_per_second=6156.0)
@@ -68,7 +67,7 @@ def test_nobody_delivers_keeps_the_global_model(engine):
     h = fl.run_experiment(config)
     assert all(len(p) == 0 for p in h.participants) and np.all(h.bytes_down == 0) and np.all(h.bytes_up == 0)
     assert np.all(h.accuracy == h.initial_accuracy)
-    for w, w0 in zip(h.final_weights, fl.Simulation(config).initial_weights):
+    for w, w0 in zip(h.final_weights, fl.Simulation(config).initial_weights, strict=True):
         np.testing.assert_array_equal(w, w0)
 
 
@@ -88,7 +87,7 @@ def test_vectorized_devices_match_per_client(changes):
     fast, slow = run_both_engines(config, client_metrics=True)
     assert [p.tolist() for p in fast.participants] == [p.tolist() for p in slow.participants]
     np.testing.assert_array_equal(fast.simulated_seconds, slow.simulated_seconds)
-    for x, y in zip(fast.client_metrics, slow.client_metrics):
+    for x, y in zip(fast.client_metrics, slow.client_metrics, strict=True):
         np.testing.assert_array_equal(x["ids"], y["ids"])
         np.testing.assert_allclose(x["loss"], y["loss"], rtol=1e-4, atol=1e-5)
 

@@ -4,7 +4,7 @@ import pytest
 
 import fedlearn_edu as fl
 from fedlearn_edu import rng
-from fedlearn_edu.vectorized import (Architecture, tf_epoch_orders, tf_sample_clients, tracing_count)
+from fedlearn_edu.vectorized import Architecture, tf_epoch_orders, tf_sample_clients, tracing_count
 
 CASES = {
     "iid": dict(n_clients=10, rounds=6),
@@ -22,7 +22,7 @@ CASES = {
 
 
 def _rel_err(a, b):
-    return max(float(np.max(np.abs(x - y))) / (float(np.max(np.abs(y))) + 1e-12) for x, y in zip(a, b))
+    return max(float(np.max(np.abs(x - y))) / (float(np.max(np.abs(y))) + 1e-12) for x, y in zip(a, b, strict=True))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -32,7 +32,7 @@ def test_vectorized_matches_per_client(name):
     per = fl.run_experiment(config.replace(engine="per_client"))
     assert vec.engine == "vectorized" and per.engine == "per_client"
     assert _rel_err(vec.final_weights, per.final_weights) < 1e-5
-    assert all(np.array_equal(a, b) for a, b in zip(vec.participants, per.participants))
+    assert all(np.array_equal(a, b) for a, b in zip(vec.participants, per.participants, strict=True))
     np.testing.assert_allclose(vec.loss, per.loss, rtol=1e-4)
     assert np.max(np.abs(vec.accuracy - per.accuracy)) <= 1.0 / len(fl.load_dataset(config.dataset).y_test) + 1e-9
     np.testing.assert_array_equal(vec.bytes_up, per.bytes_up)
@@ -53,7 +53,7 @@ def test_client_metrics_agree():
     config = fl.FLConfig(n_clients=6, rounds=3, partition="dirichlet", alpha=0.5)
     vec = fl.run_experiment(config.replace(engine="vectorized"), client_metrics=True)
     per = fl.run_experiment(config.replace(engine="per_client"), client_metrics=True)
-    for a, b in zip(vec.client_metrics, per.client_metrics):
+    for a, b in zip(vec.client_metrics, per.client_metrics, strict=True):
         np.testing.assert_array_equal(a["ids"], b["ids"])
         np.testing.assert_array_equal(a["n_examples"], b["n_examples"])
         np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-4)
@@ -65,7 +65,7 @@ def test_graph_hash_matches_numpy():
                                       rng.sample_clients(n_clients, m, seed, r))
     sizes = np.array([5, 9, 1])
     orders = tf_epoch_orders(sizes, 9, 2, 4, 1, np.array([3, 0, 8])).numpy()
-    for row, (n, client) in enumerate(zip(sizes, [3, 0, 8])):
+    for row, (n, client) in enumerate(zip(sizes, [3, 0, 8], strict=True)):
         expected = rng.epoch_orders(int(n), 2, 4, 1, client)
         np.testing.assert_array_equal(orders[row, :, :n], expected)
 
@@ -123,5 +123,5 @@ def test_per_round_batch_orders_equal_precomputed_ones(monkeypatch):
     per_round = fl.run_experiment(config)
     assert precomputed.engine == per_round.engine == "vectorized"
     assert precomputed.same_numbers(per_round)
-    for a, b in zip(precomputed.final_weights, per_round.final_weights):
+    for a, b in zip(precomputed.final_weights, per_round.final_weights, strict=True):
         np.testing.assert_array_equal(a, b)

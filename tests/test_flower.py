@@ -30,8 +30,13 @@ from flwr.serverapp import Grid  # noqa: E402
 from fedlearn_edu.flower import config as fc  # noqa: E402
 from fedlearn_edu.flower import node_data, report, runner  # noqa: E402
 from fedlearn_edu.flower.certificates import generate_certificates, generate_node_auth_keys  # noqa: E402
-from fedlearn_edu.flower.processes import (FlowerProcess, flower_environment, free_port,  # noqa: E402
-                                           wait_for_log, write_flower_config)
+from fedlearn_edu.flower.processes import (  # noqa: E402
+    FlowerProcess,
+    flower_environment,
+    free_port,
+    wait_for_log,
+    write_flower_config,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RTOL = 1e-5
@@ -202,7 +207,7 @@ def _in_process_run(config: fl.FLConfig):
 def test_in_process_apps_give_the_kits_model(config, task_identity):
     result, strategy, central, grid = _in_process_run(config)
     history = fl.run_experiment(config.replace(engine="per_client"), progress=False)
-    for a, b in zip(result.arrays.to_numpy_ndarrays(), history.final_weights):
+    for a, b in zip(result.arrays.to_numpy_ndarrays(), history.final_weights, strict=True):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-7)
     assert strategy.participants == [list(p) for p in history.participants]
     np.testing.assert_allclose(central.accuracy[1:], history.accuracy, atol=1e-6)
@@ -243,7 +248,7 @@ def test_flower_simulation_engine_gives_the_kits_model(flower_runs):
     run = flower_runs["simulation"]
     comparison = report.compare_with_kit(run)
     for engine, history in comparison.histories.items():
-        for a, b in zip(run.final_weights, history.final_weights):
+        for a, b in zip(run.final_weights, history.final_weights, strict=True):
             np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-6, err_msg=engine)
     assert comparison.max_difference["per_client"] < 1e-6
     assert all(comparison.same_accuracy.values())
@@ -296,7 +301,7 @@ def test_node_auth_keys_load_as_flower_loads_them(tmp_path):
     from cryptography.hazmat.primitives.serialization import load_ssh_private_key
     from flwr.cli.supernode.register import try_load_public_key
     keys, public_keys = generate_node_auth_keys(tmp_path, n_nodes=2)
-    for private, public in zip(keys, public_keys):
+    for private, public in zip(keys, public_keys, strict=True):
         key = load_ssh_private_key(private.read_bytes(), password=None)
         assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp384r1"
         assert try_load_public_key(public)                    # what `flwr supernode register` accepts

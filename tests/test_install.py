@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tomllib
 import venv
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,8 @@ def test_supported_pythons_are_the_ones_tensorflow_has_wheels_for():
 def test_everything_resolves_on_every_platform(platform, python):
     """requirements.txt: the kit with every extra and every test tool."""
     triple, tensorflow = PLATFORMS[platform]
-    packages = {name.lower(): v for name, v in _resolved(compile_requirements("requirements.txt", triple, python)).items()}
+    resolved = _resolved(compile_requirements("requirements.txt", triple, python))
+    packages = {name.lower(): version for name, version in resolved.items()}
     assert packages.get(tensorflow, "").startswith("2.21."), f"{tensorflow} 2.21 expected on {platform}"
     other = {"tensorflow": "tensorflow-cpu", "tensorflow-cpu": "tensorflow"}[tensorflow]
     assert other not in packages, f"both TensorFlow packages on {platform}"

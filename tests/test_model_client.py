@@ -4,12 +4,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from helpers import ARTICLE_N_PARAMETERS
 
 import fedlearn_edu as fl
 from fedlearn_edu.client import batch_plan
 from fedlearn_edu.rng import epoch_orders
-
-from helpers import ARTICLE_N_PARAMETERS
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -41,7 +40,7 @@ def test_build_model_variants_and_seeding():
     a = fl.get_weights(fl.build_article_model(seed=1))
     b = fl.get_weights(fl.build_article_model(seed=1))
     c = fl.get_weights(fl.build_article_model(seed=2))
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert not np.array_equal(a[0], c[0])
     np.testing.assert_array_equal(a[1], 0.0)                  # biases start at zero
     # an int for hidden_units means one hidden layer
@@ -56,7 +55,7 @@ def test_flatten_unflatten_round_trip():
     np.testing.assert_array_equal(vector[-3:], weights[3])
     back = fl.unflatten_weights(vector, weights)
     assert [w.shape for w in back] == [w.shape for w in weights]
-    assert all(np.array_equal(x, y) for x, y in zip(back, weights))
+    assert all(np.array_equal(x, y) for x, y in zip(back, weights, strict=True))
     # and the other way round
     v = np.arange(1539, dtype=np.float32)
     np.testing.assert_array_equal(fl.flatten_weights(fl.unflatten_weights(v, weights)), v)
@@ -72,7 +71,7 @@ def test_set_weights_round_trip_and_errors():
     model = fl.build_article_model(seed=0)
     new = [np.full(w.shape, i + 0.5, np.float32) for i, w in enumerate(fl.get_weights(model))]
     fl.set_weights(model, new)
-    assert all(np.array_equal(x, y) for x, y in zip(fl.get_weights(model), new))
+    assert all(np.array_equal(x, y) for x, y in zip(fl.get_weights(model), new, strict=True))
     bad = list(new)
     bad[0] = np.zeros((64, 20), np.float32)
     with pytest.raises(ValueError) as info:
@@ -137,7 +136,7 @@ def _fit_epochs(model, X, y, orders, batch_size):
 
 
 def _assert_same_weights(actual, expected):
-    for a, e in zip(actual, expected):
+    for a, e in zip(actual, expected, strict=True):
         np.testing.assert_allclose(a, e, rtol=RTOL, atol=ATOL)
 
 
@@ -161,7 +160,7 @@ def test_client_update_equals_keras_fit(article, article_trainer, article_initia
     _assert_same_weights(result.weights, expected)
     assert result.n_examples == n and result.client_id == client_id
     # the model really moved
-    assert max(np.max(np.abs(a - b)) for a, b in zip(result.weights, article_initial_weights)) > 1e-3
+    assert max(np.max(np.abs(a - b)) for a, b in zip(result.weights, article_initial_weights, strict=True)) > 1e-3
     # the reported local metrics are those of the returned weights on the local data
     loss, accuracy = article_trainer.evaluate(result.weights, X, y)
     assert result.loss == pytest.approx(loss, rel=1e-5)
@@ -194,7 +193,7 @@ def test_batches_never_span_two_epochs(article, article_trainer, article_initial
     model = _keras_model(article_initial_weights, lr, 0.0)
     model.fit(X[order], y[order], batch_size=B, epochs=1, shuffle=False, verbose=0)
     spanning = fl.get_weights(model)
-    assert not all(np.allclose(a, e, rtol=RTOL, atol=ATOL) for a, e in zip(result.weights, spanning))
+    assert not all(np.allclose(a, e, rtol=RTOL, atol=ATOL) for a, e in zip(result.weights, spanning, strict=True))
 
 
 def test_momentum_restarts_with_each_call(article, article_trainer, article_initial_weights):
@@ -205,7 +204,7 @@ def test_momentum_restarts_with_each_call(article, article_trainer, article_init
     kwargs = dict(epochs=epochs, batch_size=B, client_learning_rate=lr, client_momentum=momentum, seed=3)
     round0 = fl.client_update(article_trainer, article_initial_weights, X, y, round_index=0, **kwargs)
     again = fl.client_update(article_trainer, article_initial_weights, X, y, round_index=0, **kwargs)
-    assert all(np.array_equal(a, b) for a, b in zip(round0.weights, again.weights))
+    assert all(np.array_equal(a, b) for a, b in zip(round0.weights, again.weights, strict=True))
     round1 = fl.client_update(article_trainer, round0.weights, X, y, round_index=1, **kwargs)
 
     keras_model = _keras_model(article_initial_weights, lr, momentum)
@@ -214,14 +213,14 @@ def test_momentum_restarts_with_each_call(article, article_trainer, article_init
     fresh = _fit_epochs(_keras_model(after0, lr, momentum), X, y, epoch_orders(n, epochs, 3, 1, 0), B)
     carried = _fit_epochs(keras_model, X, y, epoch_orders(n, epochs, 3, 1, 0), B)
     _assert_same_weights(round1.weights, fresh)
-    assert not all(np.allclose(a, e, rtol=RTOL, atol=ATOL) for a, e in zip(round1.weights, carried))
+    assert not all(np.allclose(a, e, rtol=RTOL, atol=ATOL) for a, e in zip(round1.weights, carried, strict=True))
 
 
 def test_client_update_does_not_modify_global_weights(article, article_trainer, article_initial_weights):
     before = [w.copy() for w in article_initial_weights]
     fl.client_update(article_trainer, article_initial_weights, article.X_train[:40], article.y_train[:40],
                      epochs=2, client_learning_rate=0.5)
-    assert all(np.array_equal(a, b) for a, b in zip(before, article_initial_weights))
+    assert all(np.array_equal(a, b) for a, b in zip(before, article_initial_weights, strict=True))
 
 
 def test_tracing_count_stays_one():
@@ -241,7 +240,7 @@ def test_tracing_count_stays_one():
 
 
 def _distance(a, b):
-    return float(np.sqrt(sum(np.sum((x - y) ** 2) for x, y in zip(a, b))))
+    return float(np.sqrt(sum(np.sum((x - y) ** 2) for x, y in zip(a, b, strict=True))))
 
 
 def test_fedprox_keeps_client_closer_to_global(article, article_trainer, article_initial_weights):
@@ -266,7 +265,7 @@ def test_fedprox_gradient_by_hand(article, article_trainer, article_initial_weig
     w1 = plain.weights
     # one plain step from w1 gives w1 - lr g(w1)
     w1_step = fl.client_update(article_trainer, w1, X, y, epochs=1, batch_size=None, client_learning_rate=lr).weights
-    expected = [s - lr * mu * (a - b) for s, a, b in zip(w1_step, w1, w0)]
+    expected = [s - lr * mu * (a - b) for s, a, b in zip(w1_step, w1, w0, strict=True)]
     two = fl.client_update(article_trainer, w0, X, y, epochs=2, batch_size=None, client_learning_rate=lr, mu=mu)
     _assert_same_weights(two.weights, expected)
 

@@ -5,13 +5,19 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import js_distance_base2
 
 import fedlearn_edu as fl
-from fedlearn_edu.partition import (PARTITIONS, dirichlet_partition, iid_partition, label_distribution,
-                                    make_partition, non_iid_score, quantity_skew_partition,
-                                    shard_partition)
-
-from helpers import js_distance_base2
+from fedlearn_edu.partition import (
+    PARTITIONS,
+    dirichlet_partition,
+    iid_partition,
+    label_distribution,
+    make_partition,
+    non_iid_score,
+    quantity_skew_partition,
+    shard_partition,
+)
 
 CASES = [(1, 0), (3, 1), (10, 0), (10, 5), (37, 2), (100, 3)]
 
@@ -45,23 +51,23 @@ def test_partition_covers_every_sample_once(all_partitions, article_labels, sche
 def test_partition_is_seeded(all_partitions, article_labels, scheme, n_clients, seed):
     first = all_partitions[(scheme, n_clients, seed)]
     again = make_partition(article_labels, n_clients, scheme, seed=seed)
-    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
     other = make_partition(article_labels, n_clients, scheme, seed=seed + 11)
-    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
 
 
 def test_make_partition_dispatches(article_labels):
     y = article_labels
-    for a, b in zip(make_partition(y, 7, "iid", seed=3), iid_partition(y, 7, seed=3)):
+    for a, b in zip(make_partition(y, 7, "iid", seed=3), iid_partition(y, 7, seed=3), strict=True):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(make_partition(y, 7, "dirichlet", alpha=0.3, min_size=4, seed=3),
-                    dirichlet_partition(y, 7, alpha=0.3, min_size=4, seed=3)):
+                    dirichlet_partition(y, 7, alpha=0.3, min_size=4, seed=3), strict=True):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(make_partition(y, 7, "shards", shards_per_client=3, seed=3),
-                    shard_partition(y, 7, shards_per_client=3, seed=3)):
+                    shard_partition(y, 7, shards_per_client=3, seed=3), strict=True):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(make_partition(y, 7, "quantity", alpha=0.3, min_size=4, seed=3),
-                    quantity_skew_partition(y, 7, alpha=0.3, min_size=4, seed=3)):
+                    quantity_skew_partition(y, 7, alpha=0.3, min_size=4, seed=3), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -169,7 +175,7 @@ def test_quantity_skew_smaller_alpha_is_more_unequal(article_labels):
 
 
 def test_label_distribution_row_sums_are_client_sizes(all_partitions, article_labels):
-    for (scheme, k, seed), parts in all_partitions.items():
+    for (_scheme, k, _seed), parts in all_partitions.items():
         counts = label_distribution(article_labels, parts, 3)
         assert counts.shape == (k, 3) and counts.dtype == np.int64
         np.testing.assert_array_equal(counts.sum(axis=1), [len(p) for p in parts])
@@ -194,7 +200,8 @@ def test_non_iid_score_matches_js_distance_formula():
     counts = np.array([[8, 1, 1], [2, 6, 2], [0, 0, 5]])
     global_dist = counts.sum(axis=0) / counts.sum()
     sizes = counts.sum(axis=1)
-    expected = sum(s * js_distance_base2(row / s, global_dist) for row, s in zip(counts, sizes)) / sizes.sum()
+    expected = sum(s * js_distance_base2(row / s, global_dist)
+                   for row, s in zip(counts, sizes, strict=True)) / sizes.sum()
     assert non_iid_score(counts) == pytest.approx(expected, rel=1e-12)
 
 

@@ -7,7 +7,6 @@ import pytest
 import fedlearn_edu as fl
 from fedlearn_edu import poisoning as po
 
-
 F32 = 1e-6     # the aggregate module returns float32: compare to that precision
 
 

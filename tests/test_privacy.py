@@ -99,7 +99,7 @@ def test_update_to_gradient_is_the_tensorflow_gradient(digits):
     with tf.GradientTape() as tape:
         loss = fl.client.cross_entropy(tf.constant(y), model(tf.constant(X)))
     expected = tape.gradient(loss, model.trainable_variables)
-    for g, e in zip(privacy.update_to_gradient(sent, back.weights, 0.05), expected):
+    for g, e in zip(privacy.update_to_gradient(sent, back.weights, 0.05), expected, strict=True):
         assert np.allclose(g, e.numpy(), atol=2e-4)
 
 

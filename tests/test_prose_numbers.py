@@ -93,6 +93,7 @@ def test_settings_in_code_pass_and_solution_code_counts_as_code(tmp_path):
     path = tmp_path / "99_example.ipynb"
     notebook = _notebook("a client learning rate of 0.3 and a target of 95%; try 60 rounds", "",
                          code="config = FLConfig(client_learning_rate=0.3)\ntarget = 0.95")
-    notebook["cells"].append({"cell_type": "markdown", "source": "<details>\n\n```python\nrounds = 60\n```\n</details>"})
+    solution = "<details>\n\n```python\nrounds = 60\n```\n</details>"
+    notebook["cells"].append({"cell_type": "markdown", "source": solution})
     path.write_text(json.dumps(notebook), encoding="utf-8")
     assert prose_numbers.unexplained(path) == []

@@ -2,10 +2,9 @@
 identities, and the vectorised engine against the per-client one."""
 import numpy as np
 import pytest
+from helpers import run_both_engines  # noqa: E402
 
 import fedlearn_edu as fl
-
-from helpers import run_both_engines  # noqa: E402
 
 
 def _first_round(config):
@@ -20,7 +19,7 @@ def test_first_round_with_zero_controls_is_fedavg():
     base = fl.FLConfig(n_clients=5, rounds=1, partition="dirichlet", alpha=0.3, engine="per_client")
     fedavg = fl.run_experiment(base)
     scaffold = fl.run_experiment(base.replace(scaffold=True))
-    for a, b in zip(fedavg.final_weights, scaffold.final_weights):
+    for a, b in zip(fedavg.final_weights, scaffold.final_weights, strict=True):
         np.testing.assert_array_equal(a, b)
     assert scaffold.engine == "per_client"
     np.testing.assert_array_equal(scaffold.bytes_up, 2 * fedavg.bytes_up)
@@ -83,9 +82,10 @@ def test_vectorized_scaffold_differs_from_fedavg_after_round_one():
     config = fl.FLConfig(n_clients=8, rounds=3, partition="shards", engine="vectorized")
     fedavg, scaffold = fl.run_experiment(config), fl.run_experiment(config.replace(scaffold=True))
     first = fl.run_experiment(config.replace(rounds=1)), fl.run_experiment(config.replace(rounds=1, scaffold=True))
-    for a, b in zip(*(h.final_weights for h in first)):
+    for a, b in zip(*(h.final_weights for h in first), strict=True):
         np.testing.assert_array_equal(a, b)
-    assert max(float(np.max(np.abs(a - b))) for a, b in zip(fedavg.final_weights, scaffold.final_weights)) > 1e-3
+    pairs = zip(fedavg.final_weights, scaffold.final_weights, strict=True)
+    assert max(float(np.max(np.abs(a - b))) for a, b in pairs) > 1e-3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def _central_minimiser(sim, p):
     def objective(w):
         W, b = w[:D * C].reshape(D, C), w[D * C:]
         value, grad_W, grad_b = 0.0, np.zeros((D, C)), np.zeros(C)
-        for p_k, (X, y) in zip(p, clients):
+        for p_k, (X, y) in zip(p, clients, strict=True):
             z = X @ W + b
             z -= z.max(axis=1, keepdims=True)
             probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)

@@ -8,11 +8,10 @@ import json
 import keras
 import numpy as np
 import pytest
+from helpers import ARTICLE_N_PARAMETERS, run_python
 
 import fedlearn_edu as fl
 from fedlearn_edu.rng import sample_clients
-
-from helpers import ARTICLE_N_PARAMETERS, run_python
 
 SMALL = dict(n_clients=5, rounds=3, progress=False)
 
@@ -94,10 +93,10 @@ def test_sampled_clients_depend_only_on_seed_and_round():
     base = fl.run_experiment(n_clients=10, fraction=0.3, rounds=4, seed=1, progress=False)
     other = fl.run_experiment(n_clients=10, fraction=0.3, rounds=4, seed=1, client_learning_rate=0.05,
                               local_epochs=2, partition="shards", server_optimizer="fedadam", progress=False)
-    for a, b in zip(base.participants, other.participants):
+    for a, b in zip(base.participants, other.participants, strict=True):
         np.testing.assert_array_equal(a, b)
     reseeded = fl.run_experiment(n_clients=10, fraction=0.3, rounds=4, seed=2, progress=False)
-    assert any(not np.array_equal(a, b) for a, b in zip(base.participants, reseeded.participants))
+    assert any(not np.array_equal(a, b) for a, b in zip(base.participants, reseeded.participants, strict=True))
     # the sampler itself: a pure function of (n_clients, m, seed, round)
     np.testing.assert_array_equal(sample_clients(10, 3, 1, 2), sample_clients(10, 3, 1, 2))
     assert len({tuple(sample_clients(10, 3, 1, r)) for r in range(10)}) > 1
@@ -219,7 +218,7 @@ def _manual_rounds(sim, rounds):
         averaged = sim.aggregate(results)
         expected_average = fl.weighted_average([res.weights for res in results],
                                                [len(sim.partitions[k]) for k in clients])
-        assert all(np.array_equal(a, b) for a, b in zip(averaged, expected_average))
+        assert all(np.array_equal(a, b) for a, b in zip(averaged, expected_average, strict=True))
         new = sim.server_update(averaged)
         loss, accuracy = sim.evaluate(new)
         sim.global_weights = new
@@ -236,11 +235,11 @@ def test_step_methods_reproduce_run_exactly_per_client_engine():
     h = sim.run(progress=False)
     initial, manual, weights = _manual_rounds(sim, 2)
     assert (h.initial_loss, h.initial_accuracy) == initial
-    for a, b in zip(h.participants, manual["participants"]):
+    for a, b in zip(h.participants, manual["participants"], strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(h.accuracy, manual["accuracy"])
     np.testing.assert_array_equal(h.loss, manual["loss"])
-    assert all(np.array_equal(a, b) for a, b in zip(h.final_weights, weights))
+    assert all(np.array_equal(a, b) for a, b in zip(h.final_weights, weights, strict=True))
 
 
 def test_step_methods_reproduce_one_round_of_run_default_engine():
@@ -251,7 +250,7 @@ def test_step_methods_reproduce_one_round_of_run_default_engine():
     np.testing.assert_allclose(h.initial_loss, initial[0], rtol=1e-5)
     np.testing.assert_allclose(h.loss, manual["loss"], rtol=1e-5)
     np.testing.assert_allclose(h.accuracy, manual["accuracy"], atol=1e-6)
-    for a, b in zip(h.final_weights, weights):
+    for a, b in zip(h.final_weights, weights, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -295,7 +294,7 @@ def test_run_experiment_leaves_the_callers_model_untouched(make_model, engine):
     second = fl.run_experiment(model=model, n_clients=3, rounds=3, engine=engine, progress=False)
     # the second experiment must start from the same initial model as the first
     assert second.initial_loss == first.initial_loss
-    assert all(np.array_equal(a, b) for a, b in zip(fl.get_weights(model), before))
+    assert all(np.array_equal(a, b) for a, b in zip(fl.get_weights(model), before, strict=True))
 
 
 def test_rounds_to_accuracy_counts_a_float32_hit_on_the_target():

@@ -1,8 +1,8 @@
 """Notebook 01's exercise solutions quote numbers: recompute them with the kit."""
+from helpers import assert_states_in_order, solution_text  # noqa: E402
+
 import fedlearn_edu as fl
 from fedlearn_edu.widgets import comparison
-
-from helpers import assert_states_in_order, solution_text  # noqa: E402
 
 
 def test_exercise_2_digits_crossover():

@@ -1,7 +1,7 @@
 """Notebook 07's exercise solutions quote numbers: recompute them with the kit."""
-from fedlearn_edu.widgets import challenges
-
 from helpers import assert_states_in_order, solution_text  # noqa: E402
+
+from fedlearn_edu.widgets import challenges
 
 
 def test_exercise_3_bytes_for_a_real_federation():

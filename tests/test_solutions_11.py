@@ -1,7 +1,7 @@
 """Notebook 11's exercise solutions quote measured numbers: recompute them with the kit."""
-from fedlearn_edu.widgets import non_iid
-
 from helpers import assert_states_in_order, solution_text  # noqa: E402
+
+from fedlearn_edu.widgets import non_iid
 
 
 def test_exercise_2_too_much_momentum():

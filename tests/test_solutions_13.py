@@ -1,14 +1,14 @@
 """Notebook 13's exercise solutions quote measured numbers: recompute them with the kit."""
-from fedlearn_edu.widgets import stragglers
-
 from helpers import assert_states_in_order, solution_text  # noqa: E402
+
+from fedlearn_edu.widgets import stragglers
 
 
 def test_exercise_2_where_the_deadline_should_be():
     deadlines = (3.0, 4.0, 5.0, 6.0, 8.0, 12.0, 20.0)
     minutes = [stragglers.compute_devices(deadline=d, correlated=True).minutes["accept partial work"]
                for d in deadlines]
-    never = [f"{d:g}" for d, m in zip(deadlines, minutes) if m is None]
+    never = [f"{d:g}" for d, m in zip(deadlines, minutes, strict=True) if m is None]
     reached = [f"{m:.1f}" for m in minutes if m is not None]
     assert never == ["3", "4"]
     text = solution_text("13_devices_and_deadlines", 2)

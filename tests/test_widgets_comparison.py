@@ -8,11 +8,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from helpers import ARTICLE_N_PARAMETERS  # noqa: E402
 
 import fedlearn_edu as fl  # noqa: E402
 from fedlearn_edu.widgets import comparison  # noqa: E402
-
-from helpers import ARTICLE_N_PARAMETERS  # noqa: E402
 
 CLIENTS = (1, 2, 10, 25, 100)            # slider ends, the default, and the one-batch threshold
 LEARNING_RATES = (0.001, 0.1, 10.0)      # slider ends and the default

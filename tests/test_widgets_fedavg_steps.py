@@ -52,7 +52,7 @@ def test_a_round_by_hand_equals_the_engines(sim):
     for engine in ("per_client", "vectorized"):
         history = fl.run_experiment(CONFIG.replace(rounds=1, engine=engine), progress=False)
         assert history.engine == engine
-        gap = max(np.abs(a - b).max() for a, b in zip(history.final_weights, record.new_weights))
+        gap = max(np.abs(a - b).max() for a, b in zip(history.final_weights, record.new_weights, strict=True))
         assert gap < 1e-5, engine
         assert history.bytes_up[0] == record.bytes_up == 5 * 1539 * 4
         assert history.loss[0] == pytest.approx(record.loss, abs=1e-5)
@@ -64,8 +64,8 @@ def test_round_record_is_consistent(sim):
     assert record.clients.tolist() == sim.sample_clients(0).tolist()
     assert record.coefficients.sum() == pytest.approx(1.0)
     assert [r.client_id for r in record.results] == record.clients.tolist()
-    assert all(np.array_equal(a, b) for a, b in zip(sim.global_weights, record.new_weights))
-    assert all(np.array_equal(a, b) for a, b in zip(sim.initial_weights, record.previous_weights))
+    assert all(np.array_equal(a, b) for a, b in zip(sim.global_weights, record.new_weights, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(sim.initial_weights, record.previous_weights, strict=True))
     assert record.loss < sim.evaluate(sim.initial_weights)[0]
 
 
@@ -134,7 +134,7 @@ def curves():
 
 
 def test_curves_have_the_requested_length(curves):
-    for (k, lr, r), curve in curves.items():
+    for (k, _lr, r), curve in curves.items():
         assert curve.rounds == r and len(curve.accuracy) == r + 1
         assert curve.clients_per_round == max(1, k // 2)
         assert curve.stop_round is None or 1 <= curve.stop_round <= r

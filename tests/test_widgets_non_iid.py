@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from fedlearn_edu.widgets import non_iid as ni  # noqa: E402
 from fedlearn_edu.simulation import ACCURACY_TOLERANCE  # noqa: E402
+from fedlearn_edu.widgets import non_iid as ni  # noqa: E402
 
 DIGITS_PARAMETERS = 64 * 64 + 64 + 64 * 10 + 10      # the digits MLP: 4810
 DEFAULTS = dict(alpha=0.1, n_clients=10, client_learning_rate=0.3, mu=0.01, server_momentum=0.5)

@@ -1,6 +1,8 @@
 """Notebook 09's callbacks (fedlearn_edu.widgets.privacy) over a grid of slider values."""
 from __future__ import annotations
 
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -37,7 +39,7 @@ def test_dp_grid_properties(dp_results, values):
 def test_reference_curve_trades_privacy_for_accuracy(dp_results):
     t = dp_results[(1.0, 0.5, 50, 0.5)]
     eps = [run.epsilon for run in t.reference]
-    assert all(a > b for a, b in zip(eps, eps[1:])), "more noise, smaller epsilon"
+    assert all(a > b for a, b in itertools.pairwise(eps)), "more noise, smaller epsilon"
     by_z = {run.noise_multiplier: run for run in t.reference}
     no_dp = t.non_private.late_accuracy
     assert by_z[1.0].epsilon < 10 and by_z[1.0].late_accuracy >= no_dp - 0.05

@@ -38,7 +38,7 @@ def parse_percent(text: str) -> list[nbformat.NotebookNode]:
         while lines and not lines[0].strip():
             lines.pop(0)
         if kind == "markdown":
-            body = "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#") for l in lines)
+            body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines)
             cells.append(nbformat.v4.new_markdown_cell(body))
         else:
             cells.append(nbformat.v4.new_code_cell("\n".join(lines)))

@@ -54,7 +54,7 @@ def hand_commands(workdir: str, nodes: int) -> str:
              f"flower-superlink --ssl-ca-certfile {w}/certificates/ca.crt \\",
              f"    --ssl-certfile {w}/certificates/server.pem --ssl-keyfile {w}/certificates/server.key \\",
              "    --host 127.0.0.1 --port 9093 --disable-runtime-dependency-installation --enable-supernode-auth"]
-    lines += [f"# 2. the SuperLink connection in $FLWR_HOME/config.toml (default ~/.flwr), then admit each node's key",
+    lines += ["# 2. the SuperLink connection in $FLWR_HOME/config.toml (default ~/.flwr), then admit each node's key",
               "cat >> ~/.flwr/config.toml <<'EOF'",
               f"[superlink.{CONNECTION}]",
               'address = "127.0.0.1:9093"',
@@ -67,7 +67,8 @@ def hand_commands(workdir: str, nodes: int) -> str:
                   f"    --host 127.0.0.1 --port {9094 + k} --ssl-certfile {w}/certificates/node-{k}.pem \\",
                   f"    --ssl-keyfile {w}/certificates/node-{k}.key --ssl-ca-certfile {w}/certificates/ca.crt \\",
                   f"    --auth-supernode-private-key {w}/certificates/node-{k}-auth \\",
-                  f"    --node-config 'partition-id={k} num-partitions={nodes} data-file=\"{workdir}/data/node-{k}.npz\"'"]
+                  f"    --node-config 'partition-id={k} num-partitions={nodes} "
+                  f"data-file=\"{workdir}/data/node-{k}.npz\"'"]
     lines += [f"# {nodes + 3}. the run",
               f"flwr run {APP_DIR} {CONNECTION} --stream --run-config "
               f"'n-clients={nodes} rounds=3 server-data-file=\"{workdir}/data/server-test.npz\"'"]

@@ -73,7 +73,7 @@ class Comparison:
     def equal(self, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
         """True when every engine's final model equals Flower's to the tolerance."""
         return all(all(np.allclose(a, b, rtol=rtol, atol=atol) for a, b in
-                       zip(self.flower.final_weights, h.final_weights)) for h in self.histories.values())
+                       zip(self.flower.final_weights, h.final_weights, strict=True)) for h in self.histories.values())
 
     def kit_seconds_per_round(self, engine: str) -> float:
         """The kit's mean wall-clock seconds per round on ``engine`` (second, warm run)."""

@@ -25,8 +25,16 @@ from ..simulation import FLConfig
 from .certificates import Certificates, generate_certificates, generate_node_auth_keys
 from .config import check_flower_config, to_run_config
 from .node_data import write_node_files
-from .processes import FlowerProcess, flower_environment, flower_executable, free_port, group_alive, pid_alive, \
-    wait_for_log, write_flower_config
+from .processes import (
+    FlowerProcess,
+    flower_environment,
+    flower_executable,
+    free_port,
+    group_alive,
+    pid_alive,
+    wait_for_log,
+    write_flower_config,
+)
 
 #: the Flower app directory (pyproject.toml with the ServerApp and ClientApp components)
 APP_DIR = Path(__file__).resolve().parent / "app"
@@ -84,7 +92,7 @@ class FlowerRun:
     def max_weight_difference(self, weights) -> float:
         """Largest absolute difference between this run's final model and ``weights``."""
         return max(float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
-                   for a, b in zip(self.final_weights, weights))
+                   for a, b in zip(self.final_weights, weights, strict=True))
 
     def processes_left(self) -> list[str]:
         """Names of the processes of this run of which anything still runs: the process, its
@@ -111,7 +119,7 @@ def _read_result(result_dir: Path) -> dict:
 
 
 def _write_run_config(path: Path, run_config: dict) -> Path:
-    import tomli_w   # installed with flwr
+    import tomli_w  # installed with flwr
     path.write_text(tomli_w.dumps(run_config), encoding="utf-8")
     return path
 

@@ -23,9 +23,9 @@ from typing import Iterable
 
 import numpy as np
 from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, MetricRecord, RecordDict
+from flwr.common import log
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
-from flwr.common import log
 
 from ..aggregate import client_weights, weighted_average
 from ..client import LocalTrainer

@@ -8,7 +8,8 @@ federation) and three ways of learning are compared on one held-out test set:
 * **FedAvg** across the hospitals (the patients' records stay where they are);
 * **pooling** every record in one place (what privacy rules usually forbid).
 
-:func:`~fedlearn_edu.privacy.reconstruct_single_example` (re-exported here) backs the notebook's correction of the article's
+:func:`~fedlearn_edu.privacy.reconstruct_single_example` (re-exported here) backs the notebook's correction
+of the article's
 claim that federated learning "improves data security": an update computed from one
 example gives that example back exactly.
 """

@@ -461,7 +461,7 @@ def plot_accuracy_vs_megabytes(result: EpochsResult, axes=None):
         _, axes = plt.subplots(1, len(result.partitions), figsize=(4 * len(result.partitions), 3.3),
                                sharey=True, squeeze=False)
         axes = axes[0]
-    for ax, spec in zip(axes, result.partitions):
+    for ax, spec in zip(axes, result.partitions, strict=True):
         for e in result.epochs:
             megabytes, accuracy = result.curves[(spec.label, e)]
             ax.plot(megabytes, accuracy, marker="o", markersize=2, label=f"E={e}")
@@ -714,7 +714,7 @@ def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float 
     _, axes = plt.subplots(1, 3, figsize=(9, 3))
     for ax, (title, values) in zip(axes, (("rounds to target", result.rounds),
                                           ("time units to target", result.time),
-                                          ("MB to target", result.megabytes))):
+                                          ("MB to target", result.megabytes)), strict=True):
         heights = [0.0 if math.isinf(values[p]) else values[p] for p in result.policies]
         ax.bar(range(len(result.policies)), heights, color=["C0", "C1", "C2"])
         ax.set_xticks(range(len(result.policies)))

@@ -367,7 +367,8 @@ def show_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients: i
     print(result.table())
     plt = _plt()
     _, ax = plt.subplots(figsize=(6, 3.3))
-    ax.plot(result.fractions, result.with_feedback, marker="o", label="top-k + error feedback", color=_COLORS["top-k + EF"])
+    ax.plot(result.fractions, result.with_feedback, marker="o", label="top-k + error feedback",
+            color=_COLORS["top-k + EF"])
     ax.plot(result.fractions, result.without_feedback, marker="o", label="top-k", color=_COLORS["top-k"])
     ax.axhline(result.uncompressed, color=_COLORS["none"], linestyle=":", label="uncompressed")
     ax.set_xscale("log")

@@ -148,7 +148,7 @@ def summarise_methods(dataset: Dataset, centralised: History, distributed: Histo
                            raw if centralised.rounds_to_accuracy(target) else None, 1, centralised.diverged_at)
     results = [MethodResult(name, h.final_accuracy, h.total_bytes, bytes_to_target(h, target),
                             h.rounds_completed, h.diverged_at)
-               for name, h in zip(METHODS[1:], (distributed, fedavg))]
+               for name, h in zip(METHODS[1:], (distributed, fedavg), strict=True)]
     return ComparisonResult(
         n_clients=fedavg.config.n_clients, client_learning_rate=fedavg.config.client_learning_rate,
         rounds=fedavg.config.rounds, target=target, centralised=central, distributed=results[0],

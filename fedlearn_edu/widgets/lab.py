@@ -182,6 +182,7 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
+
     from ..partition import non_iid_score
     h, base = result.history, result.baseline
     fig, axes = plt.subplots(2, 2, figsize=figsize, dpi=dpi)
@@ -294,6 +295,7 @@ class FederatedLab:
 
     def __init__(self, settings: LabSettings | None = None):
         import ipywidgets as w
+
         from . import float_slider, int_slider, learning_rate_slider
         settings = settings or LabSettings()
         self.generation = 0

@@ -410,7 +410,7 @@ def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rat
     names = list(result.rounds)
     heights = [result.config.rounds + 1 if result.rounds[n] is None else result.rounds[n] for n in names]
     bars = ax_bars.bar(range(len(names)), heights, color=[_COLORS[n] for n in names])
-    for bar, name in zip(bars, names):
+    for bar, name in zip(bars, names, strict=True):
         if result.rounds[name] is None:
             bar.set_hatch("//")
             bar.set_alpha(0.5)

@@ -14,9 +14,9 @@ from functools import lru_cache
 import ipywidgets as ipw
 import numpy as np
 
+from .. import paper
 from .._validate import check_choice, check_float, check_int, check_positive
 from ..data import Dataset, load_dataset
-from .. import paper
 from ..simulation import run_experiment
 from . import int_slider, learning_rate_slider
 
@@ -205,7 +205,8 @@ def plot_rounds_vs_u(rows, axes=None):
             fewest[r.u] = min(fewest.get(r.u, r.rounds), r.rounds)
         u = sorted(fewest)
         axes[1].plot(u, [fewest[x] for x in u], style, color="C2", label=partition)
-    for ax, title in zip(axes, (f"digits, target {paper.TARGET_ACCURACY:.0%}", "paper: MNIST CNN, target 99%")):
+    titles = (f"digits, target {paper.TARGET_ACCURACY:.0%}", "paper: MNIST CNN, target 99%")
+    for ax, title in zip(axes, titles, strict=True):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))

@@ -213,7 +213,7 @@ def plot_schemes(n_clients: int = 10, alpha: float = 0.5, seed: int = 0) -> list
     import matplotlib.pyplot as plt
     results = [compute_partition(n_clients, s, alpha, seed) for s in PARTITIONS]
     fig, axes = plt.subplots(1, len(results), figsize=(12, 3.5))
-    for r, ax in zip(results, axes):
+    for r, ax in zip(results, axes, strict=True):
         plot_label_distribution(r.counts, ax=ax, title=f"{SCHEME_LABELS[r.scheme]}\nscore {r.score:.2f}")
         _colour_from_zero(ax, r.counts)
         ax.title.set_fontsize(9)
@@ -249,7 +249,7 @@ class ScoreCurve:
     def table(self) -> str:
         lines = [f"{self.n_clients} clients, mean over {self.n_seeds} seeds",
                  f"{'alpha':>9} {'score':>6} {'min':>6} {'max':>6}"]
-        for a, m, lo, hi in zip(self.alphas, self.mean, self.low, self.high):
+        for a, m, lo, hi in zip(self.alphas, self.mean, self.low, self.high, strict=True):
             lines.append(f"{a:>9.3g} {m:>6.3f} {lo:>6.3f} {hi:>6.3f}")
         lines.append(f"IID split: {self.iid:.3f}; shards: {self.shards:.3f}")
         return "\n".join(lines)

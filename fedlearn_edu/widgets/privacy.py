@@ -118,7 +118,8 @@ def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_cl
     print(f"K={n_clients}, q={r.sampling_probability:g} (m={r.expected_clients:g}), {len(r.accuracy)} rounds, "
           f"z={r.noise_multiplier:g}, S={r.clip_norm:g}: noise std per coordinate {r.noise_std:.4f}")
     print(f"epsilon = {r.epsilon:.3g} at delta = {r.delta:.0e}; accuracy over the last 5 rounds "
-          f"{r.late_accuracy:.3f} (no DP: {t.non_private.late_accuracy:.3f}); {r.clipped_fraction:.0%} of updates clipped")
+          f"{r.late_accuracy:.3f} (no DP: {t.non_private.late_accuracy:.3f}); "
+          f"{r.clipped_fraction:.0%} of updates clipped")
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.3))
     rounds = np.arange(1, len(r.accuracy) + 1)
     left.plot(rounds, t.non_private.accuracy, color="gray", label="no DP")
@@ -131,7 +132,8 @@ def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_cl
     if np.isfinite(r.epsilon):
         right.plot([r.epsilon], [r.late_accuracy], "o", color="tab:red", label="your setting")
     right.axhline(t.non_private.late_accuracy, color="gray", linestyle="--", label="no DP (epsilon = inf)")
-    right.set(xscale="log", xlabel="epsilon (smaller = more private)", ylabel="test accuracy, last 5 rounds", ylim=(0, 1))
+    right.set(xscale="log", xlabel="epsilon (smaller = more private)", ylabel="test accuracy, last 5 rounds",
+              ylim=(0, 1))
     right.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     plt.show()

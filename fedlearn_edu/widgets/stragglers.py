@@ -96,7 +96,7 @@ def correlate_profiles(profiles: Sequence[DeviceProfile], label_counts: np.ndarr
     share = counts[:, classes].sum(axis=1) / np.maximum(counts.sum(axis=1), 1)
     slowest_first = sorted(profiles, key=lambda p: -(1 / p.examples_per_second + 1 / p.bytes_per_second))
     dealt: list[DeviceProfile | None] = [None] * len(profiles)
-    for k, profile in zip(np.argsort(-share, kind="stable"), slowest_first):
+    for k, profile in zip(np.argsort(-share, kind="stable"), slowest_first, strict=True):
         dealt[int(k)] = profile
     return dealt
 
@@ -150,7 +150,8 @@ class RoundTimes:
 
     def summary(self) -> str:
         s = np.sort(self.seconds)
-        deadline = "no deadline" if self.deadline is None else f"deadline {self.deadline:g} s, {self.stragglers} stragglers"
+        deadline = ("no deadline" if self.deadline is None
+                    else f"deadline {self.deadline:g} s, {self.stragglers} stragglers")
         return (f"speed spread {self.speed_spread:g}: fastest client {s[0]:.1f} s, median {np.median(s):.1f} s, "
                 f"slowest {s[-1]:.1f} s; {deadline}; the round lasts {self.round_seconds:.1f} s")
 

@@ -59,12 +59,12 @@ class Panel:
     def line(self, xs, ys, color: str, label: str | None = None, dash: str | None = None, dots: bool = False):
         xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
         keep = np.isfinite(ys)
-        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(self.px(xs[keep]), self.py(ys[keep])))
+        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(self.px(xs[keep]), self.py(ys[keep]), strict=True))
         style = f' stroke-dasharray="{dash}"' if dash else ""
         self.parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.8"{style}/>')
         if dots:
             self.parts += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2" fill="{color}"/>'
-                           for a, b in zip(self.px(xs[keep]), self.py(ys[keep]))]
+                           for a, b in zip(self.px(xs[keep]), self.py(ys[keep]), strict=True)]
         if label:
             self.legend.append((label, color, dash))
 
@@ -80,7 +80,7 @@ class Panel:
 
     def bars(self, edges, heights, color: str):
         base = float(self.py([self.ylim[0]])[0])
-        for left, right, height in zip(edges[:-1], edges[1:], heights):
+        for left, right, height in zip(edges[:-1], edges[1:], heights, strict=True):
             if height <= 0:
                 continue
             x0, x1 = self.px([left, right])
@@ -103,7 +103,8 @@ class Panel:
         out += self.parts
         for t, label in _ticks(self.xlim, xticks):
             px = float(self.px([t])[0])
-            out.append(f'<line x1="{px:.1f}" y1="{self.y + self.h}" x2="{px:.1f}" y2="{self.y + self.h + 4}" stroke="#444"/>'
+            out.append(f'<line x1="{px:.1f}" y1="{self.y + self.h}" x2="{px:.1f}" y2="{self.y + self.h + 4}" '
+                       f'stroke="#444"/>'
                        f'<text x="{px:.1f}" y="{self.y + self.h + 15}" text-anchor="middle">{label}</text>')
         for t, label in _ticks(self.ylim, yticks):
             py = float(self.py([t])[0])
@@ -119,7 +120,8 @@ class Panel:
             ly = self.y + self.h - 10 - 13 * (len(self.legend) - 1 - i)
             lx = self.x + self.w - 150
             style = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 18}" y2="{ly - 4}" stroke="{color}" stroke-width="2"{style}/>'
+            out.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 18}" y2="{ly - 4}" stroke="{color}" '
+                       f'stroke-width="2"{style}/>'
                        f'<text x="{lx + 22}" y="{ly}">{html.escape(label)}</text>')
         return "".join(out)
 

@@ -13,8 +13,9 @@ KERNEL_IDLE = """() => {
 ALL_EXECUTED = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   const cells = panel.content.widgets;
-  return cells.every(c => c.model.type !== 'code' || (c.model.executionCount !== null
-                                                     && !c.node.querySelector('.jp-InputArea-prompt').textContent.includes('*')));
+  return cells.every(c => c.model.type !== 'code'
+    || (c.model.executionCount !== null
+        && !c.node.querySelector('.jp-InputArea-prompt').textContent.includes('*')));
 }"""
 
 

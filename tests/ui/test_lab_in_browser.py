@@ -130,7 +130,8 @@ def test_fast_moves_never_leave_a_stale_figure(lab_page):
         page.keyboard.press("ArrowRight")
     target = int(s.locator(".widget-readout").inner_text())
     page.wait_for_function(
-        "(k) => { const t = document.querySelector('.fl-lab-summary'); return t && t.textContent.includes(k + ' clients'); }",
+        "(k) => { const t = document.querySelector('.fl-lab-summary'); "
+        "return t && t.textContent.includes(k + ' clients'); }",
         arg=target, timeout=30000)
     time.sleep(1.5)   # let any queued runs finish: the last one must still be for `target`
     summary = page.locator(".fl-lab-summary").inner_text()
