@@ -16,7 +16,7 @@ from . import _tf  # noqa: F401  (must come first: silences TensorFlow)
 from .aggregate import (coordinate_median, fedavg_coefficients, seed_formula, trimmed_mean,
                         unweighted_average, weighted_average)
 from .client import ClientResult, LocalTrainer, batch_plan, client_update
-from .data import (DATASETS, Dataset, article_make_classification, load_breast_cancer_dataset,
+from .data import (DATASETS, Dataset, article_make_classification, cached_dataset, load_breast_cancer_dataset,
                    load_dataset, load_digits_dataset, make_seed_arrays, make_seed_dataset,
                    split_and_standardise)
 from .model import (build_article_model, build_model, count_parameters, flatten_weights,
@@ -35,7 +35,8 @@ __version__ = "0.1.0"
 #: such as ``data``, ``model`` or ``client`` that would overwrite a student's variable
 __all__ = [
     # data and partitions
-    "DATASETS", "Dataset", "article_make_classification", "load_breast_cancer_dataset", "load_dataset",
+    "DATASETS", "Dataset", "article_make_classification", "cached_dataset", "load_breast_cancer_dataset",
+    "load_dataset",
     "load_digits_dataset", "make_seed_arrays", "make_seed_dataset", "split_and_standardise",
     "PARTITIONS", "dirichlet_partition", "iid_partition", "label_distribution", "make_partition",
     "non_iid_score", "quantity_skew_partition", "shard_partition",

@@ -10,7 +10,7 @@ Both are expressed with the same engine, which is itself a lesson:
 """
 from __future__ import annotations
 
-from .data import Dataset, load_dataset
+from .data import Dataset, cached_dataset
 from .simulation import FLConfig, History, run_experiment
 
 BYTES_PER_FEATURE = 4   # float32
@@ -42,7 +42,7 @@ def train_centralised(dataset: Dataset | None = None, epochs: int = 20, batch_si
     History, one entry per epoch. Its ``bytes_down``/``bytes_up`` count model transfers
     of the single client, not data; see :func:`raw_data_bytes` for the upload of the data.
     """
-    dataset = dataset or load_dataset("article")
+    dataset = dataset or cached_dataset("article")
     return run_experiment(FLConfig(n_clients=1, rounds=epochs, batch_size=batch_size,
                                    client_learning_rate=learning_rate, seed=seed, **config),
                           dataset=dataset)
@@ -56,7 +56,7 @@ def distributed_sgd(dataset: Dataset | None = None, n_workers: int = 10, steps: 
     Returns a History with one entry per step; bytes are counted per step (a gradient
     down and up per worker), which is why this is not practical over phone networks.
     """
-    dataset = dataset or load_dataset("article")
+    dataset = dataset or cached_dataset("article")
     return run_experiment(FLConfig(n_clients=n_workers, rounds=steps, batch_size=batch_size,
                                    local_steps=1, client_learning_rate=learning_rate, seed=seed,
                                    **config), dataset=dataset)

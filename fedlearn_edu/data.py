@@ -15,6 +15,7 @@ equal 2**n_informative(2)=4``. :func:`make_seed_dataset` keeps every argument an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
@@ -169,3 +170,19 @@ def load_dataset(name: str = "article", test_size: float = 0.2, seed: int = 0) -
     loader = {"article": make_seed_dataset, "digits": load_digits_dataset,
               "breast_cancer": load_breast_cancer_dataset}[name]
     return loader(test_size=test_size, seed=seed)
+
+
+@lru_cache(maxsize=None)
+def cached_dataset(name: str = "article") -> Dataset:
+    """:func:`load_dataset` with the default split, loaded once per process and read-only.
+
+    Every slider callback and every :class:`~fedlearn_edu.Simulation` without a ``dataset``
+    shares it, so moving a slider never reloads or re-standardises the data. Its arrays
+    cannot be written to (``ValueError: assignment destination is read-only``): copy one
+    before changing it.
+    """
+    check_choice("dataset", name, DATASETS)
+    data = load_dataset(name)
+    for array in (data.X_train, data.y_train, data.X_test, data.y_test):
+        array.setflags(write=False)
+    return data

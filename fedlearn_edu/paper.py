@@ -29,7 +29,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ._validate import check_choice, check_float, check_int, check_positive, check_seed
-from .data import Dataset, load_dataset
+from .data import Dataset, cached_dataset
 from .simulation import ACCURACY_TOLERANCE, FLConfig, History, run_experiment
 
 __all__ = ["PAPER", "PAPER_SOURCE", "N_CLIENTS", "FRACTIONS", "LOCAL_EPOCHS", "BATCH_SIZES",
@@ -335,7 +335,7 @@ def run_configuration(config: PaperConfig, dataset: Dataset | None = None, *,
     """
     if not isinstance(config, PaperConfig):
         raise TypeError(f"config must be a PaperConfig, got {type(config).__name__}")
-    dataset = dataset if dataset is not None else load_dataset("digits")
+    dataset = dataset if dataset is not None else cached_dataset("digits")
     rates = _check_learning_rates(learning_rates)
     target = check_float("target", target, low=0.0, high=1.0)
     round_budget = check_int("round_budget", round_budget, minimum=1)
@@ -426,7 +426,7 @@ def run_grid(grid: Sequence[PaperConfig] | None = None, dataset: Dataset | None 
     grid = paper_grid() if grid is None else list(grid)
     if not grid:
         raise ValueError("grid must hold at least one PaperConfig, got none")
-    dataset = dataset if dataset is not None else load_dataset("digits")
+    dataset = dataset if dataset is not None else cached_dataset("digits")
     results = []
     for i, cell in enumerate(grid, 1):
         result = run_configuration(cell, dataset, learning_rates=learning_rates, target=target,

@@ -24,7 +24,7 @@ from ._validate import check_choice, check_float, check_int, check_positive, che
 from .aggregate import CLIENT_WEIGHTINGS, client_weights, weighted_average
 from .client import ClientResult, LocalTrainer, batch_plan, client_update
 from .compression import BYTES_PER_FLOAT, COMPRESSIONS, ROUNDING_SALT, Compressor
-from .data import DATASETS, Dataset, load_dataset
+from .data import DATASETS, Dataset, cached_dataset
 from .devices import STRAGGLER_POLICIES, make_device_profiles, plan_round
 from .model import ACTIVATIONS, build_model, count_parameters, flatten_weights, get_weights, unflatten_weights
 from .partition import PARTITIONS, label_distribution, make_partition
@@ -268,6 +268,25 @@ class History:
         hits = np.flatnonzero(self.accuracy >= target - ACCURACY_TOLERANCE)
         return int(hits[0]) + 1 if hits.size else None
 
+    def bytes_to_accuracy(self, target: float, up_only: bool = False) -> int | None:
+        """Bytes moved until the first round whose test accuracy is >= ``target`` (that round
+        included), down and up or ``up_only``; None if the run never got there."""
+        reached = self.rounds_to_accuracy(target)
+        if reached is None:
+            return None
+        up = int(self.bytes_up[:reached].sum())
+        return up if up_only else up + int(self.bytes_down[:reached].sum())
+
+    def megabytes_to_accuracy(self, target: float, up_only: bool = False) -> float | None:
+        """:meth:`bytes_to_accuracy` in megabytes (10^6 bytes)."""
+        n_bytes = self.bytes_to_accuracy(target, up_only)
+        return None if n_bytes is None else n_bytes / 1e6
+
+    def cumulative_megabytes(self, up_only: bool = False) -> np.ndarray:
+        """Megabytes moved by the end of each round, from round 0: shape (R + 1,), starting at 0."""
+        per_round = self.bytes_up if up_only else self.bytes_down + self.bytes_up
+        return np.concatenate([[0.0], np.cumsum(per_round) / 1e6])
+
     def summary(self, target: float = 0.85) -> str:
         """Two lines a student can read: outcome, accuracy, rounds to target, bytes."""
         reached = self.rounds_to_accuracy(target)
@@ -280,7 +299,7 @@ class History:
     def table(self) -> str:
         """A per-round table (round, clients, loss, accuracy, MB so far)."""
         lines = [f"{'round':>5} {'clients':>7} {'loss':>8} {'accuracy':>8} {'MB':>8}"]
-        cumulative = np.cumsum(self.bytes_down + self.bytes_up) / 1e6
+        cumulative = self.cumulative_megabytes()[1:]
         for r in range(self.rounds_completed):
             lines.append(f"{r + 1:>5} {len(self.participants[r]):>7} {self.loss[r]:>8.4f} "
                          f"{self.accuracy[r]:>8.4f} {cumulative[r]:>8.3f}")
@@ -302,7 +321,7 @@ class Simulation:
     Parameters
     ----------
     config : FLConfig
-    dataset : Dataset, optional; defaults to ``load_dataset(config.dataset)`` (a fixed 80/20 split,
+    dataset : Dataset, optional; defaults to ``cached_dataset(config.dataset)`` (a fixed 80/20 split, read-only,
         so that the seed changes the federation, not the test set)
     model : keras.Model, optional; defaults to ``build_model`` from the config. Any Keras
         classifier with a softmax output over ``n_classes`` works.
@@ -314,7 +333,7 @@ class Simulation:
         if not isinstance(config, FLConfig):
             raise TypeError(f"config must be an FLConfig, got {type(config).__name__}")
         if dataset is None:
-            dataset = load_dataset(config.dataset)
+            dataset = cached_dataset(config.dataset)
         elif not isinstance(dataset, Dataset):
             raise TypeError(f"dataset must be a fedlearn_edu Dataset, got {type(dataset).__name__}")
         self.dataset = dataset

@@ -147,3 +147,14 @@ def test_split_and_standardise_custom_data():
     assert ds.X_train.shape == (75, 4) and ds.X_test.shape == (25, 4)
     assert ds.n_classes == 2 and ds.class_names == ("0", "1")
     np.testing.assert_allclose(ds.X_train.mean(axis=0), 0.0, atol=1e-5)
+
+
+def test_cached_dataset_is_loaded_once_and_read_only():
+    digits = fl.cached_dataset("digits")
+    assert digits is fl.cached_dataset("digits")
+    np.testing.assert_array_equal(digits.X_train, fl.load_dataset("digits").X_train)
+    with pytest.raises(ValueError, match="read-only"):
+        digits.X_train[0, 0] = 1.0
+    with pytest.raises(ValueError, match="dataset"):
+        fl.cached_dataset("mnist")
+    assert fl.Simulation(fl.FLConfig(dataset="digits")).dataset is digits     # the Simulation's default

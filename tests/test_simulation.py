@@ -59,6 +59,25 @@ def test_bytes_per_round(default_history):
     assert h.bytes_down.dtype == np.int64
 
 
+@pytest.mark.parametrize("scaffold", [False, True])
+def test_bytes_and_megabytes_to_a_target(scaffold):
+    """Bytes up to and including the first round at the target, by hand; up only; never reached."""
+    h = fl.run_experiment(n_clients=4, rounds=6, partition="dirichlet", alpha=0.3, fraction=0.5, scaffold=scaffold)
+    target = float(h.accuracy[2])                        # reached in round 3 at the latest
+    reached = h.rounds_to_accuracy(target)
+    assert reached is not None and reached <= 3
+    up, down = int(h.bytes_up[:reached].sum()), int(h.bytes_down[:reached].sum())
+    assert h.bytes_to_accuracy(target) == up + down and h.bytes_to_accuracy(target, up_only=True) == up
+    assert h.megabytes_to_accuracy(target) == pytest.approx((up + down) / 1e6)
+    assert h.bytes_to_accuracy(min(1.0, h.accuracy.max() + 0.01)) is None or h.accuracy.max() >= 0.99
+    cumulative = h.cumulative_megabytes()
+    assert cumulative.shape == (h.rounds_completed + 1,) and cumulative[0] == 0
+    assert cumulative[reached] == pytest.approx((up + down) / 1e6)
+    assert h.cumulative_megabytes(up_only=True)[-1] == pytest.approx(h.bytes_up.sum() / 1e6)
+    with pytest.raises(ValueError, match="target"):
+        h.bytes_to_accuracy(1.5)
+
+
 def test_history_records_partition(default_history):
     h = default_history
     assert h.client_sizes.tolist() == [80] * 10

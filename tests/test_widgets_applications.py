@@ -99,16 +99,6 @@ def test_hospital_datasets_split_the_training_rows_and_share_the_test_set():
         assert h.X_test is data.X_test and h.y_test is data.y_test
 
 
-# -- Q1 helpers ------------------------------------------------------------------------------
-def test_bytes_to_accuracy_counts_up_to_the_target_round():
-    h = fl.run_experiment(n_clients=4, rounds=5)
-    reached = h.rounds_to_accuracy(0.5)
-    assert aw.bytes_to_accuracy(h, 0.5) == (h.bytes_down[:reached].sum() + h.bytes_up[:reached].sum())
-    assert aw.bytes_to_accuracy(h, 1.0) is None or h.accuracy.max() >= 1.0
-    with pytest.raises(ValueError, match="target"):
-        aw.bytes_to_accuracy(h, 1.5)
-
-
 @pytest.fixture(scope="module")
 def article_trainer_and_weights():
     model = fl.build_article_model(seed=3)

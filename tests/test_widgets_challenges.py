@@ -19,7 +19,7 @@ ARTICLE_PARAMETERS = 20 * 64 + 64 + 64 * 3 + 3       # the article's MLP: 1539
 
 @pytest.fixture(scope="module")
 def digits():
-    return ch.dataset("digits")
+    return fl.cached_dataset("digits")
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +58,6 @@ def test_partition_spec():
         ch.partition_spec("banana")
     with pytest.raises(ValueError, match="alpha"):
         ch.partition_spec(-1.0)
-
-
-def test_dataset_is_loaded_once():
-    assert ch.dataset("digits") is ch.dataset("digits")
-    with pytest.raises(ValueError, match="dataset"):
-        ch.dataset("mnist")
 
 
 def test_partition_summary_orders_the_skew(digits):

@@ -102,8 +102,7 @@ def test_equal_compute_steps(n_clients, rounds, expected):
 def test_bytes_to_target_is_cumulative_bytes_at_first_hit(grid):
     h = grid[(10, 0.1)].histories["FedAvg"]
     first = h.rounds_to_accuracy(0.85)
-    assert comparison.bytes_to_target(h, 0.85) == first * 10 * 2 * 4 * ARTICLE_N_PARAMETERS
-    assert comparison.bytes_to_target(h, 1.0) is None
+    assert grid[(10, 0.1)].fedavg.bytes_to_target == first * 10 * 2 * 4 * ARTICLE_N_PARAMETERS
 
 
 def test_show_comparison_draws_and_returns_the_same_numbers(grid):

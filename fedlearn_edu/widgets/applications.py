@@ -15,27 +15,21 @@ example gives that example back exactly.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_choice, check_float, check_int, check_positive, check_seed
+from .._validate import check_choice, check_int, check_positive, check_seed
 from ..baselines import train_centralised
-from ..data import Dataset, load_dataset
+from ..data import Dataset, cached_dataset
 from ..partition import non_iid_score
 from ..privacy import reconstruct_single_example  # noqa: F401  (moved to fedlearn_edu.privacy; re-exported for notebook 08)
 from ..simulation import FLConfig, History, Simulation
 
 __all__ = ["hospital_datasets", "HospitalStudy", "compute_hospital_study", "show_hospital_study",
-           "bytes_to_accuracy", "reconstruct_single_example"]
+           "reconstruct_single_example"]
 
 HOSPITAL_PARTITIONS = ("dirichlet", "quantity", "iid")
-
-
-@functools.lru_cache(maxsize=2)
-def _dataset(name: str) -> Dataset:
-    return load_dataset(name)
 
 
 def hospital_datasets(simulation: Simulation) -> list[Dataset]:
@@ -129,7 +123,7 @@ def compute_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0
     check_choice("partition", partition, HOSPITAL_PARTITIONS)
     rounds = check_int("rounds", rounds, minimum=1)
     seed = check_seed("seed", seed)
-    data = _dataset(dataset)
+    data = cached_dataset(dataset)
     config = FLConfig(n_clients=n_hospitals, rounds=rounds, partition=partition, alpha=alpha,
                       client_learning_rate=client_learning_rate, dataset=dataset, seed=seed)
     federation = Simulation(config, dataset=data)
@@ -166,12 +160,3 @@ def show_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0.1,
     fig.tight_layout()
     plt.show()
     return study
-
-
-def bytes_to_accuracy(history: History, target: float) -> int | None:
-    """Bytes moved (down + up) until the first round whose test accuracy is >= ``target``; None if never."""
-    target = check_float("target", target, low=0.0, high=1.0)
-    reached = history.rounds_to_accuracy(target)
-    if reached is None:
-        return None
-    return int(history.bytes_down[:reached].sum() + history.bytes_up[:reached].sum())

@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Mapping, Sequence
 
 import ipywidgets as ipw
 import numpy as np
 
 from .._validate import check_choice, check_float, check_int, check_positive, check_seed
-from ..data import DATASETS, Dataset, load_dataset
+from ..data import DATASETS, Dataset, cached_dataset
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
 
-__all__ = ["ALGORITHMS", "STRAGGLER_POLICIES", "PartitionSpec", "partition_spec", "dataset", "run_seeds",
-           "median_or_inf", "rounds_to_target", "megabytes_to_target", "settled_accuracy", "jitter",
+__all__ = ["ALGORITHMS", "STRAGGLER_POLICIES", "PartitionSpec", "partition_spec", "run_seeds",
+           "median_or_inf", "rounds_to_target", "settled_accuracy", "jitter",
            "bytes_per_round", "format_rounds", "partition_summary",
            "GridResult", "compute_convergence_grid", "show_convergence_grid", "plot_convergence_grid",
            "plot_settled", "EpochsResult", "compute_local_epochs", "show_local_epochs",
@@ -99,17 +98,10 @@ def partition_spec(spec) -> PartitionSpec:
     return PartitionSpec("dirichlet", alpha=check_positive("alpha", spec))
 
 
-@lru_cache(maxsize=None)
-def dataset(name: str = "digits") -> Dataset:
-    """A data set by name, loaded once per session (the runs then skip reloading)."""
-    check_choice("dataset", name, DATASETS)
-    return load_dataset(name)
-
-
 def _dataset_of(data: Dataset | str) -> Dataset:
     if isinstance(data, Dataset):
         return data
-    return dataset(data)
+    return cached_dataset(data)
 
 
 def run_seeds(config: FLConfig, data: Dataset, seeds: Sequence[int]) -> list[History]:
@@ -126,14 +118,6 @@ def median_or_inf(values: Sequence[float | None]) -> float:
 def rounds_to_target(histories: Sequence[History], target: float) -> float:
     """Median over runs of the first round with test accuracy >= target (inf: most never did)."""
     return median_or_inf([h.rounds_to_accuracy(target) for h in histories])
-
-
-def megabytes_to_target(history: History, target: float) -> float | None:
-    """Megabytes moved (down + up) until the test accuracy first reached ``target`` (None: never)."""
-    reached = history.rounds_to_accuracy(target)
-    if reached is None:
-        return None
-    return float(history.bytes_down[:reached].sum() + history.bytes_up[:reached].sum()) / 1e6
 
 
 def settled_accuracy(history: History, last: int = SETTLE_ROUNDS) -> float:
@@ -415,8 +399,7 @@ class EpochsResult:
 
 def _curve(history: History) -> tuple[np.ndarray, np.ndarray]:
     """(cumulative MB, accuracy), starting at (0, initial accuracy)."""
-    megabytes = np.concatenate([[0.0], np.cumsum(history.bytes_down + history.bytes_up) / 1e6])
-    return megabytes, np.concatenate([[history.initial_accuracy], history.accuracy])
+    return history.cumulative_megabytes(), np.concatenate([[history.initial_accuracy], history.accuracy])
 
 
 def compute_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[int] = (1, 2, 5, 10),
@@ -447,7 +430,7 @@ def compute_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[i
         for j, e in enumerate(epochs):
             histories = run_seeds(base.replace(local_epochs=e, **spec.fields()), data, seeds)
             rounds[i, j] = rounds_to_target(histories, target)
-            megabytes[i, j] = median_or_inf([megabytes_to_target(h, target) for h in histories])
+            megabytes[i, j] = median_or_inf([h.megabytes_to_accuracy(target) for h in histories])
             settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
             curves[(spec.label, e)] = _curve(histories[0])
             per_round = float(histories[0].bytes_down[0] + histories[0].bytes_up[0]) / 1e6
@@ -555,7 +538,7 @@ def compute_participation(data: Dataset | str, base: FLConfig,
         clients.append(runs[0].config.clients_per_round)
         per_round[i] = float(runs[0].bytes_down[0] + runs[0].bytes_up[0]) / 1e6
         rounds[i] = rounds_to_target(runs, target)
-        megabytes[i] = median_or_inf([megabytes_to_target(h, target) for h in runs])
+        megabytes[i] = median_or_inf([h.megabytes_to_accuracy(target) for h in runs])
         noise[i] = float(np.median([jitter(h) for h in runs]))
         settled[i] = float(np.median([settled_accuracy(h) for h in runs]))
         histories[c] = runs[0]
@@ -698,7 +681,7 @@ def compute_stragglers(data: Dataset | str, base: FLConfig, straggler_share: flo
     for policy, config in configs.items():
         runs = run_seeds(config, data, seeds)
         rounds[policy] = rounds_to_target(runs, target)
-        megabytes[policy] = median_or_inf([megabytes_to_target(h, target) for h in runs])
+        megabytes[policy] = median_or_inf([h.megabytes_to_accuracy(target) for h in runs])
         time[policy] = rounds[policy] * round_time[policy]
         settled[policy] = float(np.median([settled_accuracy(h) for h in runs]))
     return StragglerResult(STRAGGLER_POLICIES, configs, round_time, rounds, megabytes, time, settled,
@@ -805,7 +788,7 @@ def compute_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learn
         config=config, clients_per_round=config.clients_per_round,
         megabytes_per_round=bytes_per_round(_n_parameters(any_run), config.clients_per_round) / 1e6,
         rounds={k: h.rounds_to_accuracy(target) for k, h in histories.items()},
-        megabytes={k: megabytes_to_target(h, target) for k, h in histories.items()},
+        megabytes={k: h.megabytes_to_accuracy(target) for k, h in histories.items()},
         final_accuracy={k: h.final_accuracy for k, h in histories.items()},
         diverged_at={k: h.diverged_at for k, h in histories.items()},
         target=target, histories=histories)

@@ -25,8 +25,9 @@ import numpy as np
 
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..compression import BYTES_PER_FLOAT
+from ..data import cached_dataset
 from ..simulation import FLConfig, History
-from .challenges import dataset, format_rounds, megabytes_to_target, settled_accuracy
+from .challenges import format_rounds, settled_accuracy
 from .non_iid import diverged_line, format_optional, format_reached, run_cached
 
 __all__ = ["SCHEMES", "scheme_fields", "upload_bytes_per_client", "base_config", "curve",
@@ -90,7 +91,7 @@ def upload_bytes_per_client(name: str, n_parameters: int, topk_fraction: float =
 def base_config(n_clients: int = 10, client_learning_rate: float = 0.1, local_epochs: int = 1, *,
                 rounds: int = 20, seed: int = 0) -> FLConfig:
     """FedAvg on IID digits, every client in every round, mini-batches of 32."""
-    n_train = len(dataset("digits").y_train)
+    n_train = len(cached_dataset("digits").y_train)
     return FLConfig(n_clients=check_int("n_clients", n_clients, minimum=1, maximum=n_train // 2),
                     rounds=rounds, local_epochs=local_epochs,
                     client_learning_rate=check_positive("client_learning_rate", client_learning_rate),
@@ -99,14 +100,8 @@ def base_config(n_clients: int = 10, client_learning_rate: float = 0.1, local_ep
 
 def curve(history: History) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cumulative MB up, cumulative MB down + up, accuracy), each (R + 1,) from round 0."""
-    up = np.concatenate([[0.0], np.cumsum(history.bytes_up) / 1e6])
-    total = np.concatenate([[0.0], np.cumsum(history.bytes_down + history.bytes_up) / 1e6])
+    up, total = history.cumulative_megabytes(up_only=True), history.cumulative_megabytes()
     return up, total, np.concatenate([[history.initial_accuracy], history.accuracy])
-
-
-def _megabytes_up_to_target(history: History, target: float) -> float | None:
-    reached = history.rounds_to_accuracy(target)
-    return None if reached is None else float(history.bytes_up[:reached].sum()) / 1e6
 
 
 # -- the slider callback ------------------------------------------------------------------
@@ -203,8 +198,8 @@ def _compute(n_clients, client_learning_rate, topk_fraction, local_epochs, round
         bytes_up_per_round={s: m * upload_bytes_per_client(s, n_parameters, topk_fraction) for s in schemes},
         bytes_down_per_round={s: m * BYTES_PER_FLOAT * n_parameters for s in schemes},
         rounds={s: h.rounds_to_accuracy(target) for s, h in runs.items()},
-        megabytes_up={s: _megabytes_up_to_target(h, target) for s, h in runs.items()},
-        megabytes_total={s: megabytes_to_target(h, target) for s, h in runs.items()},
+        megabytes_up={s: h.megabytes_to_accuracy(target, up_only=True) for s, h in runs.items()},
+        megabytes_total={s: h.megabytes_to_accuracy(target) for s, h in runs.items()},
         final_accuracy={s: h.final_accuracy for s, h in runs.items()},
         settled={s: settled_accuracy(h, last=5) for s, h in runs.items()},
         diverged_at={s: h.diverged_at for s, h in runs.items()},

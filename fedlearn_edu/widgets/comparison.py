@@ -20,10 +20,10 @@ import numpy as np
 
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..baselines import BYTES_PER_FEATURE, BYTES_PER_LABEL, distributed_sgd, raw_data_bytes, train_centralised
-from ..data import Dataset, load_dataset
+from ..data import Dataset, cached_dataset
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
 
-__all__ = ["MethodResult", "ComparisonResult", "CrossoverResult", "equal_compute_steps", "bytes_to_target",
+__all__ = ["MethodResult", "ComparisonResult", "CrossoverResult", "equal_compute_steps",
            "summarise_methods", "compute_comparison", "show_comparison", "plot_accuracy_vs_bytes",
            "bytes_per_example", "raw_bytes_per_client", "update_bytes_per_client", "crossover_samples",
            "compute_bytes_crossover", "show_bytes_crossover"]
@@ -125,14 +125,6 @@ def equal_compute_steps(n_clients: int, rounds: int, n_examples: int = 800, batc
     return rounds * math.ceil(largest_client / batch_size)
 
 
-def bytes_to_target(history: History, target: float = 0.85) -> int | None:
-    """Bytes moved until the test accuracy of ``history`` first reached ``target`` (None: never)."""
-    reached = history.rounds_to_accuracy(target)
-    if reached is None:
-        return None
-    return int(np.sum(history.bytes_down[:reached]) + np.sum(history.bytes_up[:reached]))
-
-
 def summarise_methods(dataset: Dataset, centralised: History, distributed: History, fedavg: History,
                       target: float = 0.85) -> ComparisonResult:
     """Put the three runs side by side.
@@ -146,7 +138,7 @@ def summarise_methods(dataset: Dataset, centralised: History, distributed: Histo
     raw = raw_data_bytes(dataset)
     central = MethodResult(METHODS[0], centralised.final_accuracy, raw,
                            raw if centralised.rounds_to_accuracy(target) else None, 1, centralised.diverged_at)
-    results = [MethodResult(name, h.final_accuracy, h.total_bytes, bytes_to_target(h, target),
+    results = [MethodResult(name, h.final_accuracy, h.total_bytes, h.bytes_to_accuracy(target),
                             h.rounds_completed, h.diverged_at)
                for name, h in zip(METHODS[1:], (distributed, fedavg), strict=True)]
     return ComparisonResult(
@@ -178,7 +170,7 @@ def compute_comparison(n_clients: int = 10, client_learning_rate: float = 0.1, r
     -------
     ComparisonResult (its repr is a small table)
     """
-    dataset = dataset or load_dataset("article")
+    dataset = dataset or cached_dataset("article")
     n_train = len(dataset.y_train)
     n_clients = check_int("n_clients", n_clients, minimum=1, maximum=n_train)
     client_learning_rate = check_positive("client_learning_rate", client_learning_rate)
@@ -209,8 +201,7 @@ def plot_accuracy_vs_bytes(result: ComparisonResult, ax=None):
                color="black", zorder=3, label="centralised (upload the data once)")
     for name in METHODS[1:]:
         h = result.histories[name]
-        megabytes = np.cumsum(h.bytes_down + h.bytes_up) / 1e6
-        ax.plot(megabytes, h.accuracy, marker="o", markersize=2, label=name)
+        ax.plot(h.cumulative_megabytes()[1:], h.accuracy, marker="o", markersize=2, label=name)
     ax.axhline(result.target, color="gray", linestyle=":", linewidth=1, label=f"target {result.target:.0%}")
     ax.set_xscale("log")
     ax.set_xlabel("megabytes moved so far (log scale)")

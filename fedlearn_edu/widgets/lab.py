@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import check_choice, check_float, check_int, check_positive, check_seed
-from ..data import DATASETS, Dataset, load_dataset
+from ..data import DATASETS, cached_dataset
 from ..model import set_weights
 from ..simulation import FLConfig, History, Simulation
 
@@ -118,16 +118,11 @@ class LabResult:
         return self.history.rounds_to_accuracy(self.target)
 
 
-@functools.lru_cache(maxsize=8)
-def _dataset(name: str) -> Dataset:
-    return load_dataset(name)
-
-
 @functools.lru_cache(maxsize=64)
 def _baseline(dataset: str, rounds: int, client_learning_rate: float, batch_size, seed: int) -> History:
     config = FLConfig(n_clients=1, rounds=rounds, client_learning_rate=client_learning_rate,
                       batch_size=batch_size, dataset=dataset, seed=seed)
-    return Simulation(config, dataset=_dataset(dataset)).run()
+    return Simulation(config, dataset=cached_dataset(dataset)).run()
 
 
 def run_lab(settings: LabSettings | None = None, **changes) -> LabResult:
@@ -139,7 +134,7 @@ def run_lab(settings: LabSettings | None = None, **changes) -> LabResult:
     """
     settings = dataclasses.replace(settings or LabSettings(), **changes)
     config = settings_to_config(settings)
-    dataset = _dataset(settings.dataset)
+    dataset = cached_dataset(settings.dataset)
     t0 = time.perf_counter()
     simulation = Simulation(config, dataset=dataset)
     history = simulation.run()

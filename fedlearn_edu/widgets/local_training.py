@@ -30,7 +30,7 @@ from .. import _tf  # noqa: F401  (silences TensorFlow before it is imported)
 from .._validate import check_choice, check_int, check_positive, check_seed
 from ..aggregate import fedavg_coefficients
 from ..client import ClientResult, LocalTrainer, client_update
-from ..data import Dataset, load_dataset
+from ..data import Dataset, cached_dataset
 from ..model import build_model, flatten_weights, get_weights
 from ..partition import PARTITIONS, label_distribution, make_partition
 
@@ -60,7 +60,7 @@ def article_setup(seed: int = 0) -> tuple[Dataset, LocalTrainer, tuple]:
     initial_weights : tuple of 4 float32 arrays, shapes (20, 64), (64,), (64, 3), (3,)
     """
     seed = check_seed("seed", seed)
-    dataset = load_dataset("article")
+    dataset = cached_dataset("article")
     model = build_model(dataset.n_features, dataset.n_classes, (64,), "relu", seed)
     return dataset, LocalTrainer(model), tuple(get_weights(model))
 

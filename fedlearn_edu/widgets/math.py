@@ -29,7 +29,7 @@ from .._tf import tf
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..aggregate import fedavg_coefficients, seed_formula
 from ..client import LocalTrainer, client_update, cross_entropy
-from ..data import Dataset, load_dataset
+from ..data import cached_dataset
 from ..model import build_model, flatten_weights, set_weights, unflatten_weights
 from ..simulation import FLConfig, Simulation, run_experiment
 
@@ -143,11 +143,6 @@ def literal_formula_run(simulation: Simulation, alpha: float, beta: float, round
 
 # -- the slider callback -------------------------------------------------------------------
 @functools.lru_cache(maxsize=4)
-def _dataset(name: str) -> Dataset:
-    return load_dataset(name)
-
-
-@functools.lru_cache(maxsize=4)
 def _trainer(n_features: int, n_classes: int, hidden_units: tuple) -> LocalTrainer:
     """One compiled trainer per architecture, reused by every slider move (no new trace)."""
     return LocalTrainer(build_model(n_features, n_classes, hidden_units))
@@ -223,7 +218,7 @@ def compute_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03,
     beta = check_float("beta", beta, low=0.0, high=1.0, high_inclusive=False)
     rounds = check_int("rounds", rounds, minimum=1)
     seed = check_seed("seed", seed)
-    data = _dataset(dataset)
+    data = cached_dataset(dataset)
     config = FLConfig(n_clients=n_clients, rounds=rounds, partition=partition, alpha=alpha,
                       client_learning_rate=learning_rate, server_optimizer="fedavgm",
                       server_momentum=beta, dataset=dataset, seed=seed)

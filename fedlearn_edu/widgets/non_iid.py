@@ -26,10 +26,11 @@ import numpy as np
 
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..client import LocalTrainer, client_update
+from ..data import cached_dataset
 from ..model import build_model, flatten_weights
 from ..partition import label_distribution, make_partition, non_iid_score
 from ..simulation import FLConfig, History, run_experiment
-from .challenges import dataset, format_rounds, median_or_inf, megabytes_to_target
+from .challenges import format_rounds, median_or_inf
 
 __all__ = ["ALGORITHMS", "SETTINGS", "algorithm_fields", "base_config", "run_cached", "update_agreement",
            "format_reached", "format_optional", "diverged_line",
@@ -85,7 +86,7 @@ def base_config(alpha: float, n_clients: int = 10, client_learning_rate: float =
     ``n_clients`` may be at most half the training examples (each client holds >= 2).
     """
     alpha = check_positive("alpha", alpha)
-    n_train = len(dataset(SETTINGS["dataset"]).y_train)
+    n_train = len(cached_dataset(SETTINGS["dataset"]).y_train)
     n_clients = check_int("n_clients", n_clients, minimum=1, maximum=n_train // 2)
     return FLConfig(n_clients=n_clients, rounds=rounds, local_epochs=local_epochs, batch_size=batch_size,
                     client_learning_rate=client_learning_rate, partition="dirichlet", alpha=alpha,
@@ -98,7 +99,7 @@ def run_cached(config: FLConfig) -> History:
 
     The returned History is shared between callers: read it, do not change it.
     """
-    return run_experiment(config, dataset=dataset(config.dataset), progress=False)
+    return run_experiment(config, dataset=cached_dataset(config.dataset), progress=False)
 
 
 def format_reached(reached: int | None, max_rounds: int) -> str:
@@ -225,7 +226,7 @@ def compute_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int]
     warm = base_config(1.0, n_clients, client_learning_rate, rounds=warmup_rounds,
                        seed=check_seed("seed", seed)).replace(partition="iid")
     start = run_cached(warm).final_weights
-    data = dataset(SETTINGS["dataset"])
+    data = cached_dataset(SETTINGS["dataset"])
     trainer = _trainer(data.n_features, data.n_classes)
     start_accuracy = trainer.evaluate(start, data.X_test, data.y_test)[1]
     x = flatten_weights(start)
@@ -386,7 +387,7 @@ def _compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momen
         engines={k: h.engine for k, h in histories.items()},
         megabytes_per_round={k: float(h.bytes_down[0] + h.bytes_up[0]) / 1e6 if h.rounds_completed else 0.0
                              for k, h in histories.items()},
-        megabytes={k: megabytes_to_target(h, target) for k, h in histories.items()})
+        megabytes={k: h.megabytes_to_accuracy(target) for k, h in histories.items()})
 
 
 def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rate: float = 0.3,

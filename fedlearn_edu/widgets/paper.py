@@ -9,19 +9,18 @@ from :func:`sliders`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import ipywidgets as ipw
 import numpy as np
 
 from .. import paper
 from .._validate import check_choice, check_float, check_int, check_positive
-from ..data import Dataset, load_dataset
+from ..data import Dataset, cached_dataset
 from ..simulation import run_experiment
 from . import int_slider, learning_rate_slider
 
-__all__ = ["CurveResult", "compute_curve", "show_curve", "plot_curve", "sliders", "digits",
-           "FEDSGD_LEARNING_RATE", "CURVE_ROUNDS", "CLIENT_COUNTS", "rounds_vs_u", "plot_rounds_vs_u"]
+__all__ = ["CurveResult", "compute_curve", "show_curve", "plot_curve", "sliders", "FEDSGD_LEARNING_RATE",
+           "CURVE_ROUNDS", "CLIENT_COUNTS", "rounds_vs_u", "plot_rounds_vs_u"]
 
 #: FedSGD's client learning rate in the slider figure: the best of the grid for FedSGD at
 #: C = 0.1 in the full benchmark (both partitions).
@@ -30,12 +29,6 @@ FEDSGD_LEARNING_RATE = 1.0
 CURVE_ROUNDS = 30
 #: the client counts K the slider offers (K = 100 is the paper's; 10 gives each client ~144 images)
 CLIENT_COUNTS = (10, 20, 50, 100)
-
-
-@lru_cache(maxsize=None)
-def digits() -> Dataset:
-    """The digits data set, loaded once per session."""
-    return load_dataset("digits")
 
 
 @dataclass
@@ -104,7 +97,7 @@ def compute_curve(fraction: float = 0.1, client_learning_rate: float = 0.3, loca
     rounds = check_int("rounds", rounds, minimum=1)
     target = check_float("target", target, low=0.0, high=1.0)
     cell = paper.PaperConfig(partition, fraction, local_epochs, _batch(batch_size))
-    data = dataset if dataset is not None else digits()
+    data = dataset if dataset is not None else cached_dataset("digits")
     runs = {}
     for name, c, rate in (("fedavg", cell, client_learning_rate),
                           ("fedsgd", paper.fedsgd(partition, cell.fraction), fedsgd_learning_rate)):

@@ -16,7 +16,6 @@ of the article's (shuffled) feature matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Sequence
 
 import ipywidgets as widgets
@@ -24,7 +23,7 @@ import numpy as np
 from sklearn.datasets import make_classification
 
 from .._validate import check_choice, check_int, check_labels, check_positive, check_seed
-from ..data import ARTICLE_MAKE_CLASSIFICATION_KWARGS, Dataset, load_dataset
+from ..data import ARTICLE_MAKE_CLASSIFICATION_KWARGS, cached_dataset
 from ..partition import PARTITIONS, label_distribution, make_partition, non_iid_score
 from ..plots import plot_history, plot_label_distribution
 from ..simulation import FLConfig, run_experiment
@@ -39,11 +38,6 @@ SCHEME_LABELS = {"iid": "IID", "dirichlet": "Dirichlet label skew", "shards": "s
 
 #: the default grid of Dirichlet concentrations: 0.01 .. 1000, two points per decade
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-2, 3, 11))
-
-
-@lru_cache(maxsize=1)
-def _article() -> Dataset:
-    return load_dataset("article")
 
 
 # -- the features of make_classification ---------------------------------------------------
@@ -166,7 +160,7 @@ def compute_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: flo
     seed : int >= 0
     y : array (n_samples,) of integer labels, optional
     """
-    y = _article().y_train if y is None else check_labels("y", y)
+    y = cached_dataset("article").y_train if y is None else check_labels("y", y)
     n_clients = check_int("n_clients", n_clients, minimum=1, maximum=len(y))
     scheme = check_choice("scheme", scheme, PARTITIONS)
     alpha = check_positive("alpha", alpha)
@@ -261,7 +255,7 @@ class ScoreCurve:
 def compute_score_vs_alpha(alphas: Sequence[float] = DEFAULT_ALPHAS, n_clients: int = 10, n_seeds: int = 5,
                            y: np.ndarray | None = None) -> ScoreCurve:
     """Non-IID score of Dirichlet splits for each alpha (seeds 0..n_seeds-1); no drawing."""
-    y = _article().y_train if y is None else check_labels("y", y)
+    y = cached_dataset("article").y_train if y is None else check_labels("y", y)
     n_seeds = check_int("n_seeds", n_seeds, minimum=1)
     alphas = np.array([check_positive("alpha", a) for a in alphas], dtype=np.float64)
     if alphas.size == 0:
@@ -351,9 +345,9 @@ def compute_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", 
     partition = compute_partition(n_clients, scheme, alpha, seed)
     config = FLConfig(n_clients=partition.n_clients, rounds=rounds, partition=partition.scheme,
                       alpha=partition.alpha, client_learning_rate=client_learning_rate, seed=seed)
-    split = run_experiment(config, dataset=_article(), progress=False)
+    split = run_experiment(config, dataset=cached_dataset("article"), progress=False)
     iid = split if config.partition == "iid" else run_experiment(config.replace(partition="iid"),
-                                                                 dataset=_article(), progress=False)
+                                                                 dataset=cached_dataset("article"), progress=False)
     return TrainingResult(partition, config.client_learning_rate, config.rounds, split.final_accuracy,
                           iid.final_accuracy, split.diverged_at, {"split": split, "iid": iid})
 

@@ -28,9 +28,9 @@ from typing import Sequence
 import numpy as np
 
 from .._validate import check_float, check_int, check_positive, check_seed
+from ..data import cached_dataset
 from ..devices import DeviceProfile, plan_round
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, Simulation
-from .challenges import dataset
 from .non_iid import diverged_line, format_optional, format_reached
 
 __all__ = ["POLICIES", "SLOW_CLASSES", "policy_fields", "base_config", "correlate_profiles", "make_simulation",
@@ -68,7 +68,7 @@ def base_config(n_clients: int = 20, client_learning_rate: float = 0.1, speed_sp
 
     ``partition`` "shards" (default) gives every client two label shards of equal size, so
     a client's time depends on its device alone; "dirichlet" uses ``alpha``."""
-    n_train = len(dataset("digits").y_train)
+    n_train = len(cached_dataset("digits").y_train)
     return FLConfig(n_clients=check_int("n_clients", n_clients, minimum=1, maximum=n_train // 2), rounds=rounds,
                     local_epochs=local_epochs, client_learning_rate=client_learning_rate, partition=partition,
                     alpha=alpha, dataset="digits", seed=seed, devices=True, speed_spread=speed_spread,
@@ -104,7 +104,7 @@ def correlate_profiles(profiles: Sequence[DeviceProfile], label_counts: np.ndarr
 def make_simulation(config: FLConfig, correlated: bool = False) -> Simulation:
     """A Simulation of ``config``; with ``correlated`` its device profiles follow the data
     (see :func:`correlate_profiles`)."""
-    sim = Simulation(config, dataset=dataset(config.dataset))
+    sim = Simulation(config, dataset=cached_dataset(config.dataset))
     if correlated:
         if sim.device_profiles is None:
             raise ValueError("correlated=True needs simulated devices (FLConfig.devices=True)")

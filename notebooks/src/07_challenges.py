@@ -45,8 +45,8 @@ fl.print_versions()
 # Both are loaded once and passed to every run (`fl.run_experiment(config, dataset=...)`).
 
 # %%
-digits = challenges.dataset("digits")
-article = challenges.dataset("article")
+digits = fl.cached_dataset("digits")
+article = fl.cached_dataset("article")
 for d in (digits, article):
     print(f"{d.name:<8} {len(d.y_train)} train / {len(d.y_test)} test, "
           f"{d.n_features} features, {d.n_classes} classes")

@@ -67,7 +67,7 @@ runs = {"distributed SGD (IID, sync every step)": dsgd, "FedAvg, IID clients, E=
         "FedAvg, non-IID clients (alpha=0.1), E=5": fedavg}
 print(f"{'':42} rounds to 95%   MB to 95%   final accuracy")
 for name, h in runs.items():
-    print(f"{name:42} {h.rounds_to_accuracy(0.95):>12} {app_widgets.bytes_to_accuracy(h, 0.95) / 1e6:>11.2f} "
+    print(f"{name:42} {h.rounds_to_accuracy(0.95):>12} {h.bytes_to_accuracy(0.95) / 1e6:>11.2f} "
           f"{h.final_accuracy:>16.3f}")
 
 # %%
@@ -108,7 +108,7 @@ assert fedavg_epochs > 2 * dsgd_epochs
 
 # %%
 raw_bytes = fl.baselines.raw_data_bytes(digits)
-fedavg_bytes = app_widgets.bytes_to_accuracy(fedavg, 0.95)
+fedavg_bytes = fedavg.bytes_to_accuracy(0.95)
 print(f"upload the raw data once: {raw_bytes / 1e6:.2f} MB;  FedAvg to 95%: {fedavg_bytes / 1e6:.2f} MB")
 assert raw_bytes < fedavg_bytes
 

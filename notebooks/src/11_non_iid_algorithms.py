@@ -216,7 +216,7 @@ assert curves.megabytes_per_round["SCAFFOLD"] == 2 * curves.megabytes_per_round[
 # once more on the per-client engine (`engine="per_client"`) and compare the curves:
 
 # %%
-reference = fl.run_experiment(config.replace(scaffold=True, engine="per_client"), dataset=challenges.dataset("digits"))
+reference = fl.run_experiment(config.replace(scaffold=True, engine="per_client"), dataset=fl.cached_dataset("digits"))
 print(f"engines: {curves.engines['SCAFFOLD']} and {reference.engine}; largest accuracy difference over "
       f"{config.rounds} rounds: {np.abs(reference.accuracy - scaffold_run.accuracy).max():.3f}")
 assert np.allclose(reference.accuracy, scaffold_run.accuracy, atol=0.003)    # at most one test image apart

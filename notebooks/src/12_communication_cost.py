@@ -47,7 +47,7 @@ assert run.bytes_down[0] == run.bytes_up[0] == config.n_clients * P * 4
 # alternative: every client uploads its raw data once (64 float32 pixels and a label per image).
 
 # %%
-digits = challenges.dataset("digits")
+digits = fl.cached_dataset("digits")
 raw_bytes = digits.X_train.astype(np.float32).nbytes + digits.y_train.size     # a byte per label is enough
 one_round = int(run.bytes_down[0] + run.bytes_up[0])
 print(f"all training data once: {raw_bytes / 1e6:.3f} MB; one round of FedAvg: {one_round / 1e6:.3f} MB; "

@@ -82,7 +82,7 @@ assert paper_best_iid >= 10 and paper_best_non_iid < paper_best_iid / 5
 # paper, the best client learning rate of a small grid for each cell. The grid and the size of a client:
 
 # %%
-digits = paper_widgets.digits()
+digits = fl.cached_dataset("digits")
 print("client learning rates tried in every cell:", paper.LEARNING_RATES)
 per_client = len(digits.y_train) / paper.N_CLIENTS
 print(f"digits: {len(digits.y_train)} training images / {paper.N_CLIENTS} clients = {per_client:.1f} per client "
