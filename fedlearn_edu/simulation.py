@@ -30,7 +30,7 @@ from .model import ACTIVATIONS, build_model, count_parameters, flatten_weights, 
 from .partition import PARTITIONS, label_distribution, make_partition
 from .rng import sample_clients
 from .server import SERVER_OPTIMIZERS, ServerOptimizer, make_server_optimizer
-from .vectorized import SERVER_CODES, Architecture, concrete_run, padded_client_index
+from .vectorized import SERVER_CODES, Architecture, RunInputs, concrete_run, padded_client_index
 
 ENGINES = ("auto", "vectorized", "per_client")
 #: the vectorised engine receives int8/int4 rounding draws as one float64 array; larger runs go per client
@@ -606,9 +606,11 @@ class Simulation:
         if self._graph_inputs is None:
             index, sizes = padded_client_index(self.partitions)
             d = self.dataset
-            self._graph_inputs = [tf.constant(d.X_train), tf.constant(d.y_train), tf.constant(d.X_test),
-                                  tf.constant(d.y_test), tf.constant(index), tf.constant(sizes),
-                                  tf.constant(self.client_weights, tf.float32)]
+            self._graph_inputs = dict(          # what stays the same from run to run: built once
+                X_train=tf.constant(d.X_train), y_train=tf.constant(d.y_train), X_test=tf.constant(d.X_test),
+                y_test=tf.constant(d.y_test), client_index=tf.constant(index), client_size=tf.constant(sizes),
+                client_weight=tf.constant(self.client_weights, tf.float32),
+                initial_weights=tuple(tf.constant(w) for w in self.initial_weights))
         opt = self.server_optimizer
         beta = c.server_momentum if c.server_optimizer == "fedavgm" else 0.0
         n_examples = self.dataset.X_train.shape[0]
@@ -627,16 +629,22 @@ class Simulation:
                 for k in plan.clients:
                     caps[r, position[int(k)]] = _smaller(step_cap, plan.max_steps.get(int(k)))
         t0 = time.perf_counter()
-        out = concrete_run(self.architecture)(
-            *self._graph_inputs, [tf.constant(w) for w in self.initial_weights],
-            *[tf.constant(v, tf.int64) for v in (c.rounds, c.clients_per_round, c.local_epochs, batch)],
-            tf.constant(caps), tf.constant(c.seed, tf.int64),
-            *[tf.constant(v, tf.float32) for v in (c.client_learning_rate, c.client_momentum, c.mu)],
-            tf.constant(SERVER_CODES[c.server_optimizer], tf.int64),
-            *[tf.constant(v, tf.float32) for v in (opt.server_learning_rate, beta, c.beta1, c.beta2, c.tau)],
-            tf.constant(bool(client_metrics)), tf.constant(bool(c.scaffold)),
-            tf.constant(_COMPRESSION_CODES[c.compression], tf.int64), tf.constant(self._topk_k(), tf.int64),
-            tf.constant(bool(c.error_feedback)), tf.constant(self._rounding_draws()))
+        def i64(v):
+            return tf.constant(v, tf.int64)
+
+        def f32(v):
+            return tf.constant(v, tf.float32)
+
+        inputs = RunInputs(
+            **self._graph_inputs, rounds=i64(c.rounds), clients_per_round=i64(c.clients_per_round),
+            local_epochs=i64(c.local_epochs), batch_size=i64(batch), step_caps=tf.constant(caps), seed=i64(c.seed),
+            client_learning_rate=f32(c.client_learning_rate), client_momentum=f32(c.client_momentum), mu=f32(c.mu),
+            server_code=i64(SERVER_CODES[c.server_optimizer]), server_learning_rate=f32(opt.server_learning_rate),
+            server_momentum=f32(beta), beta1=f32(c.beta1), beta2=f32(c.beta2), tau=f32(c.tau),
+            record_client_metrics=tf.constant(bool(client_metrics)), scaffold=tf.constant(bool(c.scaffold)),
+            compression_code=i64(_COMPRESSION_CODES[c.compression]), topk_k=i64(self._topk_k()),
+            error_feedback=tf.constant(bool(c.error_feedback)), rounding_draws=tf.constant(self._rounding_draws()))
+        out = concrete_run(self.architecture)(inputs)
         elapsed = time.perf_counter() - t0
         rounds_run = int(out["rounds_run"])
         diverged = bool(out["diverged"])

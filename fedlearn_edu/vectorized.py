@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import keras
 import numpy as np
@@ -98,6 +98,43 @@ def tf_epoch_orders(sizes, n_max, epochs, seed, round_index, client_ids):
 
 
 # ---------------------------------------------------------------------------------------
+class RunInputs(NamedTuple):
+    """Everything the compiled run takes, by name (the call site and the input signature
+    share this one structure, so no argument depends on its position). Shapes: N training
+    examples, d features, K clients, n_max the largest client, R rounds, m clients per
+    round, P parameters."""
+
+    X_train: object             # (N, d) float32
+    y_train: object             # (N,) int64
+    X_test: object              # (N_test, d) float32
+    y_test: object              # (N_test,) int64
+    client_index: object        # (K, n_max) int64, each client's example indices, padded
+    client_size: object         # (K,) int64, n_k
+    client_weight: object       # (K,) float32, u_k of the objective (n_k or 1)
+    initial_weights: object     # tuple of the global model's arrays
+    rounds: object              # () int64, R
+    clients_per_round: object   # () int64, m
+    local_epochs: object        # () int64, E
+    batch_size: object          # () int64, B (N for a full batch)
+    step_caps: object           # (R, m) int64, local steps each sampled client may take; 0 = never arrives
+    seed: object                # () int64
+    client_learning_rate: object    # () float32, eta_l
+    client_momentum: object     # () float32
+    mu: object                  # () float32, FedProx
+    server_code: object         # () int64, SERVER_CODES
+    server_learning_rate: object    # () float32, eta
+    server_momentum: object     # () float32, beta of FedAvgM (0 otherwise)
+    beta1: object               # () float32
+    beta2: object               # () float32
+    tau: object                 # () float32
+    record_client_metrics: object   # () bool
+    scaffold: object            # () bool
+    compression_code: object    # () int64, 0 none, 1 int8, 2 int4, 3 top-k
+    topk_k: object              # () int64
+    error_feedback: object      # () bool
+    rounding_draws: object      # (R, m, P) float64, int8/int4 rounding draws (empty otherwise)
+
+
 @dataclass(frozen=True)
 class Architecture:
     """What the compiled run depends on: layer widths and hidden activations."""
@@ -218,29 +255,31 @@ def _build_run(arch: Architecture):
     for fan_in, fan_out in fans:
         weight_spec += [tf.TensorSpec([fan_in, fan_out], tf.float32), tf.TensorSpec([fan_out], tf.float32)]
     i64, f32 = tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.float32)
-    signature = [
-        tf.TensorSpec([None, n_features], tf.float32),        # X_train (N, d)
-        tf.TensorSpec([None], tf.int64),                      # y_train (N,)
-        tf.TensorSpec([None, n_features], tf.float32),        # X_test
-        tf.TensorSpec([None], tf.int64),                      # y_test
-        tf.TensorSpec([None, None], tf.int64),                # client_index (K, n_max), padded
-        tf.TensorSpec([None], tf.int64),                      # client_size (K,)
-        tf.TensorSpec([None], tf.float32),                    # client_weight (K,): u_k (n_k or 1)
-        weight_spec,                                          # initial global weights
-        i64, i64, i64, i64,                                   # rounds, m, E, B
-        tf.TensorSpec([None, None], tf.int64),                # step caps (R, m); 0 = update never arrives
-        i64,                                                  # seed
-        f32, f32, f32,                                        # client lr, client momentum, mu
-        i64, f32, f32, f32, f32, f32,                         # server code, eta, beta, beta1, beta2, tau
-        tf.TensorSpec([], tf.bool),                           # record the clients' local metrics?
-        tf.TensorSpec([], tf.bool),                           # SCAFFOLD control variates?
-        i64, i64, tf.TensorSpec([], tf.bool),                 # compression code, top-k k, error feedback
-        tf.TensorSpec([None, None, None], tf.float64),        # rounding draws (R, m, P) for int8/int4
-    ]
+    flag = tf.TensorSpec([], tf.bool)
+    spec = RunInputs(
+        X_train=tf.TensorSpec([None, n_features], tf.float32), y_train=tf.TensorSpec([None], tf.int64),
+        X_test=tf.TensorSpec([None, n_features], tf.float32), y_test=tf.TensorSpec([None], tf.int64),
+        client_index=tf.TensorSpec([None, None], tf.int64), client_size=tf.TensorSpec([None], tf.int64),
+        client_weight=tf.TensorSpec([None], tf.float32), initial_weights=tuple(weight_spec),
+        rounds=i64, clients_per_round=i64, local_epochs=i64, batch_size=i64,
+        step_caps=tf.TensorSpec([None, None], tf.int64), seed=i64,
+        client_learning_rate=f32, client_momentum=f32, mu=f32,
+        server_code=i64, server_learning_rate=f32, server_momentum=f32, beta1=f32, beta2=f32, tau=f32,
+        record_client_metrics=flag, scaffold=flag, compression_code=i64, topk_k=i64, error_feedback=flag,
+        rounding_draws=tf.TensorSpec([None, None, None], tf.float64))
 
-    def run(X, y, X_test, y_test, client_index, client_size, client_weight, init, rounds, m, epochs, batch,
-            step_caps, seed, lr, momentum, mu, server_code, eta, beta, beta1, beta2, tau,
-            want_client_metrics, scaffold, compression, topk_k, error_feedback, draws):
+    def run(inputs: RunInputs):
+        # the short names the formulas below use
+        X, y, X_test, y_test = inputs.X_train, inputs.y_train, inputs.X_test, inputs.y_test
+        client_index, client_size, client_weight = inputs.client_index, inputs.client_size, inputs.client_weight
+        init, rounds, m = inputs.initial_weights, inputs.rounds, inputs.clients_per_round
+        epochs, batch, step_caps, seed = inputs.local_epochs, inputs.batch_size, inputs.step_caps, inputs.seed
+        lr, momentum, mu = inputs.client_learning_rate, inputs.client_momentum, inputs.mu
+        server_code, eta, beta = inputs.server_code, inputs.server_learning_rate, inputs.server_momentum
+        beta1, beta2, tau = inputs.beta1, inputs.beta2, inputs.tau
+        want_client_metrics, scaffold = inputs.record_client_metrics, inputs.scaffold
+        compression, topk_k = inputs.compression_code, inputs.topk_k
+        error_feedback, draws = inputs.error_feedback, inputs.rounding_draws
         n_clients = tf.shape(client_index, out_type=tf.int64)[0]
         flat_init = tf.concat([tf.reshape(w, [-1]) for w in init], axis=0)
         shapes = [list(w.shape) for w in init]
@@ -496,7 +535,7 @@ def _build_run(arch: Architecture):
             "client_loss": cl_a.gather(tf.range(n_done)), "client_accuracy": ca_a.gather(tf.range(n_done)),
         }
 
-    return tf.function(run, input_signature=signature, reduce_retracing=False), n_weights
+    return tf.function(run, input_signature=[spec], reduce_retracing=False), n_weights
 
 
 _CACHE: dict = {}
