@@ -131,6 +131,28 @@ class Compressor:
     def reset(self) -> None:
         self.residuals.clear()
 
+    def topk_count(self, n_parameters: int) -> int:
+        """k, the coordinates "topk" keeps of an update of ``n_parameters``: max(1, round(fraction * P))."""
+        return max(1, int(round(self.topk_fraction * n_parameters)))
+
+    def bytes_per_upload(self, n_parameters: int) -> int:
+        """Bytes one client's update of ``n_parameters`` takes on the wire under this scheme."""
+        if self.scheme == "none":                       # P float32
+            return n_parameters * BYTES_PER_FLOAT
+        if self.scheme == "topk":                       # k (int32 index, float32 value) pairs
+            return self.topk_count(n_parameters) * (4 + BYTES_PER_FLOAT)
+        bits = 8 if self.scheme == "int8" else 4        # ceil(P b / 8) packed codes + the range (two float32)
+        return -(-n_parameters * bits // 8) + 2 * BYTES_PER_FLOAT
+
+    def rounding_draws(self, client_id: int, round_index: int, n_parameters: int) -> np.ndarray:
+        """The uniform draws (P,) float64 that round client ``client_id``'s update in round
+        ``round_index`` (both engines use these: the per-client one here, the vectorised one
+        receives them from the host)."""
+        return self._rounding_rng(client_id, round_index).random(n_parameters)
+
+    def _rounding_rng(self, client_id: int, round_index: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, round_index, client_id, ROUNDING_SALT])
+
     def __call__(self, update: np.ndarray, client_id: int, round_index: int) -> tuple[np.ndarray, int]:
         """Return (what the server decodes, bytes sent) for one client's update (P,)."""
         update = np.asarray(update, dtype=np.float32).ravel()
@@ -138,11 +160,10 @@ class Compressor:
             return update, update.size * BYTES_PER_FLOAT
         carried = update + self.residuals.get(client_id, 0.0) if self.error_feedback else update
         if self.scheme == "topk":
-            sparse = top_k(carried, max(1, int(round(self.topk_fraction * carried.size))))
+            sparse = top_k(carried, self.topk_count(carried.size))
             decoded, n_bytes = densify(sparse), sparse.n_bytes
         else:
-            rng = np.random.default_rng([self.seed, round_index, client_id, ROUNDING_SALT])
-            q = quantize(carried, 8 if self.scheme == "int8" else 4, rng)
+            q = quantize(carried, 8 if self.scheme == "int8" else 4, self._rounding_rng(client_id, round_index))
             decoded, n_bytes = dequantize(q), q.n_bytes
         if self.error_feedback:
             self.residuals[client_id] = (carried - decoded).astype(np.float32)

@@ -64,7 +64,7 @@ def make_device_profiles(n_clients: int, seed: int = 0, speed_spread: float = 1.
 
 
 @dataclass
-class RoundPlan:
+class DevicePlan:
     """Who takes part in a round, how many local steps each may take, and how long it lasts.
 
     Attributes
@@ -85,7 +85,7 @@ class RoundPlan:
 
 def plan_round(profiles: list[DeviceProfile], clients, batch_sizes: dict, model_bytes: int,
                upload_bytes: int, deadline: float | None = None, policy: str = "drop", seed: int = 0,
-               round_index: int = 0) -> RoundPlan:
+               round_index: int = 0) -> DevicePlan:
     """Decide a round's participants under device limits.
 
     Parameters
@@ -128,4 +128,4 @@ def plan_round(profiles: list[DeviceProfile], clients, batch_sizes: dict, model_
     if deadline is not None and (stragglers or not kept):
         seconds = deadline          # the server waited until the deadline
     as_ids = lambda ids: np.asarray(ids, dtype=np.int64)  # noqa: E731
-    return RoundPlan(as_ids(kept), caps, float(seconds), as_ids(dropped), as_ids(stragglers))
+    return DevicePlan(as_ids(kept), caps, float(seconds), as_ids(dropped), as_ids(stragglers))

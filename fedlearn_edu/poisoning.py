@@ -34,7 +34,7 @@ import numpy as np
 from ._validate import check_choice, check_float, check_int, check_labels, check_positive
 from .aggregate import coordinate_median, trimmed_mean, weighted_average
 from .client import client_update
-from .model import flatten_weights, unflatten_weights
+from .model import flatten_weights
 from .privacy import clip_to_norm
 from .simulation import FLConfig, Simulation
 
@@ -154,23 +154,29 @@ class PoisoningRun:
         return f"PoisoningRun({self.attack} vs {self.rule}: final accuracy {self.final_accuracy:.3f})"
 
 
-def _attacker_update(simulation: Simulation, client_id: int, round_index: int, attack: str,
-                     factor: float) -> np.ndarray:
-    global_vector = flatten_weights(simulation.global_weights).astype(np.float64)
-    if attack == "label_flip":
-        c = simulation.config
-        X, y = simulation.client_data(client_id)
-        result = client_update(simulation.trainer, simulation.global_weights, X,
-                               flip_labels(y, simulation.dataset.n_classes), epochs=c.local_epochs,
-                               batch_size=c.batch_size, client_learning_rate=c.client_learning_rate,
-                               seed=c.seed, round_index=round_index, client_id=int(client_id))
-        return flatten_weights(result.weights) - global_vector
-    honest = flatten_weights(simulation.train_client(client_id, round_index).weights) - global_vector
-    if attack == "scaled":
-        return scaled_update(honest, factor)
-    if attack == "sign_flip":
-        return sign_flipped_update(honest, factor)
-    return honest
+def _poisoned(simulation: Simulation, attackers: tuple, attack: str, factor: float):
+    """A ``transform_updates`` hook for :meth:`Simulation.run_round`: the attackers' rows of the
+    round's updates (n, P) replaced by their poisoned updates."""
+    def transform(updates: np.ndarray, clients: np.ndarray, round_index: int) -> np.ndarray:
+        updates = updates.copy()
+        for row, k in enumerate(clients):
+            if int(k) not in attackers:
+                continue
+            if attack == "label_flip":          # the attacker trains on flipped labels instead
+                c = simulation.config
+                X, y = simulation.client_data(int(k))
+                result = client_update(simulation.trainer, simulation.global_weights, X,
+                                       flip_labels(y, simulation.dataset.n_classes), epochs=c.local_epochs,
+                                       batch_size=c.batch_size, client_learning_rate=c.client_learning_rate,
+                                       seed=c.seed, round_index=round_index, client_id=int(k))
+                global_vector = flatten_weights(simulation.global_weights).astype(np.float64)
+                updates[row] = flatten_weights(result.weights) - global_vector
+            elif attack == "scaled":
+                updates[row] = scaled_update(updates[row], factor)
+            elif attack == "sign_flip":
+                updates[row] = sign_flipped_update(updates[row], factor)
+        return updates
+    return transform
 
 
 def run_poisoned_fedavg(config: FLConfig, attack: str = "sign_flip", rule: str = "fedavg",
@@ -178,9 +184,12 @@ def run_poisoned_fedavg(config: FLConfig, attack: str = "sign_flip", rule: str =
                         clip_norm: float = 1.0, simulation: Simulation | None = None) -> PoisoningRun:
     """FedAvg rounds from :class:`Simulation`'s steps, with attackers and a chosen aggregation rule.
 
-    Each round: ``sample_clients``; ``train_client`` for the honest clients; the attackers
-    (clients 0..n_attackers-1, whenever sampled) send their poisoned update; the updates are
-    combined by ``rule``; ``server_update`` applies the result; ``evaluate``.
+    Each round is :meth:`Simulation.run_round` with two hooks: the attackers (clients
+    0..n_attackers-1, whenever sampled) replace their update by a poisoned one
+    (``transform_updates``), and the updates are combined by ``rule`` (``aggregate``, the
+    "fedavg" rule weighted by the clients' objective weights u_k); then ``server_update``
+    and ``evaluate``. A round that turns the model NaN or infinite ends the run (its
+    accuracy, NaN, is the last entry).
 
     Parameters
     ----------
@@ -203,19 +212,15 @@ def run_poisoned_fedavg(config: FLConfig, attack: str = "sign_flip", rule: str =
     sim = simulation if simulation is not None else Simulation(config)
     sim.reset()
     attackers = tuple(range(n_attackers)) if attack != "none" else ()
+    poison = _poisoned(sim, attackers, attack, factor)
+
+    def combine(updates: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return aggregate_updates(updates, rule, n_examples=weights, trim=trim, clip_norm=clip_norm)
+
     accuracy = []
     for r in range(config.rounds):
-        global_vector = flatten_weights(sim.global_weights).astype(np.float64)
-        clients = sim.sample_clients(r)
-        rows, sizes = [], []
-        for k in clients:
-            if int(k) in attackers:
-                rows.append(_attacker_update(sim, int(k), r, attack, factor))
-            else:
-                rows.append(flatten_weights(sim.train_client(int(k), r).weights) - global_vector)
-            sizes.append(int(sim.client_sizes[k]))
-        combined = aggregate_updates(np.asarray(rows), rule, n_examples=sizes, trim=trim, clip_norm=clip_norm)
-        averaged = unflatten_weights(global_vector + combined, sim.global_weights)
-        sim.global_weights = sim.server_update(averaged)
-        accuracy.append(sim.evaluate()[1])
+        outcome = sim.run_round(r, transform_updates=poison, aggregate=combine)
+        accuracy.append(outcome.accuracy)
+        if outcome.diverged:        # the global model stays the last finite one; later rounds would repeat it
+            break
     return PoisoningRun(attack, rule, np.asarray(accuracy), attackers)

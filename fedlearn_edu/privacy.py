@@ -553,11 +553,14 @@ def run_dp_fedavg(config: FLConfig, noise_multiplier: float, clip_norm: float, d
                   simulation: Simulation | None = None) -> DPRun:
     """DP-FedAvg built from :class:`Simulation`'s steps.
 
-    Each round r: Poisson-sample clients with q = ``config.fraction`` (:func:`poisson_sample`);
-    ``train_client`` for each; updates ``w_k - w_t`` combined by :func:`dp_aggregate` with
-    m = q K; ``server_update`` of ``w_t + Delta`` (FedAvg's server: the new model is
-    ``w_t + Delta``; other server optimizers post-process the noisy average, which DP allows);
-    ``evaluate``. The seed for the noise is ``config.seed``.
+    Each round r is :meth:`Simulation.run_round` with two hooks: the clients are
+    Poisson-sampled with q = ``config.fraction`` (:func:`poisson_sample`, ``clients=``), and
+    their updates ``w_k - w_t`` are combined by :func:`dp_aggregate` with m = q K
+    (``aggregate=``; also when nobody was sampled: the noise is still added); then
+    ``server_update`` of ``w_t + Delta`` (FedAvg's server: the new model is ``w_t + Delta``;
+    other server optimizers post-process the noisy average, which DP allows) and
+    ``evaluate``. The seed for the noise is ``config.seed``. A round that turns the model
+    NaN or infinite ends the run.
 
     Parameters
     ----------
@@ -581,18 +584,23 @@ def run_dp_fedavg(config: FLConfig, noise_multiplier: float, clip_norm: float, d
     q, K = config.fraction, config.n_clients
     m = q * K
     rng = np.random.default_rng([config.seed, 0xD9])
-    accuracy, participants, clipped, seen = [], [], 0, 0
+    counts = {"clipped": 0, "seen": 0}
+
+    def clip_and_noise(updates: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        # DP-FedAvg weighs every client the same (1/m): the sensitivity is S / m
+        counts["clipped"] += int(np.sum(np.linalg.norm(updates, axis=1) > clip_norm))
+        counts["seen"] += len(updates)
+        return dp_aggregate(updates, clip_norm, z, m, rng)
+
+    accuracy, participants = [], []
     for r in range(config.rounds):
-        start = flatten_weights(sim.global_weights).astype(np.float64)
         clients = poisson_sample(K, q, config.seed, r)
-        rows = [flatten_weights(sim.train_client(int(k), r).weights).astype(np.float64) - start for k in clients]
-        updates = np.asarray(rows).reshape(len(rows), start.size)
-        clipped += int(np.sum(np.linalg.norm(updates, axis=1) > clip_norm))
-        seen += len(rows)
-        noisy = dp_aggregate(updates, clip_norm, z, m, rng)
-        sim.global_weights = sim.server_update(unflatten_weights(start + noisy, sim.global_weights))
-        accuracy.append(sim.evaluate()[1])
+        outcome = sim.run_round(r, clients=clients, aggregate=clip_and_noise)
+        accuracy.append(outcome.accuracy)
         participants.append(len(clients))
+        if outcome.diverged:        # the global model stays the last finite one; later rounds would repeat it
+            break
+    clipped, seen = counts["clipped"], counts["seen"]
     return DPRun(accuracy=np.asarray(accuracy), epsilon=dp_epsilon(z, q, config.rounds, delta), delta=delta,
                  noise_multiplier=z, clip_norm=clip_norm, sampling_probability=q, expected_clients=m,
                  noise_std=dp_noise_std(z, clip_norm, m), participants=np.asarray(participants),

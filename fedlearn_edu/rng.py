@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 MASK32 = 0xFFFFFFFF
-_MULT = 0x45D9F3B
+#: the mixer's multiplier and the chain's starting value (the vectorised engine uses the same)
+HASH_MULTIPLIER = 0x45D9F3B
+HASH_START = 0x9E3779B9
 #: salts keep the streams for sampling and for batch order apart
 SALT_SAMPLE = 0x5A3C1
 SALT_ORDER = 0x1B873
@@ -24,14 +26,14 @@ SALT_ORDER = 0x1B873
 def hash32(x: np.ndarray) -> np.ndarray:
     """Mix 32-bit integers (given as int64 in 0..2**32-1), elementwise."""
     x = np.asarray(x, dtype=np.int64) & MASK32
-    x = (((x >> 16) ^ x) * _MULT) & MASK32
-    x = (((x >> 16) ^ x) * _MULT) & MASK32
+    x = (((x >> 16) ^ x) * HASH_MULTIPLIER) & MASK32
+    x = (((x >> 16) ^ x) * HASH_MULTIPLIER) & MASK32
     return (x >> 16) ^ x
 
 
 def combine(*parts) -> np.ndarray:
     """Hash a tuple of integers (scalars or broadcastable arrays) to 32-bit keys."""
-    h = np.int64(0x9E3779B9)
+    h = np.int64(HASH_START)
     for part in parts:
         h = hash32(h ^ (np.asarray(part, dtype=np.int64) & MASK32))
     return h

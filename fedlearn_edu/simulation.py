@@ -19,23 +19,23 @@ from typing import Callable, Sequence
 import keras
 import numpy as np
 
-from ._tf import tf  # the package imports _tf before anything else (see __init__)
+from . import _tf  # noqa: F401  (TensorFlow configured before Keras is used; see __init__)
 from ._validate import check_choice, check_float, check_int, check_positive, check_seed
 from .aggregate import CLIENT_WEIGHTINGS, client_weights, weighted_average
 from .client import ClientResult, LocalTrainer, batch_plan, client_update
-from .compression import BYTES_PER_FLOAT, COMPRESSIONS, ROUNDING_SALT, Compressor
+from .compression import BYTES_PER_FLOAT, COMPRESSIONS, Compressor
 from .data import DATASETS, Dataset, cached_dataset
 from .devices import STRAGGLER_POLICIES, make_device_profiles, plan_round
 from .model import ACTIVATIONS, build_model, count_parameters, flatten_weights, get_weights, unflatten_weights
 from .partition import PARTITIONS, label_distribution, make_partition
 from .rng import sample_clients
+from .round_plan import NO_STEP_CAP, RoundPlan
 from .server import SERVER_OPTIMIZERS, ServerOptimizer, make_server_optimizer
-from .vectorized import SERVER_CODES, Architecture, RunInputs, concrete_run, padded_client_index
+from .vectorized import Architecture, concrete_run, data_inputs, run_inputs
 
 ENGINES = ("auto", "vectorized", "per_client")
 #: the vectorised engine receives int8/int4 rounding draws as one float64 array; larger runs go per client
 MAX_VECTORIZED_DRAWS = 25_000_000
-_COMPRESSION_CODES = {"none": 0, "int8": 1, "int4": 2, "topk": 3}
 BYTES_PER_PARAMETER = BYTES_PER_FLOAT  # float32
 #: test accuracies are float32 fractions: a value this far below a target still reaches it
 ACCURACY_TOLERANCE = 1e-6
@@ -491,7 +491,84 @@ class Simulation:
             total += n_bytes
         return total
 
-    # -- the loop (step 5) -------------------------------------------------------------
+    # -- one round (steps 1-4), then the loop (step 5) ------------------------------------
+    def plan_round(self, round_index: int, clients: Sequence[int] | None = None) -> RoundPlan:
+        """Step 1 on the host: the round's clients, their local step caps, its bytes and its
+        simulated seconds (see :mod:`fedlearn_edu.round_plan`). ``clients`` replaces the
+        sampling (DP-FedAvg's Poisson sampling)."""
+        c = self.config
+        sampled = self.sample_clients(round_index) if clients is None else np.asarray(clients, dtype=np.int64)
+        local_cap = NO_STEP_CAP if c.local_steps is None else c.local_steps
+        caps = np.full(len(sampled), local_cap, dtype=np.int64)
+        reached, seconds = len(sampled), None
+        if self.device_profiles is not None:
+            devices = self.plan_devices(round_index, sampled)
+            caps = np.array([_smaller(local_cap, devices.max_steps[int(k)]) if int(k) in devices.max_steps else 0
+                             for k in sampled], dtype=np.int64)
+            reached, seconds = len(sampled) - len(devices.dropped_out), devices.seconds
+        model_bytes = self.n_parameters * BYTES_PER_PARAMETER
+        copies = 2 if c.scaffold else 1        # SCAFFOLD also sends c down and delta c_k up
+        upload = self.compressor.bytes_per_upload(self.n_parameters) + (copies - 1) * model_bytes
+        return RoundPlan(round_index, sampled, caps, reached, bytes_down=copies * reached * model_bytes,
+                         bytes_up=int(np.count_nonzero(caps)) * upload, simulated_seconds=seconds)
+
+    def run_round(self, round_index: int, *, clients: Sequence[int] | None = None,
+                  transform_updates: Callable | None = None, aggregate: Callable | None = None) -> RoundOutcome:
+        """Steps 1-4 of one round on the per-client engine, and the new global model.
+
+        The one round body: :meth:`run`, the step-by-step widget, DP-FedAvg
+        (:func:`fedlearn_edu.privacy.run_dp_fedavg`) and the poisoning runs all call it.
+        Plan (sample, devices) -> ``train_client`` -> SCAFFOLD's controls -> ``compress`` ->
+        ``aggregate`` -> ``server_update`` -> ``evaluate``; the new model becomes the global
+        one unless it is NaN or infinite (then ``outcome.diverged``).
+
+        Hooks, in the style of a Flower Strategy (with either, the clients' updates
+        w_k - w_global are combined in float64):
+
+        clients : ids to train instead of sampling them (DP-FedAvg's Poisson sampling)
+        transform_updates : f(updates (n, P), clients (n,), round_index) -> updates (n, P),
+            changes what the clients send (a poisoning attacker)
+        aggregate : f(updates (n, P), weights (n,) u_k) -> (P,), the combined update instead
+            of FedAvg's weighted mean (robust rules; DP's clipping and noise); it is called
+            even when no client delivered
+        """
+        plan = self.plan_round(round_index, clients)
+        previous = [w.copy() for w in self.global_weights]
+        results = [self.train_client(int(k), round_index, max_steps=plan.step_cap(int(k))) for k in plan.clients]
+        failed = [res.client_id for res in results
+                  if not (np.isfinite(res.loss) and all(np.all(np.isfinite(w)) for w in res.weights))]
+        averaged = new_weights = None
+        if not failed:
+            if self.config.scaffold and results:
+                self.update_controls(results)    # from the clients' own models, before compression
+            self.compress(results, round_index)
+            if transform_updates is not None or aggregate is not None:
+                averaged = self._combine_updates(results, round_index, transform_updates, aggregate)
+            elif results:
+                averaged = self.aggregate(results)
+            # nobody delivered (and no hook to call): the global model stays
+            new_weights = previous if averaged is None else self.server_update(averaged)
+        finite = new_weights is not None and all(np.all(np.isfinite(w)) for w in new_weights)
+        loss, accuracy = self.evaluate(new_weights) if finite else (float("nan"), float("nan"))
+        diverged = not np.isfinite(loss)
+        if not diverged:
+            self.global_weights = [w.copy() for w in new_weights]
+        return RoundOutcome(plan, results, averaged, previous, new_weights, loss, accuracy, failed,
+                            divergence_message(self.config, failed) if diverged else "")
+
+    def _combine_updates(self, results, round_index, transform_updates, aggregate) -> list[np.ndarray]:
+        """The hooks' path of :meth:`run_round`: global + combine(transform(w_k - global))."""
+        start = flatten_weights(self.global_weights).astype(np.float64)
+        updates = np.asarray([flatten_weights(res.weights) - start for res in results]).reshape(-1, start.size)
+        ids = np.array([res.client_id for res in results], dtype=np.int64)
+        if transform_updates is not None:
+            updates = transform_updates(updates, ids, round_index)
+        weights = self.client_weights[ids]
+        # Delta = sum_k (u_k / sum_j u_j) Delta_k, unless the hook combines them otherwise
+        combined = (aggregate(updates, weights) if aggregate is not None
+                    else weights @ updates / weights.sum())
+        return unflatten_weights(start + combined, self.global_weights)
+
     def run(self, callback: Callable[["History"], None] | None = None, progress="auto",
             client_metrics: bool = False) -> History:
         """Run all rounds from the initial model and return the :class:`History`.
@@ -505,187 +582,138 @@ class Simulation:
         if self.engine == "vectorized":
             return self._run_vectorized(callback, client_metrics)
         self.reset()
-        c = self.config
-        initial_loss, initial_accuracy = self.evaluate()
-        history = History(
-            config=c, engine="per_client", accuracy=np.zeros(0), loss=np.zeros(0),
-            initial_accuracy=initial_accuracy, initial_loss=initial_loss, participants=[],
-            bytes_down=np.zeros(0, dtype=np.int64), bytes_up=np.zeros(0, dtype=np.int64),
-            wall_time=np.zeros(0), diverged_at=None, message="", final_weights=self.global_weights,
-            client_sizes=self.client_sizes, label_counts=self.label_counts,
-            client_metrics=[] if client_metrics else None)
-        rows: dict[str, list] = {"accuracy": [], "loss": [], "bytes_down": [], "bytes_up": [], "wall_time": []}
-        model_bytes = self.n_parameters * BYTES_PER_PARAMETER
-        bar = _progress_bar(c.rounds, progress)
-        simulated: list[float] = []
-        for r in range(c.rounds):
+        history = self._new_history("per_client", *self.evaluate()[::-1], client_metrics)
+        plans, rows = [], {"accuracy": [], "loss": [], "wall_time": []}
+        bar = _progress_bar(self.config.rounds, progress)
+        for r in range(self.config.rounds):
             t0 = time.perf_counter()
-            sampled = self.sample_clients(r)
-            clients, caps, reached = sampled, {}, len(sampled)
-            if self.device_profiles is not None:
-                plan = self.plan_devices(r, sampled)
-                clients, caps, reached = plan.clients, plan.max_steps, len(sampled) - len(plan.dropped_out)
-                simulated.append(plan.seconds)
-            results = [self.train_client(k, r, max_steps=caps.get(int(k))) for k in clients]
-            bad = [res.client_id for res in results
-                   if not (np.isfinite(res.loss) and all(np.all(np.isfinite(w)) for w in res.weights))]
-            if c.scaffold and results and not bad:
-                self.update_controls(results)    # from the clients' own models, before compression
-            bytes_up = len(clients) * model_bytes if bad else self.compress(results, r)
-            if not results:                      # nobody delivered: the global model stays
-                new_weights = [w.copy() for w in self.global_weights]
-            else:
-                new_weights = None if bad else self.server_update(self.aggregate(results))
-            if new_weights is not None and all(np.all(np.isfinite(w)) for w in new_weights):
-                loss, accuracy = self.evaluate(new_weights)
-            else:
-                loss, accuracy = float("nan"), float("nan")
-            if not np.isfinite(loss):
-                history.diverged_at = r + 1
-                where = f"client(s) {bad[:5]} produced NaN or infinite values" if bad else \
-                    "the global model became NaN or infinite"
-                history.message = (f"{where}; try a smaller client_learning_rate "
-                                   f"(now {c.client_learning_rate:g}) or server_learning_rate")
+            outcome = self.run_round(r)
+            if outcome.diverged:
+                history.diverged_at, history.message = r + 1, outcome.message
                 break
-            self.global_weights = new_weights
-            rows["accuracy"].append(accuracy)
-            rows["loss"].append(loss)
-            copies = 2 if c.scaffold else 1        # SCAFFOLD also sends c down and delta c_k up
-            rows["bytes_down"].append(copies * reached * model_bytes)
-            rows["bytes_up"].append(bytes_up + (copies - 1) * len(clients) * model_bytes)
+            plans.append(outcome.plan)
+            rows["accuracy"].append(outcome.accuracy)
+            rows["loss"].append(outcome.loss)
             rows["wall_time"].append(time.perf_counter() - t0)
-            history.participants.append(clients)
             if client_metrics:
-                history.client_metrics.append({
-                    "ids": clients, "n_examples": np.array([res.n_examples for res in results]),
-                    "loss": np.array([res.loss for res in results]),
-                    "accuracy": np.array([res.accuracy for res in results])})
-            _fill(history, rows, self.global_weights)
+                history.client_metrics.append(_client_metrics(outcome.results))
+            _fill(history, rows, plans, self.global_weights)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(accuracy=f"{accuracy:.3f}")
+                bar.set_postfix(accuracy=f"{outcome.accuracy:.3f}")
             if callback is not None:
                 callback(history)
         if bar is not None:
             bar.close()
-        _fill(history, rows, self.global_weights)
-        if self.device_profiles is not None:
-            history.simulated_seconds = np.asarray(simulated[:history.rounds_completed], dtype=np.float64)
+        _fill(history, rows, plans, self.global_weights)
         if not history.diverged:
             history.message = f"completed {history.rounds_completed} rounds"
         return history
 
+    def _new_history(self, engine: str, initial_accuracy: float, initial_loss: float,
+                     client_metrics: bool) -> History:
+        """An empty History of this experiment (rounds are filled in as they complete)."""
+        return History(
+            config=self.config, engine=engine, accuracy=np.zeros(0), loss=np.zeros(0),
+            initial_accuracy=float(initial_accuracy), initial_loss=float(initial_loss), participants=[],
+            bytes_down=np.zeros(0, dtype=np.int64), bytes_up=np.zeros(0, dtype=np.int64),
+            wall_time=np.zeros(0), diverged_at=None, message="", final_weights=self.global_weights,
+            client_sizes=self.client_sizes, label_counts=self.label_counts,
+            client_metrics=[] if client_metrics else None)
 
-    def _topk_k(self) -> int:
-        """How many coordinates "topk" keeps (as :class:`~fedlearn_edu.compression.Compressor`)."""
-        return max(1, int(round(self.config.topk_fraction * self.n_parameters)))
-
-    def _bytes_per_upload(self) -> int:
-        """Bytes one client's (compressed) model update takes up (as the Compressor counts them)."""
-        scheme, P = self.config.compression, self.n_parameters
-        return {"none": P * BYTES_PER_FLOAT, "int8": P + 2 * BYTES_PER_FLOAT,
-                "int4": -(-P * 4 // 8) + 2 * BYTES_PER_FLOAT, "topk": 8 * self._topk_k()}[scheme]
-
-    def _rounding_draws(self) -> np.ndarray:
+    def _rounding_draws(self, plans: Sequence[RoundPlan]) -> np.ndarray:
         """The Compressor's uniform draws for every (round, sampled client): (R, m, P) float64,
         or an empty array when nothing is quantised."""
-        c = self.config
-        if c.compression not in ("int8", "int4"):
+        if self.config.compression not in ("int8", "int4"):
             return np.zeros((0, 0, 0))
-        draws = np.empty((c.rounds, c.clients_per_round, self.n_parameters))
-        for r in range(c.rounds):
-            for j, k in enumerate(self.sample_clients(r)):
-                draws[r, j] = np.random.default_rng([self.compressor.seed, r, int(k), ROUNDING_SALT]).random(
-                    self.n_parameters)
-        return draws
+        return np.stack([np.stack([self.compressor.rounding_draws(int(k), plan.round_index, self.n_parameters)
+                                   for k in plan.sampled]) for plan in plans])
 
     def _run_vectorized(self, callback, client_metrics: bool) -> History:
-        """All rounds in one compiled call (see :mod:`fedlearn_edu.vectorized`)."""
+        """All rounds in one compiled call (see :mod:`fedlearn_edu.vectorized`): the host plans
+        every round first (it does not depend on training), the graph trains them all."""
         self.reset()
         c = self.config
-        if self._graph_inputs is None:
-            index, sizes = padded_client_index(self.partitions)
-            d = self.dataset
-            self._graph_inputs = dict(          # what stays the same from run to run: built once
-                X_train=tf.constant(d.X_train), y_train=tf.constant(d.y_train), X_test=tf.constant(d.X_test),
-                y_test=tf.constant(d.y_test), client_index=tf.constant(index), client_size=tf.constant(sizes),
-                client_weight=tf.constant(self.client_weights, tf.float32),
-                initial_weights=tuple(tf.constant(w) for w in self.initial_weights))
-        opt = self.server_optimizer
-        beta = c.server_momentum if c.server_optimizer == "fedavgm" else 0.0
-        n_examples = self.dataset.X_train.shape[0]
-        batch = n_examples if c.batch_size is None else c.batch_size
-        # who delivers, with how many local steps: planned on the host (it does not depend on
-        # training), then passed in as a (rounds, m) matrix of step caps, 0 = never arrives
-        step_cap = 2 ** 40 if c.local_steps is None else c.local_steps
-        plans = None
-        if self.device_profiles is None:
-            caps = np.full((c.rounds, c.clients_per_round), step_cap, dtype=np.int64)
-        else:
-            plans = [self.plan_devices(r, self.sample_clients(r)) for r in range(c.rounds)]
-            caps = np.zeros((c.rounds, c.clients_per_round), dtype=np.int64)
-            for r, plan in enumerate(plans):
-                position = {int(k): j for j, k in enumerate(self.sample_clients(r))}
-                for k in plan.clients:
-                    caps[r, position[int(k)]] = _smaller(step_cap, plan.max_steps.get(int(k)))
+        if self._graph_inputs is None:          # what stays the same from run to run: built once
+            self._graph_inputs = data_inputs(self.dataset, self.partitions, self.client_weights,
+                                             self.initial_weights)
+        plans = [self.plan_round(r) for r in range(c.rounds)]
         t0 = time.perf_counter()
-        def i64(v):
-            return tf.constant(v, tf.int64)
-
-        def f32(v):
-            return tf.constant(v, tf.float32)
-
-        inputs = RunInputs(
-            **self._graph_inputs, rounds=i64(c.rounds), clients_per_round=i64(c.clients_per_round),
-            local_epochs=i64(c.local_epochs), batch_size=i64(batch), step_caps=tf.constant(caps), seed=i64(c.seed),
-            client_learning_rate=f32(c.client_learning_rate), client_momentum=f32(c.client_momentum), mu=f32(c.mu),
-            server_code=i64(SERVER_CODES[c.server_optimizer]), server_learning_rate=f32(opt.server_learning_rate),
-            server_momentum=f32(beta), beta1=f32(c.beta1), beta2=f32(c.beta2), tau=f32(c.tau),
-            record_client_metrics=tf.constant(bool(client_metrics)), scaffold=tf.constant(bool(c.scaffold)),
-            compression_code=i64(_COMPRESSION_CODES[c.compression]), topk_k=i64(self._topk_k()),
-            error_feedback=tf.constant(bool(c.error_feedback)), rounding_draws=tf.constant(self._rounding_draws()))
+        inputs = run_inputs(self._graph_inputs, c, step_caps=np.stack([plan.step_caps for plan in plans]),
+                            rounding_draws=self._rounding_draws(plans),
+                            server_learning_rate=self.server_optimizer.server_learning_rate,
+                            topk_k=self.compressor.topk_count(self.n_parameters),
+                            n_train=self.dataset.X_train.shape[0], record_client_metrics=client_metrics)
         out = concrete_run(self.architecture)(inputs)
         elapsed = time.perf_counter() - t0
-        rounds_run = int(out["rounds_run"])
-        diverged = bool(out["diverged"])
+        rounds_run, diverged = int(out["rounds_run"]), bool(out["diverged"])
         done = rounds_run - 1 if diverged else rounds_run
-        sampled = out["participants"].numpy()[:done]                     # (done, m)
-        arrived = caps[:done] > 0                                          # whose update reached the server
-        participants = [ids[ok] for ids, ok in zip(sampled, arrived, strict=True)]
-        model_bytes = self.n_parameters * BYTES_PER_PARAMETER
-        copies = 2 if c.scaffold else 1        # SCAFFOLD also sends c down and delta c_k up
-        reached = np.full(done, c.clients_per_round, dtype=np.int64)     # clients the model reached
-        if plans is not None:
-            reached -= np.array([len(plan.dropped_out) for plan in plans[:done]], dtype=np.int64)
         self.global_weights = [w.numpy() for w in out["final"]]
-        history = History(
-            config=c, engine="vectorized",
-            accuracy=out["accuracy"].numpy()[:done].astype(np.float64),
-            loss=out["loss"].numpy()[:done].astype(np.float64),
-            initial_accuracy=float(out["initial_accuracy"]), initial_loss=float(out["initial_loss"]),
-            participants=participants,
-            bytes_down=copies * reached * model_bytes,
-            bytes_up=arrived.sum(axis=1).astype(np.int64) * (self._bytes_per_upload() + (copies - 1) * model_bytes),
-            wall_time=np.full(done, elapsed / max(rounds_run, 1)),
-            diverged_at=rounds_run if diverged else None,
-            message=(f"the model became NaN or infinite; try a smaller client_learning_rate "
-                     f"(now {c.client_learning_rate:g}) or server_learning_rate" if diverged
-                     else f"completed {done} rounds"),
-            final_weights=[w.copy() for w in self.global_weights],
-            client_sizes=self.client_sizes, label_counts=self.label_counts,
-            client_metrics=None)
+        history = self._new_history("vectorized", out["initial_accuracy"], out["initial_loss"], False)
+        rows = {"accuracy": out["accuracy"].numpy()[:done], "loss": out["loss"].numpy()[:done],
+                "wall_time": np.full(done, elapsed / max(rounds_run, 1))}
+        _fill(history, rows, plans[:done], self.global_weights)
+        if diverged:
+            history.diverged_at, history.message = rounds_run, divergence_message(c, [])
+        else:
+            history.message = f"completed {done} rounds"
         if client_metrics:
             cl, ca = out["client_loss"].numpy(), out["client_accuracy"].numpy()
             history.client_metrics = [
-                {"ids": participants[r], "n_examples": self.client_sizes[participants[r]],
-                 "loss": cl[r][arrived[r]].astype(np.float64), "accuracy": ca[r][arrived[r]].astype(np.float64)}
-                for r in range(done)]
-        if plans is not None:
-            history.simulated_seconds = np.array([plan.seconds for plan in plans[:done]], dtype=np.float64)
+                {"ids": plan.clients, "n_examples": self.client_sizes[plan.clients],
+                 "loss": cl[r][plan.arrived].astype(np.float64), "accuracy": ca[r][plan.arrived].astype(np.float64)}
+                for r, plan in enumerate(plans[:done])]
         if callback is not None:
             for r in range(1, done + 1):
                 callback(_truncated(history, r))
         return history
+
+
+@dataclass
+class RoundOutcome:
+    """What :meth:`Simulation.run_round` did in one round.
+
+    Attributes
+    ----------
+    plan : RoundPlan, who was sampled, who delivered, the bytes (step 1)
+    results : list of ClientResult of the delivering clients, as the server decoded them (steps 2-3)
+    averaged : list of ndarray or None, the combined model before the server step (step 4)
+    previous_weights, new_weights : the global model before and after (new_weights None when a
+        client failed)
+    loss, accuracy : float, the new global model on the test set (NaN when it diverged)
+    failed_clients : ids whose update was NaN or infinite
+    message : str, why the round diverged ("" when it did not)
+    """
+
+    plan: RoundPlan
+    results: list
+    averaged: list | None
+    previous_weights: list
+    new_weights: list | None
+    loss: float
+    accuracy: float
+    failed_clients: list
+    message: str
+
+    @property
+    def diverged(self) -> bool:
+        return not np.isfinite(self.loss)
+
+
+def divergence_message(config: FLConfig, failed_clients: Sequence[int]) -> str:
+    """Why a run stopped, and what to try (both engines say it the same way)."""
+    where = (f"client(s) {list(failed_clients)[:5]} produced NaN or infinite values" if len(failed_clients)
+             else "the global model became NaN or infinite")
+    return (f"{where}; try a smaller client_learning_rate (now {config.client_learning_rate:g}) "
+            f"or server_learning_rate")
+
+
+def _client_metrics(results: Sequence[ClientResult]) -> dict:
+    """One round's per-client local metrics, as History.client_metrics stores them."""
+    return {"ids": np.array([res.client_id for res in results], dtype=np.int64),
+            "n_examples": np.array([res.n_examples for res in results]),
+            "loss": np.array([res.loss for res in results]),
+            "accuracy": np.array([res.accuracy for res in results])}
 
 
 def client_partitions(config: FLConfig, dataset: Dataset) -> list[np.ndarray]:
@@ -711,12 +739,16 @@ def _smaller(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else min(a, b)
 
 
-def _fill(history: History, rows: dict, weights) -> None:
+def _fill(history: History, rows: dict, plans: Sequence[RoundPlan], weights) -> None:
+    """Write the completed rounds into ``history``: measured rows, planned bytes and seconds."""
     history.accuracy = np.asarray(rows["accuracy"], dtype=np.float64)
     history.loss = np.asarray(rows["loss"], dtype=np.float64)
-    history.bytes_down = np.asarray(rows["bytes_down"], dtype=np.int64)
-    history.bytes_up = np.asarray(rows["bytes_up"], dtype=np.int64)
     history.wall_time = np.asarray(rows["wall_time"], dtype=np.float64)
+    history.participants = [plan.clients for plan in plans]
+    history.bytes_down = np.array([plan.bytes_down for plan in plans], dtype=np.int64)
+    history.bytes_up = np.array([plan.bytes_up for plan in plans], dtype=np.int64)
+    if plans and plans[0].simulated_seconds is not None:
+        history.simulated_seconds = np.array([plan.simulated_seconds for plan in plans], dtype=np.float64)
     history.final_weights = [w.copy() for w in weights]
 
 

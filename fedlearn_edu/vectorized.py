@@ -39,11 +39,12 @@ import keras
 import numpy as np
 
 from ._tf import tf
-from .rng import MASK32, SALT_ORDER, SALT_SAMPLE
+from .rng import HASH_MULTIPLIER, HASH_START, MASK32, SALT_ORDER, SALT_SAMPLE
 
-_MULT = 0x45D9F3B
 #: server optimizer codes inside the graph
 SERVER_CODES = {"fedavg": 0, "fedavgm": 0, "fedadagrad": 1, "fedadam": 2, "fedyogi": 3}
+#: compression codes inside the graph
+COMPRESSION_CODES = {"none": 0, "int8": 1, "int4": 2, "topk": 3}
 #: batch orders of all rounds are computed before the loop when they have at most this many entries
 MAX_PRECOMPUTED_ORDERS = 4_000_000
 
@@ -52,14 +53,14 @@ MAX_PRECOMPUTED_ORDERS = 4_000_000
 # the counter-based hash, in TensorFlow (bit-identical to fedlearn_edu.rng)
 def _hash32(x):
     x = tf.bitwise.bitwise_and(x, MASK32)
-    x = tf.bitwise.bitwise_and(tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x) * _MULT, MASK32)
-    x = tf.bitwise.bitwise_and(tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x) * _MULT, MASK32)
+    x = tf.bitwise.bitwise_and(tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x) * HASH_MULTIPLIER, MASK32)
+    x = tf.bitwise.bitwise_and(tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x) * HASH_MULTIPLIER, MASK32)
     return tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x)
 
 
 def _combine(*parts, start=None):
     """The hash of ``parts`` (broadcast), continuing from the hash ``start`` of earlier parts."""
-    h = tf.constant(0x9E3779B9, tf.int64) if start is None else start
+    h = tf.constant(HASH_START, tf.int64) if start is None else start
     for part in parts:
         h = _hash32(tf.bitwise.bitwise_xor(h, tf.bitwise.bitwise_and(tf.cast(part, tf.int64), MASK32)))
     return h
@@ -213,18 +214,20 @@ def _masked_metrics(weights, x, y, valid, activations):
 def _server_branches(eta, beta, beta1, beta2, tau):
     """The server updates of :mod:`fedlearn_edu.server` as ``switch_case`` branches.
 
-    Each branch maps (theta, g = theta - theta_bar, m, v) to (new theta, new m, new v);
-    only the selected one runs.
+    Each branch maps (theta, g = theta - theta_bar, moment, second_moment) to (new theta,
+    new moment, new second moment); only the selected one runs.
     """
-    def fedavgm(theta, g, m, v):                                   # code 0 (FedAvg: beta = 0)
-        m_next = beta * m + g
-        return theta - eta * m_next, m_next, v
+    def fedavgm(theta, g, moment, second_moment):                  # code 0 (FedAvg: beta = 0)
+        # m <- beta m + g;  theta <- theta - eta m
+        moment_next = beta * moment + g
+        return theta - eta * moment_next, moment_next, second_moment
 
-    def adaptive(second_moment):
-        def branch(theta, g, m, v):
-            m_next = beta1 * m + (1.0 - beta1) * g
-            v_next = second_moment(v, g * g)
-            return theta - eta * m_next / (tf.sqrt(v_next) + tau), m_next, v_next
+    def adaptive(second_moment_update):
+        def branch(theta, g, moment, second_moment):
+            # m <- beta1 m + (1 - beta1) g;  v <- (the optimizer's rule);  theta <- theta - eta m / (sqrt(v) + tau)
+            moment_next = beta1 * moment + (1.0 - beta1) * g
+            second_next = second_moment_update(second_moment, g * g)
+            return theta - eta * moment_next / (tf.sqrt(second_next) + tau), moment_next, second_next
         return branch
 
     return [fedavgm,
@@ -233,30 +236,15 @@ def _server_branches(eta, beta, beta1, beta2, tau):
             adaptive(lambda v, g2: v - (1.0 - beta2) * g2 * tf.sign(v - g2))]     # 3 FedYogi
 
 
-def _build_run(arch: Architecture):
-    """Compile the whole-run function for one architecture (traced once).
-
-    Layout inside a round: the batches of all local steps are gathered up front into one
-    time-major tensor ``pack`` of shape (n_steps, m, b, d + 1 + C + 1) holding the inputs
-    (with a ones column for the bias), the scaled one-hot targets and the per-example
-    scale 1/b_k (0 for padding and for steps a client does not take). A local step then
-    reads one slice of it, so the step loop runs ~25 graph ops (plain SGD) instead of ~90;
-    the graph's per-op dispatch, not arithmetic, is what costs time for models this small.
-    """
-    activations = arch.activations
-    n_layers = len(arch.widths) - 1
-    n_weights = 2 * n_layers
+def _input_signature(arch: Architecture) -> RunInputs:
+    """The ``tf.TensorSpec`` of every input: every size is ``None``, so one trace serves all runs."""
     fans = list(zip(arch.widths[:-1], arch.widths[1:], strict=True))
-    layer_sizes = [(fan_in + 1) * fan_out for fan_in, fan_out in fans]
-    n_features, n_classes = arch.widths[0], arch.widths[-1]
-    act_fns = [keras.activations.get(name) for name in activations]
-    act_grads = [_backprop_through(name) for name in activations]
     weight_spec = []
     for fan_in, fan_out in fans:
         weight_spec += [tf.TensorSpec([fan_in, fan_out], tf.float32), tf.TensorSpec([fan_out], tf.float32)]
-    i64, f32 = tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.float32)
-    flag = tf.TensorSpec([], tf.bool)
-    spec = RunInputs(
+    n_features = arch.widths[0]
+    i64, f32, flag = tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.bool)
+    return RunInputs(
         X_train=tf.TensorSpec([None, n_features], tf.float32), y_train=tf.TensorSpec([None], tf.int64),
         X_test=tf.TensorSpec([None, n_features], tf.float32), y_test=tf.TensorSpec([None], tf.int64),
         client_index=tf.TensorSpec([None, None], tf.int64), client_size=tf.TensorSpec([None], tf.int64),
@@ -268,274 +256,381 @@ def _build_run(arch: Architecture):
         record_client_metrics=flag, scaffold=flag, compression_code=i64, topk_k=i64, error_feedback=flag,
         rounding_draws=tf.TensorSpec([None, None, None], tf.float64))
 
-    def run(inputs: RunInputs):
-        # the short names the formulas below use
-        X, y, X_test, y_test = inputs.X_train, inputs.y_train, inputs.X_test, inputs.y_test
-        client_index, client_size, client_weight = inputs.client_index, inputs.client_size, inputs.client_weight
-        init, rounds, m = inputs.initial_weights, inputs.rounds, inputs.clients_per_round
-        epochs, batch, step_caps, seed = inputs.local_epochs, inputs.batch_size, inputs.step_caps, inputs.seed
-        lr, momentum, mu = inputs.client_learning_rate, inputs.client_momentum, inputs.mu
-        server_code, eta, beta = inputs.server_code, inputs.server_learning_rate, inputs.server_momentum
-        beta1, beta2, tau = inputs.beta1, inputs.beta2, inputs.tau
-        want_client_metrics, scaffold = inputs.record_client_metrics, inputs.scaffold
-        compression, topk_k = inputs.compression_code, inputs.topk_k
-        error_feedback, draws = inputs.error_feedback, inputs.rounding_draws
-        n_clients = tf.shape(client_index, out_type=tf.int64)[0]
-        flat_init = tf.concat([tf.reshape(w, [-1]) for w in init], axis=0)
-        shapes = [list(w.shape) for w in init]
-        sizes = [int(np.prod(s)) for s in shapes]
-        X_aug = tf.concat([X, tf.ones_like(X[:, :1])], axis=1)             # (N, d + 1): bias column
-        # constants the loops capture (created here, so they are not re-emitted every iteration)
-        pack_split = tf.constant([n_features + 1, n_classes, 1], tf.int64)
-        layer_split = tf.constant(layer_sizes, tf.int64)
-        layer_shapes = [tf.constant([-1, fan_in + 1, fan_out], tf.int32) for fan_in, fan_out in fans]
-        flat_shapes = [tf.constant([-1, size], tf.int32) for size in layer_sizes]
-        plain_sgd = tf.equal(momentum, 0.0) & tf.equal(mu, 0.0) & tf.logical_not(scaffold)
-        branches = _server_branches(eta, beta, beta1, beta2, tau)
-        code = tf.cast(server_code, tf.int32)
 
-        def unflat(vec):
-            return [tf.reshape(p, s) for p, s in zip(tf.split(vec, sizes), shapes, strict=True)]
+class _LoopState(NamedTuple):
+    """What one round hands the next inside the ``tf.while_loop`` (P parameters, K clients)."""
 
-        X_test_aug = tf.concat([X_test, tf.ones_like(X_test[:, :1])], axis=1)
-        test_ones = tf.ones_like(X_test[:, :1])
+    round_index: object        # () int64
+    diverged: object           # () bool
+    theta: object              # (P,) the global model
+    server_moment: object      # (P,) first moment of the server optimizer
+    server_second: object      # (P,) second moment (adaptive optimizers)
+    server_control: object     # (P,) SCAFFOLD's c
+    client_controls: object    # (K, P) SCAFFOLD's c_k
+    residuals: object          # (K, P) error-feedback residuals
+    accuracy: object           # TensorArray of () per round
+    loss: object               # TensorArray of () per round
+    participants: object       # TensorArray of (m,) per round
+    client_loss: object        # TensorArray of (m,) per round
+    client_accuracy: object    # TensorArray of (m,) per round
 
-        def evaluate(vec):
-            """Mean cross-entropy and accuracy of the global model ``vec`` (P,) on the test set."""
-            h = X_test_aug
-            for layer, p in enumerate(tf.split(vec, layer_split)):
-                z = tf.linalg.matmul(h, tf.reshape(p, layer_shapes[layer][1:]))
-                if layer < n_layers - 1:
-                    h = tf.concat([act_fns[layer](z), test_ones], axis=1)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y_test, logits=z))
-            return loss, tf.reduce_mean(tf.cast(tf.equal(tf.argmax(z, axis=-1), y_test), tf.float32))
 
-        # the hash chains of sampling and batch order start with (salt, seed, round): do that
-        # part for every round at once
+class _RunGraph:
+    """The pieces of one compiled run, each a method that reads on its own.
+
+    Built once inside the trace from the run's inputs (so the constants below are emitted
+    once, not in every loop iteration). Shapes: m clients per round, P parameters, b the
+    batch size, d features, C classes.
+
+    Layout inside a round: the batches of all local steps are gathered up front into one
+    time-major tensor ``pack`` of shape (n_steps, m, b, d + 1 + C + 1) holding the inputs
+    (with a ones column for the bias), the scaled one-hot targets and the per-example
+    scale 1/b_k (0 for padding and for steps a client does not take). A local step then
+    reads one slice of it, so the step loop runs ~25 graph ops (plain SGD) instead of ~90;
+    the graph's per-op dispatch, not arithmetic, is what costs time for models this small.
+    """
+
+    def __init__(self, arch: Architecture, inputs: RunInputs):
+        self.inputs = inputs
+        self.activations = arch.activations
+        self.n_layers = len(arch.widths) - 1
+        fans = list(zip(arch.widths[:-1], arch.widths[1:], strict=True))
+        layer_sizes = [(fan_in + 1) * fan_out for fan_in, fan_out in fans]
+        self.n_classes = arch.widths[-1]
+        self.act_fns = [keras.activations.get(name) for name in arch.activations]
+        self.act_grads = [_backprop_through(name) for name in arch.activations]
+        self.m = inputs.clients_per_round
+        self.n_clients = tf.shape(inputs.client_index, out_type=tf.int64)[0]
+        self.shapes = [list(w.shape) for w in inputs.initial_weights]
+        self.sizes = [int(np.prod(s)) for s in self.shapes]
+        self.flat_init = tf.concat([tf.reshape(w, [-1]) for w in inputs.initial_weights], axis=0)
+        X = inputs.X_train
+        self.X_aug = tf.concat([X, tf.ones_like(X[:, :1])], axis=1)          # (N, d + 1): bias column
+        self.X_test_aug = tf.concat([inputs.X_test, tf.ones_like(inputs.X_test[:, :1])], axis=1)
+        self.test_ones = tf.ones_like(inputs.X_test[:, :1])
+        self.pack_split = tf.constant([arch.widths[0] + 1, self.n_classes, 1], tf.int64)
+        self.layer_split = tf.constant(layer_sizes, tf.int64)
+        self.layer_shapes = [tf.constant([-1, fan_in + 1, fan_out], tf.int32) for fan_in, fan_out in fans]
+        self.flat_shapes = [tf.constant([-1, size], tf.int32) for size in layer_sizes]
+        self.plain_sgd = (tf.equal(inputs.client_momentum, 0.0) & tf.equal(inputs.mu, 0.0)
+                          & tf.logical_not(inputs.scaffold))
+        self.server_branches = _server_branches(inputs.server_learning_rate, inputs.server_momentum,
+                                                inputs.beta1, inputs.beta2, inputs.tau)
+        #: p_k, each client's weight in the objective (K,)
+        self.objective_p = inputs.client_weight / tf.reduce_sum(inputs.client_weight)
+        self._plan_sampling_and_orders()
+
+    # -- step 1: who takes part, and the order of their batches --------------------------
+    def _plan_sampling_and_orders(self) -> None:
+        """Every round's clients and, when it is small, every round's batch order: one
+        vectorised pass before the loop instead of many small ones inside it (the hash
+        chains start with (salt, seed, round): that part is done for every round at once)."""
+        inputs, m, rounds = self.inputs, self.m, self.inputs.rounds
         all_rounds = tf.range(rounds, dtype=tf.int64)
-        sample_keys = _combine(all_rounds, start=_combine(SALT_SAMPLE, seed))
-        order_keys = _combine(all_rounds, start=_combine(SALT_ORDER, seed))
-        client_range = tf.range(n_clients, dtype=tf.int64)
-
-        # who takes part in each round and, when it is small, every round's batch order: one
-        # vectorised pass before the loop instead of many small ones inside it
-        all_ids = tf.cond(m >= n_clients, lambda: tf.tile(client_range[None], tf.stack([rounds, 1])),
-                          lambda: _sample_from_keys(_combine(client_range[None], start=sample_keys[:, None]), m))
-        all_sizes = tf.gather(client_size, all_ids)                           # (R, m)
+        sample_keys = _combine(all_rounds, start=_combine(SALT_SAMPLE, inputs.seed))
+        self.order_keys = _combine(all_rounds, start=_combine(SALT_ORDER, inputs.seed))
+        client_range = tf.range(self.n_clients, dtype=tf.int64)
+        self.all_ids = tf.cond(                                                # (R, m)
+            m >= self.n_clients, lambda: tf.tile(client_range[None], tf.stack([rounds, 1])),
+            lambda: _sample_from_keys(_combine(client_range[None], start=sample_keys[:, None]), m))
+        all_sizes = tf.gather(inputs.client_size, self.all_ids)               # (R, m)
         n_max_all = tf.reduce_max(all_sizes)
-        precomputed = rounds * m * epochs * n_max_all <= MAX_PRECOMPUTED_ORDERS
+        self.precomputed = rounds * m * inputs.local_epochs * n_max_all <= MAX_PRECOMPUTED_ORDERS
 
         def all_orders():
-            keys = _combine(all_ids[:, :, None, None], start=order_keys[:, None, None, None])  # (R, m, 1, 1)
+            keys = _combine(self.all_ids[:, :, None, None], start=self.order_keys[:, None, None, None])
             orders = _orders_from_keys(tf.reshape(keys, [-1, 1, 1]), tf.reshape(all_sizes, [-1]),
-                                       n_max_all, epochs)
-            return tf.reshape(orders, tf.stack([rounds, m, epochs, n_max_all]))
+                                       n_max_all, inputs.local_epochs)
+            return tf.reshape(orders, tf.stack([rounds, m, inputs.local_epochs, n_max_all]))
 
-        orders = tf.cond(precomputed, all_orders, lambda: tf.zeros([0, 0, 0, 0], tf.int32))
+        self.orders = tf.cond(self.precomputed, all_orders, lambda: tf.zeros([0, 0, 0, 0], tf.int32))
 
-        def batch_orders(r, ids, n_k, n_max):
-            """(m, E, n_max): each client's permutation of its examples per epoch, then padding."""
-            return tf.cond(precomputed, lambda: orders[r][:, :, :n_max],
-                           lambda: _orders_from_keys(_combine(ids[:, None, None], start=order_keys[r]),
-                                                     n_k, n_max, epochs))
+    def batch_orders(self, r, ids, n_k, n_max):
+        """(m, E, n_max): each client's permutation of its examples per epoch, then padding."""
+        return tf.cond(self.precomputed, lambda: self.orders[r][:, :, :n_max],
+                       lambda: _orders_from_keys(_combine(ids[:, None, None], start=self.order_keys[r]),
+                                                 n_k, n_max, self.inputs.local_epochs))
 
-        def gradients(W, xb, target, scale, ones):
-            """d (mean cross-entropy) / d W for the m stacked models on one batch each: (m, P)."""
-            w = [tf.reshape(p, s) for p, s in zip(tf.split(W, layer_split, axis=1), layer_shapes, strict=True)]
-            h, inputs, pre, post = xb, [], [], []
-            for layer, wl in enumerate(w):
-                inputs.append(h)
-                z = tf.linalg.matmul(h, wl)
-                if layer < n_layers - 1:
-                    a = act_fns[layer](z)
-                    pre.append(z)
-                    post.append(a)
-                    h = tf.concat([a, ones], axis=-1)
-            delta = tf.nn.softmax(z) * scale - target                      # d loss / d logits
-            grads = [None] * n_layers
-            for layer in reversed(range(n_layers)):
-                grads[layer] = tf.reshape(tf.linalg.matmul(inputs[layer], delta, transpose_a=True),
-                                          flat_shapes[layer])
-                if layer > 0:
-                    upstream = tf.linalg.matmul(delta, w[layer][:, :-1], transpose_b=True)
-                    delta = act_grads[layer - 1](upstream, pre[layer - 1], post[layer - 1])
-            return tf.concat(grads, axis=1)
+    # -- step 2: local training -----------------------------------------------------------
+    def gradients(self, W, xb, target, scale, ones):
+        """d (mean cross-entropy) / d W for the m stacked models on one batch each: (m, P)."""
+        w = [tf.reshape(p, s) for p, s in zip(tf.split(W, self.layer_split, axis=1), self.layer_shapes, strict=True)]
+        h, layer_inputs, pre, post = xb, [], [], []
+        for layer, wl in enumerate(w):
+            layer_inputs.append(h)
+            z = tf.linalg.matmul(h, wl)
+            if layer < self.n_layers - 1:
+                a = self.act_fns[layer](z)
+                pre.append(z)
+                post.append(a)
+                h = tf.concat([a, ones], axis=-1)
+        delta = tf.nn.softmax(z) * scale - target                          # d loss / d logits
+        grads = [None] * self.n_layers
+        for layer in reversed(range(self.n_layers)):
+            grads[layer] = tf.reshape(tf.linalg.matmul(layer_inputs[layer], delta, transpose_a=True),
+                                      self.flat_shapes[layer])
+            if layer > 0:
+                upstream = tf.linalg.matmul(delta, w[layer][:, :-1], transpose_b=True)
+                delta = self.act_grads[layer - 1](upstream, pre[layer - 1], post[layer - 1])
+        return tf.concat(grads, axis=1)
 
-        def local_training(theta, ids, n_k, cap_k, r, correction):
-            """E epochs of minibatch SGD for the m clients ``ids`` at once.
+    def local_batches(self, ids, n_k, cap_k, r):
+        """The batches of every local step of the m clients ``ids``, gathered up front.
 
-            ``correction`` (m, P) is added to every gradient (SCAFFOLD's c - c_k, else 0).
-            Returns the clients' weights (m, P) and how many local steps each took (m,).
-            """
-            n_max = tf.reduce_max(n_k)
-            index = tf.gather(client_index, ids)[:, :n_max]                # (m, n_max)
-            order = batch_orders(r, ids, n_k, n_max)
-            samples = tf.gather(index, order, batch_dims=1)                # (m, E, n_max)
-            b = tf.minimum(batch, n_max)
-            steps = (n_max + b - 1) // b                                    # batches per epoch
-            n_steps = epochs * steps
-            samples = tf.pad(samples, [[0, 0], [0, 0], [0, steps * b - n_max]])
-            samples = tf.transpose(tf.reshape(samples, [m, n_steps, b]), [1, 0, 2])   # (E*steps, m, b)
-            # client k takes part in step t when it has a batch there and has not used up its
-            # local step cap (its own step count is e * steps_k + j)
-            steps_k = (n_k + b - 1) // b                                      # (m,)
-            t_idx = tf.range(n_steps)
-            e_idx, j_idx = t_idx // steps, t_idx % steps
-            rank = e_idx[:, None] * steps_k[None, :] + j_idx[:, None]
-            active = (j_idx[:, None] < steps_k[None, :]) & (rank < cap_k[None, :])        # (E*steps, m)
-            slot = j_idx[:, None, None] * b + tf.range(b, dtype=tf.int64)[None, None, :]
-            validf = tf.cast((slot < n_k[None, :, None]) & active[:, :, None], tf.float32)  # (E*steps, m, b)
-            scale = (validf / tf.maximum(tf.reduce_sum(validf, axis=2, keepdims=True), 1.0))[..., None]
-            target = tf.one_hot(tf.gather(y, samples), n_classes) * scale
-            pack = tf.concat([tf.gather(X_aug, samples), target, scale], axis=-1)
-            loop_end = tf.reduce_max(tf.where(tf.reduce_any(active, axis=1), t_idx, -1)) + 1
-            ones = tf.ones([m, b, 1])
-            G = tf.tile(theta[None], [m, 1])                                  # (m, P) global model
-            start = tf.constant(0, tf.int64)
+        Returns ``pack`` (n_steps, m, b, d + 1 + C + 1), ``active`` (n_steps, m), whether
+        client k takes step t, the number of steps the loop must run, and b.
+        """
+        inputs, m = self.inputs, self.m
+        n_max = tf.reduce_max(n_k)
+        index = tf.gather(inputs.client_index, ids)[:, :n_max]               # (m, n_max)
+        samples = tf.gather(index, self.batch_orders(r, ids, n_k, n_max), batch_dims=1)   # (m, E, n_max)
+        b = tf.minimum(inputs.batch_size, n_max)
+        steps = (n_max + b - 1) // b                                          # batches per epoch
+        n_steps = inputs.local_epochs * steps
+        samples = tf.pad(samples, [[0, 0], [0, 0], [0, steps * b - n_max]])
+        samples = tf.transpose(tf.reshape(samples, [m, n_steps, b]), [1, 0, 2])   # (E*steps, m, b)
+        # client k takes part in step t when it has a batch there and has not used up its
+        # local step cap (its own step count is e * steps_k + j)
+        steps_k = (n_k + b - 1) // b                                           # (m,)
+        t_idx = tf.range(n_steps)
+        e_idx, j_idx = t_idx // steps, t_idx % steps
+        rank = e_idx[:, None] * steps_k[None, :] + j_idx[:, None]
+        active = (j_idx[:, None] < steps_k[None, :]) & (rank < cap_k[None, :])            # (E*steps, m)
+        slot = j_idx[:, None, None] * b + tf.range(b, dtype=tf.int64)[None, None, :]
+        validf = tf.cast((slot < n_k[None, :, None]) & active[:, :, None], tf.float32)   # (E*steps, m, b)
+        scale = (validf / tf.maximum(tf.reduce_sum(validf, axis=2, keepdims=True), 1.0))[..., None]
+        target = tf.one_hot(tf.gather(inputs.y_train, samples), self.n_classes) * scale
+        pack = tf.concat([tf.gather(self.X_aug, samples), target, scale], axis=-1)
+        loop_end = tf.reduce_max(tf.where(tf.reduce_any(active, axis=1), t_idx, -1)) + 1
+        return pack, active, loop_end, b
 
-            def sgd_step(t, W):
-                # padding and skipped steps have scale 0, so their gradient is exactly 0
-                xb, target_t, scale_t = tf.split(tf.gather(pack, t), pack_split, axis=-1)
-                return t + 1, W - lr * gradients(W, xb, target_t, scale_t, ones)
+    def local_training(self, theta, ids, n_k, cap_k, r, correction):
+        """The client update: E epochs of minibatch SGD for the m clients ``ids`` at once,
+        from the global model ``theta`` (P,).
 
-            def momentum_prox_step(t, W, V):
-                xb, target_t, scale_t = tf.split(tf.gather(pack, t), pack_split, axis=-1)
-                g = gradients(W, xb, target_t, scale_t, ones) + mu * (W - G) + correction
-                v_next = momentum * V - lr * g
-                active_t = tf.gather(active, t)[:, None]
-                return t + 1, tf.where(active_t, W + v_next, W), tf.where(active_t, v_next, V)
+        ``correction`` (m, P) is added to every gradient (SCAFFOLD's c - c_k, else 0).
+        Returns the clients' weights (m, P) and how many local steps each took (m,).
+        """
+        inputs = self.inputs
+        lr, momentum, mu = inputs.client_learning_rate, inputs.client_momentum, inputs.mu
+        pack, active, loop_end, b = self.local_batches(ids, n_k, cap_k, r)
+        ones = tf.ones([self.m, b, 1])
+        G = tf.tile(theta[None], [self.m, 1])                                 # (m, P) global model
+        start = tf.constant(0, tf.int64)
 
-            W = tf.cond(
-                plain_sgd,
-                lambda: tf.while_loop(lambda t, W: t < loop_end, sgd_step, (start, G))[1],
-                lambda: tf.while_loop(lambda t, W, V: t < loop_end, momentum_prox_step,
-                                      (start, G, tf.zeros_like(G)))[1])
-            return W, tf.reduce_sum(tf.cast(active, tf.int64), axis=0)
+        def sgd_step(t, W):
+            # w <- w - eta_l * grad; padding and skipped steps have scale 0, so their gradient is exactly 0
+            xb, target_t, scale_t = tf.split(tf.gather(pack, t), self.pack_split, axis=-1)
+            return t + 1, W - lr * self.gradients(W, xb, target_t, scale_t, ones)
 
-        def client_metrics(W, ids, n_k):
-            n_max = tf.reduce_max(n_k)
-            index = tf.gather(client_index, ids)[:, :n_max]
-            w = [tf.reshape(p, [m] + s) for p, s in zip(tf.split(W, sizes, axis=1), shapes, strict=True)]
-            valid = tf.range(n_max, dtype=tf.int64)[None, :] < n_k[:, None]
-            return _masked_metrics(w, tf.gather(X, index), tf.gather(y, index), valid, activations)
+        def momentum_prox_step(t, W, V):
+            xb, target_t, scale_t = tf.split(tf.gather(pack, t), self.pack_split, axis=-1)
+            # g = grad + mu (w - w_global) + (c - c_k);  v <- momentum v - eta_l g;  w <- w + v
+            g = self.gradients(W, xb, target_t, scale_t, ones) + mu * (W - G) + correction
+            v_next = momentum * V - lr * g
+            active_t = tf.gather(active, t)[:, None]
+            return t + 1, tf.where(active_t, W + v_next, W), tf.where(active_t, v_next, V)
 
-        objective_p = client_weight / tf.reduce_sum(client_weight)         # p_k (K,)
+        W = tf.cond(
+            self.plain_sgd,
+            lambda: tf.while_loop(lambda t, W: t < loop_end, sgd_step, (start, G))[1],
+            lambda: tf.while_loop(lambda t, W, V: t < loop_end, momentum_prox_step,
+                                  (start, G, tf.zeros_like(G)))[1])
+        return W, tf.reduce_sum(tf.cast(active, tf.int64), axis=0)
 
-        def update_controls(theta, W, n_steps, ids, arrived, c, C):
-            """SCAFFOLD option II (as Simulation.update_controls), from the clients' own models
-            W (m, P): new c_k and c; clients whose update did not arrive keep their c_k."""
-            c_k = tf.gather(C, ids)
-            steps = tf.cast(tf.maximum(n_steps, 1), tf.float32)[:, None]
-            # c_k+ = c_k - c + (x - y_k) / (K_k * eta_l)
-            new_k = tf.where(arrived[:, None], c_k - c + (theta[None] - W) / (steps * lr), c_k)
-            C_next = tf.tensor_scatter_nd_update(C, ids[:, None], new_k)
-            # c = c + sum_k p_k (c_k+ - c_k)
-            return c + tf.linalg.matvec(new_k - c_k, tf.gather(objective_p, ids), transpose_a=True), C_next
+    def client_metrics(self, W, ids, n_k):
+        """Each client's mean loss and accuracy on its own data under its own model: (m,), (m,)."""
+        inputs = self.inputs
+        n_max = tf.reduce_max(n_k)
+        index = tf.gather(inputs.client_index, ids)[:, :n_max]
+        w = [tf.reshape(p, [self.m] + s) for p, s in zip(tf.split(W, self.sizes, axis=1), self.shapes, strict=True)]
+        valid = tf.range(n_max, dtype=tf.int64)[None, :] < n_k[:, None]
+        return _masked_metrics(w, tf.gather(inputs.X_train, index), tf.gather(inputs.y_train, index), valid,
+                               self.activations)
 
-        def compress(theta, W, ids, arrived, r, residuals):
-            """What the server decodes from each client's compressed update (see
-            fedlearn_edu.compression; the same arithmetic, float64 for quantisation), and the
-            clients' new residuals (error feedback). Returns weights (m, P) and residuals (K, P)."""
-            update = W - theta[None]
-            carried = tf.cond(error_feedback, lambda: update + tf.gather(residuals, ids), lambda: update)
+    def update_controls(self, theta, W, n_steps, ids, arrived, c, C):
+        """SCAFFOLD option II (as Simulation.update_controls), from the clients' own models
+        W (m, P): new c_k and c; clients whose update did not arrive keep their c_k."""
+        c_k = tf.gather(C, ids)
+        steps = tf.cast(tf.maximum(n_steps, 1), tf.float32)[:, None]
+        # c_k+ = c_k - c + (x - y_k) / (K_k * eta_l)
+        new_k = tf.where(arrived[:, None], c_k - c + (theta[None] - W) / (steps * self.inputs.client_learning_rate),
+                         c_k)
+        C_next = tf.tensor_scatter_nd_update(C, ids[:, None], new_k)
+        # c = c + sum_k p_k (c_k+ - c_k)
+        return c + tf.linalg.matvec(new_k - c_k, tf.gather(self.objective_p, ids), transpose_a=True), C_next
 
-            def top_k():
-                _, keep = tf.math.top_k(tf.abs(carried), k=tf.cast(topk_k, tf.int32))    # ties: lower index
-                rows = tf.broadcast_to(tf.range(tf.shape(keep)[0])[:, None], tf.shape(keep))
-                mask = tf.scatter_nd(tf.stack([rows, keep], axis=-1), tf.ones(tf.shape(keep)), tf.shape(carried))
-                return carried * mask
+    # -- step 3: the upload ---------------------------------------------------------------
+    def compress(self, theta, W, ids, arrived, r, residuals):
+        """What the server decodes from each client's compressed update (see
+        fedlearn_edu.compression; the same arithmetic, float64 for quantisation), and the
+        clients' new residuals (error feedback). Returns weights (m, P) and residuals (K, P)."""
+        inputs = self.inputs
+        update = W - theta[None]
+        carried = tf.cond(inputs.error_feedback, lambda: update + tf.gather(residuals, ids), lambda: update)
 
-            def quantise(bits):
-                def branch():
-                    levels = tf.constant(2.0 ** bits - 1.0, tf.float64)
-                    x = tf.cast(carried, tf.float64)
-                    low = tf.reduce_min(x, axis=1, keepdims=True)
-                    span = tf.reduce_max(x, axis=1, keepdims=True) - low
-                    scaled = (x - low) / tf.where(span > 0, span, 1.0) * levels
-                    floor = tf.floor(scaled)
-                    codes = tf.clip_by_value(floor + tf.cast(draws[r] < scaled - floor, tf.float64), 0.0, levels)
-                    decoded = tf.where(span > 0, low + codes * span / levels, low)
-                    return tf.cast(decoded, tf.float32)
-                return branch
+        def top_k():
+            _, keep = tf.math.top_k(tf.abs(carried), k=tf.cast(inputs.topk_k, tf.int32))    # ties: lower index
+            rows = tf.broadcast_to(tf.range(tf.shape(keep)[0])[:, None], tf.shape(keep))
+            mask = tf.scatter_nd(tf.stack([rows, keep], axis=-1), tf.ones(tf.shape(keep)), tf.shape(carried))
+            return carried * mask
 
-            decoded = tf.switch_case(tf.cast(compression, tf.int32) - 1, [quantise(8), quantise(4), top_k])
-            new_residuals = tf.cond(
-                error_feedback,
-                lambda: tf.tensor_scatter_nd_update(
-                    residuals, ids[:, None], tf.where(arrived[:, None], carried - decoded, tf.gather(residuals, ids))),
-                lambda: residuals)
-            return theta[None] + decoded, new_residuals
+        def quantise(bits):
+            def branch():
+                levels = tf.constant(2.0 ** bits - 1.0, tf.float64)
+                x = tf.cast(carried, tf.float64)
+                low = tf.reduce_min(x, axis=1, keepdims=True)
+                span = tf.reduce_max(x, axis=1, keepdims=True) - low
+                scaled = (x - low) / tf.where(span > 0, span, 1.0) * levels
+                floor = tf.floor(scaled)
+                codes = tf.clip_by_value(floor + tf.cast(inputs.rounding_draws[r] < scaled - floor, tf.float64),
+                                         0.0, levels)
+                decoded = tf.where(span > 0, low + codes * span / levels, low)
+                return tf.cast(decoded, tf.float32)
+            return branch
 
-        def one_round(r, theta, server_m, server_v, c, C, residuals):
-            ids = all_ids[r]
-            n_k = tf.gather(client_size, ids)                              # (m,)
-            correction = tf.cond(scaffold, lambda: c[None] - tf.gather(C, ids),
-                                 lambda: tf.zeros_like(theta)[None])
-            cap_k = step_caps[r]                                           # (m,)
-            arrived = cap_k > 0                                            # (m,) updates that reach the server
-            W, n_steps = local_training(theta, ids, n_k, cap_k, r, correction)   # (m, P), (m,)
-            local_loss, local_acc = tf.cond(want_client_metrics, lambda: client_metrics(W, ids, n_k),
-                                            lambda: (tf.zeros([m]), tf.zeros([m])))
-            finite_clients = tf.reduce_all(tf.math.is_finite(W))
-            c_next, C_next = tf.cond(scaffold & finite_clients,        # from the clients' own models
-                                     lambda: update_controls(theta, W, n_steps, ids, arrived, c, C),
-                                     lambda: (c, C))
-            W, residuals = tf.cond((compression > 0) & finite_clients,
-                                   lambda: compress(theta, W, ids, arrived, r, residuals),
-                                   lambda: (W, residuals))
-            # FedAvg: theta_bar = sum_k (u_k / sum_j u_j) w_k over the clients whose update arrived,
-            # u_k = n_k (client_weighting="examples") or 1 ("uniform")
-            u_arrived = tf.gather(client_weight, ids) * tf.cast(arrived, tf.float32)
-            coef = u_arrived / tf.maximum(tf.reduce_sum(u_arrived), 1.0)
-            theta_bar = tf.linalg.matvec(W, coef, transpose_a=True)
-            # server update: FedAvg(M) when code 0, adaptive otherwise (see fedlearn_edu.server);
-            # when no update arrived the model and the optimizer state stay as they are
-            new_theta, new_m, v_next = tf.cond(
-                tf.reduce_any(arrived),
-                lambda: tf.switch_case(
-                    code, [lambda f=f: f(theta, theta - theta_bar, server_m, server_v) for f in branches]),
-                lambda: (theta, server_m, server_v))
-            new_theta_safe = tf.where(finite_clients, new_theta, theta)
-            loss, acc = evaluate(new_theta_safe)
-            ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta)) & tf.math.is_finite(loss)
-            return ok, ids, new_theta, new_m, v_next, c_next, C_next, residuals, loss, acc, local_loss, local_acc
+        decoded = tf.switch_case(tf.cast(inputs.compression_code, tf.int32) - 1, [quantise(8), quantise(4), top_k])
+        new_residuals = tf.cond(
+            inputs.error_feedback,
+            lambda: tf.tensor_scatter_nd_update(
+                residuals, ids[:, None], tf.where(arrived[:, None], carried - decoded, tf.gather(residuals, ids))),
+            lambda: residuals)
+        return theta[None] + decoded, new_residuals
 
-        init_loss, init_acc = evaluate(flat_init)
-        R = tf.cast(rounds, tf.int32)
-        arrays = [tf.TensorArray(tf.float32, size=R), tf.TensorArray(tf.float32, size=R),
-                  tf.TensorArray(tf.int64, size=R, element_shape=[None]),
-                  tf.TensorArray(tf.float32, size=R, element_shape=[None]),
-                  tf.TensorArray(tf.float32, size=R, element_shape=[None])]
-        tau2 = tf.fill(tf.shape(flat_init), tau * tau)
-        per_client = tf.stack([n_clients, tf.size(flat_init, out_type=tf.int64)])
-        controls = (tf.zeros_like(flat_init), tf.zeros(per_client),     # SCAFFOLD's c (P,) and c_k (K, P)
-                    tf.zeros(per_client))                                # error-feedback residuals (K, P)
-        state = (tf.constant(0, tf.int64), tf.constant(False), flat_init, tf.zeros_like(flat_init), tau2,
-                 *controls, *arrays)
+    # -- step 4: aggregate and update the global model ------------------------------------
+    def fedavg(self, W, ids, arrived):
+        """FedAvg's average of the clients' models W (m, P) whose update arrived: (P,)."""
+        # theta_bar = sum_k (u_k / sum_j u_j) w_k   over the arrived clients,
+        # u_k = n_k (client_weighting="examples") or 1 ("uniform")
+        u_arrived = tf.gather(self.inputs.client_weight, ids) * tf.cast(arrived, tf.float32)
+        coef = u_arrived / tf.maximum(tf.reduce_sum(u_arrived), 1.0)
+        return tf.linalg.matvec(W, coef, transpose_a=True)
 
-        def cond(r, diverged, *_):
-            return (r < rounds) & tf.logical_not(diverged)
+    def server_step(self, theta, theta_bar, arrived, moment, second_moment):
+        """The server optimizer (see fedlearn_edu.server) on the pseudo-gradient theta - theta_bar:
+        FedAvg(M) when its code is 0, adaptive otherwise. When no update arrived, the model and
+        the optimizer state stay as they are. Returns (theta, moment, second moment)."""
+        code = tf.cast(self.inputs.server_code, tf.int32)
+        branches = [lambda f=f: f(theta, theta - theta_bar, moment, second_moment) for f in self.server_branches]
+        return tf.cond(tf.reduce_any(arrived), lambda: tf.switch_case(code, branches),
+                       lambda: (theta, moment, second_moment))
 
-        def body(r, diverged, theta, sm, sv, c, C, res, acc_a, loss_a, ids_a, cl_a, ca_a):
-            ok, ids, new_theta, new_m, new_v, c, C, res, loss, acc, cl, ca = one_round(r, theta, sm, sv, c, C, res)
-            ri = tf.cast(r, tf.int32)
-            theta_out = tf.where(ok, new_theta, theta)
-            return (r + 1, tf.logical_not(ok), theta_out, new_m, new_v, c, C, res, acc_a.write(ri, acc),
-                    loss_a.write(ri, loss), ids_a.write(ri, ids), cl_a.write(ri, cl), ca_a.write(ri, ca))
+    def evaluate(self, vec):
+        """Mean cross-entropy and accuracy of the global model ``vec`` (P,) on the test set."""
+        h = self.X_test_aug
+        for layer, p in enumerate(tf.split(vec, self.layer_split)):
+            z = tf.linalg.matmul(h, tf.reshape(p, self.layer_shapes[layer][1:]))
+            if layer < self.n_layers - 1:
+                h = tf.concat([self.act_fns[layer](z), self.test_ones], axis=1)
+        y_test = self.inputs.y_test
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y_test, logits=z))
+        return loss, tf.reduce_mean(tf.cast(tf.equal(tf.argmax(z, axis=-1), y_test), tf.float32))
 
-        out = tf.while_loop(cond, body, state)
-        r_done, diverged, theta = out[0], out[1], out[2]
-        acc_a, loss_a, ids_a, cl_a, ca_a = out[8:]
-        n_done = tf.cast(r_done, tf.int32)
+    # -- one round, then all of them (step 5) ---------------------------------------------
+    def one_round(self, s: _LoopState) -> _LoopState:
+        """Steps 1-4 for round ``s.round_index``: sample, train, upload, aggregate, update."""
+        inputs, m, r = self.inputs, self.m, s.round_index
+        ids = self.all_ids[r]
+        n_k = tf.gather(inputs.client_size, ids)                              # (m,)
+        correction = tf.cond(inputs.scaffold, lambda: s.server_control[None] - tf.gather(s.client_controls, ids),
+                             lambda: tf.zeros_like(s.theta)[None])
+        cap_k = inputs.step_caps[r]                                          # (m,)
+        arrived = cap_k > 0                                                  # (m,) updates that reach the server
+        W, n_steps = self.local_training(s.theta, ids, n_k, cap_k, r, correction)   # (m, P), (m,)
+        local_loss, local_acc = tf.cond(inputs.record_client_metrics, lambda: self.client_metrics(W, ids, n_k),
+                                        lambda: (tf.zeros([m]), tf.zeros([m])))
+        finite_clients = tf.reduce_all(tf.math.is_finite(W))
+        c, C = tf.cond(inputs.scaffold & finite_clients,                  # from the clients' own models
+                       lambda: self.update_controls(s.theta, W, n_steps, ids, arrived, s.server_control,
+                                                    s.client_controls),
+                       lambda: (s.server_control, s.client_controls))
+        W, residuals = tf.cond((inputs.compression_code > 0) & finite_clients,
+                               lambda: self.compress(s.theta, W, ids, arrived, r, s.residuals),
+                               lambda: (W, s.residuals))
+        new_theta, moment, second = self.server_step(s.theta, self.fedavg(W, ids, arrived), arrived,
+                                                     s.server_moment, s.server_second)
+        loss, acc = self.evaluate(tf.where(finite_clients, new_theta, s.theta))
+        ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta)) & tf.math.is_finite(loss)
+        ri = tf.cast(r, tf.int32)
+        return _LoopState(
+            r + 1, tf.logical_not(ok), tf.where(ok, new_theta, s.theta), moment, second, c, C, residuals,
+            s.accuracy.write(ri, acc), s.loss.write(ri, loss), s.participants.write(ri, ids),
+            s.client_loss.write(ri, local_loss), s.client_accuracy.write(ri, local_acc))
+
+    def run(self) -> dict:
+        """All rounds in one ``tf.while_loop``, stopping after the round that diverges."""
+        inputs, flat_init = self.inputs, self.flat_init
+        init_loss, init_acc = self.evaluate(flat_init)
+        R = tf.cast(inputs.rounds, tf.int32)
+        per_client = tf.stack([self.n_clients, tf.size(flat_init, out_type=tf.int64)])
+        state = _LoopState(
+            round_index=tf.constant(0, tf.int64), diverged=tf.constant(False), theta=flat_init,
+            server_moment=tf.zeros_like(flat_init), server_second=tf.fill(tf.shape(flat_init), inputs.tau * inputs.tau),
+            server_control=tf.zeros_like(flat_init), client_controls=tf.zeros(per_client),
+            residuals=tf.zeros(per_client),
+            accuracy=tf.TensorArray(tf.float32, size=R), loss=tf.TensorArray(tf.float32, size=R),
+            participants=tf.TensorArray(tf.int64, size=R, element_shape=[None]),
+            client_loss=tf.TensorArray(tf.float32, size=R, element_shape=[None]),
+            client_accuracy=tf.TensorArray(tf.float32, size=R, element_shape=[None]))
+        out = tf.while_loop(lambda s: (s.round_index < inputs.rounds) & tf.logical_not(s.diverged),
+                            lambda s: (self.one_round(s),), (state,))[0]
+        done = tf.range(tf.cast(out.round_index, tf.int32))
+        final = [tf.reshape(p, s) for p, s in zip(tf.split(out.theta, self.sizes), self.shapes, strict=True)]
         return {
-            "rounds_run": r_done, "diverged": diverged, "final": unflat(theta),
+            "rounds_run": out.round_index, "diverged": out.diverged, "final": final,
             "initial_loss": init_loss, "initial_accuracy": init_acc,
-            "accuracy": acc_a.gather(tf.range(n_done)), "loss": loss_a.gather(tf.range(n_done)),
-            "participants": ids_a.gather(tf.range(n_done)),
-            "client_loss": cl_a.gather(tf.range(n_done)), "client_accuracy": ca_a.gather(tf.range(n_done)),
+            "accuracy": out.accuracy.gather(done), "loss": out.loss.gather(done),
+            "participants": out.participants.gather(done),
+            "client_loss": out.client_loss.gather(done), "client_accuracy": out.client_accuracy.gather(done),
         }
 
-    return tf.function(run, input_signature=[spec], reduce_retracing=False), n_weights
+
+def _build_run(arch: Architecture):
+    """Compile the whole-run function for one architecture (traced once)."""
+    def run(inputs: RunInputs) -> dict:
+        return _RunGraph(arch, inputs).run()
+
+    return tf.function(run, input_signature=[_input_signature(arch)], reduce_retracing=False)
+
+
+def data_inputs(dataset, partitions: Sequence[np.ndarray], client_weights: np.ndarray,
+                initial_weights: Sequence[np.ndarray]) -> dict:
+    """The inputs that stay the same from run to run of one Simulation, as tensors (built once):
+    the data, the clients' padded index lists, their sizes and objective weights u_k, the
+    initial model."""
+    index, sizes = padded_client_index(partitions)
+    return dict(
+        X_train=tf.constant(dataset.X_train), y_train=tf.constant(dataset.y_train),
+        X_test=tf.constant(dataset.X_test), y_test=tf.constant(dataset.y_test),
+        client_index=tf.constant(index), client_size=tf.constant(sizes),
+        client_weight=tf.constant(client_weights, tf.float32),
+        initial_weights=tuple(tf.constant(w) for w in initial_weights))
+
+
+def run_inputs(data: dict, config, *, step_caps: np.ndarray, rounding_draws: np.ndarray,
+               server_learning_rate: float, topk_k: int, n_train: int, record_client_metrics: bool) -> RunInputs:
+    """All inputs of one run, by name: ``data`` from :func:`data_inputs`, the knobs from the
+    FLConfig ``config``, the host's plan (``step_caps`` (R, m), 0 = never arrives) and the
+    compressor's ``rounding_draws`` (R, m, P), empty unless int8/int4."""
+    c = config
+
+    def i64(v):
+        return tf.constant(v, tf.int64)
+
+    def f32(v):
+        return tf.constant(v, tf.float32)
+
+    return RunInputs(
+        **data, rounds=i64(c.rounds), clients_per_round=i64(c.clients_per_round),
+        local_epochs=i64(c.local_epochs), batch_size=i64(n_train if c.batch_size is None else c.batch_size),
+        step_caps=tf.constant(step_caps, tf.int64), seed=i64(c.seed),
+        client_learning_rate=f32(c.client_learning_rate), client_momentum=f32(c.client_momentum), mu=f32(c.mu),
+        server_code=i64(SERVER_CODES[c.server_optimizer]), server_learning_rate=f32(server_learning_rate),
+        server_momentum=f32(c.server_momentum if c.server_optimizer == "fedavgm" else 0.0),
+        beta1=f32(c.beta1), beta2=f32(c.beta2), tau=f32(c.tau),
+        record_client_metrics=tf.constant(bool(record_client_metrics)), scaffold=tf.constant(bool(c.scaffold)),
+        compression_code=i64(COMPRESSION_CODES[c.compression]), topk_k=i64(topk_k),
+        error_feedback=tf.constant(bool(c.error_feedback)), rounding_draws=tf.constant(rounding_draws))
 
 
 _CACHE: dict = {}
@@ -544,7 +639,7 @@ _CACHE: dict = {}
 def compiled_run(arch: Architecture):
     """The compiled run for ``arch`` (a ``tf.function``), built once per process and cached."""
     if arch not in _CACHE:
-        function = _build_run(arch)[0]
+        function = _build_run(arch)
         _CACHE[arch] = (function, function.get_concrete_function())
     return _CACHE[arch][0]
 

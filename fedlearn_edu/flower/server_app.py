@@ -9,6 +9,11 @@
 - the next global model: the kit's server optimizer (:mod:`fedlearn_edu.server`: FedAvg,
   FedAvgM, FedAdagrad, FedAdam, FedYogi), whose state lives in the strategy across rounds.
 
+Why a loop of its own: here the round is Flower's (``Strategy.start`` sends messages to
+separate ClientApp processes and waits for their replies), so the kit's
+:meth:`~fedlearn_edu.Simulation.run_round` cannot drive it; the strategy plugs the kit's
+sampling, average and server step into Flower's round instead.
+
 The ServerApp evaluates every global model on its held-out test set (as the kit's
 History does), optionally asks the nodes to evaluate it on their own rows, and writes
 ``result.json`` and ``final_weights.npz`` into the run config's ``result-dir``.

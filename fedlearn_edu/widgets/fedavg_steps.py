@@ -28,7 +28,7 @@ import numpy as np
 from .. import _tf  # noqa: F401  (silences TensorFlow before it is imported)
 from .._validate import check_float, check_int, check_positive
 from ..aggregate import fedavg_coefficients
-from ..simulation import BYTES_PER_PARAMETER, FLConfig, Simulation, run_experiment
+from ..simulation import FLConfig, Simulation, run_experiment
 
 __all__ = ["BASE_CONFIG", "ConvergenceRun", "LearningCurve", "RoundRecord", "compute_learning_curve",
            "fedavg_round", "run_until_converged", "show_learning_curve", "stopping_round"]
@@ -107,23 +107,17 @@ class RoundRecord:
 def fedavg_round(sim: Simulation, round_index: int) -> RoundRecord:
     """Run steps 1-4 of one round on ``sim`` and make the result the new global model.
 
-    Exactly the calls :meth:`fedlearn_edu.Simulation.run` makes (per-client engine),
-    in the same order, so a round done here equals that round of ``sim.run()``.
+    It is :meth:`fedlearn_edu.Simulation.run_round`, the very round body that
+    :meth:`fedlearn_edu.Simulation.run` loops over (per-client engine), so a round done here
+    equals that round of ``sim.run()``.
     """
     round_index = check_int("round_index", round_index, minimum=0)
-    previous = [w.copy() for w in sim.global_weights]
-    clients = sim.sample_clients(round_index)                        # step 1
-    results = [sim.train_client(k, round_index) for k in clients]    # step 2 (and 3: results)
-    averaged = sim.aggregate(results)                                 # step 4: sum_k n_k/n w_k
-    new_weights = sim.server_update(averaged)                        # step 4: server optimizer
-    finite = all(np.all(np.isfinite(w)) for w in new_weights)
-    loss, accuracy = sim.evaluate(new_weights) if finite else (float("nan"), float("nan"))
-    if np.isfinite(loss):
-        sim.global_weights = new_weights                             # re-distributed next round
-    return RoundRecord(round_index, clients, results,
-                       fedavg_coefficients([r.n_examples for r in results]), averaged, previous,
-                       new_weights, loss, accuracy,
-                       len(clients) * sim.n_parameters * BYTES_PER_PARAMETER)
+    outcome = sim.run_round(round_index)        # steps 1-4; the new model is sent out next round
+    results = outcome.results
+    return RoundRecord(round_index, outcome.plan.clients, results,
+                       fedavg_coefficients([r.n_examples for r in results]), outcome.averaged,
+                       outcome.previous_weights, outcome.new_weights, outcome.loss, outcome.accuracy,
+                       outcome.plan.bytes_up)
 
 
 # -- step 5: the loop ------------------------------------------------------------------
