@@ -318,6 +318,47 @@ class DLGResult:
     matching_loss: np.ndarray
 
 
+def _gradient_matcher(W: list, G: list, act, iterations: int, learning_rate: float):
+    """DLG's optimiser as one compiled function: ``fit(x0, l0)`` runs ``iterations`` Adam steps on
+    the dummy inputs x' (B, d) and label logits l' (B, c) that minimise
+    ||grad_W L(x', softmax(l')) - G||^2, and returns (x', l', the matching loss per step)."""
+    @tf.function
+    def matching_loss(x, label_logits):
+        with tf.GradientTape() as tape:
+            tape.watch(W)
+            log_p = tf.nn.log_softmax(_dense_logits(W, x, act))
+            loss = -tf.reduce_mean(tf.reduce_sum(tf.nn.softmax(label_logits) * log_p, axis=1))
+        grads = tape.gradient(loss, W)
+        return tf.add_n([tf.reduce_sum(tf.square(g - o)) for g, o in zip(grads, G, strict=True)])
+
+    @tf.function
+    def fit(x0, l0):
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        history = tf.TensorArray(tf.float32, size=iterations)
+
+        def body(i, x, labels, m_x, v_x, m_l, v_l, history):
+            with tf.GradientTape() as tape:
+                tape.watch([x, labels])
+                value = matching_loss(x, labels)
+            gx, gl = tape.gradient(value, [x, labels])
+            t = tf.cast(i + 1, tf.float32)
+            step = learning_rate * tf.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+            m_x = beta1 * m_x + (1 - beta1) * gx
+            v_x = beta2 * v_x + (1 - beta2) * gx * gx
+            m_l = beta1 * m_l + (1 - beta1) * gl
+            v_l = beta2 * v_l + (1 - beta2) * gl * gl
+            return (i + 1, x - step * m_x / (tf.sqrt(v_x) + eps), labels - step * m_l / (tf.sqrt(v_l) + eps),
+                    m_x, v_x, m_l, v_l, history.write(i, value))
+
+        zeros_x, zeros_l = tf.zeros_like(x0), tf.zeros_like(l0)
+        _, x, labels, *_, history = tf.while_loop(
+            lambda i, *_: i < iterations, body,
+            (tf.constant(0), x0, l0, zeros_x, zeros_x, zeros_l, zeros_l, history))
+        return x, labels, history.stack()
+
+    return fit
+
+
 def deep_leakage(weights: Sequence[np.ndarray], observed_gradient: Sequence[np.ndarray], n_examples: int,
                  activation: str = "sigmoid", iterations: int = 400, learning_rate: float = 0.1,
                  restarts: int = 1, seed: int = 0) -> DLGResult:
@@ -358,40 +399,7 @@ def deep_leakage(weights: Sequence[np.ndarray], observed_gradient: Sequence[np.n
     G = [tf.constant(np.asarray(g), tf.float32) for g in observed_gradient]
     n_features, n_classes = int(W[0].shape[0]), int(W[-1].shape[0])
 
-    @tf.function
-    def matching_loss(x, label_logits):
-        with tf.GradientTape() as tape:
-            tape.watch(W)
-            log_p = tf.nn.log_softmax(_dense_logits(W, x, act))
-            loss = -tf.reduce_mean(tf.reduce_sum(tf.nn.softmax(label_logits) * log_p, axis=1))
-        grads = tape.gradient(loss, W)
-        return tf.add_n([tf.reduce_sum(tf.square(g - o)) for g, o in zip(grads, G, strict=True)])
-
-    @tf.function
-    def fit(x0, l0):
-        beta1, beta2, eps = 0.9, 0.999, 1e-8
-        history = tf.TensorArray(tf.float32, size=iterations)
-
-        def body(i, x, labels, m_x, v_x, m_l, v_l, history):
-            with tf.GradientTape() as tape:
-                tape.watch([x, labels])
-                value = matching_loss(x, labels)
-            gx, gl = tape.gradient(value, [x, labels])
-            t = tf.cast(i + 1, tf.float32)
-            step = learning_rate * tf.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
-            m_x = beta1 * m_x + (1 - beta1) * gx
-            v_x = beta2 * v_x + (1 - beta2) * gx * gx
-            m_l = beta1 * m_l + (1 - beta1) * gl
-            v_l = beta2 * v_l + (1 - beta2) * gl * gl
-            return (i + 1, x - step * m_x / (tf.sqrt(v_x) + eps), labels - step * m_l / (tf.sqrt(v_l) + eps),
-                    m_x, v_x, m_l, v_l, history.write(i, value))
-
-        zeros_x, zeros_l = tf.zeros_like(x0), tf.zeros_like(l0)
-        _, x, labels, *_, history = tf.while_loop(
-            lambda i, *_: i < iterations, body,
-            (tf.constant(0), x0, l0, zeros_x, zeros_x, zeros_l, zeros_l, history))
-        return x, labels, history.stack()
-
+    fit = _gradient_matcher(W, G, act, iterations, learning_rate)
     rng = np.random.default_rng(check_seed("seed", seed))
     best = None
     for _ in range(restarts):

@@ -10,3 +10,16 @@ def test_ruff_is_clean():
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_function_in_the_package_is_longer_than_80_lines():
+    """A function should read in one sitting (issue 14): list any that grew past 80 lines."""
+    import ast
+    long = []
+    for path in sorted((ROOT / "fedlearn_edu").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n_lines = node.end_lineno - node.lineno + 1
+                if n_lines > 80:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({n_lines} lines)")
+    assert not long, "\n".join(long)
