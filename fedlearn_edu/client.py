@@ -94,8 +94,10 @@ class LocalTrainer:
         y_spec = tf.TensorSpec([None], tf.int64)
         i_spec = tf.TensorSpec([None], tf.int32)
         f_spec = tf.TensorSpec([], tf.float32)
-        self._train = tf.function(self._train_impl, input_signature=[
-            weight_spec, x_spec, y_spec, i_spec, i_spec, i_spec, f_spec, f_spec, f_spec, weight_spec])
+        # the compiled training takes one dict: its entries are found by name, never by position
+        self._train = tf.function(self._train_impl, input_signature=[dict(
+            start_weights=weight_spec, X=x_spec, y=y_spec, order=i_spec, starts=i_spec, sizes=i_spec,
+            learning_rate=f_spec, momentum=f_spec, mu=f_spec, correction=weight_spec)])
         self._evaluate = tf.function(self._evaluate_impl, input_signature=[weight_spec, x_spec, y_spec])
 
     # -- compiled bodies -------------------------------------------------------------
@@ -105,7 +107,10 @@ class LocalTrainer:
         correct = tf.cast(tf.equal(tf.argmax(probabilities, axis=1), y), tf.float32)
         return loss, tf.reduce_mean(correct)
 
-    def _train_impl(self, start_weights, X, y, order, starts, sizes, learning_rate, momentum, mu, correction):
+    def _train_impl(self, inputs: dict):
+        start_weights, X, y, order = inputs["start_weights"], inputs["X"], inputs["y"], inputs["order"]
+        starts, sizes, correction = inputs["starts"], inputs["sizes"], inputs["correction"]
+        learning_rate, momentum, mu = inputs["learning_rate"], inputs["momentum"], inputs["mu"]
         for var, w, vel in zip(self._vars, start_weights, self._velocity, strict=True):
             var.assign(w)
             vel.assign(tf.zeros_like(w))
@@ -135,19 +140,23 @@ class LocalTrainer:
         """How many times the training function was traced (1 after any number of clients)."""
         return self._train.experimental_get_tracing_count()
 
-    def train(self, start_weights: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray,
+    def train(self, start_weights: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, *,
               order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, learning_rate: float,
               momentum: float = 0.0, mu: float = 0.0,
               correction: Sequence[np.ndarray] | None = None) -> tuple[list[np.ndarray], float, float]:
-        """Run the compiled local training (arguments already checked; see :func:`client_update`)."""
+        """Run the compiled local training (arguments already checked; see :func:`client_update`).
+
+        ``order`` holds the example positions of every epoch back to back; step i trains on
+        ``order[starts[i]:starts[i] + sizes[i]]``.
+        """
         if correction is None:
             correction = [np.zeros(v.shape, np.float32) for v in self._vars]
-        weights, loss, accuracy = self._train(
-            [tf.constant(w, tf.float32) for w in start_weights],
-            tf.constant(X, tf.float32), tf.constant(y, tf.int64), tf.constant(order, tf.int32),
-            tf.constant(starts, tf.int32), tf.constant(sizes, tf.int32),
-            tf.constant(learning_rate, tf.float32), tf.constant(momentum, tf.float32),
-            tf.constant(mu, tf.float32), [tf.constant(c, tf.float32) for c in correction])
+        weights, loss, accuracy = self._train(dict(
+            start_weights=[tf.constant(w, tf.float32) for w in start_weights],
+            X=tf.constant(X, tf.float32), y=tf.constant(y, tf.int64), order=tf.constant(order, tf.int32),
+            starts=tf.constant(starts, tf.int32), sizes=tf.constant(sizes, tf.int32),
+            learning_rate=tf.constant(learning_rate, tf.float32), momentum=tf.constant(momentum, tf.float32),
+            mu=tf.constant(mu, tf.float32), correction=[tf.constant(c, tf.float32) for c in correction]))
         return [w.numpy() for w in weights], float(loss), float(accuracy)
 
     def evaluate(self, weights: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -209,6 +218,8 @@ def client_update(trainer: LocalTrainer, global_weights: Sequence[np.ndarray], X
     if max_steps is not None:
         max_steps = check_int("max_steps", max_steps, minimum=1)
         starts, sizes = starts[:max_steps], sizes[:max_steps]
-    weights, loss, accuracy = trainer.train(global_weights, X, y, orders.ravel(), starts, sizes,
-                                            lr, momentum, mu, correction)
-    return ClientResult(weights, len(X), loss, accuracy, client_id, len(starts))
+    weights, loss, accuracy = trainer.train(global_weights, X, y, order=orders.ravel(), starts=starts,
+                                            sizes=sizes, learning_rate=lr, momentum=momentum, mu=mu,
+                                            correction=correction)
+    return ClientResult(weights=weights, n_examples=len(X), loss=loss, accuracy=accuracy, client_id=client_id,
+                        n_steps=len(starts))

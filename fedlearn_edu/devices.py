@@ -83,7 +83,7 @@ class DevicePlan:
     stragglers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
-def plan_round(profiles: list[DeviceProfile], clients, batch_sizes: dict, model_bytes: int,
+def plan_round(profiles: list[DeviceProfile], clients, *, batch_sizes: dict, model_bytes: int,
                upload_bytes: int, deadline: float | None = None, policy: str = "drop", seed: int = 0,
                round_index: int = 0) -> DevicePlan:
     """Decide a round's participants under device limits.

@@ -422,8 +422,10 @@ class Simulation:
         c = self.config
         copies = 2 if c.scaffold else 1
         model_bytes = copies * self.n_parameters * BYTES_PER_PARAMETER
-        return plan_round(self.device_profiles, clients, {int(k): self.local_batch_sizes(int(k)) for k in clients},
-                          model_bytes, model_bytes, c.deadline, c.straggler_policy, c.seed, round_index)
+        return plan_round(self.device_profiles, clients,
+                          batch_sizes={int(k): self.local_batch_sizes(int(k)) for k in clients},
+                          model_bytes=model_bytes, upload_bytes=model_bytes, deadline=c.deadline,
+                          policy=c.straggler_policy, seed=c.seed, round_index=round_index)
 
     def update_controls(self, results: Sequence[ClientResult]) -> None:
         """SCAFFOLD, option II: each client's new control variate from its own progress,

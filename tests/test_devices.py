@@ -13,23 +13,26 @@ SIZES = {0: np.array([32, 32, 16]), 1: np.array([32, 32, 16])}      # 80 example
 
 def test_wall_clock_by_hand():
     # fast client: 1 s down + 80/100 s training + 1 s up = 2.8 s; slow: 1 + 8 + 1 = 10 s
-    plan = plan_round([FAST, SLOW], [0, 1], SIZES, model_bytes=6156, upload_bytes=6156)
+    plan = plan_round([FAST, SLOW], [0, 1], batch_sizes=SIZES, model_bytes=6156, upload_bytes=6156)
     assert plan.clients.tolist() == [0, 1] and plan.seconds == pytest.approx(10.0)
     assert plan.max_steps == {0: None, 1: None}
 
 
 def test_deadline_drops_stragglers():
-    plan = plan_round([FAST, SLOW], [0, 1], SIZES, 6156, 6156, deadline=5.0, policy="drop")
+    plan = plan_round([FAST, SLOW], [0, 1], batch_sizes=SIZES, model_bytes=6156, upload_bytes=6156,
+                      deadline=5.0, policy="drop")
     assert plan.clients.tolist() == [0] and plan.stragglers.tolist() == [1]
     assert plan.seconds == 5.0, "the server waits until the deadline for the missing client"
 
 
 def test_deadline_accepts_partial_work():
     # slow client: 2 s of transfers leave 3 s = 30 examples: not even one batch of 32 fits...
-    plan = plan_round([FAST, SLOW], [0, 1], SIZES, 6156, 6156, deadline=5.0, policy="partial")
+    plan = plan_round([FAST, SLOW], [0, 1], batch_sizes=SIZES, model_bytes=6156, upload_bytes=6156,
+                      deadline=5.0, policy="partial")
     assert plan.clients.tolist() == [0]
     # ...but with 6.5 s, 45 examples fit: one step of 32
-    plan = plan_round([FAST, SLOW], [0, 1], SIZES, 6156, 6156, deadline=6.5, policy="partial")
+    plan = plan_round([FAST, SLOW], [0, 1], batch_sizes=SIZES, model_bytes=6156, upload_bytes=6156,
+                      deadline=6.5, policy="partial")
     assert plan.clients.tolist() == [0, 1] and plan.max_steps == {0: None, 1: 1}
     assert plan.seconds == 6.5
 
@@ -37,9 +40,9 @@ def test_deadline_accepts_partial_work():
 def test_dropout_is_seeded():
     profiles = [DeviceProfile(100.0, 6156.0, 0.5)] * 40
     sizes = {k: np.array([10]) for k in range(40)}
-    a = plan_round(profiles, range(40), sizes, 100, 100, seed=1, round_index=3)
-    b = plan_round(profiles, range(40), sizes, 100, 100, seed=1, round_index=3)
-    c = plan_round(profiles, range(40), sizes, 100, 100, seed=1, round_index=4)
+    a = plan_round(profiles, range(40), batch_sizes=sizes, model_bytes=100, upload_bytes=100, seed=1, round_index=3)
+    b = plan_round(profiles, range(40), batch_sizes=sizes, model_bytes=100, upload_bytes=100, seed=1, round_index=3)
+    c = plan_round(profiles, range(40), batch_sizes=sizes, model_bytes=100, upload_bytes=100, seed=1, round_index=4)
     assert a.dropped_out.tolist() == b.dropped_out.tolist() != c.dropped_out.tolist()
     assert 8 <= len(a.dropped_out) <= 32
 

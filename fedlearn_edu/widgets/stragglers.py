@@ -165,11 +165,13 @@ def compute_round_times(speed_spread: float = 1.0, n_clients: int = 20, deadline
         deadline = check_positive("deadline", deadline)
     sim = make_simulation(config, correlated)
     model_bytes = sim.n_parameters * BYTES_PER_PARAMETER
-    seconds = np.array([plan_round(sim.device_profiles, [k], {k: sim.local_batch_sizes(k)}, model_bytes,
-                                   model_bytes).seconds for k in range(config.n_clients)])
+    seconds = np.array([plan_round(sim.device_profiles, [k], batch_sizes={k: sim.local_batch_sizes(k)},
+                                   model_bytes=model_bytes, upload_bytes=model_bytes).seconds
+                        for k in range(config.n_clients)])
     clients = sim.sample_clients(0)
-    round_seconds = plan_round(sim.device_profiles, clients, {int(k): sim.local_batch_sizes(int(k)) for k in clients},
-                               model_bytes, model_bytes, deadline).seconds
+    round_seconds = plan_round(sim.device_profiles, clients,
+                               batch_sizes={int(k): sim.local_batch_sizes(int(k)) for k in clients},
+                               model_bytes=model_bytes, upload_bytes=model_bytes, deadline=deadline).seconds
     return RoundTimes(seconds, float(round_seconds), deadline, float(speed_spread))
 
 
