@@ -40,7 +40,7 @@ def gradients(w: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> list[np.
     return [x.T @ d1, d1.sum(axis=0), a1.T @ d2, d2.sum(axis=0)]
 
 
-def local_update(w: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, order: np.ndarray,
+def local_update(w: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, *, order: np.ndarray,
                  epochs: int, batch_size: int | None, client_learning_rate: float) -> list[np.ndarray]:
     """ClientUpdate(k, w): E epochs of mini-batch SGD over the client's examples in ``order``."""
     w = [a.copy() for a in w]
@@ -82,7 +82,8 @@ def run_fedavg(X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndar
         for k in clients:                                              # step 2: local training
             idx = partitions[k]
             order = epoch_orders(len(idx), local_epochs, seed, r, int(k)).ravel()
-            models.append(local_update(w, X[idx], y[idx], order, local_epochs, batch_size, client_learning_rate))
+            models.append(local_update(w, X[idx], y[idx], order=order, epochs=local_epochs, batch_size=batch_size,
+                                       client_learning_rate=client_learning_rate))
         w = fedavg(models, [len(partitions[k]) for k in clients])      # steps 3-4: send, average
         accuracies.append(evaluate(w, X_test, y_test)[1])              # how good is the new model?
     return w, accuracies

@@ -282,7 +282,7 @@ def mask_update(client: SecAggClient, quantised: np.ndarray, public_keys: dict) 
     return _add_mod(quantised, client_mask(client, public_keys, len(quantised)))
 
 
-def unmask_dropped(total: np.ndarray, dropped_id: int, shares: Sequence[tuple[int, int]],
+def unmask_dropped(total: np.ndarray, dropped_id: int, shares: Sequence[tuple[int, int]], *,
                    threshold: int, public_keys: dict, survivors: Sequence[int]) -> np.ndarray:
     """Remove a dropped client's masks from the survivors' sum.
 
@@ -386,7 +386,8 @@ def secure_sum(updates: np.ndarray, dropped: Sequence[int] = (), threshold: int 
     recovered = naive
     for d in dropped:
         shares = [clients[j].shares_held[d] for j in survivors[:threshold]]
-        recovered = unmask_dropped(recovered, d, shares, threshold, public_keys, survivors)
+        recovered = unmask_dropped(recovered, d, shares, threshold=threshold, public_keys=public_keys,
+                                   survivors=survivors)
     return SecureSumResult(quantised=quantised, masked=masked, survivors=survivors, dropped=dropped,
                            naive_sum=naive, recovered_sum=recovered, true_sum=_sum_mod(quantised[survivors]),
                            decoded=dequantize(recovered, scale), scale=scale)

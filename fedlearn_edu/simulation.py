@@ -361,8 +361,8 @@ class Simulation:
         self.global_weights = [w.copy() for w in self.initial_weights]
         self.n_parameters = count_parameters(self.initial_weights)
         self.server_optimizer: ServerOptimizer = make_server_optimizer(
-            config.server_optimizer, config.server_learning_rate, config.server_momentum,
-            config.beta1, config.beta2, config.tau)
+            config.server_optimizer, server_learning_rate=config.server_learning_rate,
+            server_momentum=config.server_momentum, beta1=config.beta1, beta2=config.beta2, tau=config.tau)
         self.architecture = Architecture.from_model(model)
         if config.engine == "vectorized" and self.architecture is None:
             raise ValueError("engine='vectorized' serves models made only of Dense layers with a softmax "
@@ -511,8 +511,9 @@ class Simulation:
         model_bytes = self.n_parameters * BYTES_PER_PARAMETER
         copies = 2 if c.scaffold else 1        # SCAFFOLD also sends c down and delta c_k up
         upload = self.compressor.bytes_per_upload(self.n_parameters) + (copies - 1) * model_bytes
-        return RoundPlan(round_index, sampled, caps, reached, bytes_down=copies * reached * model_bytes,
-                         bytes_up=int(np.count_nonzero(caps)) * upload, simulated_seconds=seconds)
+        return RoundPlan(round_index=round_index, sampled=sampled, step_caps=caps, reached=reached,
+                         bytes_down=copies * reached * model_bytes, bytes_up=int(np.count_nonzero(caps)) * upload,
+                         simulated_seconds=seconds)
 
     def run_round(self, round_index: int, *, clients: Sequence[int] | None = None,
                   transform_updates: Callable | None = None, aggregate: Callable | None = None) -> RoundOutcome:
@@ -555,8 +556,9 @@ class Simulation:
         diverged = not np.isfinite(loss)
         if not diverged:
             self.global_weights = [w.copy() for w in new_weights]
-        return RoundOutcome(plan, results, averaged, previous, new_weights, loss, accuracy, failed,
-                            divergence_message(self.config, failed) if diverged else "")
+        return RoundOutcome(plan=plan, results=results, averaged=averaged, previous_weights=previous,
+                            new_weights=new_weights, loss=loss, accuracy=accuracy, failed_clients=failed,
+                            message=divergence_message(self.config, failed) if diverged else "")
 
     def _combine_updates(self, results, round_index, transform_updates, aggregate) -> list[np.ndarray]:
         """The hooks' path of :meth:`run_round`: global + combine(transform(w_k - global))."""

@@ -536,26 +536,29 @@ class _RunGraph:
                              lambda: tf.zeros_like(s.theta)[None])
         cap_k = inputs.step_caps[r]                                          # (m,)
         arrived = cap_k > 0                                                  # (m,) updates that reach the server
-        W, n_steps = self.local_training(s.theta, ids, n_k, cap_k, r, correction)   # (m, P), (m,)
+        W, n_steps = self.local_training(s.theta, ids=ids, n_k=n_k, cap_k=cap_k, r=r,   # (m, P), (m,)
+                                         correction=correction)
         local_loss, local_acc = tf.cond(inputs.record_client_metrics, lambda: self.client_metrics(W, ids, n_k),
                                         lambda: (tf.zeros([m]), tf.zeros([m])))
         finite_clients = tf.reduce_all(tf.math.is_finite(W))
         c, C = tf.cond(inputs.scaffold & finite_clients,                  # from the clients' own models
-                       lambda: self.update_controls(s.theta, W, n_steps, ids, arrived, s.server_control,
-                                                    s.client_controls),
+                       lambda: self.update_controls(s.theta, W, n_steps=n_steps, ids=ids, arrived=arrived,
+                                                    c=s.server_control, C=s.client_controls),
                        lambda: (s.server_control, s.client_controls))
         W, residuals = tf.cond((inputs.compression_code > 0) & finite_clients,
-                               lambda: self.compress(s.theta, W, ids, arrived, r, s.residuals),
+                               lambda: self.compress(s.theta, W, ids=ids, arrived=arrived, r=r,
+                                                     residuals=s.residuals),
                                lambda: (W, s.residuals))
-        new_theta, moment, second = self.server_step(s.theta, self.fedavg(W, ids, arrived), arrived,
-                                                     s.server_moment, s.server_second)
+        new_theta, moment, second = self.server_step(s.theta, self.fedavg(W, ids, arrived), arrived=arrived,
+                                                     moment=s.server_moment, second_moment=s.server_second)
         loss, acc = self.evaluate(tf.where(finite_clients, new_theta, s.theta))
         ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta)) & tf.math.is_finite(loss)
         ri = tf.cast(r, tf.int32)
         return _LoopState(
-            r + 1, tf.logical_not(ok), tf.where(ok, new_theta, s.theta), moment, second, c, C, residuals,
-            s.accuracy.write(ri, acc), s.loss.write(ri, loss), s.participants.write(ri, ids),
-            s.client_loss.write(ri, local_loss), s.client_accuracy.write(ri, local_acc))
+            round_index=r + 1, diverged=tf.logical_not(ok), theta=tf.where(ok, new_theta, s.theta),
+            server_moment=moment, server_second=second, server_control=c, client_controls=C, residuals=residuals,
+            accuracy=s.accuracy.write(ri, acc), loss=s.loss.write(ri, loss), participants=s.participants.write(ri, ids),
+            client_loss=s.client_loss.write(ri, local_loss), client_accuracy=s.client_accuracy.write(ri, local_acc))
 
     def run(self) -> dict:
         """All rounds in one ``tf.while_loop``, stopping after the round that diverges."""

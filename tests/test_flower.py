@@ -282,7 +282,8 @@ def test_deployment_over_tls_matches_the_kit_and_cleans_up(flower_runs):
 def test_deployment_commands_use_tls_and_node_local_files(tmp_path):
     certs = generate_certificates(tmp_path, n_nodes=2)
     keys, _ = generate_node_auth_keys(tmp_path, n_nodes=2)
-    commands = [runner.supernode_command(certs, 9093, k, 9094 + k, 2, tmp_path / f"node-{k}.npz", keys[k])
+    commands = [runner.supernode_command(certs, 9093, k, runtime_port=9094 + k, n_nodes=2,
+                                         data_file=tmp_path / f"node-{k}.npz", auth_key=keys[k])
                 for k in range(2)]
     commands.append(runner._superlink_command(certs, 9093, simulation=False))
     assert not any("--insecure" in c for c in commands)
@@ -322,7 +323,8 @@ def test_superlink_refuses_an_unregistered_supernode(tmp_path):
         processes.append(superlink)
         wait_for_log(superlink, runner.SUPERLINK_READY, timeout=120.0)
         node = FlowerProcess.start("supernode", runner.supernode_command(
-            certs, port, 0, free_port(), 1, tmp_path / "node-0.npz", keys[0]), tmp_path / "node.log", env,
+            certs, port, 0, runtime_port=free_port(), n_nodes=1, data_file=tmp_path / "node-0.npz",
+            auth_key=keys[0]), tmp_path / "node.log", env,
             cwd=tmp_path)
         processes.append(node)
         node.popen.wait(timeout=120)

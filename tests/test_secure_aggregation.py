@@ -128,14 +128,14 @@ def test_dropout_recovery_refused_with_t_minus_1_shares(updates):
     total = (np.sum([sa.mask_update(clients[k], quantised[k], keys) for k in survivors], axis=0,
                     dtype=np.uint64) % sa.MODULUS).astype(np.uint32)
     shares = [clients[j].shares_held[2] for j in survivors]
-    recovered = sa.unmask_dropped(total, 2, shares[:t], t, keys, survivors)
+    recovered = sa.unmask_dropped(total, 2, shares[:t], threshold=t, public_keys=keys, survivors=survivors)
     expected = (np.sum([quantised[k] for k in survivors], axis=0, dtype=np.uint64) % sa.MODULUS).astype(np.uint32)
     assert np.array_equal(recovered, expected)
     with pytest.raises(ValueError, match="threshold"):
-        sa.unmask_dropped(total, 2, shares[:t - 1], t, keys, survivors)
+        sa.unmask_dropped(total, 2, shares[:t - 1], threshold=t, public_keys=keys, survivors=survivors)
     forged = [(x, (y + 1) % sa.SHAMIR_PRIME) for x, y in shares[:t]]
     with pytest.raises(ValueError, match="forged"):
-        sa.unmask_dropped(total, 2, forged, t, keys, survivors)
+        sa.unmask_dropped(total, 2, forged, threshold=t, public_keys=keys, survivors=survivors)
 
 
 def test_too_many_dropouts_abort_the_round(updates):

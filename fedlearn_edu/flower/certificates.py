@@ -61,7 +61,7 @@ def _alternative_names(hosts: tuple[str, ...]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(names)
 
 
-def _issue(ca_key, ca_name: x509.Name, hosts: tuple[str, ...], validity: tuple, certificate: Path,
+def _issue(ca_key, ca_name: x509.Name, hosts: tuple[str, ...], validity: tuple, *, certificate: Path,
            key_path: Path) -> None:
     """A server certificate for ``hosts`` signed by the CA, and its fresh private key."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -145,9 +145,9 @@ def generate_certificates(directory: str | Path, hosts: tuple[str, ...] = ("127.
     ca_path = directory / "ca.crt"
     ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     _write_key(ca_key, directory / "ca.key")
-    _issue(ca_key, ca_name, hosts, validity, directory / "server.pem", directory / "server.key")
+    _issue(ca_key, ca_name, hosts, validity, certificate=directory / "server.pem", key_path=directory / "server.key")
     nodes = [(directory / f"node-{k}.pem", directory / f"node-{k}.key") for k in range(n_nodes)]
     for certificate, key in nodes:
-        _issue(ca_key, ca_name, hosts, validity, certificate, key)
+        _issue(ca_key, ca_name, hosts, validity, certificate=certificate, key_path=key)
     return Certificates(ca_path, directory / "server.pem", directory / "server.key",
                         tuple(c for c, _ in nodes), tuple(k for _, k in nodes))

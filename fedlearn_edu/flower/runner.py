@@ -158,7 +158,7 @@ def _register_supernode(public_key: Path, workdir: Path, env: dict, timeout: flo
         raise RuntimeError(f"flwr supernode register failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
 
-def supernode_command(certs: Certificates, superlink_port: int, node: int, runtime_port: int,
+def supernode_command(certs: Certificates, superlink_port: int, node: int, *, runtime_port: int,
                       n_nodes: int, data_file: Path, auth_key: Path | None = None) -> list[str]:
     """The ``flower-supernode`` command of node ``node``: TLS to the SuperLink (root
     certificate), TLS on its own Runtime API, a node config naming only its own file, and
@@ -177,7 +177,7 @@ def _stop_all(processes: list[FlowerProcess]) -> None:
         process.stop()
 
 
-def _finish(mode: str, config: FLConfig, summary: dict, processes: list[FlowerProcess], t0: float,
+def _finish(mode: str, config: FLConfig, summary: dict, processes: list[FlowerProcess], *, t0: float,
             startup: float, workdir: Path, keep: bool) -> FlowerRun:
     run = FlowerRun(
         mode=mode, config=config, accuracy=np.asarray(summary["accuracy"], dtype=np.float64),
@@ -251,7 +251,7 @@ def _simulate_once(config: FLConfig, workdir: Path, cpus: int, timeout: float) -
         summary = _read_result(workdir / "result")
     finally:
         _stop_all(processes)
-    return _finish("simulation", config, summary, processes, t0, startup, workdir, True)
+    return _finish("simulation", config, summary, processes, t0=t0, startup=startup, workdir=workdir, keep=True)
 
 
 def deploy(config: FLConfig, *, workdir: str | Path | None = None, node_evaluation: str = "last",
@@ -287,7 +287,8 @@ def deploy(config: FLConfig, *, workdir: str | Path | None = None, node_evaluati
         for public_key in auth_public_keys:
             _register_supernode(public_key, workdir, env, timeout)
         for node in range(k):
-            command = supernode_command(certs, port, node, free_port(), k, node_files[node], auth_keys[node])
+            command = supernode_command(certs, port, node, runtime_port=free_port(), n_nodes=k,
+                                        data_file=node_files[node], auth_key=auth_keys[node])
             processes.append(FlowerProcess.start(f"supernode-{node}", command,
                                                  workdir / "logs" / f"supernode-{node}.log", env, cwd=workdir))
         for node in processes[1:]:
@@ -300,7 +301,7 @@ def deploy(config: FLConfig, *, workdir: str | Path | None = None, node_evaluati
         summary = _read_result(workdir / "result")
     finally:
         _stop_all(processes)
-    run = _finish("deployment", config, summary, processes, t0, startup, workdir, keep)
+    run = _finish("deployment", config, summary, processes, t0=t0, startup=startup, workdir=workdir, keep=keep)
     if not keep:
         shutil.rmtree(workdir, ignore_errors=True)
     return run

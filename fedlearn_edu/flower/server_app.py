@@ -75,8 +75,8 @@ class KitStrategy(FedAvg):
         self.config = config
         self.node_evaluation = node_evaluation
         self.server_optimizer = make_server_optimizer(
-            config.server_optimizer, config.server_learning_rate, config.server_momentum,
-            config.beta1, config.beta2, config.tau)
+            config.server_optimizer, server_learning_rate=config.server_learning_rate,
+            server_momentum=config.server_momentum, beta1=config.beta1, beta2=config.beta2, tau=config.tau)
         self.node_of_client: dict[int, int] = {}
         self.participants: list[list[int]] = []
         self._global: list[np.ndarray] | None = None
