@@ -1,141 +1,143 @@
-"""Build the numbered notebooks from their percent-format sources and run them.
+"""Build the numbered notebooks from their paired sources and run them.
 
-    python tools/build_notebooks.py                 # every notebooks/src/NN_*.py
+    python tools/build_notebooks.py                 # every notebook: read src/NN_*.py, execute, write NN_*.ipynb
     python tools/build_notebooks.py 02 05           # only those numbers
-    python tools/build_notebooks.py --check         # sources of notebooks/*.ipynb match src/?
+    python tools/build_notebooks.py --sync          # re-pair only (jupytext --sync), keep the outputs
+    python tools/build_notebooks.py --check         # does every .ipynb match its .py?
 
-Sources use the ``# %%`` / ``# %% [markdown]`` cell markers (the jupytext "percent"
-format). Each notebook is executed top to bottom in a fresh kernel of this Python,
-collecting outputs the way nbval does (every display_data, execute_result, stream
-and error of the cell, streams coalesced), so that ``pytest --nbval`` re-runs them
-and compares like with like. Widget state is not stored in the metadata.
+Each ``notebooks/NN_*.ipynb`` is paired by jupytext with ``notebooks/src/NN_*.py`` in the
+percent format (the notebook's metadata says ``formats: ipynb,src//py:percent``), so an
+instructor may edit either one, in JupyterLab (with jupytext installed, saving writes both)
+or in a text editor (then ``jupytext --sync`` or this script brings the other up to date).
+Cell tags and metadata live in the ``# %%`` lines and survive the round trip.
+
+Execution is nbclient's, in a fresh kernel of this Python, with no widget state, streams
+coalesced and no timing metadata, so ``pytest --nbval`` re-runs every notebook and compares
+like with like. What this script adds: deterministic cell ids (``NN-000``, ``NN-001``, ...)
+so that a rebuild changes no id, and the ``--check`` used by the tests.
 """
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
-from jupyter_client.manager import start_new_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "src"
+#: the pairing every notebook carries in its metadata
+FORMATS = "ipynb,src//py:percent"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
-def parse_percent(text: str) -> list[nbformat.NotebookNode]:
-    """Cells of a percent-format script."""
-    cells, kind, lines = [], None, []
-
-    def flush():
-        if kind is None:
-            return
-        while lines and not lines[-1].strip():
-            lines.pop()
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if kind == "markdown":
-            body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines)
-            cells.append(nbformat.v4.new_markdown_cell(body))
-        else:
-            cells.append(nbformat.v4.new_code_cell("\n".join(lines)))
-
-    for line in text.splitlines():
-        if line.startswith("# %%"):
-            flush()
-            kind, lines = ("markdown" if "[markdown]" in line else "code"), []
-        elif kind is not None:
-            lines.append(line)
-    flush()
-    return cells
+def read_source(source: Path) -> nbformat.NotebookNode:
+    """The notebook that a paired ``.py`` describes (no outputs), with deterministic cell ids."""
+    nb = jupytext.read(source, fmt="py:percent")
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata.setdefault("jupytext", {})["formats"] = FORMATS
+    for key in ("text_representation",):
+        nb.metadata["jupytext"].pop(key, None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{source.stem[:2]}-{i:03d}"
+    return nb
 
 
-def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: float = 600) -> float:
-    """Run every code cell in a fresh kernel; store outputs and execution counts."""
-    from nbval.plugin import coalesce_streams
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(cwd))
+def execute(nb: nbformat.NotebookNode, timeout: float = 600) -> float:
+    """Run every code cell in a fresh kernel (nbclient); store outputs and execution counts."""
+    from nbclient import NotebookClient
+
+    class AsNbvalSees(NotebookClient):
+        """nbclient, except that what an ipywidgets ``Output`` captures stays in the cell's
+        outputs: nbval, which re-runs the notebooks, sees those messages there too."""
+
+        def handle_comm_msg(self, outs, msg, cell_index):
+            return None
+
+    client = AsNbvalSees(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}},
+                         store_widget_state=False, record_timing=False, coalesce_streams=True)
     t0 = time.perf_counter()
-    try:
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            msg_id = kc.execute(cell.source, allow_stdin=False)
-            outputs = []
-            while True:
-                msg = kc.get_iopub_msg(timeout=timeout)
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                kind, content = msg["msg_type"], msg["content"]
-                if kind == "status" and content["execution_state"] == "idle":
-                    break
-                if kind in ("display_data", "execute_result"):
-                    out = nbformat.v4.new_output(kind, data=content["data"], metadata=content["metadata"])
-                    if kind == "execute_result":
-                        out.execution_count = content["execution_count"]
-                    outputs.append(out)
-                elif kind == "stream":
-                    outputs.append(nbformat.v4.new_output("stream", name=content["name"], text=content["text"]))
-                elif kind == "error":
-                    raise RuntimeError(f"cell failed:\n{cell.source}\n\n{content['ename']}: {content['evalue']}")
-            reply = kc.get_shell_msg(timeout=timeout)
-            while reply["parent_header"].get("msg_id") != msg_id:
-                reply = kc.get_shell_msg(timeout=timeout)
-            cell.execution_count = reply["content"]["execution_count"]
-            cell.outputs = coalesce_streams(outputs)
-            for out in cell.outputs:
-                if out.output_type == "execute_result":
-                    out.execution_count = cell.execution_count
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    client.execute()
+    nb.metadata.pop("widgets", None)
+    nb.metadata["language_info"] = {"name": "python"}      # no interpreter version in the committed file
     return time.perf_counter() - t0
 
 
 def build(source: Path, run: bool = True) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
-    nb.cells = parse_percent(source.read_text(encoding="utf-8"))
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"{source.stem[:2]}-{i:03d}"
+    """Write ``notebooks/<stem>.ipynb`` from its source: executed, or (``run=False``) with the
+    committed outputs of the cells whose source did not change (jupytext's update)."""
     target = NOTEBOOKS / f"{source.stem}.ipynb"
+    nb = read_source(source)
     if run:
-        seconds = execute(nb, NOTEBOOKS)
+        seconds = execute(nb)
         print(f"{target.name}: ran in {seconds:.1f} s")
-    nb.metadata.pop("widgets", None)
+    elif target.exists():
+        from jupytext.combine import combine_inputs_with_outputs
+        old = nbformat.read(target, as_version=4)
+        combine_inputs_with_outputs(nb, old, fmt="py:percent")
+        for i, cell in enumerate(nb.cells):
+            cell["id"] = f"{source.stem[:2]}-{i:03d}"
+        nb.metadata = {**old.metadata, "jupytext": {"formats": FORMATS}}
+        nb.metadata.pop("widgets", None)
     nbformat.validate(nb)
     nbformat.write(nb, target)
     return target
 
 
+def _cells(nb: nbformat.NotebookNode) -> list:
+    return [(c.cell_type, c.source, c.metadata.get("tags", []), {k: v for k, v in c.metadata.items()
+                                                               if k not in ("execution", "tags")})
+            for c in nb.cells]
+
+
 def check() -> list[str]:
-    """Names of notebooks whose cell sources differ from their percent source."""
+    """Names of notebooks that are not what their paired source says: cells (type, source, tags,
+    metadata) differ, the pairing is missing, or the source has no notebook."""
     stale = []
     for source in sorted(SOURCES.glob("[0-9][0-9]_*.py")):
         target = NOTEBOOKS / f"{source.stem}.ipynb"
-        want = [(c.cell_type, c.source) for c in parse_percent(source.read_text(encoding="utf-8"))]
-        have = [(c.cell_type, c.source) for c in nbformat.read(target, 4).cells] if target.exists() else None
-        if want != have:
+        if not target.exists():
+            stale.append(target.name)
+            continue
+        have = nbformat.read(target, as_version=4)
+        if (_cells(read_source(source)) != _cells(have)
+                or have.metadata.get("jupytext", {}).get("formats") != FORMATS):
             stale.append(target.name)
     return stale
+
+
+def sync(numbers: list[str]) -> None:
+    """``jupytext --sync`` for the chosen notebooks: the newer file of each pair wins."""
+    for target in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        if not numbers or target.name[:2] in numbers:
+            subprocess.run([sys.executable, "-m", "jupytext", "--sync", str(target)], check=True)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("numbers", nargs="*", help="two-digit notebook numbers (default: all)")
     parser.add_argument("--check", action="store_true", help="only check that notebooks match their sources")
+    parser.add_argument("--sync", action="store_true", help="re-pair with jupytext --sync, keep outputs")
+    parser.add_argument("--no-execute", action="store_true",
+                        help="write the .ipynb from its source keeping the outputs of unchanged cells")
     args = parser.parse_args(argv)
     if args.check:
         stale = check()
         print("stale: " + ", ".join(stale) if stale else "all notebooks match their sources")
         return 1 if stale else 0
+    if args.sync:
+        sync(args.numbers)
+        return 0
     sources = sorted(SOURCES.glob("[0-9][0-9]_*.py"))
     if args.numbers:
         sources = [s for s in sources if s.name[:2] in args.numbers]
     for source in sources:
-        build(source)
+        build(source, run=not args.no_execute)
     return 0
 
 

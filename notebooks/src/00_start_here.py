@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,src//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 00 · Start here
 #
@@ -59,6 +74,7 @@ print(history.summary())
 
 # %%
 assert history.final_accuracy >= 0.85, "FedAvg should reach 85% on the article's data"
+
 
 # %% [markdown]
 # ## Environment check: a slider must render

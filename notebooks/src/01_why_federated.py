@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,src//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 01 · Why federated learning
 #
@@ -117,6 +132,7 @@ print(f"whole run: FedAvg moves {result.fedavg.bytes_moved / raw_bytes:.1f} time
 comparison.plot_accuracy_vs_bytes(result)
 plt.show()
 
+
 # %% [markdown]
 # **Be honest with the numbers.** The article claims that federated learning "降低通信开销"
 # (lowers communication cost). Compared with **distributed SGD** that is true: FedAvg talks once per
@@ -140,6 +156,7 @@ plt.show()
           rounds=fl.widgets.int_slider(20, 1, 50, "passes over the data"))
 def compare(n_clients, client_learning_rate, rounds):
     print(comparison.show_comparison(n_clients, client_learning_rate, rounds))
+
 
 # %% [markdown]
 # The sliders start at the values of section 2, and the callback is a plain function: called with
@@ -192,6 +209,7 @@ above = comparison.compute_bytes_crossover(int(np.ceil(n_star)), 20, 1539, 84)
 assert not below.federated_moves_less and above.federated_moves_less
 print(f"FedAvg moves less once a client holds more than {n_star:.0f} examples; the article's clients hold 80")
 
+
 # %% [markdown]
 # Move the sliders: the number of examples per client, and the number of rounds. More rounds push the
 # crossover to the right (more model traffic); more examples move your client along the black line.
@@ -201,6 +219,7 @@ print(f"FedAvg moves less once a client holds more than {n_star:.0f} examples; t
           rounds=fl.widgets.int_slider(20, 1, 200, "rounds R"))
 def crossover(samples_per_client, rounds):
     print(comparison.show_bytes_crossover(samples_per_client, rounds, n_parameters=1539, example_bytes=84))
+
 
 # %% [markdown]
 # **Where federated learning does save bytes: a phone full of photos.** Take a phone with 2000 photos,

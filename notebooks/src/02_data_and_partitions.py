@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,src//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 02 · Data and partitions
 #
@@ -217,6 +232,7 @@ assert curve.mean[0] > 0.6 and curve.mean[-1] < 0.05, "alpha = 0.01: strong skew
 assert curve.iid < 0.1, "an IID split scores near 0"
 assert curve.mean[-1] < curve.iid, "a very large alpha splits every class evenly: even closer to the global mix"
 
+
 # %% [markdown]
 # ## 6 · Try it: clients, split and α
 #
@@ -230,6 +246,7 @@ assert curve.mean[-1] < curve.iid, "a very large alpha splits every class evenly
 def explore_split(n_clients, scheme, alpha):
     print(partitions.show_partition(n_clients, scheme, alpha))
 
+
 # %% [markdown]
 # Without a running kernel: the defaults of these sliders are the Dirichlet split of section 4.
 
@@ -237,6 +254,7 @@ def explore_split(n_clients, scheme, alpha):
 default = partitions.compute_partition(n_clients=10, scheme="dirichlet", alpha=0.5)
 print(default)
 assert np.array_equal(default.counts, counts) and default.score == fl.non_iid_score(counts)
+
 
 # %% [markdown]
 # ## 7 · Does the split matter for FedAvg here?
@@ -250,6 +268,7 @@ assert np.array_equal(default.counts, counts) and default.score == fl.non_iid_sc
 def train_on_split(n_clients, scheme, alpha, client_learning_rate):
     print(partitions.show_fedavg_on_partition(n_clients, scheme, alpha, client_learning_rate, rounds=10))
 
+
 # %% [markdown]
 # The defaults (Dirichlet, α = 0.5, 10 clients, learning rate 0.1):
 
@@ -258,6 +277,7 @@ trained = partitions.compute_fedavg_on_partition(n_clients=10, scheme="dirichlet
                                                  client_learning_rate=0.1)
 print(trained)
 assert trained.accuracy >= 0.83 and trained.gap < 0.05
+
 
 # %% [markdown]
 # On this easy data set, at a moderate learning rate, label skew costs little. It starts to cost when the

@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,src//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 04 · FedAvg step by step
 #
@@ -203,10 +218,15 @@ for h in (per_client, vectorised):
 #
 # ### The round, assembled
 #
-# Steps 1–4 together are `fs.fedavg_round(sim, round_index)`. Read it: every line is one of the cells above.
+# Steps 1–4 together are `sim.run_round(round_index)`, the one round body: `sim.run()` loops over it, and
+# the variants of later notebooks (DP-FedAvg, poisoned clients) call it with hooks. Read it: apart from the
+# hooks (`transform_updates`, `aggregate`) every line is one of the cells above. `fs.fedavg_round(sim, r)`
+# calls it and keeps what each step produced, for the table below.
 
 # %%
-print(inspect.getsource(fs.fedavg_round).split('"""')[-1].strip())
+import textwrap
+
+print(textwrap.dedent(inspect.getsource(fl.Simulation.run_round).split('"""')[-1]).strip())
 
 # %% [markdown]
 # A few more rounds by hand (rounds 1 and 2, counted from 0; round 0 is the one we just did):

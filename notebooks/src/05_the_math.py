@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,src//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 05 · The math
 #
@@ -275,6 +290,7 @@ after_5 = [h.accuracy[4] for h in momentum_runs.values()]
 assert after_5[0] < after_5[1] < after_5[2], "more momentum, faster progress at this learning rate"
 assert after_5[2] > after_5[0] + 0.15
 
+
 # %% [markdown]
 # ## Try it: the literal formula against FedAvgM
 #
@@ -291,6 +307,7 @@ assert after_5[2] > after_5[0] + 0.15
           beta=fl.widgets.float_slider(0.9, 0.0, 0.95, "β (decay / server momentum)"))
 def compare_formulas(n_clients, learning_rate, beta):
     math_widgets.show_formula_comparison(n_clients, learning_rate, beta)
+
 
 # %% [markdown]
 # In case the sliders do not render (a static page), here is the default setting, $N = 10$, $\alpha = 0.03$,

@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,src//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 08 · FAQ and applications
 #
@@ -151,6 +166,7 @@ for ax, image, title in zip(axes, [x_private[0], x_recovered], ["on the client",
     ax.axis("off")
 plt.show()
 
+
 # %% [markdown]
 # With bigger batches and several local steps the inversion is no longer exact, but optimisation attacks still
 # recover recognisable inputs (Zhu et al. 2019, *Deep Leakage from Gradients*; Geiping et al. 2020). Privacy
@@ -196,6 +212,7 @@ plt.show()
           alpha=fl.widgets.float_slider(0.5, 0.1, 5.0, "label skew α (small: more skew)", step=0.1))
 def hospitals(n_hospitals, client_learning_rate, alpha):
     app_widgets.show_hospital_study(n_hospitals, client_learning_rate, alpha)
+
 
 # %% [markdown]
 # The default setting (5 hospitals, learning rate 0.1, $\alpha = 0.5$), as a plain cell. The numbers under

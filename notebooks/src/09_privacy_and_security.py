@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,src//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 09 · Privacy and security
 #
@@ -159,7 +174,6 @@ for z, error in zip(noise_levels, noise_errors):
 # the signal and the error passes 1: nothing left to read. DP-FedAvg below uses $z \ge 0.5$ on the *average*;
 # but note who adds that noise.
 
-
 # %% [markdown]
 # ## 3 · Where the closed form fails: Deep Leakage from Gradients
 #
@@ -233,6 +247,7 @@ assert abs(epsilon_published - 0.724) < 0.005
 # %%
 print(f"delta = {privacy_widgets.DP_DELTA:g}, 1/K = {1 / 50:g}, delta x K = {privacy_widgets.DP_DELTA * 50:g}")
 
+
 # %% [markdown]
 # The slider runs DP-FedAvg (`privacy.run_dp_fedavg`, built from
 # `Simulation`'s steps) at your noise multiplier $z$ and clip norm $S$; the right panel places it on the
@@ -246,6 +261,7 @@ print(f"delta = {privacy_widgets.DP_DELTA:g}, 1/K = {1 / 50:g}, delta x K = {pri
           client_learning_rate=fl.widgets.learning_rate_slider(0.5, -1, 0))
 def dp_tradeoff(noise_multiplier, clip_norm, n_clients, client_learning_rate):
     privacy_widgets.show_dp_tradeoff(noise_multiplier, clip_norm, n_clients, client_learning_rate)
+
 
 # %% [markdown]
 # The default setting as a plain cell, and the whole curve as numbers:
@@ -306,6 +322,7 @@ print("server's sum == sum of the quantised updates, bit for bit:", result.exact
 max_error = np.abs(result.decoded - updates.sum(axis=0)).max()
 print(f"decoded sum vs the true float sum: largest difference {max_error:.1e} (rounding <= 5 x 0.5 / 2**16)")
 assert result.exact and max_error <= 5 * 0.5 / 2 ** 16
+
 
 # %% [markdown]
 # One masked vector alone looks like uniform noise. A chi-square test on its bytes cannot tell any of the five
@@ -380,6 +397,7 @@ assert shifts["scaled x100"]["fedavg"] > 5 * shifts["scaled x10"]["fedavg"], "Fe
 assert all(shifts[a][r] <= honest_spread for a in attacks for r in ("median", "trimmed_mean"))
 assert all(shifts[a]["clipped_mean"] <= 2 * 0.5 / 10 + 1e-12 for a in attacks), "clipping: at most 2S/m vs honest"
 
+
 # %% [markdown]
 # FedAvg's shift grows without bound with the attacker's factor; the median and trimmed mean stay inside the
 # honest clients' range; clipping caps one client's pull at $2S/m$ against this table's baseline, an honest
@@ -394,6 +412,7 @@ assert all(shifts[a]["clipped_mean"] <= 2 * 0.5 / 10 + 1e-12 for a in attacks), 
           attack=["sign_flip", "scaled", "label_flip"])
 def poisoned(factor, n_clients, client_learning_rate, attack):
     privacy_widgets.show_poisoning(factor, n_clients, client_learning_rate, attack)
+
 
 # %%
 study = privacy_widgets.show_poisoning(factor=10.0, n_clients=10, client_learning_rate=0.1, attack="sign_flip")
