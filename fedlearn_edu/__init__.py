@@ -25,9 +25,11 @@ from .partition import (PARTITIONS, dirichlet_partition, iid_partition, label_di
                         make_partition, non_iid_score, quantity_skew_partition, shard_partition)
 from .server import (SERVER_OPTIMIZERS, FedAdagradServer, FedAdamServer, FedAvgMServer,
                      FedAvgServer, FedYogiServer, make_server_optimizer)
-from .simulation import FLConfig, History, Simulation, run_experiment
+from .simulation import FLConfig, History, RoundOutcome, Simulation, divergence_message, run_experiment
+from .round_plan import RoundPlan
+from .algorithms import ALGORITHMS, Algorithm, algorithm_changes, algorithm_config
 from .utils import MissingExtra, print_versions, require_extra, set_seed, versions
-from . import baselines, plots, widgets  # noqa: F401  (fl.widgets.*, fl.baselines.*, fl.plots.*)
+from . import algorithms, baselines, plots, widgets  # noqa: F401  (fl.widgets.*, fl.baselines.*, fl.plots.*)
 
 __version__ = "0.1.0"
 
@@ -47,8 +49,9 @@ __all__ = [
     "coordinate_median", "fedavg_coefficients", "seed_formula", "trimmed_mean", "unweighted_average",
     "weighted_average", "SERVER_OPTIMIZERS", "FedAdagradServer", "FedAdamServer", "FedAvgMServer",
     "FedAvgServer", "FedYogiServer", "make_server_optimizer",
-    # the loop (step 5)
-    "FLConfig", "History", "Simulation", "run_experiment",
+    # one round (steps 1-4), the loop (step 5) and the algorithms it runs
+    "FLConfig", "History", "RoundOutcome", "RoundPlan", "Simulation", "divergence_message", "run_experiment",
+    "ALGORITHMS", "Algorithm", "algorithm_changes", "algorithm_config",
     # the environment
     "MissingExtra", "print_versions", "require_extra", "set_seed", "versions",
 ]

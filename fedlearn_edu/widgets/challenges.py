@@ -28,6 +28,7 @@ import ipywidgets as ipw
 import numpy as np
 
 from .._validate import check_choice, check_float, check_int, check_positive, check_seed
+from ..algorithms import algorithm_changes
 from ..data import DATASETS, Dataset, cached_dataset
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
 
@@ -40,15 +41,15 @@ __all__ = ["ALGORITHMS", "STRAGGLER_POLICIES", "PartitionSpec", "partition_spec"
            "StragglerResult", "full_local_steps", "straggler_configs", "compute_stragglers", "show_stragglers",
            "LabResult", "compute_challenge_lab", "show_challenge_lab", "alpha_slider"]
 
-#: The remedies compared with FedAvg: FLConfig fields each one changes.
-#: FedProx adds the proximal term (mu/2)||w - w_global||^2 to every local step; FedAvgM is
-#: server momentum (beta 0.9, server learning rate 1); FedAdam is Adam on the server
-#: (server learning rate 0.03: the package default 0.01 is slower on these data).
+#: The remedies compared with FedAvg: FLConfig fields each one changes (from the registry,
+#: :data:`fedlearn_edu.algorithms.ALGORITHMS`). FedProx with mu = 1; FedAvgM with beta 0.9 and
+#: server learning rate 1; FedAdam with server learning rate 0.03 (the package default 0.01 is
+#: slower on these data).
 ALGORITHMS: dict[str, dict] = {
-    "FedAvg": {},
-    "FedProx mu=1": {"mu": 1.0},
-    "FedAvgM": {"server_optimizer": "fedavgm", "server_momentum": 0.9},
-    "FedAdam": {"server_optimizer": "fedadam", "server_learning_rate": 0.03},
+    "FedAvg": algorithm_changes("FedAvg"),
+    "FedProx mu=1": algorithm_changes("FedProx", mu=1.0),
+    "FedAvgM": algorithm_changes("FedAvgM", server_momentum=0.9),
+    "FedAdam": algorithm_changes("FedAdam", server_learning_rate=0.03),
 }
 
 #: the three answers to slow devices compared by :func:`compute_stragglers`

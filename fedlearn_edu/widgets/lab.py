@@ -22,10 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import check_choice, check_float, check_int, check_positive, check_seed
+from ..algorithms import ALGORITHMS as REGISTRY
+from ..algorithms import algorithm_changes
 from ..data import DATASETS, cached_dataset
 from ..model import set_weights
 from ..simulation import FLConfig, History, Simulation
 
+#: the lab's menu: the registry's algorithms without SCAFFOLD (notebook 11 has it)
 ALGORITHMS = ("FedSGD", "FedAvg", "FedAvgM", "FedProx", "FedAdam", "FedYogi", "FedAdagrad")
 LAB_PARTITIONS = ("iid", "dirichlet", "shards")
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, "full")
@@ -70,24 +73,17 @@ class LabSettings:
 
 
 def settings_to_config(settings: LabSettings) -> FLConfig:
-    """Translate the lab's algorithm menu into an :class:`FLConfig`.
-
-    FedSGD is FedAvg with E = 1 and B = inf (one full-batch gradient step per round);
-    FedProx is FedAvg with a proximal term mu; FedAvgM adds server momentum beta;
-    FedAdam/FedYogi/FedAdagrad use the adaptive server optimizers.
-    """
+    """Translate the lab's algorithm menu into an :class:`FLConfig` (the changes each
+    algorithm makes come from :data:`fedlearn_edu.algorithms.ALGORITHMS`)."""
     s = settings
     batch = None if s.batch_size == "full" else int(s.batch_size)
     common = dict(n_clients=s.n_clients, rounds=s.rounds, fraction=s.fraction, local_epochs=s.local_epochs,
                   batch_size=batch, client_learning_rate=s.client_learning_rate,
                   server_learning_rate=s.server_learning_rate, partition=s.partition, alpha=s.alpha,
                   dataset=s.dataset, seed=s.seed)
-    if s.algorithm == "FedSGD":
-        common.update(local_epochs=1, batch_size=None)
-    optimizer = {"FedAvgM": "fedavgm", "FedAdam": "fedadam", "FedYogi": "fedyogi",
-                 "FedAdagrad": "fedadagrad"}.get(s.algorithm, "fedavg")
-    return FLConfig(**common, server_optimizer=optimizer, server_momentum=s.server_momentum,
-                    mu=s.mu if s.algorithm == "FedProx" else 0.0)
+    knobs = {"mu": s.mu, "server_momentum": s.server_momentum}
+    changes = algorithm_changes(s.algorithm, **{k: v for k, v in knobs.items() if k in REGISTRY[s.algorithm].knobs})
+    return FLConfig(**{**common, "server_momentum": s.server_momentum, **changes})
 
 
 @dataclass
@@ -300,7 +296,8 @@ class FederatedLab:
         layout = w.Layout(width="330px")
         c = self.controls = {
             "preset": w.Dropdown(options=["(custom)"] + list(PRESETS), value="(custom)", description="preset"),
-            "algorithm": w.Dropdown(options=ALGORITHMS, value=settings.algorithm, description="algorithm"),
+            "algorithm": w.Dropdown(options=ALGORITHMS, value=settings.algorithm, description="algorithm",
+                                    tooltip=REGISTRY[settings.algorithm].description),
             "dataset": w.Dropdown(options=DATASETS, value=settings.dataset, description="data set"),
             "n_clients": int_slider(settings.n_clients, 1, 100, "clients K"),
             "fraction": float_slider(settings.fraction, 0.05, 1.0, "fraction C per round", step=0.05),
@@ -367,10 +364,11 @@ class FederatedLab:
 
     def _sync_enabled(self):
         algorithm = self.controls["algorithm"].value
-        self.controls["mu"].disabled = algorithm != "FedProx"
-        self.controls["server_momentum"].disabled = algorithm != "FedAvgM"
-        self.controls["local_epochs"].disabled = algorithm == "FedSGD"
-        self.controls["batch_size"].disabled = algorithm == "FedSGD"
+        self.controls["algorithm"].tooltip = REGISTRY[algorithm].description
+        self.controls["mu"].disabled = "mu" not in REGISTRY[algorithm].knobs
+        self.controls["server_momentum"].disabled = "server_momentum" not in REGISTRY[algorithm].knobs
+        self.controls["local_epochs"].disabled = "local_epochs" in REGISTRY[algorithm].changes
+        self.controls["batch_size"].disabled = "batch_size" in REGISTRY[algorithm].changes
         self.controls["alpha"].disabled = self.controls["partition"].value != "dirichlet"
 
     def _on_preset(self, change):

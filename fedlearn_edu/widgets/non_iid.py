@@ -25,6 +25,8 @@ from typing import Sequence
 import numpy as np
 
 from .._validate import check_float, check_int, check_positive, check_seed
+from ..algorithms import ALGORITHMS as REGISTRY
+from ..algorithms import algorithm_changes
 from ..client import LocalTrainer, client_update
 from ..data import cached_dataset
 from ..model import build_model, flatten_weights
@@ -71,11 +73,10 @@ def algorithm_fields(name: str, mu: float = 0.01, server_momentum: float = 0.5) 
     server_momentum : float in [0, 1), FedAvgM's beta (server learning rate 1)
     """
     _check_algorithms([name])
-    mu = check_float("mu", mu, low=0.0)
-    beta = check_float("server_momentum", server_momentum, low=0.0, high=1.0, high_inclusive=False)
-    return {"FedAvg": {}, "FedProx": {"mu": mu},
-            "FedAvgM": {"server_optimizer": "fedavgm", "server_momentum": beta},
-            "SCAFFOLD": {"scaffold": True}}[name]
+    knobs = {"mu": check_float("mu", mu, low=0.0),
+             "server_momentum": check_float("server_momentum", server_momentum, low=0.0, high=1.0,
+                                            high_inclusive=False)}
+    return algorithm_changes(name, **{k: v for k, v in knobs.items() if k in REGISTRY[name].knobs})
 
 
 def base_config(alpha: float, n_clients: int = 10, client_learning_rate: float = 0.3, *,
