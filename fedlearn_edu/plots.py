@@ -5,10 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-
-def _plt():
-    import matplotlib.pyplot as plt
-    return plt
+from .style import pyplot
 
 
 def plot_label_distribution(counts: np.ndarray, ax=None, title: str | None = None,
@@ -21,7 +18,7 @@ def plot_label_distribution(counts: np.ndarray, ax=None, title: str | None = Non
     ax : matplotlib Axes, optional
     """
     from .partition import non_iid_score
-    plt = _plt()
+    plt = pyplot()
     counts = np.asarray(counts)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(3.0, 0.5 * counts.shape[1] + 2), max(2.5, 0.25 * counts.shape[0] + 1.2)))
@@ -53,7 +50,7 @@ def plot_history(histories, labels: Sequence[str] | None = None, ax=None, metric
     baseline : draw a horizontal line (e.g. a centrally trained model's accuracy)
     target : draw a dotted target line
     """
-    plt = _plt()
+    plt = pyplot()
     if not isinstance(histories, (list, tuple)):
         histories = [histories]
     labels = labels or [f"{h.config.server_optimizer}, {h.config.partition}" for h in histories]

@@ -137,21 +137,26 @@ class PoisoningRun:
     Attributes
     ----------
     attack, rule : str
-    accuracy : ndarray (R,), global model on the test set after each round
+    accuracy : ndarray (R,) or shorter, global model on the test set after each completed round
     attackers : tuple of client ids
+    diverged_at : int or None, the 1-based round whose model became NaN or infinite (the run stopped)
     """
 
     attack: str
     rule: str
     accuracy: np.ndarray
     attackers: tuple
+    diverged_at: int | None = None
 
     @property
     def final_accuracy(self) -> float:
-        return float(self.accuracy[-1])
+        """The last model's test accuracy; 0 when the run diverged (a NaN model predicts nothing)."""
+        return 0.0 if self.diverged_at is not None else float(self.accuracy[-1])
 
     def __repr__(self) -> str:
-        return f"PoisoningRun({self.attack} vs {self.rule}: final accuracy {self.final_accuracy:.3f})"
+        end = (f"diverged in round {self.diverged_at}" if self.diverged_at is not None
+               else f"final accuracy {self.final_accuracy:.3f}")
+        return f"PoisoningRun({self.attack} vs {self.rule}: {end})"
 
 
 def _poisoned(simulation: Simulation, attackers: tuple, attack: str, factor: float):
@@ -188,8 +193,8 @@ def run_poisoned_fedavg(config: FLConfig, attack: str = "sign_flip", rule: str =
     0..n_attackers-1, whenever sampled) replace their update by a poisoned one
     (``transform_updates``), and the updates are combined by ``rule`` (``aggregate``, the
     "fedavg" rule weighted by the clients' objective weights u_k); then ``server_update``
-    and ``evaluate``. A round that turns the model NaN or infinite ends the run (its
-    accuracy, NaN, is the last entry).
+    and ``evaluate``. A round that turns the model NaN or infinite ends the run
+    (``diverged_at``; ``accuracy`` holds the rounds before it).
 
     Parameters
     ----------
@@ -217,10 +222,11 @@ def run_poisoned_fedavg(config: FLConfig, attack: str = "sign_flip", rule: str =
     def combine(updates: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return aggregate_updates(updates, rule, n_examples=weights, trim=trim, clip_norm=clip_norm)
 
-    accuracy = []
+    accuracy, diverged_at = [], None
     for r in range(config.rounds):
         outcome = sim.run_round(r, transform_updates=poison, aggregate=combine)
-        accuracy.append(outcome.accuracy)
-        if outcome.diverged:        # the global model stays the last finite one; later rounds would repeat it
+        if outcome.diverged:        # the attack blew the model up: the run ends here and says so
+            diverged_at = r + 1
             break
-    return PoisoningRun(attack, rule, np.asarray(accuracy), attackers)
+        accuracy.append(outcome.accuracy)
+    return PoisoningRun(attack, rule, np.asarray(accuracy), attackers, diverged_at)

@@ -529,6 +529,8 @@ class DPRun:
     noise_std : float, z S / m, per coordinate of the averaged update
     participants : ndarray (R,) int, clients sampled in each round
     clipped_fraction : float, share of client updates whose norm exceeded S
+    diverged_at : int or None, the 1-based round whose model became NaN or infinite (the run stopped;
+        ``accuracy`` holds the rounds before it)
     """
 
     accuracy: np.ndarray
@@ -541,10 +543,12 @@ class DPRun:
     noise_std: float
     participants: np.ndarray
     clipped_fraction: float
+    diverged_at: int | None = None
 
     @property
     def final_accuracy(self) -> float:
-        return float(self.accuracy[-1])
+        """The last model's test accuracy; 0 when the run diverged (a NaN model predicts nothing)."""
+        return 0.0 if self.diverged_at is not None else float(self.accuracy[-1])
 
     @property
     def late_accuracy(self) -> float:
@@ -600,16 +604,17 @@ def run_dp_fedavg(config: FLConfig, noise_multiplier: float, clip_norm: float, d
         counts["seen"] += len(updates)
         return dp_aggregate(updates, clip_norm, z, m, rng)
 
-    accuracy, participants = [], []
+    accuracy, participants, diverged_at = [], [], None
     for r in range(config.rounds):
         clients = poisson_sample(K, q, config.seed, r)
         outcome = sim.run_round(r, clients=clients, aggregate=clip_and_noise)
+        if outcome.diverged:        # the run ends here and says so (DPRun.diverged_at)
+            diverged_at = r + 1
+            break
         accuracy.append(outcome.accuracy)
         participants.append(len(clients))
-        if outcome.diverged:        # the global model stays the last finite one; later rounds would repeat it
-            break
     clipped, seen = counts["clipped"], counts["seen"]
     return DPRun(accuracy=np.asarray(accuracy), epsilon=dp_epsilon(z, q, config.rounds, delta), delta=delta,
                  noise_multiplier=z, clip_norm=clip_norm, sampling_probability=q, expected_clients=m,
                  noise_std=dp_noise_std(z, clip_norm, m), participants=np.asarray(participants),
-                 clipped_fraction=clipped / max(seen, 1))
+                 clipped_fraction=clipped / max(seen, 1), diverged_at=diverged_at)

@@ -101,7 +101,10 @@ def test_poisoning_grid_properties(poison_results, values):
     s = poison_results[values]
     assert set(s.runs) == {"fedavg", "median", "trimmed_mean", "clipped_mean"}
     for run in [*s.runs.values(), s.clean]:
-        assert run.accuracy.shape == (pw.POISONING_ROUNDS,)
+        if run.diverged_at is None:
+            assert run.accuracy.shape == (pw.POISONING_ROUNDS,)
+        else:       # the run stopped in the round that blew the model up; it had completed the ones before
+            assert run.accuracy.shape == (run.diverged_at - 1,) and run.final_accuracy == 0.0
         assert np.all((run.accuracy >= 0) & (run.accuracy <= 1))
     assert s.clean.attackers == () and all(run.attackers == (0,) for run in s.runs.values())
 
@@ -143,3 +146,13 @@ def test_show_poisoning_returns_the_computed_numbers(capsys):
     out = capsys.readouterr().out
     assert "median" in out and "no attacker" in out and "0x" not in repr(shown)
     plt.close("all")
+
+
+def test_show_poisoning_draws_a_diverged_run(poison_results, capsys):
+    import matplotlib
+    matplotlib.use("Agg")
+    study = pw.show_poisoning(50.0, 3, 1.0, "sign_flip")
+    out = capsys.readouterr().out
+    diverged = [rule for rule, run in study.runs.items() if run.diverged_at is not None]
+    assert diverged, "this setting blows FedAvg up: the test needs a diverged run"
+    assert all(f"{rule} diverged in round" in out for rule in diverged)

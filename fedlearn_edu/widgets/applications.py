@@ -25,6 +25,7 @@ from ..data import Dataset, cached_dataset
 from ..partition import non_iid_score
 from ..privacy import reconstruct_single_example  # noqa: F401  (moved to fedlearn_edu.privacy; re-exported for notebook 08)
 from ..simulation import FLConfig, History, Simulation
+from ..style import pyplot
 
 __all__ = ["hospital_datasets", "HospitalStudy", "compute_hospital_study", "show_hospital_study",
            "reconstruct_single_example"]
@@ -142,7 +143,7 @@ def compute_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0
 def show_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0.1, alpha: float = 0.5,
                         **kwargs) -> HospitalStudy:
     """Slider callback: compute, print two lines, draw each hospital alone against FedAvg and pooling."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     study = compute_hospital_study(n_hospitals, client_learning_rate, alpha, **kwargs)
     print(f"{n_hospitals} hospitals, sizes {study.hospital_sizes.tolist()}, non-IID score {study.non_iid:.3f}")
     print(f"alone: {study.mean_lone_accuracy:.3f} on average (worst {study.worst_lone_accuracy:.3f}); "

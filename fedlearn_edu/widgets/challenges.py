@@ -31,6 +31,7 @@ from .._validate import check_choice, check_float, check_int, check_positive, ch
 from ..algorithms import algorithm_changes
 from ..data import DATASETS, Dataset, cached_dataset
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
+from ..style import pyplot
 
 __all__ = ["ALGORITHMS", "STRAGGLER_POLICIES", "PartitionSpec", "partition_spec", "run_seeds",
            "median_or_inf", "rounds_to_target", "settled_accuracy", "jitter",
@@ -160,10 +161,6 @@ def _seeds(seeds: Sequence[int]) -> tuple[int, ...]:
     return seeds
 
 
-def _plt():
-    import matplotlib.pyplot as plt
-    return plt
-
 
 # -- challenge 1: convergence on non-IID data -------------------------------------------
 
@@ -275,13 +272,13 @@ def show_convergence_grid(data: Dataset | str, base: FLConfig, partitions: Seque
     result = compute_convergence_grid(data, base, partitions, algorithms, seeds, target)
     print(result.table(what))
     (plot_convergence_grid if what == "rounds" else plot_settled)(result)
-    _plt().show()
+    pyplot().show()
     return result
 
 
 def plot_convergence_grid(result: GridResult, ax=None):
     """Rounds to target per partition (x, from IID-like to most skewed), one line per algorithm."""
-    plt = _plt()
+    plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     x = np.arange(len(result.partitions))
@@ -300,7 +297,7 @@ def plot_convergence_grid(result: GridResult, ax=None):
 
 def plot_settled(result: GridResult, ax=None):
     """Grouped bars: settled accuracy of every column (x) for every partition (one colour each)."""
-    plt = _plt()
+    plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     x = np.arange(len(result.algorithms))
@@ -440,7 +437,7 @@ def compute_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[i
 
 def plot_accuracy_vs_megabytes(result: EpochsResult, axes=None):
     """One panel per partition: test accuracy against MB communicated, one curve per E."""
-    plt = _plt()
+    plt = pyplot()
     if axes is None:
         _, axes = plt.subplots(1, len(result.partitions), figsize=(4 * len(result.partitions), 3.3),
                                sharey=True, squeeze=False)
@@ -466,8 +463,8 @@ def show_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[int]
     result = compute_local_epochs(data, base, epochs, partitions, seeds, target)
     print(result.table())
     plot_accuracy_vs_megabytes(result)
-    _plt().tight_layout()
-    _plt().show()
+    pyplot().tight_layout()
+    pyplot().show()
     return result
 
 
@@ -553,7 +550,7 @@ def show_participation(data: Dataset | str, base: FLConfig,
     """:func:`compute_participation`, its table, and the learning curves of the first seed."""
     result = compute_participation(data, base, fractions, seeds, target)
     print(result.table())
-    plt = _plt()
+    plt = pyplot()
     _, ax = plt.subplots(figsize=(6, 3.5))
     for c, h in result.histories.items():
         ax.plot(np.arange(h.rounds_completed + 1), np.concatenate([[h.initial_accuracy], h.accuracy]),
@@ -694,7 +691,7 @@ def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float 
     """:func:`compute_stragglers`, its table, and bars of rounds, time and MB to target."""
     result = compute_stragglers(data, base, straggler_share, slowdown, seeds, target)
     print(result.table())
-    plt = _plt()
+    plt = pyplot()
     _, axes = plt.subplots(1, 3, figsize=(9, 3))
     for ax, (title, values) in zip(axes, (("rounds to target", result.rounds),
                                           ("time units to target", result.time),
@@ -807,7 +804,7 @@ def show_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learning
     result = compute_challenge_lab(alpha, n_clients, client_learning_rate, local_epochs, fraction,
                                    data=data, rounds=rounds, target=target, seed=seed)
     print(result.summary())
-    plt = _plt()
+    plt = pyplot()
     _, (ax_rounds, ax_bytes) = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
     for label, h in result.histories.items():
         megabytes, accuracy = _curve(h)

@@ -27,6 +27,7 @@ from .._validate import check_float, check_int, check_positive, check_seed
 from ..compression import BYTES_PER_FLOAT
 from ..data import cached_dataset
 from ..simulation import FLConfig, History
+from ..style import pyplot
 from .challenges import format_rounds, settled_accuracy
 from .non_iid import diverged_line, format_optional, format_reached, run_cached
 
@@ -40,10 +41,6 @@ SCHEMES = ("none", "int8", "int4", "top-k + EF", "top-k")
 _COLORS = {"none": "C0", "int8": "C1", "int4": "C2", "top-k + EF": "C3", "top-k": "C4"}
 _INDEX_BYTES = 4        # top-k sends an int32 index with every kept value
 
-
-def _plt():
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def _check_schemes(schemes: Sequence[str]) -> tuple[str, ...]:
@@ -214,7 +211,7 @@ def show_communication(n_clients: int = 10, client_learning_rate: float = 0.1, t
     result = compute_communication(n_clients, client_learning_rate, topk_fraction, local_epochs, rounds=rounds,
                                    target=target, seed=seed, schemes=schemes)
     print(result.summary())
-    plt = _plt()
+    plt = pyplot()
     _, (ax_up, ax_total) = plt.subplots(1, 2, figsize=(8.5, 3.3), sharey=True)
     for s, (up, total, accuracy) in result.curves.items():
         style = dict(marker="o", markersize=2, label=s, color=_COLORS[s])
@@ -360,7 +357,7 @@ def show_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients: i
     """:func:`compute_topk_sweep`, its table, and settled accuracy against the kept fraction."""
     result = compute_topk_sweep(fractions, n_clients, client_learning_rate, local_epochs, rounds=rounds, seed=seed)
     print(result.table())
-    plt = _plt()
+    plt = pyplot()
     _, ax = plt.subplots(figsize=(6, 3.3))
     ax.plot(result.fractions, result.with_feedback, marker="o", label="top-k + error feedback",
             color=_COLORS["top-k + EF"])

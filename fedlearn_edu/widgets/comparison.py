@@ -22,6 +22,7 @@ from .._validate import check_float, check_int, check_positive, check_seed
 from ..baselines import BYTES_PER_FEATURE, BYTES_PER_LABEL, distributed_sgd, raw_data_bytes, train_centralised
 from ..data import Dataset, cached_dataset
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
+from ..style import pyplot
 
 __all__ = ["MethodResult", "ComparisonResult", "CrossoverResult", "equal_compute_steps",
            "summarise_methods", "compute_comparison", "show_comparison", "plot_accuracy_vs_bytes",
@@ -193,7 +194,7 @@ def plot_accuracy_vs_bytes(result: ComparisonResult, ax=None):
     Centralised training is a single point: it has moved the raw data before its
     first step and reaches its final accuracy without further traffic.
     """
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     central = result.histories[METHODS[0]]
@@ -215,7 +216,7 @@ def plot_accuracy_vs_bytes(result: ComparisonResult, ax=None):
 def show_comparison(n_clients: int = 10, client_learning_rate: float = 0.1, rounds: int = 20,
                     target: float = 0.85) -> ComparisonResult:
     """Slider callback: :func:`compute_comparison`, then accuracy-vs-bytes and a bar chart of bytes."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     result = compute_comparison(n_clients, client_learning_rate, rounds, target)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
     plot_accuracy_vs_bytes(result, left)
@@ -334,7 +335,7 @@ def compute_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_pa
 def show_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_parameters: int = 1539,
                          example_bytes: int = 84, fraction: float = 1.0) -> CrossoverResult:
     """Slider callback: both byte counts against samples per client (log-log), crossover marked."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     result = compute_bytes_crossover(samples_per_client, rounds, n_parameters, example_bytes, fraction)
     low = max(1.0, min(samples_per_client, result.crossover_samples) / 100)
     high = max(samples_per_client, result.crossover_samples) * 100

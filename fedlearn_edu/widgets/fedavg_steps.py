@@ -29,6 +29,7 @@ from .. import _tf  # noqa: F401  (silences TensorFlow before it is imported)
 from .._validate import check_float, check_int, check_positive
 from ..aggregate import fedavg_coefficients
 from ..simulation import FLConfig, Simulation, run_experiment
+from ..style import pyplot
 
 __all__ = ["BASE_CONFIG", "ConvergenceRun", "LearningCurve", "RoundRecord", "compute_learning_curve",
            "fedavg_round", "run_until_converged", "show_learning_curve", "stopping_round"]
@@ -274,7 +275,7 @@ def show_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, 
     -------
     LearningCurve, as :func:`compute_learning_curve`
     """
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     curve = compute_learning_curve(n_clients, client_learning_rate, rounds)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(8, 3.5))
     x = np.arange(curve.rounds + 1)

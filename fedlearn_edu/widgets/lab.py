@@ -27,6 +27,7 @@ from ..algorithms import algorithm_changes
 from ..data import DATASETS, cached_dataset
 from ..model import set_weights
 from ..simulation import FLConfig, History, Simulation
+from ..style import pyplot
 
 #: the lab's menu: the registry's algorithms without SCAFFOLD (notebook 11 has it)
 ALGORITHMS = ("FedSGD", "FedAvg", "FedAvgM", "FedProx", "FedAdam", "FedYogi", "FedAdagrad")
@@ -171,7 +172,7 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
     Drawn with a fixed layout (no ``tight_layout``) and no per-cell annotations: the
     lab redraws it on every slider release, so it must render in tens of milliseconds.
     """
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
     from ..partition import non_iid_score

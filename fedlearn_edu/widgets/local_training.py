@@ -33,6 +33,7 @@ from ..client import ClientResult, LocalTrainer, client_update
 from ..data import Dataset, cached_dataset
 from ..model import build_model, flatten_weights, get_weights
 from ..partition import PARTITIONS, label_distribution, make_partition
+from ..style import pyplot
 
 __all__ = ["AloneResult", "DriftResult", "article_setup", "compute_alone", "compute_drift",
            "compute_drift_comparison", "measure_drift", "most_skewed_client", "show_drift",
@@ -323,7 +324,7 @@ def show_drift(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 5,
     -------
     dict, as :func:`compute_drift_comparison`
     """
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     numbers = compute_drift_comparison(n_clients, alpha, local_epochs, client_learning_rate)
     iid, non_iid = numbers["iid"], numbers["non_iid"]
     if iid.diverged or non_iid.diverged:

@@ -32,6 +32,7 @@ from ..client import LocalTrainer, client_update, cross_entropy
 from ..data import cached_dataset
 from ..model import build_model, flatten_weights, set_weights, unflatten_weights
 from ..simulation import FLConfig, Simulation, run_experiment
+from ..style import pyplot
 
 __all__ = ["client_gradients", "tape_gradient", "formula_weights", "literal_formula_run",
            "FormulaComparison", "compute_formula_comparison", "show_formula_comparison",
@@ -240,7 +241,7 @@ def compute_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03,
 def show_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03, beta: float = 0.9,
                             **kwargs) -> FormulaComparison:
     """Slider callback: compute, print three lines, draw accuracy curves and client weights."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     result = compute_formula_comparison(n_clients, learning_rate, beta, **kwargs)
     s = result.smallest_client
     print(f"article's formula (alpha={learning_rate:.3g}, beta={beta:.2f}): final accuracy "

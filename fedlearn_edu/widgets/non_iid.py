@@ -32,6 +32,7 @@ from ..data import cached_dataset
 from ..model import build_model, flatten_weights
 from ..partition import label_distribution, make_partition, non_iid_score
 from ..simulation import FLConfig, History, run_experiment
+from ..style import pyplot
 from .challenges import format_rounds, median_or_inf
 
 __all__ = ["ALGORITHMS", "SETTINGS", "algorithm_fields", "base_config", "run_cached", "update_agreement",
@@ -48,10 +49,6 @@ SETTINGS = dict(dataset="digits", local_epochs=5, batch_size=64, rounds=20, targ
 
 _COLORS = {"FedAvg": "C0", "FedProx": "C1", "FedAvgM": "C2", "SCAFFOLD": "C3"}
 
-
-def _plt():
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def _check_algorithms(algorithms: Sequence[str]) -> tuple[str, ...]:
@@ -258,7 +255,7 @@ def show_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = 
     accuracy and the agreement of their updates, one line per split."""
     result = compute_drift(alphas, epochs, n_clients, client_learning_rate, warmup_rounds, seed)
     print(result.table())
-    plt = _plt()
+    plt = pyplot()
     _, (ax_acc, ax_agree) = plt.subplots(1, 2, figsize=(8, 3.2))
     for i, a in enumerate(result.alphas):
         label = f"Dir({a:g}), score {result.scores[i]:.2f}"
@@ -400,7 +397,7 @@ def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rat
     result = compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momentum, seed=seed,
                                 target=target, rounds=rounds, algorithms=algorithms)
     print(result.summary())
-    plt = _plt()
+    plt = pyplot()
     _, (ax_curve, ax_bars) = plt.subplots(1, 2, figsize=(8.5, 3.2), gridspec_kw={"width_ratios": [3, 2]})
     for name, curve in result.curves.items():
         ax_curve.plot(np.arange(len(curve)), curve, marker="o", markersize=2, label=name, color=_COLORS[name])
@@ -507,7 +504,7 @@ def show_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 100.0
     result = compute_alpha_sweep(alphas, algorithms, n_clients, client_learning_rate, mu, server_momentum,
                                  seeds, target, rounds)
     print(result.table())
-    plt = _plt()
+    plt = pyplot()
     _, ax = plt.subplots(figsize=(6, 3.5))
     for j, name in enumerate(result.algorithms):
         y = np.where(np.isinf(result.rounds[:, j]), result.max_rounds + 1, result.rounds[:, j])

@@ -17,6 +17,7 @@ from .. import paper
 from .._validate import check_choice, check_float, check_int, check_positive
 from ..data import Dataset, cached_dataset
 from ..simulation import run_experiment
+from ..style import pyplot
 from . import int_slider, learning_rate_slider
 
 __all__ = ["CurveResult", "compute_curve", "show_curve", "plot_curve", "sliders", "FEDSGD_LEARNING_RATE",
@@ -117,7 +118,7 @@ def compute_curve(fraction: float = 0.1, client_learning_rate: float = 0.3, loca
 
 def plot_curve(result: CurveResult, ax=None):
     """Both learning curves, the target line and where each curve first reaches it."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     c = result.config
@@ -141,7 +142,7 @@ def show_curve(fraction: float = 0.1, client_learning_rate: float = 0.3, local_e
                batch_size: int | str | None = 10, partition: str = "iid", n_clients: int = paper.N_CLIENTS,
                **kwargs) -> CurveResult:
     """The slider callback: :func:`compute_curve`, print its summary, draw, ``plt.show()``."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     result = compute_curve(fraction, client_learning_rate, local_epochs, batch_size, partition,
                            n_clients=n_clients, **kwargs)
     print(result.summary())
@@ -183,7 +184,7 @@ def plot_rounds_vs_u(rows, axes=None):
     """Rounds to the target against u for IID and non-IID: digits with K = 100 (C = 0.1) and
     K = 10 (C = 0.5) on the left, the paper's MNIST CNN (C = 0.1) on the right (the fewest
     rounds where several cells share a u); log-log."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib import ticker
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9, 3.5))

@@ -27,6 +27,7 @@ from ..data import ARTICLE_MAKE_CLASSIFICATION_KWARGS, cached_dataset
 from ..partition import PARTITIONS, label_distribution, make_partition, non_iid_score
 from ..plots import plot_history, plot_label_distribution
 from ..simulation import FLConfig, run_experiment
+from ..style import pyplot
 
 __all__ = ["feature_roles", "plot_informative_features", "alpha_slider", "scheme_dropdown",
            "PartitionResult", "compute_partition", "show_partition", "plot_schemes",
@@ -80,7 +81,7 @@ def feature_roles(X: np.ndarray, random_state: int = 42) -> dict[str, np.ndarray
 
 def plot_informative_features(X: np.ndarray, y: np.ndarray, columns: Sequence[int], ax=None):
     """Scatter of two feature columns, one colour per class."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     y = check_labels("y", y, n_samples=len(X))
@@ -193,7 +194,7 @@ def _draw_partition(result: PartitionResult, heat_ax, size_ax) -> None:
 def show_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: float = 0.5,
                    seed: int = 0) -> PartitionResult:
     """Slider callback: heatmap of labels per client and a bar chart of client sizes."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     result = compute_partition(n_clients, scheme, alpha, seed)
     fig, (heat, sizes) = plt.subplots(1, 2, figsize=(9, 3.5))
     _draw_partition(result, heat, sizes)
@@ -204,7 +205,7 @@ def show_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: float 
 
 def plot_schemes(n_clients: int = 10, alpha: float = 0.5, seed: int = 0) -> list[PartitionResult]:
     """The four schemes side by side as heatmaps (labels per client); returns their results."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     results = [compute_partition(n_clients, s, alpha, seed) for s in PARTITIONS]
     fig, axes = plt.subplots(1, len(results), figsize=(12, 3.5))
     for r, ax in zip(results, axes, strict=True):
@@ -274,7 +275,7 @@ def compute_score_vs_alpha(alphas: Sequence[float] = DEFAULT_ALPHAS, n_clients: 
 def show_score_vs_alpha(alphas: Sequence[float] = DEFAULT_ALPHAS, n_clients: int = 10,
                         n_seeds: int = 5) -> ScoreCurve:
     """Score against alpha (log scale), the seed range shaded, IID and shards as lines."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     curve = compute_score_vs_alpha(alphas, n_clients, n_seeds)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.fill_between(curve.alphas, curve.low, curve.high, alpha=0.2, label=f"min..max over {n_seeds} seeds")
@@ -355,7 +356,7 @@ def compute_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", 
 def show_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: float = 0.5,
                              client_learning_rate: float = 0.1, rounds: int = 10) -> TrainingResult:
     """Slider callback: learning curves on the chosen split and on an IID split."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     result = compute_fedavg_on_partition(n_clients, scheme, alpha, client_learning_rate, rounds)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     plot_history([result.histories["split"], result.histories["iid"]],

@@ -20,6 +20,7 @@ from .._validate import check_choice, check_float, check_int, check_positive
 from ..poisoning import AGGREGATION_RULES, PoisoningRun, run_poisoned_fedavg
 from ..privacy import DPRun, run_dp_fedavg
 from ..simulation import FLConfig, Simulation
+from ..style import pyplot
 
 __all__ = ["DP_SAMPLING_PROBABILITY", "DP_ROUNDS", "DP_DELTA", "REFERENCE_NOISE_MULTIPLIERS", "dp_config",
            "DPTradeoff", "compute_dp_tradeoff", "privacy_curve", "show_dp_tradeoff", "PoisoningStudy",
@@ -112,7 +113,7 @@ def compute_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n
 def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_clients: int = 50,
                      client_learning_rate: float = 0.5) -> DPTradeoff:
     """Slider callback: print ε and accuracies, draw accuracy per round and accuracy against ε."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     t = compute_dp_tradeoff(noise_multiplier, clip_norm, n_clients, client_learning_rate)
     r = t.run
     print(f"K={n_clients}, q={r.sampling_probability:g} (m={r.expected_clients:g}), {len(r.accuracy)} rounds, "
@@ -198,16 +199,18 @@ def compute_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning
 def show_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning_rate: float = 0.1,
                    attack: str = "sign_flip") -> PoisoningStudy:
     """Slider callback: print and draw each rule's test accuracy per round under the attack."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     study = compute_poisoning(factor, n_clients, client_learning_rate, attack)
     print(f"1 attacker ({attack}, factor {factor:g}) among {n_clients} clients; final test accuracy:")
-    print("  " + ";  ".join(f"{rule} {run.final_accuracy:.3f}" for rule, run in study.runs.items())
+    print("  " + ";  ".join(f"{rule} " + (f"diverged in round {run.diverged_at}" if run.diverged_at
+                                          else f"{run.final_accuracy:.3f}") for rule, run in study.runs.items())
           + f";  no attacker {study.clean.final_accuracy:.3f}")
     fig, ax = plt.subplots(figsize=(6, 3.5))
     rounds = np.arange(1, len(study.clean.accuracy) + 1)
     ax.plot(rounds, study.clean.accuracy, color="gray", linestyle="--", label="FedAvg, no attacker")
-    for rule, run in study.runs.items():
-        ax.plot(rounds, run.accuracy, label=rule)
+    for rule, run in study.runs.items():        # a diverged run's curve ends where it blew up
+        ax.plot(rounds[:len(run.accuracy)], run.accuracy, label=rule if run.diverged_at is None
+                else f"{rule} (diverged in round {run.diverged_at})")
     ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1))
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

@@ -31,6 +31,7 @@ from .._validate import check_float, check_int, check_positive, check_seed
 from ..data import cached_dataset
 from ..devices import DeviceProfile, plan_round
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, Simulation
+from ..style import pyplot
 from .non_iid import diverged_line, format_optional, format_reached
 
 __all__ = ["POLICIES", "SLOW_CLASSES", "policy_fields", "base_config", "correlate_profiles", "make_simulation",
@@ -45,10 +46,6 @@ SLOW_CLASSES = (5, 6, 7, 8, 9)
 
 _COLORS = {"wait for all": "C0", "drop stragglers": "C1", "accept partial work": "C2"}
 
-
-def _plt():
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def policy_fields(policy: str, deadline: float) -> dict:
@@ -180,7 +177,7 @@ def show_round_times(speed_spread: float = 1.0, n_clients: int = 20, deadline: f
     """:func:`compute_round_times`, a summary, and one bar per client (sorted), with the deadline."""
     result = compute_round_times(speed_spread, n_clients, deadline, correlated=correlated, seed=seed)
     print(result.summary())
-    plt = _plt()
+    plt = pyplot()
     _, ax = plt.subplots(figsize=(6, 3.2))
     s = np.sort(result.seconds)
     colors = ["C3" if result.deadline is not None and t > result.deadline else "C0" for t in s]
@@ -324,7 +321,7 @@ def show_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: floa
     result = compute_devices(dropout, deadline, speed_spread, n_clients, client_learning_rate, correlated=correlated,
                              rounds=rounds, target=target, seed=seed, policies=policies)
     print(result.summary())
-    plt = _plt()
+    plt = pyplot()
     _, (ax_curve, ax_bars) = plt.subplots(1, 2, figsize=(8.5, 3.3), gridspec_kw={"width_ratios": [3, 2]})
     for p, (minutes, accuracy) in result.curves.items():
         ax_curve.plot(minutes, accuracy, marker="o", markersize=2, label=p, color=_COLORS[p])
