@@ -43,7 +43,7 @@ SMALL = [
 
 def progress(i: int, n: int, result: paper.ConfigResult) -> None:
     rate = "—" if result.learning_rate is None else f"{result.learning_rate:g}"
-    print(f"[{i}/{n}] {result.config.label}: rounds {paper.format_rounds(result.rounds)} "
+    print(f"[{i}/{n}] {result.config.label}: rounds {paper.format_table_rounds(result.rounds)} "
           f"(client lr {rate})", file=sys.stderr, flush=True)
 
 

@@ -30,15 +30,15 @@ import numpy as np
 
 from ._validate import check_choice, check_float, check_int, check_positive, check_seed
 from .data import Dataset, cached_dataset
-from .simulation import ACCURACY_TOLERANCE, FLConfig, History, run_experiment
+from .simulation import ACCURACY_TOLERANCE, FLConfig, History, first_round_reaching, run_experiment
 
 __all__ = ["PAPER", "PAPER_SOURCE", "N_CLIENTS", "FRACTIONS", "LOCAL_EPOCHS", "BATCH_SIZES",
            "PARTITIONS", "HIDDEN_UNITS", "TARGET_ACCURACY", "ACCURACY_TOLERANCE", "LEARNING_RATES", "ROUND_BUDGET",
            "SEED",
            "PaperConfig", "fedsgd", "paper_grid", "bigger_clients_grid", "small_grid", "BIG_CLIENTS", "BIG_FRACTION",
            "BIG_ROUND_BUDGET", "BIG_STAGES", "clients_per_round", "fraction_for",
-           "updates_per_round", "paper_updates_per_round", "format_batch", "format_rounds",
-           "format_speedup", "rounds_to_target", "run_to_target", "ConfigResult", "run_configuration",
+           "updates_per_round", "paper_updates_per_round", "format_batch", "format_table_rounds",
+           "format_speedup", "first_round_reaching", "run_to_target", "ConfigResult", "run_configuration",
            "GridResult", "run_grid", "add_speedups", "PublishedRow", "PUBLISHED", "published",
            "CSV_COLUMNS", "write_csv", "read_csv", "comparison", "markdown_comparison", "best_speedup"]
 
@@ -231,24 +231,6 @@ def small_grid(partitions: Sequence[str] = PARTITIONS) -> list[PaperConfig]:
 
 # -- rounds to target ---------------------------------------------------------------------
 
-def rounds_to_target(accuracy: Sequence[float], target: float = TARGET_ACCURACY) -> int | None:
-    """First round (1-based) whose test accuracy is >= ``target``, or None if none is.
-
-    Accuracies within :data:`ACCURACY_TOLERANCE` below the target count as reached: they
-    are computed in float32, where 342/360 = 0.95 is stored as 0.94999999.
-
-    Parameters
-    ----------
-    accuracy : test accuracy after rounds 1, 2, ..., shape (R,)
-    target : float in [0, 1]
-    """
-    target = check_float("target", target, low=0.0, high=1.0)
-    acc = np.asarray(accuracy, dtype=np.float64)
-    if acc.ndim != 1:
-        raise ValueError(f"accuracy must be a 1-D sequence (one value per round), got shape {acc.shape}")
-    hits = np.flatnonzero(acc >= target - ACCURACY_TOLERANCE)
-    return int(hits[0]) + 1 if hits.size else None
-
 
 def run_to_target(config: FLConfig, dataset: Dataset, target: float = TARGET_ACCURACY,
                   stages: Sequence[int] = STAGES) -> tuple[int | None, History]:
@@ -264,7 +246,7 @@ def run_to_target(config: FLConfig, dataset: Dataset, target: float = TARGET_ACC
     history = None
     for budget in budgets:
         history = run_experiment(config.replace(rounds=budget), dataset=dataset, progress=False)
-        reached = rounds_to_target(history.accuracy, target)
+        reached = history.rounds_to_accuracy(target)
         if reached is not None or history.diverged:
             return reached, history
     return None, history
@@ -350,7 +332,7 @@ def run_configuration(config: PaperConfig, dataset: Dataset | None = None, *,
                 break
             history = run_experiment(config.fl_config(rate, cap, n_clients=n_clients, seed=seed,
                                                       hidden_units=hidden_units), dataset=dataset, progress=False)
-            reached = rounds_to_target(history.accuracy, target)
+            reached = history.rounds_to_accuracy(target)
             if best_rounds is None:
                 shown = history           # the best rate's run, or the last one tried
             if reached is not None or history.diverged:
@@ -443,7 +425,7 @@ def run_grid(grid: Sequence[PaperConfig] | None = None, dataset: Dataset | None 
 
 # -- formatting ------------------------------------------------------------------------------
 
-def format_rounds(rounds: int | None) -> str:
+def format_table_rounds(rounds: int | None) -> str:
     """Rounds as printed in the paper's tables: the number, or "—" when not reached."""
     return "—" if rounds is None else str(rounds)
 
@@ -609,8 +591,8 @@ def markdown_comparison(rows: Sequence[dict], table: str, n_clients: int = N_CLI
     for r in comparison(rows, table, n_clients, fraction):
         paper_u = "" if r["paper_u"] is None else f"{r['paper_u']:g}"
         lines.append(f"| {r['partition']} | {r['C']:g} | {r['E']} | {format_batch(r['B'])} | {r['u']:g} | "
-                     f"{format_rounds(r['rounds'])} | {format_speedup(r['speedup'])} | {paper_u} | "
-                     f"{format_rounds(r['paper_rounds'])} | {format_speedup(r['paper_speedup'])} |")
+                     f"{format_table_rounds(r['rounds'])} | {format_speedup(r['speedup'])} | {paper_u} | "
+                     f"{format_table_rounds(r['paper_rounds'])} | {format_speedup(r['paper_speedup'])} |")
     return "\n".join(lines)
 
 

@@ -264,9 +264,7 @@ class History:
     def rounds_to_accuracy(self, target: float) -> int | None:
         """First round (1-based) whose test accuracy is >= target, or None (accuracies within
         :data:`ACCURACY_TOLERANCE` below count: float32 stores 342/360 = 0.95 as 0.94999999)."""
-        target = check_float("target", target, low=0.0, high=1.0)
-        hits = np.flatnonzero(self.accuracy >= target - ACCURACY_TOLERANCE)
-        return int(hits[0]) + 1 if hits.size else None
+        return first_round_reaching(self.accuracy, target)
 
     def bytes_to_accuracy(self, target: float, up_only: bool = False) -> int | None:
         """Bytes moved until the first round whose test accuracy is >= ``target`` (that round
@@ -718,6 +716,25 @@ def _client_metrics(results: Sequence[ClientResult]) -> dict:
             "n_examples": np.array([res.n_examples for res in results]),
             "loss": np.array([res.loss for res in results]),
             "accuracy": np.array([res.accuracy for res in results])}
+
+
+def first_round_reaching(accuracy: Sequence[float], target: float) -> int | None:
+    """First round (1-based) whose test accuracy is >= ``target``, or None if none is.
+
+    Accuracies within :data:`ACCURACY_TOLERANCE` below the target count as reached: they
+    are computed in float32, where 342/360 = 0.95 is stored as 0.94999999.
+
+    Parameters
+    ----------
+    accuracy : test accuracy after rounds 1, 2, ..., shape (R,)
+    target : float in [0, 1]
+    """
+    target = check_float("target", target, low=0.0, high=1.0)
+    acc = np.asarray(accuracy, dtype=np.float64)
+    if acc.ndim != 1:
+        raise ValueError(f"accuracy must be a 1-D sequence (one value per round), got shape {acc.shape}")
+    hits = np.flatnonzero(acc >= target - ACCURACY_TOLERANCE)
+    return int(hits[0]) + 1 if hits.size else None
 
 
 def client_partitions(config: FLConfig, dataset: Dataset) -> list[np.ndarray]:

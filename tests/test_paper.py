@@ -24,27 +24,27 @@ def digits():
 
 def test_rounds_to_target_on_a_hand_made_curve():
     curve = [0.50, 0.80, 0.94, 0.96, 0.93, 0.97]
-    assert paper.rounds_to_target(curve, 0.95) == 4          # first round at or above, 1-based
-    assert paper.rounds_to_target(curve, 0.94) == 3          # equal counts as reached
-    assert paper.rounds_to_target(curve, 0.50) == 1
-    assert paper.rounds_to_target(curve, 0.98) is None
-    assert paper.rounds_to_target([], 0.5) is None
-    assert paper.rounds_to_target(np.float32([0.9, 342 / 360]), 0.95) == 2     # float32 0.94999999 counts
-    assert paper.rounds_to_target([0.9, 341 / 360], 0.95) is None               # one image short does not
+    assert paper.first_round_reaching(curve, 0.95) == 4          # first round at or above, 1-based
+    assert paper.first_round_reaching(curve, 0.94) == 3          # equal counts as reached
+    assert paper.first_round_reaching(curve, 0.50) == 1
+    assert paper.first_round_reaching(curve, 0.98) is None
+    assert paper.first_round_reaching([], 0.5) is None
+    assert paper.first_round_reaching(np.float32([0.9, 342 / 360]), 0.95) == 2     # float32 0.94999999 counts
+    assert paper.first_round_reaching([0.9, 341 / 360], 0.95) is None               # one image short does not
 
 
 def test_rounds_to_target_bad_input_names_the_parameter():
     with pytest.raises(ValueError, match="target"):
-        paper.rounds_to_target([0.5], 1.5)
+        paper.first_round_reaching([0.5], 1.5)
     with pytest.raises(ValueError, match="accuracy"):
-        paper.rounds_to_target([[0.5, 0.6]], 0.5)
+        paper.first_round_reaching([[0.5, 0.6]], 0.5)
 
 
 def test_run_to_target_in_stages_equals_one_long_run(digits):
     config = paper.PaperConfig("iid", 0.1, 1, None).fl_config(0.3, 60, hidden_units=TINY)
     reached, _ = paper.run_to_target(config, digits, 0.85, stages=(5, 10))
     long_run = fl.run_experiment(config, dataset=digits, progress=False)
-    assert reached == paper.rounds_to_target(long_run.accuracy, 0.85)
+    assert reached == paper.first_round_reaching(long_run.accuracy, 0.85)
     assert reached is not None and reached > 10                # it needed the last stage
 
 

@@ -46,8 +46,8 @@ def test_median_or_inf_counts_none_as_never():
 
 
 def test_format_rounds():
-    assert ch.format_rounds(12.0, 25) == "12"
-    assert ch.format_rounds(math.inf, 25) == ">25"
+    assert ch.format_median_rounds(12.0, 25) == "12"
+    assert ch.format_median_rounds(math.inf, 25) == ">25"
 
 
 def test_partition_spec():

@@ -131,7 +131,7 @@ def test_most_skewed_client():
 ])
 def test_bad_slider_values_name_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):
-        lt.compute_drift(**kwargs)
+        lt.compute_client_drift(**kwargs)
 
 
 def test_show_drift_draws_and_returns_the_computed_numbers(capsys):

@@ -155,7 +155,7 @@ def test_update_agreement():
 
 
 def test_drift_skewed_clients_forget_and_disagree():
-    drift = ni.compute_drift(alphas=(0.05, 100.0), epochs=(1, 10))
+    drift = ni.compute_drift_grid(alphas=(0.05, 100.0), epochs=(1, 10))
     assert drift.client_accuracy.shape == drift.agreement.shape == (2, 2)
     assert drift.accuracy_of(0.05, 10) < drift.accuracy_of(0.05, 1) - 0.02
     assert drift.accuracy_of(100.0, 10) > drift.accuracy_of(0.05, 10) + 0.03
@@ -167,11 +167,11 @@ def test_drift_skewed_clients_forget_and_disagree():
 
 def test_drift_bad_values():
     with pytest.raises(ValueError, match="alpha"):
-        ni.compute_drift(alphas=(0.0,))
+        ni.compute_drift_grid(alphas=(0.0,))
     with pytest.raises(ValueError, match="local_epochs"):
-        ni.compute_drift(epochs=(0,))
+        ni.compute_drift_grid(epochs=(0,))
     with pytest.raises(ValueError, match="warmup_rounds"):
-        ni.compute_drift(warmup_rounds=0)
+        ni.compute_drift_grid(warmup_rounds=0)
 
 
 def test_show_drift_draws():

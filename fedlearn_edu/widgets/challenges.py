@@ -34,8 +34,8 @@ from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
 from ..style import pyplot
 
 __all__ = ["ALGORITHMS", "STRAGGLER_POLICIES", "PartitionSpec", "partition_spec", "run_seeds",
-           "median_or_inf", "rounds_to_target", "settled_accuracy", "jitter",
-           "bytes_per_round", "format_rounds", "partition_summary",
+           "median_or_inf", "median_rounds_to_accuracy", "settled_accuracy", "jitter",
+           "bytes_per_round", "format_median_rounds", "partition_summary",
            "GridResult", "compute_convergence_grid", "show_convergence_grid", "plot_convergence_grid",
            "plot_settled", "EpochsResult", "compute_local_epochs", "show_local_epochs",
            "plot_accuracy_vs_megabytes", "ParticipationResult", "compute_participation", "show_participation",
@@ -117,7 +117,7 @@ def median_or_inf(values: Sequence[float | None]) -> float:
     return float(np.median([math.inf if v is None else float(v) for v in values]))
 
 
-def rounds_to_target(histories: Sequence[History], target: float) -> float:
+def median_rounds_to_accuracy(histories: Sequence[History], target: float) -> float:
     """Median over runs of the first round with test accuracy >= target (inf: most never did)."""
     return median_or_inf([h.rounds_to_accuracy(target) for h in histories])
 
@@ -145,7 +145,7 @@ def bytes_per_round(n_parameters: int, clients_per_round: int) -> int:
     return 2 * clients_per_round * n_parameters * BYTES_PER_PARAMETER
 
 
-def format_rounds(rounds: float, max_rounds: int) -> str:
+def format_median_rounds(rounds: float, max_rounds: int) -> str:
     """A median round count for a table: an integer, or ``>R`` when the target was not reached."""
     return f">{max_rounds}" if math.isinf(rounds) else f"{rounds:g}"
 
@@ -159,7 +159,6 @@ def _seeds(seeds: Sequence[int]) -> tuple[int, ...]:
     if not seeds:
         raise ValueError("seeds must hold at least one seed, got an empty sequence")
     return seeds
-
 
 
 # -- challenge 1: convergence on non-IID data -------------------------------------------
@@ -208,7 +207,7 @@ class GridResult:
         lines = [f"{head}, {len(self.seeds)} seeds, {self.max_rounds} rounds per run",
                  f"{'partition':<12}" + "".join(f"{a:>{width}}" for a in self.algorithms)]
         for i, p in enumerate(self.partitions):
-            cells = (format_rounds(v, self.max_rounds) if what == "rounds" else f"{v:.3f}"
+            cells = (format_median_rounds(v, self.max_rounds) if what == "rounds" else f"{v:.3f}"
                      for v in (self.rounds[i] if what == "rounds" else self.settled[i]))
             lines.append(f"{p.label:<12}" + "".join(f"{c:>{width}}" for c in cells))
         return "\n".join(lines)
@@ -245,7 +244,7 @@ def compute_convergence_grid(data: Dataset | str, base: FLConfig, partitions: Se
     for i, spec in enumerate(specs):
         for j, changes in enumerate(variants.values()):
             histories = run_seeds(base.replace(**spec.fields(), **changes), data, seeds)
-            rounds[i, j] = rounds_to_target(histories, target)
+            rounds[i, j] = median_rounds_to_accuracy(histories, target)
             settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
     return GridResult(specs, list(variants), rounds, settled, target, base.rounds, seeds)
 
@@ -290,7 +289,7 @@ def plot_convergence_grid(result: GridResult, ax=None):
     ax.set_xticklabels([p.label for p in result.partitions])
     ax.set_xlabel("partition (more skewed to the right)")
     ax.set_ylabel(f"rounds to {result.target:.0%} (median)")
-    ax.legend(fontsize=8)
+    ax.legend()
     ax.grid(alpha=0.3)
     return ax
 
@@ -307,9 +306,9 @@ def plot_settled(result: GridResult, ax=None):
     low = max(0.0, float(np.min(result.settled)) - 0.05)
     ax.set_ylim(low, min(1.0, float(np.max(result.settled)) + 0.03))
     ax.set_xticks(x)
-    ax.set_xticklabels([a.replace(" ", "\n", 1) for a in result.algorithms], fontsize=8)
+    ax.set_xticklabels([a.replace(" ", "\n", 1) for a in result.algorithms])
     ax.set_ylabel(f"settled accuracy (last {SETTLE_ROUNDS} rounds)")
-    ax.legend(fontsize=8)
+    ax.legend()
     ax.grid(alpha=0.3, axis="y")
     return ax
 
@@ -387,7 +386,7 @@ class EpochsResult:
         for i, p in enumerate(self.partitions):
             for j, e in enumerate(self.epochs):
                 mb = "never" if math.isinf(self.megabytes[i, j]) else f"{self.megabytes[i, j]:.2f}"
-                lines.append(f"{p.label:<12} {e:>3} {format_rounds(self.rounds[i, j], self.max_rounds):>7} "
+                lines.append(f"{p.label:<12} {e:>3} {format_median_rounds(self.rounds[i, j], self.max_rounds):>7} "
                              f"{mb:>8} {self.settled[i, j]:>12.3f}")
         return "\n".join(lines)
 
@@ -427,7 +426,7 @@ def compute_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[i
     for i, spec in enumerate(specs):
         for j, e in enumerate(epochs):
             histories = run_seeds(base.replace(local_epochs=e, **spec.fields()), data, seeds)
-            rounds[i, j] = rounds_to_target(histories, target)
+            rounds[i, j] = median_rounds_to_accuracy(histories, target)
             megabytes[i, j] = median_or_inf([h.megabytes_to_accuracy(target) for h in histories])
             settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
             curves[(spec.label, e)] = _curve(histories[0])
@@ -452,7 +451,7 @@ def plot_accuracy_vs_megabytes(result: EpochsResult, axes=None):
         ax.set_xlabel("MB communicated")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy")
-    axes[0].legend(fontsize=8)
+    axes[0].legend()
     return axes
 
 
@@ -505,7 +504,7 @@ class ParticipationResult:
         for i, c in enumerate(self.fractions):
             mb = "never" if math.isinf(self.megabytes[i]) else f"{self.megabytes[i]:.2f}"
             lines.append(f"{c:>5.2f} {self.clients_per_round[i]:>3} {self.megabytes_per_round[i]:>9.3f} "
-                         f"{format_rounds(self.rounds[i], self.max_rounds):>7} {mb:>8} "
+                         f"{format_median_rounds(self.rounds[i], self.max_rounds):>7} {mb:>8} "
                          f"{self.jitter[i]:>7.3f} {self.settled[i]:>8.3f}")
         return "\n".join(lines)
 
@@ -535,7 +534,7 @@ def compute_participation(data: Dataset | str, base: FLConfig,
         runs = run_seeds(base.replace(fraction=c), data, seeds)
         clients.append(runs[0].config.clients_per_round)
         per_round[i] = float(runs[0].bytes_down[0] + runs[0].bytes_up[0]) / 1e6
-        rounds[i] = rounds_to_target(runs, target)
+        rounds[i] = median_rounds_to_accuracy(runs, target)
         megabytes[i] = median_or_inf([h.megabytes_to_accuracy(target) for h in runs])
         noise[i] = float(np.median([jitter(h) for h in runs]))
         settled[i] = float(np.median([settled_accuracy(h) for h in runs]))
@@ -559,7 +558,7 @@ def show_participation(data: Dataset | str, base: FLConfig,
     ax.set_xlabel("round")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(max(0.0, result.target - 0.3), 1.0)
-    ax.legend(fontsize=8)
+    ax.legend()
     ax.grid(alpha=0.3)
     plt.show()
     return result
@@ -612,7 +611,7 @@ class StragglerResult:
             t = "never" if math.isinf(self.time[p]) else f"{self.time[p]:.0f}"
             mb = "never" if math.isinf(self.megabytes[p]) else f"{self.megabytes[p]:.2f}"
             lines.append(f"{p:<20} {c.clients_per_round:>7} {steps:>6} "
-                         f"{format_rounds(self.rounds[p], self.max_rounds):>7} {t:>10} {mb:>7} "
+                         f"{format_median_rounds(self.rounds[p], self.max_rounds):>7} {t:>10} {mb:>7} "
                          f"{self.settled[p]:>8.3f}")
         return "\n".join(lines)
 
@@ -678,7 +677,7 @@ def compute_stragglers(data: Dataset | str, base: FLConfig, straggler_share: flo
     rounds, megabytes, time, settled = {}, {}, {}, {}
     for policy, config in configs.items():
         runs = run_seeds(config, data, seeds)
-        rounds[policy] = rounds_to_target(runs, target)
+        rounds[policy] = median_rounds_to_accuracy(runs, target)
         megabytes[policy] = median_or_inf([h.megabytes_to_accuracy(target) for h in runs])
         time[policy] = rounds[policy] * round_time[policy]
         settled[policy] = float(np.median([settled_accuracy(h) for h in runs]))
@@ -699,8 +698,8 @@ def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float 
         heights = [0.0 if math.isinf(values[p]) else values[p] for p in result.policies]
         ax.bar(range(len(result.policies)), heights, color=["C0", "C1", "C2"])
         ax.set_xticks(range(len(result.policies)))
-        ax.set_xticklabels([p.replace(" ", "\n", 1) for p in result.policies], fontsize=8)
-        ax.set_title(title, fontsize=9)
+        ax.set_xticklabels([p.replace(" ", "\n", 1) for p in result.policies])
+        ax.set_title(title)
         ax.grid(alpha=0.3, axis="y")
     plt.tight_layout()
     plt.show()
@@ -815,7 +814,7 @@ def show_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learning
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
     ax_rounds.set_ylabel("test accuracy")
-    ax_rounds.legend(fontsize=8)
+    ax_rounds.legend()
     plt.tight_layout()
     plt.show()
     return result

@@ -28,7 +28,7 @@ from ..compression import BYTES_PER_FLOAT
 from ..data import cached_dataset
 from ..simulation import FLConfig, History
 from ..style import pyplot
-from .challenges import format_rounds, settled_accuracy
+from .challenges import format_median_rounds, settled_accuracy
 from .non_iid import diverged_line, format_optional, format_reached, run_cached
 
 __all__ = ["SCHEMES", "scheme_fields", "upload_bytes_per_client", "base_config", "curve",
@@ -40,7 +40,6 @@ SCHEMES = ("none", "int8", "int4", "top-k + EF", "top-k")
 
 _COLORS = {"none": "C0", "int8": "C1", "int4": "C2", "top-k + EF": "C3", "top-k": "C4"}
 _INDEX_BYTES = 4        # top-k sends an int32 index with every kept value
-
 
 
 def _check_schemes(schemes: Sequence[str]) -> tuple[str, ...]:
@@ -223,7 +222,7 @@ def show_communication(n_clients: int = 10, client_learning_rate: float = 0.1, t
         ax.grid(alpha=0.3)
     ax_up.set_ylim(max(0.0, result.target - 0.4), 1.0)
     ax_up.set_ylabel("test accuracy")
-    ax_up.legend(fontsize=8)
+    ax_up.legend()
     plt.tight_layout()
     plt.show()
     return result
@@ -274,7 +273,7 @@ class SeedsResult:
         for s in self.schemes:
             mb = self.median_megabytes_up(s)
             lines.append(f"{s:<11} {self.upload_ratio[s]:>9.3f} {self.median_settled(s):>8.3f} "
-                         f"{format_rounds(self.median_rounds(s), self.max_rounds):>7} "
+                         f"{format_median_rounds(self.median_rounds(s), self.max_rounds):>7} "
                          f"{'never' if math.isinf(mb) else format(mb, '.2f'):>7}")
         return "\n".join(lines)
 
@@ -366,7 +365,7 @@ def show_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients: i
     ax.set_xscale("log")
     ax.set_xlabel("fraction of coordinates sent")
     ax.set_ylabel("settled test accuracy")
-    ax.legend(fontsize=8)
+    ax.legend()
     ax.grid(alpha=0.3)
     plt.show()
     return result

@@ -111,7 +111,7 @@ class LabResult:
     seconds: float
 
     @property
-    def rounds_to_target(self) -> int | None:
+    def target_round(self) -> int | None:
         return self.history.rounds_to_accuracy(self.target)
 
 
@@ -149,7 +149,7 @@ def run_lab(settings: LabSettings | None = None, **changes) -> LabResult:
 def lab_summary(result: LabResult) -> str:
     """A short text: outcome, rounds to target, final accuracy, bytes, against the baseline."""
     h, s = result.history, result.settings
-    reached = result.rounds_to_target
+    reached = result.target_round
     lines = [f"{s.algorithm} on {s.dataset}: {s.n_clients} clients ({h.config.clients_per_round} per round), "
              f"{s.partition}{f' alpha={s.alpha:g}' if s.partition == 'dirichlet' else ''}, "
              f"E={h.config.local_epochs}, B={'full' if h.config.batch_size is None else h.config.batch_size}, "
@@ -189,13 +189,13 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
         ax.axvline(h.diverged_at, color="red", linewidth=1.5, label=f"diverged (round {h.diverged_at})")
     ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1.02), title="global model: test accuracy")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(loc="lower right")
     ax = axes[0, 1]
     ax.plot(rounds, np.r_[h.initial_loss, h.loss], color="tab:orange", marker="o", markersize=3, label="federated")
     ax.plot(np.arange(base.rounds_completed + 1), np.r_[base.initial_loss, base.loss], color="gray",
             linestyle="--", label="centralised")
     ax.set(xlabel="round", ylabel="test loss", title="global model: test loss")
-    ax.legend(fontsize=7)
+    ax.legend()
     ax = axes[1, 0]
     counts = h.label_counts
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
@@ -209,7 +209,7 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
     ax.axvline(h.final_accuracy, color="black", linestyle="--", linewidth=1, label="test accuracy")
     ax.set(xlabel="global model's accuracy on a client's own data", ylabel="clients",
            title=f"spread across clients; {h.total_bytes / 1e6:.2f} MB sent")
-    ax.legend(fontsize=7)
+    ax.legend()
     return fig
 
 

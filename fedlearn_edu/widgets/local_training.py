@@ -35,7 +35,7 @@ from ..model import build_model, flatten_weights, get_weights
 from ..partition import PARTITIONS, label_distribution, make_partition
 from ..style import pyplot
 
-__all__ = ["AloneResult", "DriftResult", "article_setup", "compute_alone", "compute_drift",
+__all__ = ["AloneResult", "ClientDriftResult", "article_setup", "compute_alone", "compute_client_drift",
            "compute_drift_comparison", "measure_drift", "most_skewed_client", "show_drift",
            "train_clients"]
 
@@ -181,7 +181,7 @@ def compute_alone(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 2
 
 # -- drift ------------------------------------------------------------------------------
 @dataclass
-class DriftResult:
+class ClientDriftResult:
     """How far apart the client models are after one round of local training.
 
     Attributes
@@ -212,7 +212,7 @@ class DriftResult:
 
 
 def measure_drift(results: Sequence[ClientResult], start_weights: Sequence[np.ndarray],
-                  partition: str = "") -> DriftResult:
+                  partition: str = "") -> ClientDriftResult:
     """Drift and update agreement of the client models of one round.
 
     Parameters
@@ -240,7 +240,7 @@ def measure_drift(results: Sequence[ClientResult], start_weights: Sequence[np.nd
     drift = float(coefficients @ distances)
     if diverged:
         drift = mean_cosine = float("nan")
-    return DriftResult(partition, n, W, start, average, distances, norms, drift, mean_cosine, diverged)
+    return ClientDriftResult(partition, n, W, start, average, distances, norms, drift, mean_cosine, diverged)
 
 
 def _check_slider_values(n_clients, alpha, local_epochs, client_learning_rate):
@@ -250,9 +250,9 @@ def _check_slider_values(n_clients, alpha, local_epochs, client_learning_rate):
             check_positive("client_learning_rate", client_learning_rate))
 
 
-def compute_drift(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 5,
+def compute_client_drift(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 5,
                   client_learning_rate: float = 0.1, partition: str = "dirichlet",
-                  batch_size: int | None = 32, seed: int = 0) -> DriftResult:
+                  batch_size: int | None = 32, seed: int = 0) -> ClientDriftResult:
     """Train all K clients for E epochs from the same initial model and measure the drift.
 
     Parameters
@@ -267,7 +267,7 @@ def compute_drift(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 5
 
     Returns
     -------
-    DriftResult
+    ClientDriftResult
     """
     n_clients, alpha, local_epochs, client_learning_rate = _check_slider_values(
         n_clients, alpha, local_epochs, client_learning_rate)
@@ -286,20 +286,20 @@ def compute_drift_comparison(n_clients: int = 10, alpha: float = 0.1, local_epoc
     Returns
     -------
     dict with
-        "iid", "non_iid" : DriftResult
+        "iid", "non_iid" : ClientDriftResult
         "drift_iid", "drift_non_iid" : float
         "ratio" : float, drift_non_iid / drift_iid (> 1: the non-IID clients are further apart)
         "cosine_iid", "cosine_non_iid" : float, mean pairwise cosine of the updates
     """
-    iid = compute_drift(n_clients, alpha, local_epochs, client_learning_rate, "iid", seed=seed)
-    non_iid = compute_drift(n_clients, alpha, local_epochs, client_learning_rate, "dirichlet", seed=seed)
+    iid = compute_client_drift(n_clients, alpha, local_epochs, client_learning_rate, "iid", seed=seed)
+    non_iid = compute_client_drift(n_clients, alpha, local_epochs, client_learning_rate, "dirichlet", seed=seed)
     with np.errstate(all="ignore"):
         ratio = non_iid.drift / iid.drift if iid.drift > 0 else float("nan")
     return {"iid": iid, "non_iid": non_iid, "drift_iid": iid.drift, "drift_non_iid": non_iid.drift,
             "ratio": float(ratio), "cosine_iid": iid.mean_cosine, "cosine_non_iid": non_iid.mean_cosine}
 
 
-def _project(results: Sequence[DriftResult]) -> list[np.ndarray]:
+def _project(results: Sequence[ClientDriftResult]) -> list[np.ndarray]:
     """2-D coordinates of the updates w_k - w of several DriftResults in one shared
     principal-component basis (start at the origin). Returns one (K, 2) array per result."""
     updates = [r.client_vectors - r.start_vector for r in results]
@@ -339,12 +339,12 @@ def show_drift(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 5,
         centre = fedavg_coefficients(result.n_examples) @ points
         left.scatter(*centre, marker="*", s=200, color=colour, edgecolor="black")
     left.scatter(0, 0, marker="x", s=80, color="black", label="start (global model)")
-    left.set_title(f"client models after E={local_epochs} epochs", fontsize=10)
+    left.set_title(f"client models after E={local_epochs} epochs")
     left.set_xlabel("direction 1")
     left.set_ylabel("direction 2")
-    left.legend(fontsize=7)
+    left.legend()
     right.bar(["IID", "non-IID"], [iid.drift, non_iid.drift], color=list(colours.values()))
-    right.set_title("drift: mean distance to the average", fontsize=10)
+    right.set_title("drift: mean distance to the average")
     fig.tight_layout()
     plt.show()
     print(f"K={n_clients}, E={local_epochs}, client learning rate {client_learning_rate:.3g}: "

@@ -5,7 +5,7 @@ Dirichlet(alpha) label skew. Each figure has a ``compute_*`` function (runs the
 experiments, returns numbers, draws nothing) and a ``show_*`` function (calls it,
 prints, draws, calls ``plt.show()`` and returns the same numbers):
 
-* :func:`compute_drift` -- client drift made visible: local models trained from one
+* :func:`compute_drift_grid` -- client drift made visible: local models trained from one
   global model on skewed data lose test accuracy and point in different directions;
 * :func:`compute_algorithms` -- the slider callback: the four algorithms at one setting;
 * :func:`compute_alpha_sweep` -- rounds to target against alpha, median over seeds.
@@ -33,11 +33,11 @@ from ..model import build_model, flatten_weights
 from ..partition import label_distribution, make_partition, non_iid_score
 from ..simulation import FLConfig, History, run_experiment
 from ..style import pyplot
-from .challenges import format_rounds, median_or_inf
+from .challenges import format_median_rounds, median_or_inf
 
 __all__ = ["ALGORITHMS", "SETTINGS", "algorithm_fields", "base_config", "run_cached", "update_agreement",
            "format_reached", "format_optional", "diverged_line",
-           "DriftResult", "compute_drift", "show_drift", "AlgorithmsResult", "compute_algorithms",
+           "DriftGridResult", "compute_drift_grid", "show_drift", "AlgorithmsResult", "compute_algorithms",
            "show_algorithms", "SweepResult", "compute_alpha_sweep", "show_alpha_sweep"]
 
 #: the four algorithms, in the order of every table and figure
@@ -48,7 +48,6 @@ ALGORITHMS = ("FedAvg", "FedProx", "FedAvgM", "SCAFFOLD")
 SETTINGS = dict(dataset="digits", local_epochs=5, batch_size=64, rounds=20, target=0.95)
 
 _COLORS = {"FedAvg": "C0", "FedProx": "C1", "FedAvgM": "C2", "SCAFFOLD": "C3"}
-
 
 
 def _check_algorithms(algorithms: Sequence[str]) -> tuple[str, ...]:
@@ -102,7 +101,7 @@ def run_cached(config: FLConfig) -> History:
 
 def format_reached(reached: int | None, max_rounds: int) -> str:
     """A first round at the target for a table: the round, or ``>R`` when it was never reached."""
-    return format_rounds(math.inf if reached is None else reached, max_rounds)
+    return format_median_rounds(math.inf if reached is None else reached, max_rounds)
 
 
 def format_optional(value: float | None, spec: str = ".2f") -> str:
@@ -147,7 +146,7 @@ def update_agreement(updates: np.ndarray, weights: np.ndarray) -> float:
 
 
 @dataclass
-class DriftResult:
+class DriftGridResult:
     """One round of local training from a shared global model, on each split and for each E.
 
     Attributes
@@ -198,9 +197,9 @@ def _trainer(n_features: int, n_classes: int) -> LocalTrainer:
     return LocalTrainer(build_model(n_features, n_classes, FLConfig().hidden_units))
 
 
-def compute_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = (1, 5, 20),
+def compute_drift_grid(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = (1, 5, 20),
                   n_clients: int = 10, client_learning_rate: float = 0.3, warmup_rounds: int = 5,
-                  seed: int = 0) -> DriftResult:
+                  seed: int = 0) -> DriftGridResult:
     """Client drift, measured; no drawing.
 
     A global model is first trained for ``warmup_rounds`` rounds of FedAvg on IID data.
@@ -245,15 +244,15 @@ def compute_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int]
             accuracy[i, j] = float(np.average(client_acc, weights=sizes))
             updates = np.stack([flatten_weights(r.weights) - x for r in results])
             agreement[i, j] = update_agreement(updates, sizes)
-    return DriftResult(alphas, epochs, float(start_accuracy), accuracy, agreement, scores, per_client)
+    return DriftGridResult(alphas, epochs, float(start_accuracy), accuracy, agreement, scores, per_client)
 
 
 def show_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = (1, 5, 20),
                n_clients: int = 10, client_learning_rate: float = 0.3, warmup_rounds: int = 5,
-               seed: int = 0) -> DriftResult:
-    """:func:`compute_drift`, its table, and two panels against E: the client models' test
+               seed: int = 0) -> DriftGridResult:
+    """:func:`compute_drift_grid`, its table, and two panels against E: the client models' test
     accuracy and the agreement of their updates, one line per split."""
-    result = compute_drift(alphas, epochs, n_clients, client_learning_rate, warmup_rounds, seed)
+    result = compute_drift_grid(alphas, epochs, n_clients, client_learning_rate, warmup_rounds, seed)
     print(result.table())
     plt = pyplot()
     _, (ax_acc, ax_agree) = plt.subplots(1, 2, figsize=(8, 3.2))
@@ -271,7 +270,7 @@ def show_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = 
         ax.set_xticklabels([str(e) for e in result.epochs])
         ax.set_xlabel("local epochs E")
         ax.grid(alpha=0.3)
-    ax_acc.legend(fontsize=8)
+    ax_acc.legend()
     plt.tight_layout()
     plt.show()
     return result
@@ -405,7 +404,7 @@ def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rat
     ax_curve.set_ylim(max(0.0, result.target - 0.35), 1.0)
     ax_curve.set_xlabel("round")
     ax_curve.set_ylabel("test accuracy")
-    ax_curve.legend(fontsize=8)
+    ax_curve.legend()
     names = list(result.rounds)
     heights = [result.config.rounds + 1 if result.rounds[n] is None else result.rounds[n] for n in names]
     bars = ax_bars.bar(range(len(names)), heights, color=[_COLORS[n] for n in names])
@@ -414,7 +413,7 @@ def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rat
             bar.set_hatch("//")
             bar.set_alpha(0.5)
     ax_bars.set_xticks(range(len(names)))
-    ax_bars.set_xticklabels(names, fontsize=8)
+    ax_bars.set_xticklabels(names)
     ax_bars.set_ylabel(f"rounds to {result.target:.0%} (hatched: not reached)")
     for ax in (ax_curve, ax_bars):
         ax.grid(alpha=0.3)
@@ -457,7 +456,7 @@ class SweepResult:
         lines = [f"median rounds to {self.target:.0%} over {len(self.seeds)} seeds ({self.max_rounds} rounds per run)",
                  f"{'alpha':>7}" + "".join(f"{a:>10}" for a in self.algorithms)]
         for i, alpha in enumerate(self.alphas):
-            lines.append(f"{alpha:>7g}" + "".join(f"{format_rounds(v, self.max_rounds):>10}"
+            lines.append(f"{alpha:>7g}" + "".join(f"{format_median_rounds(v, self.max_rounds):>10}"
                                                   for v in self.rounds[i]))
         return "\n".join(lines)
 
@@ -513,7 +512,7 @@ def show_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 100.0
     ax.set_xscale("log")
     ax.set_xlabel("Dirichlet alpha (left: more skewed)")
     ax.set_ylabel(f"rounds to {result.target:.0%} (median)")
-    ax.legend(fontsize=8)
+    ax.legend()
     ax.grid(alpha=0.3)
     plt.show()
     return result

@@ -63,7 +63,8 @@ class CurveResult:
     def summary(self) -> str:
         return (f"{self.config.label}: {self.clients_per_round} client(s) per round, "
                 f"{self.local_steps:.1f} local steps each; rounds to {self.target:.0%}: "
-                f"FedAvg {paper.format_rounds(self.fedavg_rounds)}, FedSGD {paper.format_rounds(self.fedsgd_rounds)}"
+                f"FedAvg {paper.format_table_rounds(self.fedavg_rounds)}, "
+                f"FedSGD {paper.format_table_rounds(self.fedsgd_rounds)}"
                 f" -> speed-up {paper.format_speedup(self.speedup)}")
 
 
@@ -105,8 +106,8 @@ def compute_curve(fraction: float = 0.1, client_learning_rate: float = 0.3, loca
         config = c.fl_config(rate, rounds, n_clients=n_clients, seed=seed, hidden_units=hidden_units)
         runs[name] = run_experiment(config, dataset=data, progress=False)
     avg, sgd = runs["fedavg"], runs["fedsgd"]
-    avg_rounds = paper.rounds_to_target(avg.accuracy, target)
-    sgd_rounds = paper.rounds_to_target(sgd.accuracy, target)
+    avg_rounds = paper.first_round_reaching(avg.accuracy, target)
+    sgd_rounds = paper.first_round_reaching(sgd.accuracy, target)
     return CurveResult(
         config=cell, fedavg_accuracy=avg.accuracy, fedsgd_accuracy=sgd.accuracy,
         fedavg_rounds=avg_rounds, fedsgd_rounds=sgd_rounds,
@@ -133,8 +134,8 @@ def plot_curve(result: CurveResult, ax=None):
     ax.set_xlabel("communication round")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(max(0.0, min(0.5, float(np.min(result.fedsgd_accuracy)))), 1.0)
-    ax.set_title(f"{c.partition}, C={c.fraction:g}: speed-up {paper.format_speedup(result.speedup)}", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"{c.partition}, C={c.fraction:g}: speed-up {paper.format_speedup(result.speedup)}")
+    ax.legend(loc="lower right")
     return ax
 
 
@@ -208,6 +209,6 @@ def plot_rounds_vs_u(rows, axes=None):
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_xlabel("u = local updates per round")
         ax.set_ylabel("rounds to target")
-        ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=8)
+        ax.set_title(title)
+        ax.legend()
     return axes

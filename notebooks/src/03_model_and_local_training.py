@@ -217,12 +217,12 @@ drift = fl.fedavg_coefficients(n_k) @ np.linalg.norm(W - w_bar, axis=1)
 print(f"non-IID drift: {drift:.3f}")
 
 # %% [markdown]
-# `lt.compute_drift` does the same (plus the cosines) for any partition. Compare IID clients with
+# `lt.compute_client_drift` does the same (plus the cosines) for any partition. Compare IID clients with
 # Dirichlet alpha = 0.1 clients under identical settings:
 
 # %%
-non_iid = lt.compute_drift(n_clients=10, alpha=0.1, local_epochs=5, client_learning_rate=0.1, partition="dirichlet")
-iid = lt.compute_drift(n_clients=10, local_epochs=5, client_learning_rate=0.1, partition="iid")
+non_iid = lt.compute_client_drift(n_clients=10, alpha=0.1, local_epochs=5, client_learning_rate=0.1, partition="dirichlet")
+iid = lt.compute_client_drift(n_clients=10, local_epochs=5, client_learning_rate=0.1, partition="iid")
 print(f"drift:          IID {iid.drift:.3f}   non-IID {non_iid.drift:.3f}")
 print(f"update cosine:  IID {iid.mean_cosine:.3f}   non-IID {non_iid.mean_cosine:.3f}")
 assert abs(non_iid.drift - drift) < 1e-4
@@ -242,9 +242,9 @@ assert iid.mean_cosine > non_iid.mean_cosine + 0.3
 # %%
 epochs_grid = [1, 2, 5, 10, 20]
 lr_grid = [0.001, 0.01, 0.1, 1.0]
-by_epochs = {p: np.array([lt.compute_drift(local_epochs=E, partition=p).drift for E in epochs_grid])
+by_epochs = {p: np.array([lt.compute_client_drift(local_epochs=E, partition=p).drift for E in epochs_grid])
              for p in ("iid", "dirichlet")}
-by_lr = {p: np.array([lt.compute_drift(client_learning_rate=lr, partition=p).drift for lr in lr_grid])
+by_lr = {p: np.array([lt.compute_client_drift(client_learning_rate=lr, partition=p).drift for lr in lr_grid])
          for p in ("iid", "dirichlet")}
 for p in by_epochs:
     print(f"{p:>9}  by E {np.round(by_epochs[p], 3)}  by lr {np.round(by_lr[p], 3)}")

@@ -171,8 +171,8 @@ assert results[names[3]].history.diverged, "client lr = 10 diverges"
 assert acc[names[4]] > acc[names[2]] + 0.02, "server momentum helps on pathological non-IID"
 assert all(not r.history.diverged for n, r in results.items() if n != names[3])
 fedsgd, local_work = results[names[5]], results[names[6]]
-assert fedsgd.rounds_to_target > 3 * local_work.rounds_to_target, "local work saves rounds"
-print(f"rounds to 85%: FedSGD {fedsgd.rounds_to_target}, FedAvg E=5 B=8 {local_work.rounds_to_target}")
+assert fedsgd.target_round > 3 * local_work.target_round, "local work saves rounds"
+print(f"rounds to 85%: FedSGD {fedsgd.target_round}, FedAvg E=5 B=8 {local_work.target_round}")
 
 # %% [markdown]
 # ## Summary

@@ -198,7 +198,7 @@ assert k10_iid >= 5 and k10_non_iid < 2
 # %%
 fine = paper.run_configuration(paper.fedsgd("iid", paper.BIG_FRACTION), digits, learning_rates=(1.5,),
                                n_clients=paper.BIG_CLIENTS, round_budget=paper.BIG_ROUND_BUDGET, stages=paper.BIG_STAGES)
-print(f"FedSGD at client learning rate 1.5: {paper.format_rounds(fine.rounds)} rounds to 95%, "
+print(f"FedSGD at client learning rate 1.5: {paper.format_table_rounds(fine.rounds)} rounds to 95%, "
       f"so the best FedAvg cell (2 rounds) would be {fine.rounds / 2:.1f}x faster")
 assert fine.rounds is not None and fine.rounds < 13
 
@@ -225,7 +225,7 @@ for cell in cells:
                == (cell.partition, cell.fraction, cell.local_epochs, cell.batch_size))
     mine = paper.run_configuration(cell, digits, learning_rates=(row["learning_rate"],), n_clients=paper.BIG_CLIENTS,
                                    round_budget=paper.BIG_ROUND_BUDGET, stages=paper.BIG_STAGES)
-    print(f"{cell.label}: rounds here {paper.format_rounds(mine.rounds)}, in the CSV {paper.format_rounds(row['rounds'])}")
+    print(f"{cell.label}: rounds here {paper.format_table_rounds(mine.rounds)}, in the CSV {paper.format_table_rounds(row['rounds'])}")
     assert mine.rounds is not None and abs(mine.rounds - row["rounds"]) <= 1
 
 # %% [markdown]
