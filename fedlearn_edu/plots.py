@@ -68,6 +68,6 @@ def plot_history(histories, labels: Sequence[str] | None = None, ax=None, metric
         ax.axhline(target, color="gray", linestyle=":", linewidth=1, label=f"target {target:g}")
     ax.set_xlabel("round")
     ax.set_ylabel(f"test {metric}")
-    ax.legend(fontsize=8)
+    ax.legend()
     ax.grid(alpha=0.3)
     return ax

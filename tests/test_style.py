@@ -34,3 +34,21 @@ def test_no_module_keeps_its_own_pyplot_import():
     offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
                  if p.name != "style.py" and "import matplotlib.pyplot" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_no_small_fonts_or_off_palette_colours_in_the_source():
+    """Figures keep to the style: no font below 11 pt and no named colour outside Okabe-Ito, except
+    the numbers written inside small cells (heatmap counts, bar labels), listed here with their reason."""
+    import re
+    from pathlib import Path
+    small_allowed = {"plots.py": "counts inside heatmap cells", "applications.py": "counts under narrow bars"}
+    root = Path(fl.__file__).parent
+    small, colours = [], []
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"fontsize=(\d+)", text):
+            if int(match.group(1)) < 11 and path.name not in small_allowed:
+                small.append(f"{path.name}: {match.group(0)}")
+        named = re.finditer(r"color=\"(tab:\w+|red|green|blue|orange)\"", text)
+        colours += [f"{path.name}: {m.group(0)}" for m in named]
+    assert small == [] and colours == [], small + colours

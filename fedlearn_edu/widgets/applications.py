@@ -151,13 +151,13 @@ def show_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0.1,
     fig, ax = plt.subplots(figsize=(6, 3.5))
     hospitals = np.arange(n_hospitals)
     ax.bar(hospitals, study.lone_accuracy, color="lightgray", edgecolor="gray", label="hospital alone")
-    ax.axhline(study.fedavg_accuracy, color="tab:blue", linewidth=2, label="FedAvg across hospitals")
-    ax.axhline(study.pooled_accuracy, color="tab:green", linestyle="--", label="all records pooled")
+    ax.axhline(study.fedavg_accuracy, color="C0", linewidth=2, label="FedAvg across hospitals")
+    ax.axhline(study.pooled_accuracy, color="C2", linestyle="--", label="all records pooled")
     ax.set_xticks(hospitals, [f"{k}\n" + "/".join(str(c) for c in study.label_counts[k]) for k in hospitals],
                   fontsize=7 if n_hospitals <= 8 else 5)
     ax.set(xlabel=f"hospital, and its patients per class ({'/'.join(study.class_names)})",
            ylabel="test accuracy", ylim=(0, 1.25), yticks=np.linspace(0, 1, 6))
-    ax.legend(fontsize=7, loc="upper center", ncol=3, frameon=False)
+    ax.legend(loc="upper center", ncol=3, frameon=False)
     fig.tight_layout()
     plt.show()
     return study

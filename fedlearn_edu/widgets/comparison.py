@@ -209,7 +209,7 @@ def plot_accuracy_vs_bytes(result: ComparisonResult, ax=None):
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(loc="lower right")
     return ax
 
 
@@ -220,15 +220,15 @@ def show_comparison(n_clients: int = 10, client_learning_rate: float = 0.1, roun
     result = compute_comparison(n_clients, client_learning_rate, rounds, target)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
     plot_accuracy_vs_bytes(result, left)
-    left.set_title(f"K = {result.n_clients}, learning rate {result.client_learning_rate:.3g}", fontsize=9)
+    left.set_title(f"K = {result.n_clients}, learning rate {result.client_learning_rate:.3g}")
     megabytes = [m.bytes_moved / 1e6 for m in result.methods]
     bars = right.bar(["raw data\n(centralised)", "distributed\nSGD", "FedAvg"], megabytes,
                      color=["black", "C0", "C1"])
-    right.bar_label(bars, labels=[f"{mb:.3f} MB" for mb in megabytes], fontsize=8)
+    right.bar_label(bars, labels=[f"{mb:.3f} MB" for mb in megabytes])
     right.set_yscale("log")
     right.set_ylim(top=max(megabytes) * 3)
     right.set_ylabel("megabytes moved (log scale)")
-    right.set_title(f"whole run: {result.rounds} passes over the data", fontsize=9)
+    right.set_title(f"whole run: {result.rounds} passes over the data")
     fig.tight_layout()
     plt.show()
     return result
@@ -354,6 +354,6 @@ def show_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_param
     ax.set_xlabel("examples per client (log scale)")
     ax.set_ylabel("MB per client (log scale)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend()
     plt.show()
     return result

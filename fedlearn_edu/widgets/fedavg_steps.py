@@ -284,14 +284,14 @@ def show_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, 
     for ax in (ax_loss, ax_acc):
         if curve.stop_round is not None:
             ax.axvline(curve.stop_round, color="gray", linestyle="--", linewidth=1, label="criterion stops")
-            ax.legend(fontsize=8)
+            ax.legend()
         ax.set_xlabel("round")
         ax.grid(alpha=0.3)
     ax_loss.set_ylabel("test loss")
     ax_acc.set_ylabel("test accuracy")
     ax_acc.set_ylim(0, 1)
     fig.suptitle(f"K={n_clients} clients ({curve.clients_per_round} per round), "
-                 f"client learning rate {client_learning_rate:.3g}", fontsize=10)
+                 f"client learning rate {client_learning_rate:.3g}")
     fig.tight_layout()
     plt.show()
     if curve.stop_round is not None:

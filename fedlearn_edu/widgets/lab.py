@@ -184,14 +184,14 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
     ax.plot(rounds, np.r_[h.initial_accuracy, h.accuracy], marker="o", markersize=3, label="federated")
     ax.plot(np.arange(base.rounds_completed + 1), np.r_[base.initial_accuracy, base.accuracy],
             color="gray", linestyle="--", label="centralised")
-    ax.axhline(result.target, color="green", linestyle=":", linewidth=1, label=f"target {result.target:.0%}")
+    ax.axhline(result.target, color="C2", linestyle=":", linewidth=1, label=f"target {result.target:.0%}")
     if h.diverged:
-        ax.axvline(h.diverged_at, color="red", linewidth=1.5, label=f"diverged (round {h.diverged_at})")
+        ax.axvline(h.diverged_at, color="C3", linewidth=1.5, label=f"diverged (round {h.diverged_at})")
     ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1.02), title="global model: test accuracy")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="lower right")
     ax = axes[0, 1]
-    ax.plot(rounds, np.r_[h.initial_loss, h.loss], color="tab:orange", marker="o", markersize=3, label="federated")
+    ax.plot(rounds, np.r_[h.initial_loss, h.loss], color="C1", marker="o", markersize=3, label="federated")
     ax.plot(np.arange(base.rounds_completed + 1), np.r_[base.initial_loss, base.loss], color="gray",
             linestyle="--", label="centralised")
     ax.set(xlabel="round", ylabel="test loss", title="global model: test loss")
@@ -205,7 +205,7 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax = axes[1, 1]
-    ax.hist(result.client_accuracy, bins=np.linspace(0, 1, 21), color="tab:blue", alpha=0.8)
+    ax.hist(result.client_accuracy, bins=np.linspace(0, 1, 21), color="C0", alpha=0.8)
     ax.axvline(h.final_accuracy, color="black", linestyle="--", linewidth=1, label="test accuracy")
     ax.set(xlabel="global model's accuracy on a client's own data", ylabel="clients",
            title=f"spread across clients; {h.total_bytes / 1e6:.2f} MB sent")

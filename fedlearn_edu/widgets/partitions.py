@@ -90,7 +90,7 @@ def plot_informative_features(X: np.ndarray, y: np.ndarray, columns: Sequence[in
         ax.scatter(X[y == c, a], X[y == c, b], s=6, alpha=0.6, label=f"class {c}")
     ax.set_xlabel(f"column {a} (informative)")
     ax.set_ylabel(f"column {b} (informative)")
-    ax.legend(fontsize=7, markerscale=2)
+    ax.legend(markerscale=2)
     ax.grid(alpha=0.3)
     return ax
 
@@ -187,8 +187,8 @@ def _draw_partition(result: PartitionResult, heat_ax, size_ax) -> None:
     size_ax.invert_yaxis()
     size_ax.set_xlabel("examples")
     size_ax.set_ylabel("client")
-    size_ax.set_title("client sizes, by class", fontsize=9)
-    size_ax.legend(fontsize=7)
+    size_ax.set_title("client sizes, by class")
+    size_ax.legend()
 
 
 def show_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: float = 0.5,
@@ -211,7 +211,6 @@ def plot_schemes(n_clients: int = 10, alpha: float = 0.5, seed: int = 0) -> list
     for r, ax in zip(results, axes, strict=True):
         plot_label_distribution(r.counts, ax=ax, title=f"{SCHEME_LABELS[r.scheme]}\nscore {r.score:.2f}")
         _colour_from_zero(ax, r.counts)
-        ax.title.set_fontsize(9)
     fig.tight_layout()
     return results
 
@@ -287,7 +286,7 @@ def show_score_vs_alpha(alphas: Sequence[float] = DEFAULT_ALPHAS, n_clients: int
     ax.set_ylabel("non-IID score")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend()
     plt.show()
     return curve
 
@@ -363,7 +362,6 @@ def show_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", alp
                  [f"{SCHEME_LABELS[result.partition.scheme]} (score {result.partition.score:.2f})",
                   "IID split"], ax=ax)
     ax.set_ylim(0, 1)
-    ax.set_title(f"FedAvg, K = {result.partition.n_clients}, learning rate {result.client_learning_rate:.3g}",
-                 fontsize=9)
+    ax.set_title(f"FedAvg, K = {result.partition.n_clients}, learning rate {result.client_learning_rate:.3g}")
     plt.show()
     return result

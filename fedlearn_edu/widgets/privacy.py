@@ -124,18 +124,18 @@ def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_cl
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.3))
     rounds = np.arange(1, len(r.accuracy) + 1)
     left.plot(rounds, t.non_private.accuracy, color="gray", label="no DP")
-    left.plot(rounds, r.accuracy, color="tab:red", label=f"DP, z={r.noise_multiplier:g}, S={r.clip_norm:g}")
+    left.plot(rounds, r.accuracy, color="C3", label=f"DP, z={r.noise_multiplier:g}, S={r.clip_norm:g}")
     left.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1))
-    left.legend(fontsize=7, loc="lower right")
+    left.legend(loc="lower right")
     eps = [run.epsilon for run in t.reference]
     right.plot(eps, [run.late_accuracy for run in t.reference], "o-", color="lightgray",
                label="default S, K, lr; z = " + ", ".join(f"{run.noise_multiplier:g}" for run in t.reference))
     if np.isfinite(r.epsilon):
-        right.plot([r.epsilon], [r.late_accuracy], "o", color="tab:red", label="your setting")
+        right.plot([r.epsilon], [r.late_accuracy], "o", color="C3", label="your setting")
     right.axhline(t.non_private.late_accuracy, color="gray", linestyle="--", label="no DP (epsilon = inf)")
     right.set(xscale="log", xlabel="epsilon (smaller = more private)", ylabel="test accuracy, last 5 rounds",
               ylim=(0, 1))
-    right.legend(fontsize=7, loc="lower right")
+    right.legend(loc="lower right")
     fig.tight_layout()
     plt.show()
     return t
@@ -212,7 +212,7 @@ def show_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning_ra
         ax.plot(rounds[:len(run.accuracy)], run.accuracy, label=rule if run.diverged_at is None
                 else f"{rule} (diverged in round {run.diverged_at})")
     ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1))
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(loc="lower right")
     fig.tight_layout()
     plt.show()
     return study

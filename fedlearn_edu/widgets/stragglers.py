@@ -47,7 +47,6 @@ SLOW_CLASSES = (5, 6, 7, 8, 9)
 _COLORS = {"wait for all": "C0", "drop stragglers": "C1", "accept partial work": "C2"}
 
 
-
 def policy_fields(policy: str, deadline: float) -> dict:
     """The FLConfig fields of one policy (``deadline`` in simulated seconds, unused by "wait for all")."""
     if policy not in POLICIES:
@@ -188,7 +187,7 @@ def show_round_times(speed_spread: float = 1.0, n_clients: int = 20, deadline: f
     ax.set_xticks(np.arange(len(s)) if len(s) <= 25 else np.arange(0, len(s), 5))
     ax.set_xlabel("clients, fastest to slowest")
     ax.set_ylabel("simulated seconds")
-    ax.legend(fontsize=8)
+    ax.legend()
     ax.grid(alpha=0.3, axis="y")
     plt.show()
     return result
@@ -329,18 +328,18 @@ def show_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: floa
     ax_curve.set_ylim(max(0.0, result.target - 0.4), 1.0)
     ax_curve.set_xlabel("simulated minutes")
     ax_curve.set_ylabel("test accuracy")
-    ax_curve.legend(fontsize=8)
+    ax_curve.legend()
     names = list(result.rounds)
     x = np.arange(len(names))
     ax_bars.bar(x - 0.2, [result.fast_class_accuracy[p] for p in names], 0.4, label="digits 0-4", color="0.6")
     ax_bars.bar(x + 0.2, [result.slow_class_accuracy[p] for p in names], 0.4, label="digits 5-9",
                 color=[_COLORS[p] for p in names])
     ax_bars.set_xticks(x)
-    ax_bars.set_xticklabels([p.replace(" ", "\n", 1) for p in names], fontsize=8)
+    ax_bars.set_xticklabels([p.replace(" ", "\n", 1) for p in names])
     ax_bars.set_ylim(max(0.0, min(min(result.slow_class_accuracy.values()),
                                   min(result.fast_class_accuracy.values())) - 0.1), 1.0)
     ax_bars.set_ylabel("final test accuracy")
-    ax_bars.legend(fontsize=8)
+    ax_bars.legend()
     for ax in (ax_curve, ax_bars):
         ax.grid(alpha=0.3)
     plt.tight_layout()
