@@ -32,6 +32,15 @@ from ..algorithms import algorithm_changes
 from ..data import DATASETS, Dataset, cached_dataset
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
 from ..style import pyplot
+from ..sweeps import (  # noqa: F401
+    SETTLE_ROUNDS,
+    format_median_rounds,
+    jitter,
+    median_or_inf,
+    median_rounds_to_accuracy,
+    run_seeds,
+    settled_accuracy,
+)
 
 __all__ = ["ALGORITHMS", "STRAGGLER_POLICIES", "PartitionSpec", "partition_spec", "run_seeds",
            "median_or_inf", "median_rounds_to_accuracy", "settled_accuracy", "jitter",
@@ -55,9 +64,6 @@ ALGORITHMS: dict[str, dict] = {
 
 #: the three answers to slow devices compared by :func:`compute_stragglers`
 STRAGGLER_POLICIES = ("wait for all", "drop stragglers", "accept partial work")
-
-#: how many of the last rounds :func:`settled_accuracy` averages
-SETTLE_ROUNDS = 10
 
 
 # -- small helpers ----------------------------------------------------------------------
@@ -106,48 +112,12 @@ def _dataset_of(data: Dataset | str) -> Dataset:
     return cached_dataset(data)
 
 
-def run_seeds(config: FLConfig, data: Dataset, seeds: Sequence[int]) -> list[History]:
-    """The same experiment once per seed (the seed changes the split, the initial model,
-    the sampling and the batch order; the test set stays the same)."""
-    return [run_experiment(config.replace(seed=int(s)), dataset=data, progress=False) for s in seeds]
-
-
-def median_or_inf(values: Sequence[float | None]) -> float:
-    """Median of ``values`` with None counted as ``inf`` (never reached)."""
-    return float(np.median([math.inf if v is None else float(v) for v in values]))
-
-
-def median_rounds_to_accuracy(histories: Sequence[History], target: float) -> float:
-    """Median over runs of the first round with test accuracy >= target (inf: most never did)."""
-    return median_or_inf([h.rounds_to_accuracy(target) for h in histories])
-
-
-def settled_accuracy(history: History, last: int = SETTLE_ROUNDS) -> float:
-    """Mean test accuracy over the last ``last`` rounds: where a run settles, less noisy than
-    the final round alone (0 for a run that diverged)."""
-    if history.diverged or history.rounds_completed == 0:
-        return 0.0
-    return float(np.mean(history.accuracy[-last:]))
-
-
-def jitter(history: History) -> float:
-    """How noisy progress is: mean |change of test accuracy| from round to round over the
-    second half of the run."""
-    accuracy = history.accuracy[history.rounds_completed // 2:]
-    return float(np.mean(np.abs(np.diff(accuracy)))) if len(accuracy) > 1 else 0.0
-
-
 def bytes_per_round(n_parameters: int, clients_per_round: int) -> int:
     """Bytes one round moves: the model down to m clients and m updates up,
     2 * m * parameters * 4 bytes (float32)."""
     n_parameters = check_int("n_parameters", n_parameters, minimum=1)
     clients_per_round = check_int("clients_per_round", clients_per_round, minimum=1)
     return 2 * clients_per_round * n_parameters * BYTES_PER_PARAMETER
-
-
-def format_median_rounds(rounds: float, max_rounds: int) -> str:
-    """A median round count for a table: an integer, or ``>R`` when the target was not reached."""
-    return f">{max_rounds}" if math.isinf(rounds) else f"{rounds:g}"
 
 
 def _check_target(target: float) -> float:

@@ -28,7 +28,7 @@ from ..compression import BYTES_PER_FLOAT
 from ..data import cached_dataset
 from ..simulation import FLConfig, History
 from ..style import pyplot
-from .challenges import format_median_rounds, settled_accuracy
+from ..sweeps import format_median_rounds, settled_accuracy
 from .non_iid import diverged_line, format_optional, format_reached, run_cached
 
 __all__ = ["SCHEMES", "scheme_fields", "upload_bytes_per_client", "base_config", "curve",

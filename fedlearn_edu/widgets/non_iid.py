@@ -33,7 +33,7 @@ from ..model import build_model, flatten_weights
 from ..partition import label_distribution, make_partition, non_iid_score
 from ..simulation import FLConfig, History, run_experiment
 from ..style import pyplot
-from .challenges import format_median_rounds, median_or_inf
+from ..sweeps import format_median_rounds, median_or_inf
 
 __all__ = ["ALGORITHMS", "SETTINGS", "algorithm_fields", "base_config", "run_cached", "update_agreement",
            "format_reached", "format_optional", "diverged_line",
