@@ -117,22 +117,25 @@ class _AdaptiveServer(ServerOptimizer):
         self.beta1 = check_float("beta1", beta1, low=0.0, high=1.0, high_inclusive=False)
         self.beta2 = check_float("beta2", beta2, low=0.0, high=1.0, high_inclusive=False)
         self.tau = check_positive("tau", tau)
-        self._m = self._v = None
+        self._first_moment = self._second = None
 
     def reset(self):
-        self._m = self._v = None
+        self._first_moment = self._second = None
 
     def _second_moment(self, v, g2):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _step(self, theta, g):
         f = np.float32
-        if self._m is None:
-            self._m = np.zeros_like(g)
-            self._v = np.full_like(g, f(self.tau) ** 2)
-        self._m = f(self.beta1) * self._m + f(1.0 - self.beta1) * g
-        self._v = self._second_moment(self._v, g * g).astype(np.float32)
-        return theta - f(self.server_learning_rate) * self._m / (np.sqrt(self._v) + f(self.tau))
+        if self._first_moment is None:
+            self._first_moment = np.zeros_like(g)
+            self._second = np.full_like(g, f(self.tau) ** 2)              # v_0 = tau^2
+        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        self._first_moment = f(self.beta1) * self._first_moment + f(1.0 - self.beta1) * g
+        # v_t by the optimizer's rule (Adagrad, Adam or Yogi)
+        self._second = self._second_moment(self._second, g * g).astype(np.float32)
+        # theta_{t+1} = theta_t - eta m_t / (sqrt(v_t) + tau)
+        return theta - f(self.server_learning_rate) * self._first_moment / (np.sqrt(self._second) + f(self.tau))
 
 
 class FedAdagradServer(_AdaptiveServer):
@@ -166,7 +169,7 @@ class FedYogiServer(_AdaptiveServer):
         return v - np.float32(1.0 - self.beta2) * g2 * np.sign(v - g2)
 
 
-def make_server_optimizer(name: str = "fedavg", server_learning_rate: float | None = None,
+def make_server_optimizer(name: str = "fedavg", *, server_learning_rate: float | None = None,
                           server_momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.99,
                           tau: float = 1e-3) -> ServerOptimizer:
     """Build a server optimizer by name (one of :data:`SERVER_OPTIMIZERS`).

@@ -24,9 +24,12 @@ def _flat(w):
     return np.concatenate([np.ravel(a) for a in w])
 
 
-def test_hand_numbers():
-    np.testing.assert_allclose(EXPECTED[0], [[-0.5, 2.6], [3.9, -0.2]], atol=1e-12)
-    np.testing.assert_allclose(EXPECTED[1], [0.2, 2.0], atol=1e-12)
+def test_weighted_average_gives_the_numbers_worked_out_by_hand():
+    """The kit's average against the literal numbers of the comment above (not against EXPECTED,
+    which is computed the same way as the code under test)."""
+    out = fl.weighted_average([W1, W2, W3], SIZES)
+    np.testing.assert_allclose(out[0], [[-0.5, 2.6], [3.9, -0.2]], atol=1e-6)
+    np.testing.assert_allclose(out[1], [0.2, 2.0], atol=1e-6)
 
 
 def test_weighted_average_list_of_weight_lists():

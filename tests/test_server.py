@@ -159,7 +159,7 @@ def test_reset_clears_attributes():
     a = fl.FedAdamServer()
     a.step(THETA0, BAR0)
     a.reset()
-    assert a._m is None and a._v is None
+    assert a._first_moment is None and a._second is None
 
 
 @pytest.mark.parametrize("name, cls, eta", [
@@ -176,7 +176,10 @@ def test_make_server_optimizer_defaults(name, cls, eta):
         assert opt.server_momentum == 0.9
     if name in ADAPTIVE:
         assert (opt.beta1, opt.beta2, opt.tau) == (0.9, 0.99, 1e-3)
-    assert name in repr(opt) or cls.__name__ in repr(opt)
+    # the repr names the class and every setting, and rebuilds an optimizer with the same settings
+    assert repr(opt).startswith(f"{cls.__name__}(server_learning_rate={eta!r}")
+    rebuilt = eval(repr(opt), {cls.__name__: cls})
+    assert type(rebuilt) is cls and vars(rebuilt) == vars(opt)
     # explicit values override the defaults
     custom = fl.make_server_optimizer(name, server_learning_rate=0.3, server_momentum=0.5,
                                       beta1=0.8, beta2=0.95, tau=0.01)
