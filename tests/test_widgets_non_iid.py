@@ -54,20 +54,40 @@ def test_every_setting_reports_all_four_algorithms(grid, key):
     assert "FedAvg" in result.summary() and "SCAFFOLD" in repr(result)
 
 
-def test_default_scaffold_and_fedavgm_save_rounds(grid):
-    result = grid[("default", None)]
-    assert result.rounds["SCAFFOLD"] <= result.rounds["FedAvg"] - 3
-    assert result.rounds["FedAvgM"] <= result.rounds["FedAvg"] - 3
-    assert result.speedup("SCAFFOLD") > 1.5 and result.speedup("FedAvg") == 1.0
+SEEDS = (0, 1, 2)
 
 
-def test_alpha_ends_more_skew_more_rounds(grid):
-    skewed, iid = grid[("alpha", 10 ** -1.3)], grid[("alpha", 100.0)]
-    assert skewed.non_iid_score > 0.5 and iid.non_iid_score < 0.1
-    assert skewed.rounds["FedAvg"] is None or skewed.rounds["FedAvg"] >= 2 * iid.rounds["FedAvg"]
-    assert all(r is not None for r in iid.rounds.values())          # near-IID: everybody reaches 95%
-    # SCAFFOLD's advantage shrinks without skew
-    assert (skewed.speedup("SCAFFOLD") > iid.speedup("SCAFFOLD"))
+@pytest.fixture(scope="module")
+def seeded(grid):
+    """The defaults and the two alpha ends over three seeds (one seed's counts move with any change)."""
+    settings = {"default": DEFAULTS, "skewed": {**DEFAULTS, "alpha": 10 ** -1.3},
+                "iid": {**DEFAULTS, "alpha": 100.0}}
+    return {key: [ni.compute_algorithms(**values, seed=s) for s in SEEDS] for key, values in settings.items()}
+
+
+def _median_rounds(results, name):
+    """Median over seeds of the rounds to the target (inf: not reached)."""
+    return float(np.median([math.inf if r.rounds[name] is None else r.rounds[name] for r in results]))
+
+
+def test_default_scaffold_and_fedavgm_save_rounds(seeded):
+    runs = seeded["default"]
+    fedavg = _median_rounds(runs, "FedAvg")
+    # medians over 3 seeds, with a margin: both save at least a fifth of FedAvg's rounds
+    assert _median_rounds(runs, "SCAFFOLD") <= 0.8 * fedavg, [r.rounds for r in runs]
+    assert _median_rounds(runs, "FedAvgM") <= 0.8 * fedavg, [r.rounds for r in runs]
+    assert all(r.speedup("FedAvg") == 1.0 for r in runs)
+
+
+def test_alpha_ends_more_skew_more_rounds(seeded):
+    skewed, iid = seeded["skewed"], seeded["iid"]
+    assert all(s.non_iid_score > 0.5 for s in skewed) and all(i.non_iid_score < 0.1 for i in iid)
+    assert _median_rounds(skewed, "FedAvg") >= 2 * _median_rounds(iid, "FedAvg")
+    assert all(r is not None for run in iid for r in run.rounds.values())   # near-IID: everybody reaches 95%
+    # SCAFFOLD's advantage shrinks without skew (median speed-up over the seeds)
+    speedup = {key: np.median([(_median_rounds([r], "FedAvg") / _median_rounds([r], "SCAFFOLD"))
+                               for r in runs]) for key, runs in (("skewed", skewed), ("iid", iid))}
+    assert speedup["skewed"] > speedup["iid"], speedup
 
 
 def test_client_count_ends(grid):
