@@ -477,7 +477,8 @@ def _table1() -> list[PublishedRow]:
             0.5: ((None, None), (75, 4.2), (None, None), (443, 7.4)),
             1.0: ((None, None), (70, 4.5), (None, None), (380, 8.6))}
     columns = (("iid", None), ("iid", 10), ("shards", None), ("shards", 10))
-    return [PublishedRow("1", "2NN", p, c, 1, b, rounds, speedup, 0.97)
+    return [PublishedRow(table="1", model="2NN", partition=p, fraction=c, local_epochs=1, batch_size=b, rounds=rounds,
+                         speedup=speedup, target=0.97)
             for c, cells in rows.items() for (p, b), (rounds, speedup) in zip(columns, cells, strict=True)]
 
 
@@ -488,8 +489,10 @@ def _table2() -> list[PublishedRow]:
             (20, 50, 32, 19.6, 426, 1.1), (5, 10, 20, 31.3, 229, 2.1), (20, 10, 18, 34.8, 173, 2.8))
     out = []
     for e, b, iid, iid_x, non, non_x in rows:
-        out.append(PublishedRow("2", "CNN", "iid", 0.1, e, b, iid, iid_x, 0.99))
-        out.append(PublishedRow("2", "CNN", "shards", 0.1, e, b, non, non_x, 0.99))
+        out.append(PublishedRow(table="2", model="CNN", partition="iid", fraction=0.1, local_epochs=e, batch_size=b,
+                                rounds=iid, speedup=iid_x, target=0.99))
+        out.append(PublishedRow(table="2", model="CNN", partition="shards", fraction=0.1, local_epochs=e, batch_size=b,
+                                rounds=non, speedup=non_x, target=0.99))
     return out
 
 

@@ -246,8 +246,9 @@ def leakage_under_defences(X: np.ndarray, y: np.ndarray, trainer: LocalTrainer,
         candidates = candidate_inputs(weights, seen)
         errors = _relative_errors(candidates, X[:n])
         unit, example = np.unravel_index(np.argmin(errors), errors.shape)
-        rows.append(LeakageMeasurement(name, n, float(errors[unit, example]), examples_recovered(candidates, X[:n]),
-                                       candidates[unit], int(example)))
+        rows.append(LeakageMeasurement(defence=name, n_examples=n, error=float(errors[unit, example]),
+                                       recovered=examples_recovered(candidates, X[:n]), best_candidate=candidates[unit],
+                                       matched_index=int(example)))
     return rows
 
 

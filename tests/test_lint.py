@@ -23,3 +23,26 @@ def test_no_function_in_the_package_is_longer_than_80_lines():
                 if n_lines > 80:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({n_lines} lines)")
     assert not long, "\n".join(long)
+
+
+def test_no_long_positional_argument_lists():
+    """Nothing depends on the order of a long argument list (issue 14): a call that passes more
+    than 5 positional arguments to a function or class of the package must name them."""
+    import ast
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in (ROOT / "fedlearn_edu").rglob("*.py")}
+    defined, variadic = set(), set()          # variadic functions such as rng.combine(*parts) may take many
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                (variadic if node.args.vararg is not None else defined).add(node.name)
+            elif isinstance(node, ast.ClassDef):
+                defined.add(node.name)
+    defined -= variadic
+    long_calls = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and len(node.args) > 5:
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in defined:
+                    long_calls.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}: {len(node.args)} positional")
+    assert not long_calls, "\n".join(long_calls)

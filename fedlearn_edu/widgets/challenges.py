@@ -216,7 +216,8 @@ def compute_convergence_grid(data: Dataset | str, base: FLConfig, partitions: Se
             histories = run_seeds(base.replace(**spec.fields(), **changes), data, seeds)
             rounds[i, j] = median_rounds_to_accuracy(histories, target)
             settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
-    return GridResult(specs, list(variants), rounds, settled, target, base.rounds, seeds)
+    return GridResult(partitions=specs, algorithms=list(variants), rounds=rounds, settled=settled, target=target,
+                      max_rounds=base.rounds, seeds=seeds)
 
 
 def _variants(algorithms: Sequence[str] | Mapping[str, dict]) -> dict[str, dict]:
@@ -238,7 +239,8 @@ def show_convergence_grid(data: Dataset | str, base: FLConfig, partitions: Seque
     rounds to target against the partition, one line per algorithm (targets never reached
     drawn above the dotted line); with ``what="settled"`` bars of the settled accuracy."""
     check_choice("what", what, ("rounds", "settled"))
-    result = compute_convergence_grid(data, base, partitions, algorithms, seeds, target)
+    result = compute_convergence_grid(data=data, base=base, partitions=partitions, algorithms=algorithms, seeds=seeds,
+                                      target=target)
     print(result.table(what))
     (plot_convergence_grid if what == "rounds" else plot_settled)(result)
     pyplot().show()
@@ -401,7 +403,8 @@ def compute_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[i
             settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
             curves[(spec.label, e)] = _curve(histories[0])
             per_round = float(histories[0].bytes_down[0] + histories[0].bytes_up[0]) / 1e6
-    return EpochsResult(epochs, specs, rounds, megabytes, settled, per_round, target, base.rounds, curves)
+    return EpochsResult(epochs=epochs, partitions=specs, rounds=rounds, megabytes=megabytes, settled=settled,
+                        megabytes_per_round=per_round, target=target, max_rounds=base.rounds, curves=curves)
 
 
 def plot_accuracy_vs_megabytes(result: EpochsResult, axes=None):
@@ -429,7 +432,8 @@ def show_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[int]
                       partitions: Sequence = ("iid", 0.1), seeds: Sequence[int] = (0, 1, 2),
                       target: float = 0.9) -> EpochsResult:
     """:func:`compute_local_epochs`, its table, and accuracy against MB communicated."""
-    result = compute_local_epochs(data, base, epochs, partitions, seeds, target)
+    result = compute_local_epochs(data=data, base=base, epochs=epochs, partitions=partitions, seeds=seeds,
+                                  target=target)
     print(result.table())
     plot_accuracy_vs_megabytes(result)
     pyplot().tight_layout()
@@ -509,8 +513,9 @@ def compute_participation(data: Dataset | str, base: FLConfig,
         noise[i] = float(np.median([jitter(h) for h in runs]))
         settled[i] = float(np.median([settled_accuracy(h) for h in runs]))
         histories[c] = runs[0]
-    return ParticipationResult(fractions, clients, per_round, rounds, megabytes, noise, settled, target,
-                               base.rounds, histories)
+    return ParticipationResult(fractions=fractions, clients_per_round=clients, megabytes_per_round=per_round,
+                               rounds=rounds, megabytes=megabytes, jitter=noise, settled=settled, target=target,
+                               max_rounds=base.rounds, histories=histories)
 
 
 def show_participation(data: Dataset | str, base: FLConfig,
@@ -651,14 +656,17 @@ def compute_stragglers(data: Dataset | str, base: FLConfig, straggler_share: flo
         megabytes[policy] = median_or_inf([h.megabytes_to_accuracy(target) for h in runs])
         time[policy] = rounds[policy] * round_time[policy]
         settled[policy] = float(np.median([settled_accuracy(h) for h in runs]))
-    return StragglerResult(STRAGGLER_POLICIES, configs, round_time, rounds, megabytes, time, settled,
-                           float(straggler_share), float(slowdown), full, partial, target, base.rounds)
+    return StragglerResult(policies=STRAGGLER_POLICIES, configs=configs, round_time=round_time, rounds=rounds,
+                           megabytes=megabytes, time=time, settled=settled, straggler_share=float(straggler_share),
+                           slowdown=float(slowdown), full_steps=full, partial_steps=partial, target=target,
+                           max_rounds=base.rounds)
 
 
 def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float = 0.5, slowdown: float = 5.0,
                     seeds: Sequence[int] = (0, 1, 2), target: float = 0.9) -> StragglerResult:
     """:func:`compute_stragglers`, its table, and bars of rounds, time and MB to target."""
-    result = compute_stragglers(data, base, straggler_share, slowdown, seeds, target)
+    result = compute_stragglers(data=data, base=base, straggler_share=straggler_share, slowdown=slowdown, seeds=seeds,
+                                target=target)
     print(result.table())
     plt = pyplot()
     _, axes = plt.subplots(1, 3, figsize=(9, 3))

@@ -175,11 +175,12 @@ def compute_communication(n_clients: int = 10, client_learning_rate: float = 0.1
     schemes : a selection of :data:`SCHEMES`
     """
     topk_fraction = check_float("topk_fraction", topk_fraction, low=0.0, high=1.0, low_inclusive=False)
-    return _compute(check_int("n_clients", n_clients, minimum=1),
-                    check_positive("client_learning_rate", client_learning_rate), topk_fraction,
-                    check_int("local_epochs", local_epochs, minimum=1), check_int("rounds", rounds, minimum=1),
-                    check_float("target", target, low=0.0, high=1.0), check_seed("seed", seed),
-                    _check_schemes(schemes))
+    return _compute(n_clients=check_int("n_clients", n_clients, minimum=1),
+                    client_learning_rate=check_positive("client_learning_rate", client_learning_rate),
+                    topk_fraction=topk_fraction, local_epochs=check_int("local_epochs", local_epochs, minimum=1),
+                    rounds=check_int("rounds", rounds, minimum=1),
+                    target=check_float("target", target, low=0.0, high=1.0), seed=check_seed("seed", seed),
+                    schemes=_check_schemes(schemes))
 
 
 @lru_cache(maxsize=128)

@@ -137,10 +137,12 @@ def summarise_methods(dataset: Dataset, centralised: History, distributed: Histo
     """
     target = check_float("target", target, low=0.0, high=1.0)
     raw = raw_data_bytes(dataset)
-    central = MethodResult(METHODS[0], centralised.final_accuracy, raw,
-                           raw if centralised.rounds_to_accuracy(target) else None, 1, centralised.diverged_at)
-    results = [MethodResult(name, h.final_accuracy, h.total_bytes, h.bytes_to_accuracy(target),
-                            h.rounds_completed, h.diverged_at)
+    central = MethodResult(name=METHODS[0], accuracy=centralised.final_accuracy, bytes_moved=raw,
+                           bytes_to_target=raw if centralised.rounds_to_accuracy(target) else None,
+                           communication_rounds=1, diverged_at=centralised.diverged_at)
+    results = [MethodResult(name=name, accuracy=h.final_accuracy, bytes_moved=h.total_bytes,
+                            bytes_to_target=h.bytes_to_accuracy(target), communication_rounds=h.rounds_completed,
+                            diverged_at=h.diverged_at)
                for name, h in zip(METHODS[1:], (distributed, fedavg), strict=True)]
     return ComparisonResult(
         n_clients=fedavg.config.n_clients, client_learning_rate=fedavg.config.client_learning_rate,
@@ -327,9 +329,10 @@ def compute_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_pa
     samples_per_client = check_int("samples_per_client", samples_per_client, minimum=1)
     raw = raw_bytes_per_client(samples_per_client, example_bytes)
     updates = update_bytes_per_client(n_parameters, rounds, fraction)
-    return CrossoverResult(samples_per_client, int(rounds), float(fraction), int(n_parameters),
-                           int(example_bytes), raw, updates,
-                           crossover_samples(n_parameters, rounds, example_bytes, fraction))
+    return CrossoverResult(samples_per_client=samples_per_client, rounds=int(rounds), fraction=float(fraction),
+                           n_parameters=int(n_parameters), example_bytes=int(example_bytes), raw_bytes=raw,
+                           update_bytes=updates,
+                           crossover_samples=crossover_samples(n_parameters, rounds, example_bytes, fraction))
 
 
 def show_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_parameters: int = 1539,

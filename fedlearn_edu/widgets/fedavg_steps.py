@@ -115,10 +115,10 @@ def fedavg_round(sim: Simulation, round_index: int) -> RoundRecord:
     round_index = check_int("round_index", round_index, minimum=0)
     outcome = sim.run_round(round_index)        # steps 1-4; the new model is sent out next round
     results = outcome.results
-    return RoundRecord(round_index, outcome.plan.clients, results,
-                       fedavg_coefficients([r.n_examples for r in results]), outcome.averaged,
-                       outcome.previous_weights, outcome.new_weights, outcome.loss, outcome.accuracy,
-                       outcome.plan.bytes_up)
+    return RoundRecord(round_index=round_index, clients=outcome.plan.clients, results=results,
+                       coefficients=fedavg_coefficients([r.n_examples for r in results]), averaged=outcome.averaged,
+                       previous_weights=outcome.previous_weights, new_weights=outcome.new_weights, loss=outcome.loss,
+                       accuracy=outcome.accuracy, bytes_up=outcome.plan.bytes_up)
 
 
 # -- step 5: the loop ------------------------------------------------------------------
@@ -193,8 +193,9 @@ def run_until_converged(sim: Simulation, tolerance: float = TOLERANCE, patience:
             if not converged:   # the rule also stops a run whose loss only grows: that is failure
                 reason += ", but it never went below the initial loss: training failed"
             break
-    return ConvergenceRun(np.array(losses), np.array(accuracies), initial_loss, initial_accuracy,
-                          len(losses), converged, reason, [w.copy() for w in sim.global_weights])
+    return ConvergenceRun(loss=np.array(losses), accuracy=np.array(accuracies), initial_loss=initial_loss,
+                          initial_accuracy=initial_accuracy, rounds=len(losses), converged=converged, reason=reason,
+                          final_weights=[w.copy() for w in sim.global_weights])
 
 
 # -- the slider ------------------------------------------------------------------------

@@ -142,8 +142,8 @@ def run_lab(settings: LabSettings | None = None, **changes) -> LabResult:
     client_accuracy = np.array([correct[idx].mean() for idx in simulation.partitions])
     baseline = _baseline(settings.dataset, settings.rounds, settings.client_learning_rate,
                          config.batch_size, settings.seed)
-    return LabResult(settings, config, history, baseline, client_accuracy,
-                     TARGET_ACCURACY[settings.dataset], seconds)
+    return LabResult(settings=settings, config=config, history=history, baseline=baseline,
+                     client_accuracy=client_accuracy, target=TARGET_ACCURACY[settings.dataset], seconds=seconds)
 
 
 def lab_summary(result: LabResult) -> str:
@@ -223,7 +223,8 @@ def lab_svg(result: LabResult, width: int = 760, height: int = 470) -> str:
     rounds = np.arange(h.rounds_completed + 1)
     base_rounds = np.arange(base.rounds_completed + 1)
     n_rounds = max(h.config.rounds, 1)
-    acc = Panel(col[0], row[0], pw, ph, (0, n_rounds), (0, 1), "global model: test accuracy", "round", "accuracy")
+    acc = Panel(col[0], row[0], pw, ph, xlim=(0, n_rounds), ylim=(0, 1), title="global model: test accuracy",
+                xlabel="round", ylabel="accuracy")
     acc.line(rounds, np.r_[h.initial_accuracy, h.accuracy], PALETTE[0], "federated", dots=True)
     acc.line(base_rounds, np.r_[base.initial_accuracy, base.accuracy], PALETTE[1], "centralised", dash="5,3")
     acc.hline(result.target, PALETTE[3], f"target {result.target:.0%}")
@@ -232,19 +233,21 @@ def lab_svg(result: LabResult, width: int = 760, height: int = 470) -> str:
     losses = np.r_[h.initial_loss, h.loss, base.initial_loss, base.loss]
     finite = losses[np.isfinite(losses)]
     top = float(min(np.max(finite), 10 * np.median(finite))) if finite.size else 1.0
-    loss = Panel(col[1], row[0], pw, ph, (0, n_rounds), (0, max(top * 1.05, 1e-3)), "global model: test loss",
-                 "round", "loss")
+    loss = Panel(col[1], row[0], pw, ph, xlim=(0, n_rounds), ylim=(0, max(top * 1.05, 1e-3)),
+                 title="global model: test loss", xlabel="round", ylabel="loss")
     loss.line(rounds, np.r_[h.initial_loss, h.loss], PALETTE[2], "federated", dots=True)
     loss.line(base_rounds, np.r_[base.initial_loss, base.loss], PALETTE[1], "centralised", dash="5,3")
     counts = h.label_counts
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    labels = Panel(col[0], row[1], pw, ph, (0, counts.shape[0]), (counts.shape[1], 0),
-                   f"label mix per client (non-IID score {non_iid_score(counts):.2f})", "client", "class")
+    labels = Panel(col[0], row[1], pw, ph, xlim=(0, counts.shape[0]), ylim=(counts.shape[1], 0),
+                   title=f"label mix per client (non-IID score {non_iid_score(counts):.2f})", xlabel="client",
+                   ylabel="class")
     labels.heatmap(share.T)
     edges = np.linspace(0, 1, 21)
     heights, _ = np.histogram(result.client_accuracy, bins=edges)
-    spread = Panel(col[1], row[1], pw, ph, (0, 1), (0, max(int(heights.max()), 1) * 1.1),
-                   f"clients' accuracy on own data; {h.total_bytes / 1e6:.2f} MB sent", "accuracy", "clients")
+    spread = Panel(col[1], row[1], pw, ph, xlim=(0, 1), ylim=(0, max(int(heights.max()), 1) * 1.1),
+                   title=f"clients' accuracy on own data; {h.total_bytes / 1e6:.2f} MB sent", xlabel="accuracy",
+                   ylabel="clients")
     spread.bars(edges, heights, PALETTE[0])
     spread.vline(h.final_accuracy, "#000", "test accuracy")
     class_ticks = [(c + 0.5, str(c)) for c in range(counts.shape[1])] if counts.shape[1] <= 10 else []

@@ -175,8 +175,9 @@ def compute_alone(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 2
                            epochs=local_epochs, client_learning_rate=client_learning_rate,
                            seed=seed, client_id=k)
     test_loss, test_accuracy = trainer.evaluate(result.weights, dataset.X_test, dataset.y_test)
-    return AloneResult(k, result.n_examples, counts[k], result.accuracy, result.loss,
-                       test_accuracy, test_loss)
+    return AloneResult(client_id=k, n_examples=result.n_examples, label_counts=counts[k],
+                       local_accuracy=result.accuracy, local_loss=result.loss, test_accuracy=test_accuracy,
+                       test_loss=test_loss)
 
 
 # -- drift ------------------------------------------------------------------------------
@@ -240,7 +241,9 @@ def measure_drift(results: Sequence[ClientResult], start_weights: Sequence[np.nd
     drift = float(coefficients @ distances)
     if diverged:
         drift = mean_cosine = float("nan")
-    return ClientDriftResult(partition, n, W, start, average, distances, norms, drift, mean_cosine, diverged)
+    return ClientDriftResult(partition=partition, n_examples=n, client_vectors=W, start_vector=start, average=average,
+                             distances=distances, update_norms=norms, drift=drift, mean_cosine=mean_cosine,
+                             diverged=diverged)
 
 
 def _check_slider_values(n_clients, alpha, local_epochs, client_learning_rate):

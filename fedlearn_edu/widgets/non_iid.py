@@ -244,7 +244,8 @@ def compute_drift_grid(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence
             accuracy[i, j] = float(np.average(client_acc, weights=sizes))
             updates = np.stack([flatten_weights(r.weights) - x for r in results])
             agreement[i, j] = update_agreement(updates, sizes)
-    return DriftGridResult(alphas, epochs, float(start_accuracy), accuracy, agreement, scores, per_client)
+    return DriftGridResult(alphas=alphas, epochs=epochs, start_accuracy=float(start_accuracy), client_accuracy=accuracy,
+                           agreement=agreement, scores=scores, per_client=per_client)
 
 
 def show_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = (1, 5, 20),
@@ -252,7 +253,8 @@ def show_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = 
                seed: int = 0) -> DriftGridResult:
     """:func:`compute_drift_grid`, its table, and two panels against E: the client models' test
     accuracy and the agreement of their updates, one line per split."""
-    result = compute_drift_grid(alphas, epochs, n_clients, client_learning_rate, warmup_rounds, seed)
+    result = compute_drift_grid(alphas=alphas, epochs=epochs, n_clients=n_clients,
+                                client_learning_rate=client_learning_rate, warmup_rounds=warmup_rounds, seed=seed)
     print(result.table())
     plt = pyplot()
     _, (ax_acc, ax_agree) = plt.subplots(1, 2, figsize=(8, 3.2))
@@ -363,9 +365,9 @@ def compute_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_
     server_momentum = check_float("server_momentum", server_momentum, low=0.0, high=1.0, high_inclusive=False)
     target = check_float("target", target, low=0.0, high=1.0)
     n_clients = check_int("n_clients", n_clients, minimum=1)
-    return _compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momentum,
-                               check_seed("seed", seed), target, check_int("rounds", rounds, minimum=1),
-                               _check_algorithms(algorithms))
+    return _compute_algorithms(alpha=alpha, n_clients=n_clients, client_learning_rate=client_learning_rate, mu=mu,
+                               server_momentum=server_momentum, seed=check_seed("seed", seed), target=target,
+                               rounds=check_int("rounds", rounds, minimum=1), algorithms=_check_algorithms(algorithms))
 
 
 @lru_cache(maxsize=128)
@@ -490,7 +492,8 @@ def compute_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 10
             final[i, j] = float(np.median([h.final_accuracy for h in histories]))
     rounds_median = np.array([[median_or_inf(list(per_seed[i, j])) for j in range(len(algorithms))]
                               for i in range(len(alphas))])
-    return SweepResult(alphas, list(algorithms), rounds_median, final, per_seed, target, rounds, seeds)
+    return SweepResult(alphas=alphas, algorithms=list(algorithms), rounds=rounds_median, final_accuracy=final,
+                       per_seed=per_seed, target=target, max_rounds=rounds, seeds=seeds)
 
 
 def show_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 100.0),
@@ -500,8 +503,9 @@ def show_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 100.0
                      rounds: int = SETTINGS["rounds"]) -> SweepResult:
     """:func:`compute_alpha_sweep`, its table, and rounds to target against alpha (log axis),
     one line per algorithm; a target never reached is drawn on the dotted line above."""
-    result = compute_alpha_sweep(alphas, algorithms, n_clients, client_learning_rate, mu, server_momentum,
-                                 seeds, target, rounds)
+    result = compute_alpha_sweep(alphas=alphas, algorithms=algorithms, n_clients=n_clients,
+                                 client_learning_rate=client_learning_rate, mu=mu, server_momentum=server_momentum,
+                                 seeds=seeds, target=target, rounds=rounds)
     print(result.table())
     plt = pyplot()
     _, ax = plt.subplots(figsize=(6, 3.5))

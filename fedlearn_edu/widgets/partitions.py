@@ -265,10 +265,10 @@ def compute_score_vs_alpha(alphas: Sequence[float] = DEFAULT_ALPHAS, n_clients: 
         return compute_partition(n_clients, scheme, alpha, seed, y).score
 
     scores = np.array([[score("dirichlet", a, s) for s in range(n_seeds)] for a in alphas])
-    return ScoreCurve(alphas, scores.mean(axis=1), scores.min(axis=1), scores.max(axis=1),
-                      float(np.mean([score("iid", 1.0, s) for s in range(n_seeds)])),
-                      float(np.mean([score("shards", 1.0, s) for s in range(n_seeds)])),
-                      int(n_clients), n_seeds)
+    return ScoreCurve(alphas=alphas, mean=scores.mean(axis=1), low=scores.min(axis=1), high=scores.max(axis=1),
+                      iid=float(np.mean([score("iid", 1.0, s) for s in range(n_seeds)])),
+                      shards=float(np.mean([score("shards", 1.0, s) for s in range(n_seeds)])),
+                      n_clients=int(n_clients), n_seeds=n_seeds)
 
 
 def show_score_vs_alpha(alphas: Sequence[float] = DEFAULT_ALPHAS, n_clients: int = 10,
@@ -348,8 +348,9 @@ def compute_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", 
     split = run_experiment(config, dataset=cached_dataset("article"), progress=False)
     iid = split if config.partition == "iid" else run_experiment(config.replace(partition="iid"),
                                                                  dataset=cached_dataset("article"), progress=False)
-    return TrainingResult(partition, config.client_learning_rate, config.rounds, split.final_accuracy,
-                          iid.final_accuracy, split.diverged_at, {"split": split, "iid": iid})
+    return TrainingResult(partition=partition, client_learning_rate=config.client_learning_rate, rounds=config.rounds,
+                          accuracy=split.final_accuracy, iid_accuracy=iid.final_accuracy, diverged_at=split.diverged_at,
+                          histories={"split": split, "iid": iid})
 
 
 def show_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: float = 0.5,

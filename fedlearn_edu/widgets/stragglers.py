@@ -277,11 +277,14 @@ def compute_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: f
     if not policies or any(p not in POLICIES for p in policies):
         raise ValueError(f"policies must be a non-empty selection of {', '.join(map(repr, POLICIES))}, "
                          f"got {list(policies)}")
-    return _compute(check_float("dropout", dropout, low=0.0, high=1.0), check_positive("deadline", deadline),
-                    check_float("speed_spread", speed_spread, low=0.0), check_int("n_clients", n_clients, minimum=1),
-                    check_positive("client_learning_rate", client_learning_rate), bool(correlated),
-                    check_int("rounds", rounds, minimum=1), check_float("target", target, low=0.0, high=1.0),
-                    check_seed("seed", seed), policies)
+    return _compute(dropout=check_float("dropout", dropout, low=0.0, high=1.0),
+                    deadline=check_positive("deadline", deadline),
+                    speed_spread=check_float("speed_spread", speed_spread, low=0.0),
+                    n_clients=check_int("n_clients", n_clients, minimum=1),
+                    client_learning_rate=check_positive("client_learning_rate", client_learning_rate),
+                    correlated=bool(correlated), rounds=check_int("rounds", rounds, minimum=1),
+                    target=check_float("target", target, low=0.0, high=1.0), seed=check_seed("seed", seed),
+                    policies=policies)
 
 
 @lru_cache(maxsize=128)
