@@ -3,6 +3,7 @@
     python tools/build_notebooks.py                 # every notebook: read src/NN_*.py, execute, write NN_*.ipynb
     python tools/build_notebooks.py 02 05           # only those numbers
     python tools/build_notebooks.py --sync          # re-pair only (jupytext --sync), keep the outputs
+    python tools/build_notebooks.py --no-execute 05 # .ipynb from the .py, outputs kept (no kernel)
     python tools/build_notebooks.py --check         # does every .ipynb match its .py?
 
 Each ``notebooks/NN_*.ipynb`` is paired by jupytext with ``notebooks/src/NN_*.py`` in the
@@ -68,22 +69,33 @@ def execute(nb: nbformat.NotebookNode, timeout: float = 600) -> float:
     return time.perf_counter() - t0
 
 
+def update(source: Path, target: Path) -> nbformat.NotebookNode:
+    """The notebook that ``source`` describes, with the outputs that ``target`` holds, matched to the
+    cells as ``jupytext --to ipynb --update`` matches them: an inserted cell has none, but an edited cell
+    keeps its old outputs until the notebook is re-executed (nbval then tells that they are stale)."""
+    from jupytext.combine import combine_inputs_with_outputs
+
+    nb = read_source(source)
+    if not target.exists():
+        return nb
+    nb = combine_inputs_with_outputs(nb, nbformat.read(target, as_version=4), fmt="py:percent")
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{source.stem[:2]}-{i:03d}"
+    nb.metadata["jupytext"] = {"formats": FORMATS}
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
 def build(source: Path, run: bool = True) -> Path:
     """Write ``notebooks/<stem>.ipynb`` from its source: executed, or (``run=False``) with the
-    committed outputs of the cells whose source did not change (jupytext's update)."""
+    committed outputs (see :func:`update`)."""
     target = NOTEBOOKS / f"{source.stem}.ipynb"
-    nb = read_source(source)
     if run:
+        nb = read_source(source)
         seconds = execute(nb)
         print(f"{target.name}: ran in {seconds:.1f} s")
-    elif target.exists():
-        from jupytext.combine import combine_inputs_with_outputs
-        old = nbformat.read(target, as_version=4)
-        combine_inputs_with_outputs(nb, old, fmt="py:percent")
-        for i, cell in enumerate(nb.cells):
-            cell["id"] = f"{source.stem[:2]}-{i:03d}"
-        nb.metadata = {**old.metadata, "jupytext": {"formats": FORMATS}}
-        nb.metadata.pop("widgets", None)
+    else:
+        nb = update(source, target)
     nbformat.validate(nb)
     nbformat.write(nb, target)
     return target
@@ -124,7 +136,7 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="only check that notebooks match their sources")
     parser.add_argument("--sync", action="store_true", help="re-pair with jupytext --sync, keep outputs")
     parser.add_argument("--no-execute", action="store_true",
-                        help="write the .ipynb from its source keeping the outputs of unchanged cells")
+                        help="write the .ipynb from its source, keep its outputs (jupytext update; no kernel)")
     args = parser.parse_args(argv)
     if args.check:
         stale = check()
