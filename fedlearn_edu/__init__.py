@@ -29,7 +29,7 @@ from .simulation import FLConfig, History, RoundOutcome, Simulation, divergence_
 from .round_plan import RoundPlan
 from .algorithms import ALGORITHMS, Algorithm, algorithm_changes, algorithm_config
 from .utils import MissingExtra, print_versions, require_extra, set_seed, versions
-from . import algorithms, baselines, plots, widgets  # noqa: F401  (fl.widgets.*, fl.baselines.*, fl.plots.*)
+from . import algorithms, baselines, exercises, plots, widgets  # noqa: F401  (fl.widgets.*, fl.exercises.*, ...)
 
 __version__ = "0.1.0"
 

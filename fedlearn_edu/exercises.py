@@ -871,7 +871,7 @@ def _run_local(fn, what: str, mu: float | None, seed: int):
     return (X, y, w, order, setting), result, passed, problem
 
 
-def _local_verdict(result, passed, problem_data, expected, variants, what: str) -> Verdict | None:
+def _local_verdict(result, passed, problem_data, *, expected, variants, what: str) -> Verdict | None:
     w = problem_data[2]
     if _changed(passed, w):
         return _no(f"your {what} changed the weights it was given (w[0] moved by "
@@ -926,7 +926,7 @@ def check_local_update(fn: Callable, *, seed: int = 0) -> Verdict:
         (_sgd(w, X, y, order, **run, drop_last=True), "you dropped the last, smaller batch of each epoch: "
                                                       "it is a step too"),
         (_sgd(w, X, y, order, **run, ascent=True), "you stepped up the gradient: SGD subtracts it, w <- w - η g")]
-    verdict = _local_verdict(result, passed, data, expected, variants, "local_update")
+    verdict = _local_verdict(result, passed, data, expected=expected, variants=variants, what="local_update")
     if verdict is not None:
         return verdict
     return _ok(f"your local update matches fedlearn_edu.reference.local_update to 1e-5 (E = 2 epochs of "
@@ -963,7 +963,7 @@ def check_fedprox_update(fn: Callable, *, mu: float = 0.5, seed: int = 0) -> Ver
                                                  "against the square's 2"),
         (_sgd(w, X, y, order, **run, mu=mu, anchor_each_epoch=True),
          "your anchor moved: w_global stays the model received at the start of the round, not of each epoch")]
-    verdict = _local_verdict(result, passed, data, expected, variants, "FedProx update")
+    verdict = _local_verdict(result, passed, data, expected=expected, variants=variants, what="FedProx update")
     if verdict is not None:
         return verdict
     return _ok(f"your FedProx update matches the proximal SGD (μ = {_fmt(mu)}) to 1e-5 and left w unchanged")
