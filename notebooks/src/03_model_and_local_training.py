@@ -121,12 +121,70 @@ for k, row in enumerate(counts):
     print(f"client {k}: labels {row.tolist()}, n_k = {row.sum()}")
 
 # %% [markdown]
+# ### The local update, written out
+#
+# Before the kit's fast trainer, here is step 2 in plain NumPy, as McMahan et al. (2017) write it in
+# Algorithm 1, ClientUpdate(k, w): for each of E epochs, go through the client's n_k examples in a
+# shuffled order, in batches of B, and take one SGD step per batch,
+#
+# w ← w − η ∇ℓ(w; batch),
+#
+# where ℓ is the batch's mean cross-entropy and η the client learning rate. The gradient of the
+# article's two layers, by backpropagation, is ten lines of its own (`fl.reference.gradients` in
+# `fedlearn_edu/reference.py`); the loop around it is the lesson. `order` lists the example positions
+# of every epoch, one epoch after the other (E × n_k entries).
+
+# %%
+from fedlearn_edu import reference
+
+
+def local_update(w, X, y, epochs, batch_size, learning_rate, order):
+    """ClientUpdate(k, w): E epochs of mini-batch SGD, starting from the global weights w."""
+    w = [layer.copy() for layer in w]                        # the client's own copy: the server's stays as it is
+    n = len(y)
+    for epoch in range(epochs):
+        for start in range(epoch * n, (epoch + 1) * n, batch_size):
+            batch = order[start:min(start + batch_size, (epoch + 1) * n)]    # the last batch may be smaller
+            grads = reference.gradients(w, X[batch], y[batch])             # gradient of the batch's mean loss
+            for layer, g in zip(w, grads):
+                layer -= np.float32(learning_rate) * g.astype(np.float32)  # w <- w - eta * gradient
+    return w
+
+
+# %% [markdown]
+# Run it on client 0 of this federation and compare with the kit's `fl.client_update` on the same
+# batches: `fedlearn_edu.rng.epoch_orders` gives the shuffled order the kit uses for (seed, round,
+# client), one row per epoch.
+
+# %%
+from fedlearn_edu.rng import epoch_orders
+
+trainer = fl.LocalTrainer(model)                 # the kit's compiled local training, for this model
+start_weights = fl.get_weights(model)
+X_0, y_0 = data.X_train[parts[0]], data.y_train[parts[0]]
+E, B, eta = 2, 32, 0.1
+order = epoch_orders(len(y_0), E, seed=0, round_index=0, client=0).ravel()     # E * n_k positions
+mine = local_update(start_weights, X_0, y_0, epochs=E, batch_size=B, learning_rate=eta, order=order)
+kit = fl.client_update(trainer, start_weights, X_0, y_0, epochs=E, batch_size=B, client_learning_rate=eta)
+gap = max(float(np.abs(a - b).max()) for a, b in zip(mine, kit.weights))
+print(f"client 0: n_k = {len(y_0)}, E = {E}, B = {B}, eta = {eta}")
+print(f"{'✔' if gap < 1e-5 else '✘'} largest weight difference {gap:.1e} (expected below 1e-5): the same local update")
+
+# %% [markdown]
+# The same weights. `fl.client_update` does the same steps differently: the loop runs inside one
+# compiled TensorFlow function (`fl.LocalTrainer`) that is traced once and reused for every client,
+# Keras computes the gradient, and momentum, FedProx's μ and SCAFFOLD's correction are arguments.
+# From here on we use it. (`fl.exercises.check_local_update` tries a function like yours on a tiny
+# client of its own and says what went wrong, if anything.)
+
+# %%
+print(fl.exercises.check_local_update(local_update))
+
+# %% [markdown]
 # Pick the most skewed client (the largest share of a single label among clients with at least
 # 20 examples) and train it **alone** for E = 20 epochs, starting from the initial model.
 
 # %%
-trainer = fl.LocalTrainer(model)
-start_weights = fl.get_weights(model)
 k = lt.most_skewed_client(counts, min_examples=20)
 X_k, y_k = data.X_train[parts[k]], data.y_train[parts[k]]
 alone = fl.client_update(trainer, start_weights, X_k, y_k, epochs=20, batch_size=32,
@@ -339,6 +397,29 @@ assert default["ratio"] > 1.5
 # ```
 # The clients are closer to their average than to the start. For squared distances this always
 # holds: Σ_k (n_k/n)‖w_k − c‖² is smallest at c = w̄.
+# </details>
+# 5. **Implement the variant.** FedProx adds (μ/2)‖w − w_global‖² to every local loss, so every step's gradient
+#    gains μ (w − w_global), where w_global is the model the client received. Write
+#    `fedprox_update(w, X, y, epochs, batch_size, learning_rate, order, mu)` from `local_update` above, then
+#    run `print(fl.exercises.check_fedprox_update(fedprox_update))`.
+#
+# <details><summary>Solution to 5</summary>
+#
+# ```python
+# def fedprox_update(w, X, y, epochs, batch_size, learning_rate, order, mu):
+#     anchor = [layer.copy() for layer in w]                  # w_global: the model received
+#     w = [layer.copy() for layer in w]
+#     n = len(y)
+#     for epoch in range(epochs):
+#         for start in range(epoch * n, (epoch + 1) * n, batch_size):
+#             batch = order[start:min(start + batch_size, (epoch + 1) * n)]
+#             grads = reference.gradients(w, X[batch], y[batch])
+#             for layer, g, a in zip(w, grads, anchor):
+#                 layer -= np.float32(learning_rate) * (g + mu * (layer - a)).astype(np.float32)
+#     return w
+#
+# print(fl.exercises.check_fedprox_update(fedprox_update))
+# ```
 # </details>
 #
 # **Next:** [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb)
