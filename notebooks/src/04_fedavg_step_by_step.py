@@ -237,6 +237,59 @@ for r in (1, 2):
     print(f"round {r}: clients {record.clients.tolist()}, test loss {record.loss:.3f}, accuracy {record.accuracy:.3f}")
 
 # %% [markdown]
+# ### The whole loop, from scratch
+#
+# Everything above, without the kit: McMahan et al.'s FedAvg (Algorithm 1) in plain NumPy. The local
+# update is notebook 03's `local_update`, kept as `fl.reference.local_update`; the kit's `sample_clients`
+# and `epoch_orders` pick the same clients and batches as the engines, so the numbers can be compared.
+# Each line carries its step; η is the server learning rate (1 for FedAvg).
+
+# %%
+from fedlearn_edu import reference
+from fedlearn_edu.rng import epoch_orders, sample_clients
+
+
+def fedavg_from_scratch(X, y, parts, w0, *, rounds, fraction, epochs, batch_size, client_learning_rate,
+                        server_learning_rate=1.0, seed=0):
+    """FedAvg in NumPy; returns the global model after each round."""
+    w = [layer.copy() for layer in w0]                                   # step 1: the initial global model
+    K = len(parts)
+    m = max(1, int(np.floor(fraction * K + 1e-9)))                       # m = max(1, floor(C K)) per round
+    after_each_round = []
+    for r in range(rounds):
+        clients = sample_clients(K, m, seed, r)                          # step 1: who takes part in round r
+        local_models, n_k = [], []
+        for k in clients:                                                # step 2: each trains from w
+            order = epoch_orders(len(parts[k]), epochs, seed, r, int(k)).ravel()
+            local_models.append(reference.local_update(w, X[parts[k]], y[parts[k]], order=order, epochs=epochs,
+                                                       batch_size=batch_size, client_learning_rate=client_learning_rate))
+            n_k.append(len(parts[k]))                                    # step 3: it sends w_k and n_k back
+        p = np.array(n_k) / np.sum(n_k)                                  # step 4a: p_k = n_k / n
+        w_bar = [sum(p_k * model[i] for p_k, model in zip(p, local_models)).astype(np.float32)
+                 for i in range(len(w))]                                 # step 4b: w_bar = sum_k p_k w_k
+        w = [layer - np.float32(server_learning_rate) * (layer - average)    # step 4c: w <- w - eta (w - w_bar)
+             for layer, average in zip(w, w_bar)]
+        after_each_round.append(w)                                       # step 5: repeat from the new w
+    return after_each_round
+
+
+# %% [markdown]
+# Three rounds of it, then three rounds of each engine on the same federation. Look at the largest
+# difference between the final weights, and at the test accuracy after each round.
+
+# %%
+d = sim.dataset
+mine = fedavg_from_scratch(d.X_train, d.y_train, sim.partitions, sim.initial_weights, rounds=3,
+                           fraction=config.fraction, epochs=config.local_epochs, batch_size=config.batch_size,
+                           client_learning_rate=config.client_learning_rate, seed=config.seed)
+print("from scratch, test accuracy per round:", [round(reference.evaluate(w, d.X_test, d.y_test)[1], 3) for w in mine])
+for engine in ("per_client", "vectorized"):
+    h = fl.run_experiment(config.replace(rounds=3, engine=engine), progress=False)
+    gap = max(float(np.abs(a - b).max()) for a, b in zip(mine[-1], h.final_weights))
+    print(f"{'✔' if gap < 1e-5 else '✘'} {engine:>10} engine: largest weight difference {gap:.1e} after 3 rounds "
+          f"(expected below 1e-5); test accuracy per round {np.round(h.accuracy, 3).tolist()}")
+
+# %% [markdown]
 # ### "Until the model converges" — a stated criterion
 #
 # The article's "直到模型收敛" (until the model converges) is not something a program can check. We
@@ -369,6 +422,39 @@ assert not failed_run.converged
 #     return result.rounds if result.final_accuracy >= target else None
 #
 # assert rounds_to_target(sim, 0.85) <= run.rounds
+# ```
+# </details>
+# 5. **Find the bug, then write the function.** The article's §3.3 weighs client i by 1/n_i. Write
+#    `fedavg(models, n_examples)` that returns Σ_k (n_k/n) w_k layer by layer (a list of arrays, like one
+#    client's model), and check it with `print(fl.exercises.check_fedavg(fedavg))`. Then try a version that
+#    weighs by 1/n_k and read what the checker says.
+# 6. **Implement the variant.** Server momentum (FedAvgM) keeps a velocity v: v ← β v + (w − w̄), then
+#    w ← w − η v. Write `momentum_step(theta, theta_bar, velocity, server_learning_rate, server_momentum)` that
+#    returns `(theta_next, velocity_next)` for flattened models, check it with
+#    `print(fl.exercises.check_server_momentum(momentum_step))`, and use it in `fedavg_from_scratch` in place
+#    of step 4c.
+#
+# <details><summary>Solution to exercise 5</summary>
+#
+# ```python
+# def fedavg(models, n_examples):
+#     p = np.asarray(n_examples, dtype=np.float64) / np.sum(n_examples)       # p_k = n_k / n
+#     return [sum(p_k * model[i] for p_k, model in zip(p, models)).astype(np.float32)
+#             for i in range(len(models[0]))]
+#
+# print(fl.exercises.check_fedavg(fedavg))
+# ```
+# With 1/n_k the smallest client gets the largest say: the checker says so.
+# </details>
+#
+# <details><summary>Solution to exercise 6</summary>
+#
+# ```python
+# def momentum_step(theta, theta_bar, velocity, server_learning_rate, server_momentum):
+#     velocity = server_momentum * velocity + (theta - theta_bar)   # v <- beta v + g, g = w - w_bar
+#     return theta - server_learning_rate * velocity, velocity       # w <- w - eta v
+#
+# print(fl.exercises.check_server_momentum(momentum_step))
 # ```
 # </details>
 #
