@@ -190,15 +190,22 @@ def _not_a_value(answer: Any, what: str) -> Verdict | None:
     return None
 
 
-def _number(answer: Any, what: str) -> tuple[float | None, Verdict | None]:
-    """``answer`` as one finite float, or the ✘ verdict that says why it is not one."""
+def _floats(answer: Any, what: str, kind: str, hint: str) -> tuple[np.ndarray | None, Verdict | None]:
+    """``answer`` as a float64 array, or the ✘ verdict that says it is not ``kind``."""
     problem = _not_a_value(answer, what)
     if problem is not None:
         return None, problem
     try:
-        a = np.asarray(answer, dtype=np.float64)
+        return np.asarray(answer, dtype=np.float64), None
     except (TypeError, ValueError):
-        return None, _no(f"{what} is {_describe(answer)}, not a number", "give a plain number such as 3 or 0.25")
+        return None, _no(f"{what} is {_describe(answer)}, not {kind}", hint)
+
+
+def _number(answer: Any, what: str) -> tuple[float | None, Verdict | None]:
+    """``answer`` as one finite float, or the ✘ verdict that says why it is not one."""
+    a, problem = _floats(answer, what, "a number", "give a plain number such as 3 or 0.25")
+    if problem is not None:
+        return None, problem
     if a.size != 1:
         return None, _no(f"{what} has shape {a.shape}, expected one number", "give a single number, not an array")
     value = float(a.ravel()[0])
@@ -210,14 +217,9 @@ def _number(answer: Any, what: str) -> tuple[float | None, Verdict | None]:
 def _array(answer: Any, what: str, shape: tuple | None = None,
            shape_hint: str = "") -> tuple[np.ndarray | None, Verdict | None]:
     """``answer`` as a finite float64 array (of ``shape``), or the ✘ verdict that says why not."""
-    problem = _not_a_value(answer, what)
+    a, problem = _floats(answer, what, "an array of numbers", "return a NumPy array (or a list of numbers)")
     if problem is not None:
         return None, problem
-    try:
-        a = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None, _no(f"{what} is {_describe(answer)}, not an array of numbers",
-                         "return a NumPy array (or a list of numbers)")
     if shape is not None and a.shape != tuple(shape):
         return None, _no(f"{what} has shape {a.shape}, expected {tuple(shape)}",
                          shape_hint or "look at the shape of the inputs you were given")
