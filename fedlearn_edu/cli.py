@@ -1,4 +1,5 @@
-"""Command line: ``python -m fedlearn_edu run --clients 10 --rounds 20 ...``.
+"""Command line: ``python -m fedlearn_edu run --clients 10 --rounds 20 ...`` and
+``python -m fedlearn_edu exercises --strip notebooks/04_fedavg_step_by_step.ipynb -o student/``.
 
 A thin layer over :func:`fedlearn_edu.run_experiment`: bad values print one line and
 exit with status 2, never a traceback.
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .data import DATASETS
 from .partition import PARTITIONS
@@ -68,12 +70,47 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", type=float, default=0.85, help="target accuracy for the summary, in [0, 1]")
     run.add_argument("--plot", metavar="FILE.png", default=None, help="write the learning curve to this PNG file")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
+    exercises = sub.add_parser(
+        "exercises", help="count the exercises of notebooks, or write copies without their solutions",
+        description="Without --strip: a table of each notebook's exercises, solutions and checkers. "
+                    "With --strip: a copy of each notebook for students, without the solutions and without "
+                    "the outputs of its Exercises section; the checker cells stay.")
+    exercises.add_argument("notebooks", nargs="+", metavar="NOTEBOOK.ipynb", help="the notebooks to read")
+    exercises.add_argument("--strip", action="store_true", help="write copies without the solutions")
+    exercises.add_argument("-o", "--output", default="student", help="folder for the copies (created if missing)")
     return parser
+
+
+def _exercises(args, parser) -> int:
+    """``exercises``: the inventory table, or the handouts with ``--strip``."""
+    import json
+
+    from .exercises import CHECKERS
+    from .handout import exercise_inventory, write_handout
+    try:
+        if args.strip:
+            for notebook in args.notebooks:
+                print(f"wrote {write_handout(notebook, args.output)} (solutions removed, exercise outputs cleared)")
+            return 0
+        print(f"{'notebook':<40} {'exercises':>9} {'solutions':>9} {'checkers':>8}")
+        for notebook in args.notebooks:
+            path = Path(notebook)
+            if path.suffix != ".ipynb" or not path.is_file():
+                raise ValueError(f"notebook must be an existing .ipynb file, got {notebook!r}")
+            found = exercise_inventory(json.loads(path.read_text(encoding="utf-8")))
+            checkers = found.checkers & set(CHECKERS)
+            print(f"{path.name:<40} {len(found.exercises):>9} {len(found.solutions):>9} {len(checkers):>8}")
+    except (ValueError, OSError) as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "exercises":
+        return _exercises(args, parser)
     from .simulation import FLConfig, run_experiment  # heavy import after parsing: --help stays fast
     try:
         config = FLConfig(

@@ -6,6 +6,8 @@ exit status and streams end to end.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers import run_python
 
@@ -155,3 +157,24 @@ def test_help_mentions_every_option(capsys):
         cli.main(["--help"])
     assert info.value.code == 0
     assert "run" in capsys.readouterr().out
+
+
+def test_exercises_table_counts_exercises_solutions_and_checkers(capsys):
+    from fedlearn_edu.cli import main
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "04_fedavg_step_by_step.ipynb"
+    assert main(["exercises", str(notebook)]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["notebook", "exercises", "solutions", "checkers"]
+    name, exercises, solutions, checkers = row.split()
+    assert name == notebook.name and exercises == solutions and int(checkers) >= 2
+
+
+@pytest.mark.parametrize("argv, shown", [
+    (["exercises", "--strip", "README.md"], "existing .ipynb file, got 'README.md'"),
+    (["exercises", "missing.ipynb"], "existing .ipynb file, got 'missing.ipynb'"),
+])
+def test_exercises_bad_paths_exit_2_with_one_line(capsys, argv, shown):
+    from fedlearn_edu.cli import main
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert shown in err and len(err.strip().splitlines()) == 1

@@ -1,4 +1,4 @@
-"""Notebook 03's written-out local update and the solution of exercise 5 pass the kit's checkers."""
+"""Notebook 03's written-out local update and the solution of exercise 7 (FedProx) pass the kit's checkers."""
 import re
 
 import numpy as np
@@ -12,9 +12,9 @@ def _code(text: str) -> str:
     return re.search(r"```python\n(.*?)```", text, flags=re.S).group(1)
 
 
-def test_exercise_5_solution_passes_its_checker():
+def test_exercise_7_fedprox_solution_passes_its_checker():
     namespace = {"np": np, "fl": fl, "reference": reference, "print": lambda *a, **k: None}
-    exec(_code(solution_text("03_model_and_local_training", 5)), namespace)
+    exec(_code(solution_text("03_model_and_local_training", 7)), namespace)
     verdict = fl.exercises.check_fedprox_update(namespace["fedprox_update"])
     assert verdict, str(verdict)
     # and it is a different function from the plain update: mu = 0 gives the local update, mu > 0 does not

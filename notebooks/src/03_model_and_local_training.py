@@ -374,36 +374,106 @@ assert default["ratio"] > 1.5
 #   the client learning rate: local work saves communication but pulls the clients apart.
 #
 # ## Exercises
-# 1. Train the most skewed client alone for E = 1 instead of 20. Does its own-data accuracy change?
-#    Its test accuracy? *Hint:* with one label, what is the easiest rule to learn?
-# 2. Which client in the bar chart has the best test accuracy alone? Look at its label counts and explain.
-# 3. With the sliders, find a setting where the IID federation drifts *more* than the non-IID one.
-#    What do E and the learning rate look like there?
-# 4. Write `mean_update_norm(results, start_weights)` that returns Σ_k (n_k/n)‖w_k − w‖: how far the
-#    clients moved from the start, rather than from each other. Compare it with the drift of the
-#    non-IID `results` above. *Hint:* reuse `W` and `n_k`; which point is the weighted average w̄
-#    closest to, on average?
+# They go from predicting to writing the code. Each has a collapsed solution; the ones with a checker tell you
+# what is wrong, not only that something is.
 #
-# <details><summary>Solution to 4</summary>
+# 1. **Predict, then run.** Train the most skewed client `k` alone for E = 1 epoch instead of 20. What will its
+#    accuracy on the global test set be? Write your guess (a number between 0 and 1) below, then run.
+
+# %%
+guess_test_accuracy_one_epoch = None   # your guess, e.g. 0.5
+
+# %%
+one_epoch = fl.client_update(trainer, start_weights, X_k, y_k, epochs=1, batch_size=32,
+                             client_learning_rate=0.1, client_id=k)
+_, one_epoch_test = trainer.evaluate(one_epoch.weights, data.X_test, data.y_test)
+print(f"E = 1: own data {one_epoch.accuracy:.3f}, test set {one_epoch_test:.3f} (E = 20: {test_accuracy:.3f})")
+print(fl.exercises.check_prediction(guess_test_accuracy_one_epoch, one_epoch_test, tolerance=0.05, relative=False,
+                                    what="test accuracy after one epoch"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# Compare the two lines above: one epoch is already enough to learn the easiest rule on a client that holds
+# (almost) one label, "answer that label". More epochs make the client surer of it at home and do not teach it
+# the classes it never sees, so its test accuracy stays far below what the federation reaches.
+# </details>
+#
+# 2. **Compute.** How many trainable parameters P has a network 20 → 32 → 16 → 3 (two hidden Dense layers with
+#    biases)? Check with `print(fl.exercises.check_parameter_count(P, hidden_units=(32, 16)))`.
+#
+# <details><summary>Solution to exercise 2</summary>
 #
 # ```python
-# def mean_update_norm(results, start_weights):
-#     W = np.stack([fl.flatten_weights(r.weights) for r in results])
-#     w = fl.flatten_weights(start_weights)
-#     n_k = np.array([r.n_examples for r in results])
-#     return fl.fedavg_coefficients(n_k) @ np.linalg.norm(W - w, axis=1)
-#
-# print(f"{mean_update_norm(results, start_weights):.3f} vs drift {drift:.3f}")   # 1.097 vs 0.848
+# P = (20 * 32 + 32) + (32 * 16 + 16) + (16 * 3 + 3)      # each layer: inputs x units weights + units biases
+# print(P, fl.exercises.check_parameter_count(P, hidden_units=(32, 16)))
 # ```
-# The clients are closer to their average than to the start. For squared distances this always
-# holds: Σ_k (n_k/n)‖w_k − c‖² is smallest at c = w̄.
+# Fewer parameters than the article's 1539, although it has one layer more: the first layer, 20 × 64, is most
+# of the article's model.
 # </details>
-# 5. **Implement the variant.** FedProx adds (μ/2)‖w − w_global‖² to every local loss, so every step's gradient
+#
+# 3. **Compute.** A client holds n_k = 90 examples and trains E = 5 epochs with B = 32. How many SGD steps does
+#    it take? And with B = ∞ (one full batch per epoch)? Check each with
+#    `print(fl.exercises.check_local_steps(steps, n_examples=90, epochs=5, batch_size=32))` (`batch_size=None`
+#    for B = ∞).
+#
+# <details><summary>Solution to exercise 3</summary>
+#
+# ```python
+# steps = 5 * math.ceil(90 / 32)          # E x ceil(n_k / B): batches of 32, 32 and 26
+# print(steps, fl.exercises.check_local_steps(steps, n_examples=90, epochs=5, batch_size=32))
+# print(fl.exercises.check_local_steps(5, n_examples=90, epochs=5, batch_size=None))
+# ```
+# The last batch of each epoch is smaller, not dropped; with B = ∞ each epoch is one step on all 90 examples.
+# </details>
+#
+# 4. **Read the chart.** Which client in the bar chart has the best test accuracy alone? Look at its label counts
+#    and explain.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 4
+best_alone = int(np.argmax(alone_test))
+print(f"client {best_alone}: test accuracy {alone_test[best_alone]:.3f}, labels {counts[best_alone].tolist()}")
+print("label counts of every client:", counts.tolist())
+# The winner is not the least skewed client but one with many examples that sees every label at least a few
+# times: a few examples of a class are enough to learn roughly where it lies; none are not.
+
+# %% [markdown]
+# 5. **Explore.** With the sliders, find a setting where the IID federation drifts *more* than the non-IID one.
+#    What do E and the learning rate look like there?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 5
+hard = dict(n_clients=10, local_epochs=20, client_learning_rate=1.0)
+iid_drift = lt.compute_client_drift(partition="iid", **hard).drift
+skewed_drift = lt.compute_client_drift(partition="dirichlet", alpha=0.1, **hard).drift
+print(f"{'✔' if iid_drift > skewed_drift else '✘'} E = 20, learning rate 1: IID drift {iid_drift:.2f}, "
+      f"non-IID {skewed_drift:.2f} (expected IID larger)")
+
+# %% [markdown]
+# 6. **Write the function.** Write `mean_update_norm(results, start_weights)` that returns Σ_k (n_k/n)‖w_k − w‖:
+#    how far the clients moved from the start, rather than from each other. Compare it with the drift of the
+#    non-IID `results` above. *Hint:* reuse `W` and `n_k`; which point is the weighted average w̄ closest to, on
+#    average?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 6
+def mean_update_norm(results, start_weights):
+    W = np.stack([fl.flatten_weights(r.weights) for r in results])
+    w = fl.flatten_weights(start_weights)
+    n_k = np.array([r.n_examples for r in results])
+    return fl.fedavg_coefficients(n_k) @ np.linalg.norm(W - w, axis=1)
+
+moved = mean_update_norm(results, start_weights)
+print(f"{'✔' if moved > drift else '✘'} moved from the start {moved:.3f}, drift {drift:.3f} (expected larger)")
+
+# %% [markdown]
+# 7. **Implement the variant.** FedProx adds (μ/2)‖w − w_global‖² to every local loss, so every step's gradient
 #    gains μ (w − w_global), where w_global is the model the client received. Write
 #    `fedprox_update(w, X, y, epochs, batch_size, learning_rate, order, mu)` from `local_update` above, then
 #    run `print(fl.exercises.check_fedprox_update(fedprox_update))`.
 #
-# <details><summary>Solution to 5</summary>
+# <details><summary>Solution to exercise 7</summary>
 #
 # ```python
 # def fedprox_update(w, X, y, epochs, batch_size, learning_rate, order, mu):
@@ -420,6 +490,8 @@ assert default["ratio"] > 1.5
 #
 # print(fl.exercises.check_fedprox_update(fedprox_update))
 # ```
+# With μ = 0 it is `local_update`. The anchor must be a copy made *before* the first step: anchoring to the moving w
+# makes the term zero.
 # </details>
 #
 # **Next:** [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb)

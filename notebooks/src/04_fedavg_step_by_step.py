@@ -404,35 +404,84 @@ assert not failed_run.converged
 #   Both engines give its weights (`tests/test_reference.py`).
 #
 # ## Exercises
-# 1. Set `fraction=1.0` (`config.replace(fraction=1.0)`) and redo steps 1–4. How do the coefficients change?
-#    Does the loop need fewer rounds?
-# 2. Replace `sim.aggregate(results)` by `fl.unweighted_average([r.weights for r in results])` in one round.
-#    Which clients gain influence? *Hint:* compare `1 / 5` with the coefficients above.
-# 3. Make the criterion stricter (`tolerance=0.001`) and looser (`tolerance=0.02`). How many rounds does
-#    `run_until_converged` take, and what accuracy does it stop at?
-# 4. Write `rounds_to_target(sim, target)` that returns the number of rounds `run_until_converged` needs to reach
-#    a test accuracy of `target` (use its `target_accuracy` argument), or None. Check:
-#    `rounds_to_target(sim, 0.85)` is at most `run.rounds`.
+# They go from predicting to writing the code. Each has a collapsed solution; the ones with a checker tell you
+# what is wrong, not only that something is.
 #
-# <details><summary>Solution to 4</summary>
+# 1. **Predict, then run.** With every client in every round (`fraction=1.0` instead of 0.5), how many rounds
+#    does the federation need to reach a test accuracy of 0.85? Write your guess below, then run the experiment.
+
+# %%
+guess_rounds_all_clients = None   # your guess: a number of rounds, e.g. 10
+
+# %%
+everyone = fl.Simulation(config.replace(fraction=1.0))
+to_target = {f: fs.run_until_converged(s, target_accuracy=0.85).rounds for f, s in ((0.5, sim), (1.0, everyone))}
+to_plateau = {f: fs.run_until_converged(s).rounds for f, s in ((0.5, sim), (1.0, everyone))}
+print(f"rounds to 0.85: {to_target}; rounds until the stopping rule fires: {to_plateau}")
+print(fl.exercises.check_prediction(guess_rounds_all_clients, to_target[1.0], tolerance=0.25,
+                                    what="rounds to 0.85 with every client"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# Every client in every round reaches 0.85 in fewer rounds: the average of ten client models is less noisy than
+# the average of five, and with a label skew it is closer to one step on all the data. It costs twice the bytes
+# per round. The stopping rule, though, fires *later* with every client: the loss keeps improving by at least
+# 0.005 for longer, down to a lower plateau. "Fewer rounds" depends on which rule counts the rounds.
+# </details>
+#
+# 2. **Compute.** Write the FedAvg coefficients p_k = n_k/n of round 0's five clients (`n_k` above) as a list of
+#    five numbers, by hand or with NumPy, and check them with
+#    `print(fl.exercises.check_fedavg_weights(my_coefficients, n_examples=n_k))`.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 2
+my_coefficients = np.array(n_k) / sum(n_k)          # p_k = n_k / n, n = the round's examples
+print(np.round(my_coefficients, 3).tolist())
+print(fl.exercises.check_fedavg_weights(my_coefficients, n_examples=n_k))
+
+# %% [markdown]
+# 3. **Compute.** Apply the stopping rule by hand to the losses `[0.9, 0.7, 0.69, 0.688, 0.70, 0.60, 0.598, 0.597,
+#    0.599]` (tolerance 0.005, patience 3): after which round does it stop, or does it not stop (`None`)? Check
+#    your number with `print(fl.exercises.check_stopping_round(answer, losses=[...]))`.
+#
+# <details><summary>Solution to exercise 3</summary>
 #
 # ```python
-# def rounds_to_target(sim, target):
-#     result = fs.run_until_converged(sim, target_accuracy=target, max_rounds=100)
-#     return result.rounds if result.final_accuracy >= target else None
-#
-# assert rounds_to_target(sim, 0.85) <= run.rounds
+# losses = [0.9, 0.7, 0.69, 0.688, 0.70, 0.60, 0.598, 0.597, 0.599]
+# print(fl.exercises.check_stopping_round(9, losses=losses))
 # ```
+# Best so far: 0.9, then 0.7 (round 2), 0.69 (round 3, a gain of 0.01). Rounds 4 (0.688, gain 0.002) and 5 (0.70)
+# count 1 and 2; round 6 (0.60) is a new best and resets the count; rounds 7, 8 and 9 gain less than 0.005: count
+# 3 after round 9. Compare every round with the *best* loss so far, not with the previous round.
 # </details>
-# 5. **Find the bug, then write the function.** The article's §3.3 weighs client i by 1/n_i. Write
-#    `fedavg(models, n_examples)` that returns Σ_k (n_k/n) w_k layer by layer (a list of arrays, like one
-#    client's model), and check it with `print(fl.exercises.check_fedavg(fedavg))`. Then try a version that
-#    weighs by 1/n_k and read what the checker says.
-# 6. **Implement the variant.** Server momentum (FedAvgM) keeps a velocity v: v ← β v + (w − w̄), then
-#    w ← w − η v. Write `momentum_step(theta, theta_bar, velocity, server_learning_rate, server_momentum)` that
-#    returns `(theta_next, velocity_next)` for flattened models, check it with
-#    `print(fl.exercises.check_server_momentum(momentum_step))`, and use it in `fedavg_from_scratch` in place
-#    of step 4c.
+#
+# 4. **Find the bug.** This server step is meant to be θ_{t+1} = θ_t − η (θ_t − θ̄), with the server learning
+#    rate η (FedAvg's server is η = 1, where it returns θ̄):
+#
+#    ```python
+#    def server_step(theta, theta_bar, server_learning_rate):
+#        return theta_bar
+#    ```
+#    Run `print(fl.exercises.check_server_update(server_step))`, read the hint, and fix it.
+#
+# <details><summary>Solution to exercise 4</summary>
+#
+# ```python
+# def server_step(theta, theta_bar, server_learning_rate):
+#     return theta - server_learning_rate * (theta - theta_bar)    # θ - η (θ - θ̄)
+#
+# print(fl.exercises.check_server_update(server_step))
+# ```
+# The buggy step is right only at η = 1, so every experiment with the default server passes and the bug shows up
+# only when someone tries η = 0.5. The checker tries η = 0.25 and η = 2.
+# </details>
+#
+# 5. **Find the bug, then write the function.** The article's §3.3 weighs client i by 1/n_i, and
+#    `fl.unweighted_average` weighs every client alike. Write `fedavg(models, n_examples)` that returns
+#    Σ_k (n_k/n) w_k layer by layer (a list of arrays, like one client's model), and check it with
+#    `print(fl.exercises.check_fedavg(fedavg))`. Then try a version that weighs by 1/n_k, and one that takes the
+#    plain mean, and read what the checker says about each.
 #
 # <details><summary>Solution to exercise 5</summary>
 #
@@ -444,10 +493,32 @@ assert not failed_run.converged
 #
 # print(fl.exercises.check_fedavg(fedavg))
 # ```
-# With 1/n_k the smallest client gets the largest say: the checker says so.
+# With 1/n_k the smallest client gets the largest say; with the plain mean a client with 5 examples counts as much as
+# one with 150. The checker names both.
 # </details>
 #
-# <details><summary>Solution to exercise 6</summary>
+# 6. **Write the function.** Write `rounds_to_target(sim, target)` that returns the number of rounds
+#    `run_until_converged` needs to reach a test accuracy of `target` (its `target_accuracy` argument), or None if
+#    it never does. `rounds_to_target(sim, 0.85)` should be at most `run.rounds`.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 6
+def rounds_to_target(sim, target):
+    result = fs.run_until_converged(sim, target_accuracy=target, max_rounds=100)
+    return result.rounds if result.final_accuracy >= target else None
+
+reached = rounds_to_target(sim, 0.85)
+print(f"{'✔' if reached is not None and reached <= run.rounds else '✘'} 0.85 reached after {reached} rounds "
+      f"(expected at most the {run.rounds} rounds of the stopping rule)")
+
+# %% [markdown]
+# 7. **Implement the variant.** Server momentum (FedAvgM) keeps a velocity v: v ← β v + (w − w̄), then
+#    w ← w − η v. Write `momentum_step(theta, theta_bar, velocity, server_learning_rate, server_momentum)` that
+#    returns `(theta_next, velocity_next)` for flattened models, check it with
+#    `print(fl.exercises.check_server_momentum(momentum_step))`, and use it in `fedavg_from_scratch` in place
+#    of step 4c.
+#
+# <details><summary>Solution to exercise 7</summary>
 #
 # ```python
 # def momentum_step(theta, theta_bar, velocity, server_learning_rate, server_momentum):
@@ -456,6 +527,7 @@ assert not failed_run.converged
 #
 # print(fl.exercises.check_server_momentum(momentum_step))
 # ```
+# With β = 0 it is exercise 4's server step; the velocity remembers the direction of earlier rounds.
 # </details>
 #
 # **Next:** [05 · The math](05_the_math.ipynb)
