@@ -29,6 +29,7 @@ from .simulation import FLConfig, History, RoundOutcome, Simulation, divergence_
 from .round_plan import RoundPlan
 from .algorithms import ALGORITHMS, Algorithm, algorithm_changes, algorithm_config
 from .utils import MissingExtra, print_versions, require_extra, set_seed, versions
+from .claims import check
 from . import algorithms, baselines, exercises, plots, widgets  # noqa: F401  (fl.widgets.*, fl.exercises.*, ...)
 
 __version__ = "0.1.0"
@@ -52,6 +53,8 @@ __all__ = [
     # one round (steps 1-4), the loop (step 5) and the algorithms it runs
     "FLConfig", "History", "RoundOutcome", "RoundPlan", "Simulation", "divergence_message", "run_experiment",
     "ALGORITHMS", "Algorithm", "algorithm_changes", "algorithm_config",
+    # a notebook's claims, checked where the student reads them
+    "check",
     # the environment
     "MissingExtra", "print_versions", "require_extra", "set_seed", "versions",
 ]
