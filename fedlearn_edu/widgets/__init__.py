@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-__all__ = ["client_slider", "learning_rate_slider", "int_slider", "float_slider"]
+__all__ = ["client_slider", "learning_rate_slider", "int_slider", "float_slider", "ControlPanel", "log_value_slider"]
 
 _STYLE = {"description_width": "initial"}
 
@@ -40,3 +40,6 @@ def float_slider(value: float, min: float, max: float, description: str, step: f
     """A float slider that reports only the released value."""
     return widgets.FloatSlider(value=value, min=min, max=max, step=step, description=description,
                                continuous_update=False, readout_format=readout_format, style=_STYLE)
+
+
+from .classroom import ControlPanel, log_value_slider  # noqa: E402  (after the sliders it builds on)
