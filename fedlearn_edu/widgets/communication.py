@@ -163,6 +163,10 @@ def compute_communication(n_clients: int = 10, client_learning_rate: float = 0.1
     """Every scheme with the slider values; no drawing. Cached on the arguments (and each
     run on its FLConfig: moving the top-k slider re-runs only the two top-k schemes).
 
+    Loops over ``schemes`` only (default all five of :data:`SCHEMES`): one run per scheme, each
+    ``run_experiment(base_config(n_clients, client_learning_rate, local_epochs, rounds=rounds,
+    seed=seed).replace(**scheme_fields(scheme, topk_fraction)))``, one seed.
+
     Parameters
     ----------
     n_clients : int, 1..718, K (all clients take part in every round)
@@ -207,7 +211,10 @@ def show_communication(n_clients: int = 10, client_learning_rate: float = 0.1, t
                        local_epochs: int = 1, *, rounds: int = 20, target: float = 0.9, seed: int = 0,
                        schemes: Sequence[str] = SCHEMES) -> CommunicationResult:
     """The slider callback: :func:`compute_communication`, its table, and test accuracy against
-    MB sent up (left) and MB sent down + up (right), one curve per scheme."""
+    MB sent up (left) and MB sent down + up (right), one curve per scheme.
+
+    Loops over ``schemes`` (default all five of :data:`SCHEMES`) at one setting and one seed: one
+    run of ``base_config(...).replace(**scheme_fields(scheme, topk_fraction))`` per curve."""
     result = compute_communication(n_clients, client_learning_rate, topk_fraction, local_epochs, rounds=rounds,
                                    target=target, seed=seed, schemes=schemes)
     print(result.summary())
@@ -285,7 +292,11 @@ class SeedsResult:
 def compute_seeds(seeds: Sequence[int] = (0, 1, 2), n_clients: int = 10, client_learning_rate: float = 0.1,
                   topk_fraction: float = 0.05, local_epochs: int = 1, *, rounds: int = 20, target: float = 0.9,
                   schemes: Sequence[str] = SCHEMES) -> SeedsResult:
-    """:func:`compute_communication` once per seed, collected; no drawing."""
+    """:func:`compute_communication` once per seed, collected; no drawing.
+
+    Loops over ``seeds`` × ``schemes`` (default 3 seeds × the five :data:`SCHEMES`), every run at the
+    same setting: ``base_config(n_clients, client_learning_rate, local_epochs, rounds=rounds,
+    seed=seed).replace(**scheme_fields(scheme, topk_fraction))``."""
     seeds = tuple(check_seed("seed", s) for s in seeds)
     if not seeds:
         raise ValueError("seeds must hold at least one seed, got an empty sequence")
@@ -341,7 +352,11 @@ class TopkResult:
 def compute_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients: int = 10,
                        client_learning_rate: float = 0.1, local_epochs: int = 1, *, rounds: int = 20,
                        seed: int = 0) -> TopkResult:
-    """Settled accuracy of top-k with and without error feedback per kept fraction; no drawing."""
+    """Settled accuracy of top-k with and without error feedback per kept fraction; no drawing.
+
+    Loops over ``fractions`` × ("top-k + EF", "top-k"), one seed, plus one uncompressed run ("none",
+    the same for every fraction): :func:`compute_communication` with ``schemes=("none", "top-k + EF",
+    "top-k")`` once per fraction."""
     fractions = sorted(check_float("topk_fraction", f, low=0.0, high=1.0, low_inclusive=False) for f in fractions)
     if not fractions:
         raise ValueError("fractions must hold at least one value")
@@ -354,7 +369,9 @@ def compute_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients
 def show_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients: int = 10,
                     client_learning_rate: float = 0.1, local_epochs: int = 1, *, rounds: int = 20,
                     seed: int = 0) -> TopkResult:
-    """:func:`compute_topk_sweep`, its table, and settled accuracy against the kept fraction."""
+    """:func:`compute_topk_sweep`, its table, and settled accuracy against the kept fraction.
+
+    Loops over ``fractions`` × ("top-k + EF", "top-k"), one seed, plus one uncompressed run."""
     result = compute_topk_sweep(fractions, n_clients, client_learning_rate, local_epochs, rounds=rounds, seed=seed)
     print(result.table())
     plt = pyplot()

@@ -114,9 +114,33 @@ assert communication.upload_bytes_per_client("top-k", P, topk_fraction=0.5) == 4
 # Left: test accuracy against the megabytes sent **up**; right: against everything sent, down and up. Top-k keeps 5%
 # of the coordinates. The dotted line is the 90% target.
 
+# %% [markdown]
+# Every curve of that figure is one ordinary experiment. Here is the int8 curve's, written out: the settings of
+# `communication.base_config()` with `compression="int8"`, seed 0. Read off the first round at 90% and the
+# megabytes sent up until then.
+
+# %%
+one_cell = fl.FLConfig(dataset="digits", n_clients=10, rounds=20, local_epochs=1, client_learning_rate=0.1,
+                       seed=0, compression="int8")
+history = fl.run_experiment(one_cell, progress=False)
+int8_megabytes = history.megabytes_to_accuracy(0.9, up_only=True)
+print(f"int8, seed 0: 90% first in round {history.rounds_to_accuracy(0.9)}, after {int8_megabytes:.4f} MB up")
+
+# %% [markdown]
+# The helper below runs the same experiment once per scheme (`none`, `int8`, `int4`, `top-k + EF`, `top-k`: one
+# seed, one setting) and draws the five curves:
+
 # %%
 default = communication.show_communication(n_clients=10, client_learning_rate=0.1, topk_fraction=0.05,
                                            local_epochs=1)
+
+# %% [markdown]
+# Its int8 row should be the experiment above, to the last digit:
+
+# %%
+same = int8_megabytes == default.megabytes_up["int8"]
+print(f"{'✔' if same else '✘'} int8 MB up to 90%: {int8_megabytes:.4f} by hand, "
+      f"{default.megabytes_up['int8']:.4f} in the helper's table")
 
 # %% [markdown]
 # - **int8 and int4** lie on top of the uncompressed curve in accuracy and reach 90% with a quarter and an eighth of
@@ -145,8 +169,25 @@ assert default.megabytes_total["int8"] > 0.5 * default.megabytes_total["none"]  
 #
 # How much does error feedback matter? It depends on how much top-k throws away. One seed, three fractions:
 
+# %% [markdown]
+# The sweep's leftmost point without error feedback is again one experiment: top-k keeping 1% of the coordinates,
+# `error_feedback=False`, seed 0. Its settled accuracy is the mean test accuracy of the last 5 rounds:
+
+# %%
+one_cell = one_cell.replace(compression="topk", topk_fraction=0.01, error_feedback=False)
+one_percent = fl.sweeps.settled_accuracy(fl.run_experiment(one_cell, progress=False), last=5)
+print(f"top-k 1%, no error feedback, seed 0: settled accuracy {one_percent:.3f}")
+
+# %% [markdown]
+# The helper repeats it for each fraction (0.01, 0.05, 0.3) × {top-k + EF, top-k} (plus one uncompressed run):
+
 # %%
 topk = communication.show_topk_sweep(fractions=(0.01, 0.05, 0.3))
+
+# %%
+same = one_percent == topk.without_feedback[0]
+print(f"{'✔' if same else '✘'} top-k 1% without EF: settled {one_percent:.3f} by hand, "
+      f"{topk.without_feedback[0]:.3f} in the sweep")
 
 # %% [markdown]
 # At 1% the update without error feedback loses most of its signal; with error feedback the dropped coordinates
@@ -218,23 +259,152 @@ assert default.rounds["int8"] == default.rounds["none"] and default.rounds["top-
 #
 # ## Exercises
 #
-# 1. **Compress the download.** Suppose the server also sent int8 models. Using
-#    `communication.upload_bytes_per_client("int8", P)`, how many MB would the default run need to reach 90% with int8
-#    both ways? *Hint:* rounds to target × $m$ × (bytes down + bytes up). What would the server have to do
-#    differently, given that each client needs the *same* model?
-# 2. **The break-even fraction.** For which $f$ does top-k send exactly as many bytes as int8? As int4?
-#    <details><summary>Solution</summary>
+# They go from predicting to writing code. Each has a collapsed solution; the checkers say what is wrong, not only
+# that something is.
 #
-#    Top-k sends $8fP$ bytes, int8 $P + 8$, int4 $\lceil P/2\rceil + 8$. So $f = (P + 8)/(8P) \approx 1/8$ for int8 and
-#    $f \approx 1/16$ for int4. Check: `communication.upload_bytes_per_client("top-k", P, 0.125)` against
-#    `communication.upload_bytes_per_client("int8", P)`. At 5% top-k sends fewer bytes than int4 — and in our runs
-#    reaches the target later: fewer bytes per round, more rounds.
-#    </details>
-# 3. **When does the federation beat the upload?** With the default run's bytes per round, how many images per client
-#    (64 float32 pixels each) must a client hold before uploading them once costs more than 20 rounds of FedAvg?
-# 4. **Non-IID bytes.** Build the default configuration on Dirichlet(0.1) data
-#    (`communication.base_config().replace(partition="dirichlet", alpha=0.1)`) and run it with `compression="int8"`
-#    and with `compression="topk"` via `communication.run_cached`. Does compression hurt more when the client updates
-#    disagree (notebook 11)?
+# 1. **Predict, then run.** On IID data, top-k without error feedback (5%) settles below the uncompressed run (the
+#    table of section 3). On Dirichlet(0.1) data, where the client updates disagree (notebook 11), how much settled
+#    accuracy does it lose against the uncompressed run? Write your guess (a difference of accuracies), then run.
+
+# %%
+guess_accuracy_lost = None   # your guess: uncompressed minus top-k settled accuracy, e.g. 0.05
+
+# %%
+skewed = communication.base_config().replace(partition="dirichlet", alpha=0.1)
+settled = {s: fl.sweeps.settled_accuracy(communication.run_cached(
+    skewed.replace(**communication.scheme_fields(s, 0.05))), last=5) for s in ("none", "top-k")}
+lost = settled["none"] - settled["top-k"]
+print(f"Dirichlet(0.1): settled {settled['none']:.3f} uncompressed, {settled['top-k']:.3f} top-k, {lost:.3f} lost "
+      f"(IID: {default.settled['none'] - default.settled['top-k']:.3f} lost)")
+print(fl.exercises.check_prediction(guess_accuracy_lost, lost, tolerance=0.02, relative=False,
+                                    what="accuracy top-k loses on Dirichlet(0.1)"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# Most people expect compression to hurt *more* when the updates disagree. With this seed it hurts less: 0.039 lost
+# on Dirichlet(0.1) against 0.072 on IID data. The uncompressed run itself settles lower on skewed data, so there is
+# less to lose. One seed is one seed: repeat the two runs with `seed=1` and `seed=2` in `skewed` before believing
+# the direction.
+# </details>
+#
+# 2. **Compute.** How many bytes does one int4 upload of the digits model (P = 4810 parameters) take? Work it out by
+#    hand from the formula (the table of section 2 has it too), then check it with
+#    `print(fl.exercises.check_upload_bytes(answer, scheme="int4", n_parameters=4810))`.
+#
+# <details><summary>Solution to exercise 2</summary>
+#
+# ```python
+# answer = math.ceil(4810 / 2) + 8      # two 4-bit codes per byte, plus min and max as two float32
+# print(fl.exercises.check_upload_bytes(answer, scheme="int4", n_parameters=4810))
+# ```
+# ceil(P/2) bytes of codes and 8 bytes of range: without the range the server could not turn the codes back into
+# numbers.
+# </details>
+#
+# 3. **Compute.** For which fraction f does top-k send exactly as many bytes as int8? As int4? Check each with
+#    `print(fl.exercises.check_topk_breakeven(f, n_parameters=4810, scheme="int8"))` (and `scheme="int4"`).
+#
+# <details><summary>Solution to exercise 3</summary>
+#
+# ```python
+# P = 4810
+# print(fl.exercises.check_topk_breakeven((P + 8) / (8 * P), n_parameters=P, scheme="int8"))
+# print(fl.exercises.check_topk_breakeven((math.ceil(P / 2) + 8) / (8 * P), n_parameters=P, scheme="int4"))
+# ```
+# Top-k sends 8 f P bytes (an int32 index with every float32 value), int8 P + 8 and int4 ceil(P/2) + 8, so f is about
+# 1/8 for int8 and 1/16 for int4. At 5% top-k sends fewer bytes than int4, and in our runs reaches the target later:
+# fewer bytes per round, more rounds.
+# </details>
+#
+# 4. **Compute.** Suppose the server also sent int8 models down. How many MB, down and up, would the default run
+#    need to reach 90% with int8 both ways? *Hint:* rounds to the target × m × (bytes down + bytes up), with the int8
+#    bytes of `print(fl.exercises.check_upload_bytes(answer, scheme="int8", n_parameters=P))`. What would the server
+#    have to do differently, given that every client needs the *same* model?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 4
+int8_bytes = P + 8                                    # one int8 model or update, either way
+print(fl.exercises.check_upload_bytes(int8_bytes, scheme="int8", n_parameters=P))
+both_ways = default.rounds["int8"] * config.n_clients * 2 * int8_bytes / 1e6
+print(f"{default.rounds['int8']} rounds: {both_ways:.4f} MB with int8 both ways, "
+      f"{default.megabytes_total['int8']:.4f} MB with a float32 download")
+
+# %% [markdown]
+# The server has to quantise the model *once* and send the same codes to every client (a separate random rounding
+# per client would give each one a different starting point), and the clients compute their update from the decoded
+# model. The rounding error of the download is not averaged away by the clients: it lands in the model itself.
+#
+# 5. **Compute.** With the default run's bytes, how many images per client (64 float32 pixels and a one-byte label
+#    each) must a client hold before uploading them once costs more than its share of the 20 rounds of FedAvg?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 5
+per_client = run.total_bytes / config.n_clients     # 20 rounds of a float32 model down and an update up
+per_image = 64 * 4 + 1
+fits = int(per_client // per_image)
+print(f"{per_client:.0f} bytes per client / {per_image} bytes per image: more than {fits} images, "
+      f"i.e. at least {fits + 1}")
+print(f"each client here holds {len(digits.y_train) / config.n_clients:.0f} images")
+
+# %% [markdown]
+# Each client here holds twenty times fewer: on digits the federation never saves bytes. A phone
+# with a few thousand photos of a few megabytes each is another story.
+#
+# 6. **Find the bug.** This byte count is right for three schemes and wrong for one:
+#
+#    ```python
+#    def upload_bytes(scheme, n_parameters, topk_fraction=0.05):
+#        if scheme == "none":
+#            return 4 * n_parameters
+#        if scheme == "int8":
+#            return n_parameters + 8
+#        if scheme == "int4":
+#            return math.ceil(n_parameters / 2) + 8
+#        return 4 * max(1, round(topk_fraction * n_parameters))     # top-k
+#    ```
+#    Check all four with `for scheme in ("none", "int8", "int4", "topk"): print(fl.exercises.check_upload_bytes(
+#    upload_bytes(scheme, 4810), scheme=scheme, n_parameters=4810, topk_fraction=0.05))`, read the hint, and fix it.
+#
+# <details><summary>Solution to exercise 6</summary>
+#
+# ```python
+# def upload_bytes(scheme, n_parameters, topk_fraction=0.05):
+#     if scheme == "none":
+#         return 4 * n_parameters
+#     if scheme == "int8":
+#         return n_parameters + 8
+#     if scheme == "int4":
+#         return math.ceil(n_parameters / 2) + 8
+#     return 8 * max(1, round(topk_fraction * n_parameters))     # an int32 index AND a float32 value
+#
+# for scheme in ("none", "int8", "int4", "topk"):
+#     print(fl.exercises.check_upload_bytes(upload_bytes(scheme, 4810), scheme=scheme, n_parameters=4810,
+#                                           topk_fraction=0.05))
+# ```
+# A sparse update is useless without the positions of its values: each kept coordinate travels with its index, so
+# top-k costs twice what its values alone would.
+# </details>
+#
+# 7. **Write the function.** Write top-k with error feedback, `ef_step(update, residual, k)`, which returns
+#    `(sent, new_residual)`: add the residual to the update, send the k coordinates of largest magnitude (a dense
+#    vector with zeros elsewhere), and keep what was not sent. Check it with
+#    `print(fl.exercises.check_error_feedback(ef_step))`, which runs it for three rounds against `fl.compression`.
+#
+# <details><summary>Solution to exercise 7</summary>
+#
+# ```python
+# def ef_step(update, residual, k):
+#     carried = update + residual                      # this round's update and everything not sent before
+#     keep = np.argsort(-np.abs(carried))[:k]          # the k largest |values|
+#     sent = np.zeros_like(carried)
+#     sent[keep] = carried[keep]
+#     return sent, carried - sent                      # what stays behind is sent later
+#
+# print(fl.exercises.check_error_feedback(ef_step))
+# ```
+# Without the residual a coordinate that is always a little too small is never sent; with it, it grows round after
+# round until it makes the top k. Nothing is lost, only delayed.
+# </details>
 #
 # **Next:** [13 · Devices and deadlines](13_devices_and_deadlines.ipynb)
