@@ -186,3 +186,39 @@ def test_show_learning_curve(k, lr, r, capsys):
     else:
         assert "criterion" in out
     plt.close("all")
+
+
+@pytest.mark.parametrize("fraction, local_epochs, batch_size", [
+    (0.1, 1, 8), (1.0, 1, None), (0.5, 20, 8), (1.0, 20, None), (0.1, 5, 32)])
+def test_fraction_epochs_and_batch_size_reach_the_run(fraction, local_epochs, batch_size):
+    """The C, E and B sliders: the curve is the run of exactly that configuration."""
+    curve = fs.compute_learning_curve(10, 0.1, 10, fraction=fraction, local_epochs=local_epochs, batch_size=batch_size)
+    config = fs.BASE_CONFIG.replace(n_clients=10, rounds=10, fraction=fraction, local_epochs=local_epochs,
+                                    batch_size=batch_size)
+    history = fl.run_experiment(config, progress=False)
+    assert curve.clients_per_round == config.clients_per_round == max(1, int(10 * fraction + 1e-9))
+    np.testing.assert_allclose(curve.loss[1:], history.loss, rtol=0, atol=0)
+    assert curve.diverged_at is None and curve.loss[-1] < curve.loss[0]
+
+
+def test_fedsgd_needs_more_rounds_than_more_local_work():
+    fedsgd = fs.compute_learning_curve(10, 0.1, 100, **fs.PRESETS["FedSGD: E = 1, B = ∞, every client"])
+    local = fs.compute_learning_curve(10, 0.1, 100, **fs.PRESETS["more local work: E = 5, B = 8"])
+    assert fedsgd.stop_round is not None and local.stop_round is not None
+    assert local.stop_round < fedsgd.stop_round
+
+
+@pytest.mark.parametrize("name", list(fs.PRESETS))
+def test_every_preset_draws_and_says_what_happened(name, capsys):
+    curve = fs.show_learning_curve(10, rounds=30, **{"client_learning_rate": 0.1, **fs.PRESETS[name]})
+    out = capsys.readouterr().out
+    assert ("diverged" in out) == (curve.diverged_at is not None)
+    assert plt.gcf().texts or plt.gcf()._suptitle is not None
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(fraction=0.0), "fraction"), (dict(local_epochs=0), "local_epochs"),
+                                          (dict(batch_size=0), "batch_size")])
+def test_bad_c_e_b_name_the_parameter(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        fs.compute_learning_curve(**kwargs)

@@ -31,7 +31,7 @@ from ..aggregate import fedavg_coefficients
 from ..simulation import FLConfig, Simulation, run_experiment
 from ..style import pyplot
 
-__all__ = ["BASE_CONFIG", "ConvergenceRun", "LearningCurve", "RoundRecord", "compute_learning_curve",
+__all__ = ["BASE_CONFIG", "PRESETS", "ConvergenceRun", "LearningCurve", "RoundRecord", "compute_learning_curve",
            "fedavg_round", "run_until_converged", "show_learning_curve", "stopping_round"]
 
 #: the federation of notebook 04: 10 clients with a mild label skew, half of them per round
@@ -241,22 +241,31 @@ class LearningCurve:
 
 def compute_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, rounds: int = 50,
                            tolerance: float = TOLERANCE, patience: int = PATIENCE,
-                           config: FLConfig | None = None) -> LearningCurve:
+                           config: FLConfig | None = None, *, fraction: float | None = None,
+                           local_epochs: int | None = None, batch_size: int | None | str = "config") -> LearningCurve:
     """Run the loop for ``rounds`` rounds (vectorised engine) and apply the criterion.
 
     Parameters
     ----------
     n_clients : int >= 1, K (a fraction C of them take part in each round)
-    client_learning_rate : float > 0
+    client_learning_rate : float > 0, η_l
     rounds : int in 1..500, R
     tolerance, patience : the criterion of :func:`stopping_round`
     config : FLConfig, the rest of the set-up (default :data:`BASE_CONFIG`)
+    fraction : float in (0, 1], C (default: the config's, 0.5)
+    local_epochs : int >= 1, E (default: the config's, 1)
+    batch_size : int >= 1, or None for B = ∞ (default: the config's, 32)
     """
     n_clients = check_int("n_clients", n_clients, minimum=1, maximum=400)
     client_learning_rate = check_positive("client_learning_rate", client_learning_rate)
     rounds = check_int("rounds", rounds, minimum=1, maximum=500)
     config = (config or BASE_CONFIG).replace(n_clients=n_clients, rounds=rounds,
                                              client_learning_rate=client_learning_rate)
+    changes = {name: value for name, value in (("fraction", fraction), ("local_epochs", local_epochs))
+               if value is not None}
+    if batch_size != "config":
+        changes["batch_size"] = batch_size
+    config = config.replace(**changes)            # FLConfig checks C, E and B and names a bad one
     history = run_experiment(config, progress=False)
     loss = np.full(rounds + 1, np.nan)
     accuracy = np.full(rounds + 1, np.nan)
@@ -269,15 +278,31 @@ def compute_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.
     return LearningCurve(loss, accuracy, stop, history.diverged_at, config.clients_per_round)
 
 
-def show_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, rounds: int = 50) -> LearningCurve:
+#: classroom presets of notebook 04's learning-curve panel (each changes only what it names)
+PRESETS: dict[str, dict] = {
+    "FedSGD: E = 1, B = ∞, every client": dict(local_epochs=1, batch_size=None, fraction=1.0),
+    "more local work: E = 5, B = 8": dict(local_epochs=5, batch_size=8),
+    "every client in every round: C = 1": dict(fraction=1.0),
+    "one client per round: C = 0.1": dict(fraction=0.1),
+    "too large a learning rate: η_l = 10": dict(client_learning_rate=10.0),
+    "too small a learning rate: η_l = 0.001": dict(client_learning_rate=0.001),
+}
+
+
+def show_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, rounds: int = 50, *,
+                        fraction: float | None = None, local_epochs: int | None = None,
+                        batch_size: int | None | str = "config") -> LearningCurve:
     """Slider callback: the learning curve of the loop, with the round where the criterion stops.
+
+    Parameters are those of :func:`compute_learning_curve` (K, η_l, R, and C, E, B).
 
     Returns
     -------
     LearningCurve, as :func:`compute_learning_curve`
     """
     plt = pyplot()
-    curve = compute_learning_curve(n_clients, client_learning_rate, rounds)
+    curve = compute_learning_curve(n_clients, client_learning_rate, rounds, fraction=fraction,
+                                   local_epochs=local_epochs, batch_size=batch_size)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(8, 3.5))
     x = np.arange(curve.rounds + 1)
     ax_loss.plot(x, curve.loss, marker="o", markersize=2)
@@ -291,8 +316,11 @@ def show_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, 
     ax_loss.set_ylabel("test loss")
     ax_acc.set_ylabel("test accuracy")
     ax_acc.set_ylim(0, 1)
-    fig.suptitle(f"K={n_clients} clients ({curve.clients_per_round} per round), "
-                 f"client learning rate {client_learning_rate:.3g}")
+    C = BASE_CONFIG.fraction if fraction is None else fraction
+    E = BASE_CONFIG.local_epochs if local_epochs is None else local_epochs
+    B = BASE_CONFIG.batch_size if batch_size == "config" else batch_size
+    fig.suptitle(f"K={n_clients} clients, C={C:g} ({curve.clients_per_round} per round), E={E}, "
+                 f"B={'∞' if B is None else B}, client learning rate {client_learning_rate:.3g}")
     fig.tight_layout()
     plt.show()
     if curve.stop_round is not None:
