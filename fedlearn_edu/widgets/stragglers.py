@@ -260,6 +260,10 @@ def compute_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: f
                     target: float = 0.9, seed: int = 0, policies: Sequence[str] = POLICIES) -> DevicesResult:
     """The three policies with the slider values; no drawing. Cached on the arguments.
 
+    Loops over ``policies`` only (default the three :data:`POLICIES`), one seed: one run per policy,
+    ``run_devices(base_config(n_clients, client_learning_rate, speed_spread, dropout, rounds=rounds,
+    seed=seed).replace(**policy_fields(policy, deadline)), correlated)``.
+
     Parameters
     ----------
     dropout : float in [0, 1], chance that a device is unavailable in a round
@@ -319,7 +323,10 @@ def show_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: floa
                  client_learning_rate: float = 0.1, *, correlated: bool = False, rounds: int = 30,
                  target: float = 0.9, seed: int = 0, policies: Sequence[str] = POLICIES) -> DevicesResult:
     """The slider callback: :func:`compute_devices`, its table, and two panels (test accuracy against
-    simulated minutes; final accuracy on digits 0-4 and 5-9 per policy)."""
+    simulated minutes; final accuracy on digits 0-4 and 5-9 per policy).
+
+    Loops over ``policies`` (default the three :data:`POLICIES`) at one setting and one seed: one run
+    of ``base_config(...).replace(**policy_fields(policy, deadline))`` per curve."""
     result = compute_devices(dropout, deadline, speed_spread, n_clients, client_learning_rate, correlated=correlated,
                              rounds=rounds, target=target, seed=seed, policies=policies)
     print(result.summary())
@@ -354,7 +361,10 @@ def show_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: floa
 
 def compute_over_seeds(seeds: Sequence[int] = (0, 1, 2), **settings) -> list[DevicesResult]:
     """:func:`compute_devices` once per seed with the same ``settings`` (keyword arguments of
-    :func:`compute_devices` other than ``seed``); no drawing."""
+    :func:`compute_devices` other than ``seed``); no drawing.
+
+    Loops over ``seeds`` × ``policies`` (default 3 seeds × the three :data:`POLICIES`), every run at the
+    same ``settings``."""
     seeds = tuple(check_seed("seed", s) for s in seeds)
     if not seeds:
         raise ValueError("seeds must hold at least one seed, got an empty sequence")

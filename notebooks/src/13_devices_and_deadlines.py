@@ -111,9 +111,29 @@ assert cut.stragglers >= 5
 # the clients holding the most digits 5–9 get the slowest ones (`correlated=True`). The spread of speeds is unchanged;
 # only who holds which device changes. Three seeds, deadline 5 s, target 90%:
 
+#
+# First one run written out: seed 0, deadline 5 s, drop stragglers. The devices are those of `FLConfig(devices=True)`,
+# dealt again by `stragglers.correlate_profiles` before the run starts:
+
+# %%
+one_cell = fl.FLConfig(dataset="digits", n_clients=20, partition="shards", local_epochs=2, client_learning_rate=0.1,
+                       rounds=30, seed=0, devices=True, speed_spread=1.0, deadline=5.0, straggler_policy="drop")
+sim = fl.Simulation(one_cell)
+sim.device_profiles = stragglers.correlate_profiles(sim.device_profiles, sim.label_counts)
+dropped = sim.run(progress=False)
+print(f"drop stragglers, seed 0: final accuracy {dropped.final_accuracy:.3f}, "
+      f"{np.mean([len(ids) for ids in dropped.participants]):.1f} updates per round of 20")
+
+# %% [markdown]
+# The helper runs this for every seed (0, 1, 2) × policy (wait for all, drop stragglers, accept partial work), and
+# also measures the final model on each digit:
+
 # %%
 runs = stragglers.compute_over_seeds(seeds=(0, 1, 2), deadline=5.0, correlated=True)
 print(stragglers.seeds_table(runs))
+same = dropped.final_accuracy == runs[0].final_accuracy["drop stragglers"]
+print(f"{'✔' if same else '✘'} drop stragglers, seed 0: final accuracy {dropped.final_accuracy:.3f} by hand, "
+      f"{runs[0].final_accuracy['drop stragglers']:.3f} in the helper's result")
 
 # %% [markdown]
 # Look at the last column, the final test accuracy on digits 5–9:
@@ -149,9 +169,28 @@ biased = stragglers.show_devices(deadline=5.0, correlated=True)
 # is a matter of luck: here it is digits 0–4 that suffer. With random devices the damage moves around from federation
 # to federation; with correlated devices it always hits the same people.
 
+#
+# With speed independent of the data there is nothing to deal again: the figure's partial-work curve is one plain
+# `fl.run_experiment`. Read off the first round at 90% and the simulated minutes until then:
+
+# %%
+partial_cell = one_cell.replace(straggler_policy="partial")
+history = fl.run_experiment(partial_cell, progress=False)
+reached = history.rounds_to_accuracy(0.9)
+partial_minutes = history.simulated_seconds[:reached].sum() / 60
+print(f"accept partial work, seed 0: 90% first in round {reached}, after {partial_minutes:.2f} simulated minutes")
+
+# %% [markdown]
+# The helper runs the three policies on this federation (one seed) and draws them:
+
 # %%
 unbiased = stragglers.show_devices(deadline=5.0, correlated=False)
 assert unbiased.fast_class_accuracy[drop] < unbiased.fast_class_accuracy[wait] - 0.04   # this time 0-4 suffer
+
+# %%
+same = partial_minutes == unbiased.minutes[partial]
+print(f"{'✔' if same else '✘'} accept partial work: {partial_minutes:.2f} simulated minutes to 90% by hand, "
+      f"{unbiased.minutes[partial]:.2f} in the helper's table")
 
 # %% [markdown]
 # ## 3 · Dropouts
@@ -207,32 +246,181 @@ assert biased.slow_class_accuracy[partial] > biased.slow_class_accuracy[drop] + 
 #
 # ## Exercises
 #
-# 1. **FedProx is two ideas.** Partial work is one; the proximal term $\mu$ is the other. Run the correlated
-#    federation with partial work and $\mu = 0.1$:
-#    `stragglers.run_devices(stragglers.base_config().replace(deadline=5.0, straggler_policy="partial", mu=0.1), True)`.
-#    Does the accuracy on digits 5–9 change? *Hint:* the second element of the result is the per-digit accuracy.
-# 2. **Where should the deadline be?** With the box ticked, move the deadline from 2.5 s to 30 s. Plot (by hand or in a
-#    loop over `stragglers.compute_devices(deadline=d, correlated=True)`) the simulated minutes to 90% of "accept
-#    partial work" against the deadline. Why is the best deadline neither the smallest nor the largest?
-#    <details><summary>Solution</summary>
+# They go from predicting to writing code. Each has a collapsed solution; the checkers say what is wrong, not only
+# that something is.
+#
+# 1. **Predict, then run.** FedProx is two ideas: partial work is one, the proximal term $\mu$ is the other. In the
+#    correlated federation, partial work alone ends at the accuracy on digits 5–9 of the table above. Add the
+#    proximal term, $\mu = 0.1$: what accuracy on digits 5–9 do you expect? Write your guess, then run.
+
+# %%
+guess_slow_digits_accuracy = None   # your guess: final accuracy on digits 5-9 with mu = 0.1, e.g. 0.8
+
+# %%
+with_mu, per_digit = stragglers.run_devices(stragglers.base_config().replace(deadline=5.0, straggler_policy="partial",
+                                                                             mu=0.1), True)
+slow_digits = float(np.mean(per_digit[list(stragglers.SLOW_CLASSES)]))
+print(f"digits 5-9: {slow_digits:.3f} with mu = 0.1, {biased.slow_class_accuracy[partial]:.3f} without")
+print(fl.exercises.check_prediction(guess_slow_digits_accuracy, slow_digits, tolerance=0.03, relative=False,
+                                    what="accuracy on digits 5-9 with partial work and mu = 0.1"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# Nothing changes on digits 5–9: 0.904 with and without the proximal term. The term pulls each client back towards
+# the global model during its local steps; a straggler that finishes only a few steps has barely moved away, so there
+# is little to pull back. What helps the slow devices' digits is that their partial work arrives at all, the first
+# of FedProx's two ideas.
+# </details>
+#
+# 2. **Compute.** A median device (100 examples/s, 20 kB/s) downloads the 19240-byte model, trains 2 epochs on its
+#    72 examples and uploads an update as big as the model. How many seconds does its round take? Check with
+#    `print(fl.exercises.check_client_time(t, model_bytes=19240, examples_trained=144, examples_per_second=100,
+#    bytes_per_second=20000))`.
+#
+# <details><summary>Solution to exercise 2</summary>
+#
+# ```python
+# t = 19240 / 20000 + 144 / 100 + 19240 / 20000      # download + 2 x 72 examples + upload
+# print(fl.exercises.check_client_time(t, model_bytes=19240, examples_trained=144, examples_per_second=100,
+#                                      bytes_per_second=20000))
+# ```
+# The transfers take more time than the training here: a small model on a slow link. That is why a deadline of
+# about 2 s leaves nothing for training (exercise 6).
+# </details>
+#
+# 3. **Compute.** Four clients need 3.4, 2.1, 7.9 and 4.6 seconds. How long is the round without a deadline, and with
+#    a deadline of 5 s? Check with `print(fl.exercises.check_round_time(answer, client_seconds=[3.4, 2.1, 7.9, 4.6]))`
+#    and with `deadline=5.0` added.
+#
+# <details><summary>Solution to exercise 3</summary>
+#
+# ```python
+# client_seconds = [3.4, 2.1, 7.9, 4.6]
+# print(fl.exercises.check_round_time(max(client_seconds), client_seconds=client_seconds))
+# print(fl.exercises.check_round_time(min(max(client_seconds), 5.0), client_seconds=client_seconds, deadline=5.0))
+# ```
+# The clients train in parallel, so the round lasts as long as the slowest one, not the sum or the mean; a deadline
+# cuts it to the deadline when somebody would go over.
+# </details>
+#
+# 4. **Compute.** A slow device (30 examples/s, 20 kB/s, the 19240-byte model both ways) holds 72 examples and
+#    trains 2 epochs in mini-batches of 32 (batches of 32, 32 and 8 per epoch). With a deadline of 5 s and
+#    "accept partial work", how many local steps does it finish? Check with
+#    `print(fl.exercises.check_partial_steps(steps, n_examples=72, epochs=2, batch_size=32, examples_per_second=30,
+#    bytes_per_second=20000, model_bytes=19240, deadline=5.0))`.
+#
+# <details><summary>Solution to exercise 4</summary>
+#
+# ```python
+# left = 5.0 - 2 * 19240 / 20000                       # the deadline minus download and upload
+# finished = np.cumsum([32, 32, 8, 32, 32, 8]) / 30    # when each step ends
+# steps = int(np.sum(finished <= left))
+# print(fl.exercises.check_partial_steps(steps, n_examples=72, epochs=2, batch_size=32, examples_per_second=30,
+#                                        bytes_per_second=20000, model_bytes=19240, deadline=5.0))
+# ```
+# The transfers eat almost 2 s of the 5, and the third step is a short one (8 examples): it finishes in time, the
+# fourth does not.
+# </details>
+#
+# 5. **Compute.** In `stragglers.compute_round_times(speed_spread=1.0)`, which part of $t_k$ dominates for the
+#    slowest client: the transfers or the computation? Compute both from
+#    `stragglers.make_simulation(stragglers.base_config()).device_profiles` and check their sum with
+#    `fl.exercises.check_client_time`.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 5
+sim5 = stragglers.make_simulation(stragglers.base_config())
+k = int(np.argmax(times.seconds))                          # the slowest client of section 1
+device, model_bytes = sim5.device_profiles[k], sim5.n_parameters * 4
+transfer = 2 * model_bytes / device.bytes_per_second
+compute = 2 * sizes[k] / device.examples_per_second        # E = 2 epochs over its examples
+print(f"client {k}: transfers {transfer:.1f} s, computation {compute:.1f} s")
+print(fl.exercises.check_client_time(transfer + compute, model_bytes=model_bytes, examples_trained=2 * sizes[k],
+                                     examples_per_second=device.examples_per_second,
+                                     bytes_per_second=device.bytes_per_second))
+
+# %% [markdown]
+# The slowest device is slow because of its link: its transfers take far longer than its training. A smaller update
+# (notebook 12) would help it more than a faster processor.
+#
+# 6. **Explore.** Where should the deadline be? With the box ticked, move the deadline from 2.5 s to 30 s, or loop
+#    over `stragglers.compute_devices(deadline=d, correlated=True)`, and compare the simulated minutes to 90% of
+#    "accept partial work". Why is the best deadline neither the smallest nor the largest?
+#
+# <details><summary>Solution to exercise 6</summary>
+#
+# ```python
+# deadlines = (3.0, 4.0, 5.0, 6.0, 8.0, 12.0, 20.0)
+# minutes = [stragglers.compute_devices(deadline=d, correlated=True).minutes["accept partial work"]
+#            for d in deadlines]
+# print([None if m is None else round(m, 1) for m in minutes])
+# ```
+# Minutes to 90%: never at 3 and 4 s, then 1.8, 1.3, 1.6, 2.4 and 3.7 from 5 s to 20 s. A tiny deadline makes rounds
+# short but nearly empty (most clients send only a few steps or nothing: transfers alone take about 2 s), so many
+# rounds are needed or the target is never reached. A huge deadline is "wait for all": full updates but every round
+# as slow as the slowest device. In between, rounds are short *and* carry most of the work.
+# </details>
+#
+# 7. **Explore.** Fairness, measured: for the correlated federation (`biased`), report the *worst* per-digit accuracy
+#    (`min(biased.per_class[policy])`) of each policy. Which policy would you deploy if every digit stood for a group
+#    of users who must be served?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 7
+worst = {policy: float(min(biased.per_class[policy])) for policy in stragglers.POLICIES}
+print({policy: round(value, 3) for policy, value in worst.items()})
+
+# %% [markdown]
+# Waiting for everybody serves the worst-off digit best; dropping stragglers loses one digit entirely; partial work
+# sits in between and is much faster than waiting. The mean accuracy hides this: always report the worst group too.
+#
+# 8. **Find the bug.** This round clock is meant to follow `fl.devices.plan_round`:
 #
 #    ```python
-#    deadlines = (3.0, 4.0, 5.0, 6.0, 8.0, 12.0, 20.0)
-#    minutes = [stragglers.compute_devices(deadline=d, correlated=True).minutes["accept partial work"]
-#               for d in deadlines]
-#    print([None if m is None else round(m, 1) for m in minutes])
+#    def round_seconds(client_seconds, deadline=None):
+#        seconds = sum(client_seconds) / len(client_seconds)
+#        return seconds if deadline is None else min(seconds, deadline)
 #    ```
-#    Minutes to 90%: never at 3 and 4 s, then 1.8, 1.3, 1.6, 2.4 and 3.7 from 5 s to 20 s. A tiny deadline makes rounds
-#    short but nearly empty (most clients send only a few steps or nothing: transfers
-#    alone take about 2 s), so many rounds are needed or the target is never reached. A huge deadline is "wait for all":
-#    full updates but every round as slow as the slowest device. In between, rounds are short *and* carry most of the
-#    work.
-#    </details>
-# 3. **Who is slow?** In `stragglers.compute_round_times(speed_spread=1.0)`, which part of $t_k$ dominates for the
-#    slowest clients: the transfer (19 kB each way at a log-normal link speed) or the computation (2 epochs of about
-#    72 examples)? Compute both from `stragglers.make_simulation(stragglers.base_config()).device_profiles`.
-# 4. **Fairness, measured.** For the correlated federation, report the *worst* per-digit accuracy
-#    (`min(result.per_class[policy])`) of each policy. Which policy would you deploy if every digit stood for a group of
-#    users who must be served?
+#    Run `print(fl.exercises.check_round_time(round_seconds([3.4, 2.1, 7.9, 4.6]), client_seconds=[3.4, 2.1, 7.9,
+#    4.6]))`, read the hint, and fix it. Why do the tests that use identical devices never catch this bug?
+#
+# <details><summary>Solution to exercise 8</summary>
+#
+# ```python
+# def round_seconds(client_seconds, deadline=None):
+#     seconds = max(client_seconds)                    # the server waits for the slowest client
+#     return seconds if deadline is None else min(seconds, deadline)
+#
+# print(fl.exercises.check_round_time(round_seconds([3.4, 2.1, 7.9, 4.6]), client_seconds=[3.4, 2.1, 7.9, 4.6]))
+# print(fl.exercises.check_round_time(round_seconds([3.4, 2.1, 7.9, 4.6], 5.0), client_seconds=[3.4, 2.1, 7.9, 4.6],
+#                                     deadline=5.0))
+# ```
+# With identical devices every client needs the same time, and then the mean *is* the maximum. Stragglers exist only
+# when devices differ.
+# </details>
+#
+# 9. **Write the function.** Write `partial_steps(batch_sizes, examples_per_second, bytes_per_second, model_bytes,
+#    deadline)`: the number of local steps (batches of `batch_sizes`, in order) a client finishes before the deadline
+#    when the model comes down and the update goes up within it. Try it on exercise 4's device and on a fast one
+#    (300 examples/s), checking each with `fl.exercises.check_partial_steps`.
+#
+# <details><summary>Solution to exercise 9</summary>
+#
+# ```python
+# def partial_steps(batch_sizes, examples_per_second, bytes_per_second, model_bytes, deadline):
+#     left = deadline - 2 * model_bytes / bytes_per_second            # download and upload first
+#     finished = np.cumsum(batch_sizes) / examples_per_second         # when each step ends
+#     return int(np.sum(finished <= left))                             # 0 if even the transfers do not fit
+#
+# batches = fl.batch_plan(72, 2, 32)[1]                                # 32, 32, 8, 32, 32, 8
+# for speed in (30, 300):
+#     steps = partial_steps(batches, speed, 20000, 19240, 5.0)
+#     print(fl.exercises.check_partial_steps(steps, n_examples=72, epochs=2, batch_size=32, examples_per_second=speed,
+#                                            bytes_per_second=20000, model_bytes=19240, deadline=5.0))
+# ```
+# The fast device finishes all 6 steps with time to spare; the slow one 3. A step cut off by the deadline counts for
+# nothing: its gradient was never applied.
+# </details>
 #
 # **Next:** [14 · The FedAvg paper reproduced](14_fedavg_paper_reproduced.ipynb)
