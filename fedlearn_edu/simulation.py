@@ -55,7 +55,7 @@ class FLConfig:
     local_steps : int >= 1 or None, cap on local mini-batch steps per round (None: all E epochs);
         with ``local_steps=1`` every round is one synchronous SGD step, i.e. data-parallel
         distributed SGD
-    batch_size : int >= 1 or None, B; None is a full batch (B = inf), which with E = 1 is FedSGD
+    batch_size : int >= 1 or None, B; None (or math.inf) is a full batch (B = ∞), which with E = 1 is FedSGD
     client_learning_rate : float > 0
     client_momentum : float in [0, 1), local SGD momentum
     mu : float >= 0, FedProx proximal coefficient (0 is FedAvg)
@@ -139,6 +139,8 @@ class FLConfig:
         object.__setattr__(self, "local_epochs", check_int("local_epochs", self.local_epochs, minimum=1))
         if self.local_steps is not None:
             object.__setattr__(self, "local_steps", check_int("local_steps", self.local_steps, minimum=1))
+        if isinstance(self.batch_size, float) and self.batch_size == float("inf"):
+            object.__setattr__(self, "batch_size", None)          # B = ∞ written as math.inf (a slider's end)
         if self.batch_size is not None:
             object.__setattr__(self, "batch_size", check_int("batch_size", self.batch_size, minimum=1))
         object.__setattr__(self, "client_learning_rate",

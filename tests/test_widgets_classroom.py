@@ -95,3 +95,14 @@ def test_a_static_viewer_reads_what_the_sliders_are():
     assert bundle["text/plain"] == ("[sliders: local epochs E, client learning rate; "
                                     "they move when the notebook runs in Jupyter]")
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_batch_size_slider_ends_with_the_full_batch():
+    import math
+
+    import fedlearn_edu as fl
+    from fedlearn_edu.widgets import batch_size_slider
+    slider = batch_size_slider(None)
+    assert slider.value == math.inf and slider.options[-1] == ("∞", math.inf) and slider.continuous_update is False
+    assert fl.FLConfig(batch_size=slider.value).batch_size is None       # ∞ is the full batch
+    assert batch_size_slider(48).value == 48 and ("48", 48) in batch_size_slider(48).options

@@ -222,3 +222,11 @@ def test_every_preset_draws_and_says_what_happened(name, capsys):
 def test_bad_c_e_b_name_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):
         fs.compute_learning_curve(**kwargs)
+
+
+def test_a_run_that_diverges_in_round_1_still_has_a_final_loss():
+    sim = fl.Simulation(fs.BASE_CONFIG.replace(n_clients=50, fraction=1.0, local_epochs=20, batch_size=None,
+                                               client_learning_rate=10.0, alpha=100.0, seed=20))
+    run = fs.run_until_converged(sim)
+    assert run.rounds == 0 and "diverged in round 1" in run.reason
+    assert run.final_loss == run.initial_loss and run.final_accuracy == run.initial_accuracy

@@ -24,6 +24,7 @@ When a number passes
       (``McMahan et al. 2017``, ``et al., 2016``);
     * it is an article section number (2.1 ... 4.3, without a unit) or the version of a
       named package (TensorFlow 2.14);
+    * it is the notebook's time estimate (a line that starts with ``**Time:**``);
     * it is on the notebook's allow-list, with the reason (see the test).
 """
 from __future__ import annotations
@@ -90,7 +91,7 @@ def prose_numbers(markdown: str) -> list[ProseNumber]:
     """Every checked number of a Markdown text that is not quoted, a section or a version."""
     found = []
     for line in _markdown_lines(markdown):
-        if line.lstrip().startswith(">") or _CITATION.search(line):
+        if line.lstrip().startswith((">", "**Time:**")) or _CITATION.search(line):
             continue
         for match in _TOKEN.finditer(line):
             unit = (match.group("unit") or "").strip()

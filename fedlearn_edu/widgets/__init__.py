@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-__all__ = ["client_slider", "learning_rate_slider", "int_slider", "float_slider", "ControlPanel", "log_value_slider"]
+__all__ = ["client_slider", "learning_rate_slider", "int_slider", "float_slider", "batch_size_slider",
+           "ControlPanel", "log_value_slider"]
 
 _STYLE = {"description_width": "initial"}
 
@@ -40,6 +41,20 @@ def float_slider(value: float, min: float, max: float, description: str, step: f
     """A float slider that reports only the released value."""
     return widgets.FloatSlider(value=value, min=min, max=max, step=step, description=description,
                                continuous_update=False, readout_format=readout_format, style=_STYLE)
+
+
+def batch_size_slider(value: int | None = 32, sizes: tuple = (1, 2, 4, 8, 16, 32, 64, 128),
+                      description: str = "batch size B") -> widgets.SelectionSlider:
+    """The local batch size B over ``sizes`` and ∞, one full batch per epoch.
+
+    ∞ is the value ``math.inf`` (a selection cannot hold ``None``); ``FLConfig`` reads it as
+    ``batch_size=None``. ``value=None`` selects ∞.
+    """
+    full = float("inf")       # not math.inf: `math` here is the submodule widgets/math.py
+    value = full if value is None else value
+    options = [(str(size), size) for size in sorted(set(sizes) | ({value} - {full}))] + [("∞", full)]
+    return widgets.SelectionSlider(options=options, value=value, description=description,
+                                   continuous_update=False, style=_STYLE)
 
 
 from .classroom import ControlPanel, log_value_slider  # noqa: E402  (after the sliders it builds on)

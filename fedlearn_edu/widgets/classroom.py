@@ -65,7 +65,9 @@ def _label(widget: Any, name: str) -> str:
 
 
 def _short(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return "∞" if value == float("inf") else f"{value:g}"
+    return str(value)
 
 
 def describe_changes(values: Mapping[str, Any], defaults: Mapping[str, Any],

@@ -150,6 +150,11 @@ class ConvergenceRun:
     def final_accuracy(self) -> float:
         return float(self.accuracy[-1]) if self.rounds else self.initial_accuracy
 
+    @property
+    def final_loss(self) -> float:
+        """Test loss of the last completed round (the initial loss if none completed, e.g. NaN in round 1)."""
+        return float(self.loss[-1]) if self.rounds else self.initial_loss
+
 
 def run_until_converged(sim: Simulation, tolerance: float = TOLERANCE, patience: int = PATIENCE,
                         max_rounds: int = 100, target_accuracy: float | None = None,
@@ -319,6 +324,7 @@ def show_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, 
     C = BASE_CONFIG.fraction if fraction is None else fraction
     E = BASE_CONFIG.local_epochs if local_epochs is None else local_epochs
     B = BASE_CONFIG.batch_size if batch_size == "config" else batch_size
+    B = None if B == float("inf") else B                      # the batch slider's ∞
     fig.suptitle(f"K={n_clients} clients, C={C:g} ({curve.clients_per_round} per round), E={E}, "
                  f"B={'∞' if B is None else B}, client learning rate {client_learning_rate:.3g}")
     fig.tight_layout()
