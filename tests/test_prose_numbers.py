@@ -34,10 +34,7 @@ ALLOWED: dict[str, dict[str, str]] = {
     "07_challenges": {"96": f"exercise 3's solution, {SOLUTIONS}", "48": f"exercise 3's solution, {SOLUTIONS}",
                       "9.6": f"exercise 3's solution, {SOLUTIONS}", "4.8": f"exercise 3's solution, {SOLUTIONS}"},
     "12_communication_cost": {"0.005": TO_TRY + " (a client fraction for the slider)"},
-    "11_non_iid_algorithms": {
-        "0.958": f"exercise 2's solution, {SOLUTIONS}",
-        "0.956": f"exercise 2's solution, {SOLUTIONS}",
-    },
+    "11_non_iid_algorithms": {"0.958": f"exercise 3's solution, {SOLUTIONS}"},
 }
 
 

@@ -202,6 +202,9 @@ def compute_drift_grid(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence
                   seed: int = 0) -> DriftGridResult:
     """Client drift, measured; no drawing.
 
+    Loops over ``alphas`` × ``epochs`` (default 2 splits × 3 values of E), one seed: for each pair,
+    every client trains a copy of the shared warm-up model once (no federated rounds).
+
     A global model is first trained for ``warmup_rounds`` rounds of FedAvg on IID data.
     Then every client of each Dirichlet(alpha) split trains a copy of it for E local epochs
     (nothing is averaged back): how good is each client model on the balanced test set,
@@ -252,7 +255,9 @@ def show_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = 
                n_clients: int = 10, client_learning_rate: float = 0.3, warmup_rounds: int = 5,
                seed: int = 0) -> DriftGridResult:
     """:func:`compute_drift_grid`, its table, and two panels against E: the client models' test
-    accuracy and the agreement of their updates, one line per split."""
+    accuracy and the agreement of their updates, one line per split.
+
+    Loops over ``alphas`` × ``epochs``, one seed (see :func:`compute_drift_grid`)."""
     result = compute_drift_grid(alphas=alphas, epochs=epochs, n_clients=n_clients,
                                 client_learning_rate=client_learning_rate, warmup_rounds=warmup_rounds, seed=seed)
     print(result.table())
@@ -347,6 +352,10 @@ def compute_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_
     """The four algorithms with the slider values; no drawing. Cached on the arguments
     (and every run on its FLConfig), so returning to a setting costs nothing.
 
+    Loops over ``algorithms`` only (default the four :data:`ALGORITHMS`), one seed: one run per
+    algorithm, ``run_cached(base_config(alpha, n_clients, client_learning_rate, rounds=rounds,
+    seed=seed).replace(**algorithm_fields(name, mu, server_momentum)))``.
+
     Parameters
     ----------
     alpha : float > 0, Dirichlet concentration (small: each client holds few classes)
@@ -394,7 +403,9 @@ def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rat
                     target: float = SETTINGS["target"], rounds: int = SETTINGS["rounds"],
                     algorithms: Sequence[str] = ALGORITHMS) -> AlgorithmsResult:
     """The slider callback: :func:`compute_algorithms`, its summary, and two panels
-    (test accuracy against the round; rounds to the target, bars)."""
+    (test accuracy against the round; rounds to the target, bars).
+
+    Loops over ``algorithms`` (default the four :data:`ALGORITHMS`) at one setting and one seed."""
     result = compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momentum, seed=seed,
                                 target=target, rounds=rounds, algorithms=algorithms)
     print(result.summary())
@@ -473,6 +484,11 @@ def compute_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 10
                         rounds: int = SETTINGS["rounds"]) -> SweepResult:
     """Every (alpha, algorithm, seed); no drawing. Each run is cached on its FLConfig.
 
+    Loops over ``alphas`` × ``algorithms`` × ``seeds`` (default 6 × 4 × 3 = 72 runs), each
+    ``run_cached(base_config(alpha, n_clients, client_learning_rate, rounds=rounds,
+    seed=seed).replace(**algorithm_fields(name, mu, server_momentum)))``; the table keeps the median
+    over seeds.
+
     Parameters as in :func:`compute_algorithms`; ``alphas`` are sorted increasingly.
     """
     alphas = sorted(check_positive("alpha", a) for a in alphas)
@@ -502,7 +518,9 @@ def show_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 100.0
                      seeds: Sequence[int] = (0, 1, 2), target: float = SETTINGS["target"],
                      rounds: int = SETTINGS["rounds"]) -> SweepResult:
     """:func:`compute_alpha_sweep`, its table, and rounds to target against alpha (log axis),
-    one line per algorithm; a target never reached is drawn on the dotted line above."""
+    one line per algorithm; a target never reached is drawn on the dotted line above.
+
+    Loops over ``alphas`` × ``algorithms`` × ``seeds`` (see :func:`compute_alpha_sweep`)."""
     result = compute_alpha_sweep(alphas=alphas, algorithms=algorithms, n_clients=n_clients,
                                  client_learning_rate=client_learning_rate, mu=mu, server_momentum=server_momentum,
                                  seeds=seeds, target=target, rounds=rounds)

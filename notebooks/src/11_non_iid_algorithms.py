@@ -128,10 +128,32 @@ for name in non_iid.ALGORITHMS:
 # ## 3 · Rounds to 95% against $\alpha$
 #
 # Each algorithm on three splits, from skewed ($\alpha = 0.1$) to near-IID ($\alpha = 100$), three seeds each
-# (the seed changes the split, the initial model and the batch order); the table shows medians. 36 runs:
+# (the seed changes the split, the initial model and the batch order); the table shows medians.
+#
+# Every point of that sweep rests on runs like this one, written out: FedAvg at $\alpha = 0.1$, seed 0, with the
+# shared settings above. Read off the first round whose global model reaches 95%:
+
+# %%
+one_cell = fl.FLConfig(dataset="digits", n_clients=10, partition="dirichlet", alpha=0.1, local_epochs=5,
+                       batch_size=64, client_learning_rate=0.3, rounds=20, seed=0)
+history = fl.run_experiment(one_cell, progress=False)
+fedavg_rounds = history.rounds_to_accuracy(0.95)
+print(f"FedAvg, alpha=0.1, seed 0: 95% first in round {fedavg_rounds}")
+
+# %% [markdown]
+# The helper repeats it for every $\alpha$ (0.1, 1, 100) × algorithm (FedAvg, FedProx, FedAvgM, SCAFFOLD, each with
+# its `algorithm_fields`) × seed (0, 1, 2), 36 runs, and plots the median rounds of each algorithm against $\alpha$:
 
 # %%
 sweep = non_iid.show_alpha_sweep(alphas=(0.1, 1.0, 100.0), seeds=(0, 1, 2))
+
+# %% [markdown]
+# Its seed-0 FedAvg run at $\alpha = 0.1$ is the one above:
+
+# %%
+in_sweep = sweep.per_seed[sweep.alphas.index(0.1), sweep.algorithms.index("FedAvg"), sweep.seeds.index(0)]
+print(f"{'✔' if fedavg_rounds == in_sweep else '✘'} FedAvg, alpha=0.1, seed 0: round {fedavg_rounds} by hand, "
+      f"round {in_sweep:g} in the sweep")
 
 # %% [markdown]
 # Read the **FedAvg** column: at $\alpha = 0.1$ it needs more than twice the rounds it needs at $\alpha = 100$.
@@ -281,32 +303,122 @@ assert default.rounds == curves.rounds and default.rounds["SCAFFOLD"] <= default
 #
 # ## Exercises
 #
-# 1. **More local work.** Rerun the sweep with $E = 20$: `non_iid.compute_alpha_sweep(alphas=(0.1, 100.0),
-#    algorithms=("FedAvg", "FedProx"), ...)` does not take $E$, so build the runs yourself with
-#    `non_iid.run_cached(non_iid.base_config(0.1, local_epochs=20, seed=s).replace(mu=mu))`. Does FedProx with
-#    $\mu = 0.1$ start to pay when the clients drift further? *Hint:* compare rounds to 95% *and* final accuracy.
-# 2. **Too much momentum.** Compare FedAvgM with $\beta \in \{0, 0.5, 0.95\}$ at $\alpha = 0.1$ and at $\alpha = 100$.
+# They go from predicting to writing code. Each has a collapsed solution; the checkers say what is wrong, not only
+# that something is.
+#
+# 1. **Predict, then run.** With $K = 10$ clients at $\alpha = 0.1$, SCAFFOLD reaches 95% in the round shown in the
+#    summary above. With $K = 30$ clients (each holds fewer examples and fewer classes), how many rounds does it
+#    need? Write your guess, then run.
+
+# %%
+guess_scaffold_rounds = None   # your guess: SCAFFOLD's rounds to 95% with K = 30, e.g. 10
+
+# %%
+many = non_iid.compute_algorithms(alpha=0.1, n_clients=30)
+print(f"K=30: {many.rounds} (K=10: {default.rounds}); non-IID score {many.non_iid_score:.3f} "
+      f"(K=10: {default.non_iid_score:.3f})")
+print(fl.exercises.check_prediction(guess_scaffold_rounds, many.rounds["SCAFFOLD"], tolerance=0.25,
+                                    what="SCAFFOLD's rounds to 95% with K = 30"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# SCAFFOLD needs 7 rounds with 30 clients against 5 with 10, while FedAvg and FedProx barely make it (round 20):
+# SCAFFOLD gains most. At a fixed $\alpha$ a client with fewer examples draws its label mix from fewer images, so
+# it holds fewer classes and its distribution is further from the whole: the non-IID score grows (0.693 against
+# 0.626), the drift grows, and a drift correction has more to correct.
+# </details>
+#
+# 2. **Compute.** With all control variates zero, a SCAFFOLD local step is a FedAvg local step. Which round of a
+#    SCAFFOLD run is therefore identical to FedAvg's? Check your answer: compare
+#    `non_iid.run_cached(config.replace(scaffold=True)).accuracy` with `non_iid.run_cached(config).accuracy`.
+#    *Hint:* the control variates start at zero and change only after the first round.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 2
+with_controls, without = non_iid.run_cached(config.replace(scaffold=True)), non_iid.run_cached(config)
+print(f"round 1: {with_controls.accuracy[0]:.3f} and {without.accuracy[0]:.3f}; "
+      f"round 2: {with_controls.accuracy[1]:.3f} and {without.accuracy[1]:.3f}")
+same_first = with_controls.accuracy[0] == without.accuracy[0]
+print(f"{'✔' if same_first else '✘'} round 1 is FedAvg's; the control variates act from round 2 on")
+
+# %% [markdown]
+# Round 1 only: its local steps use $c_k = c = 0$. After it every client sets $c_k$ from its own progress, so from
+# round 2 on the steps are corrected and the curves part.
+#
+# 3. **Explore.** Too much momentum: compare FedAvgM with $\beta \in \{0, 0.5, 0.95\}$ at $\alpha = 0.1$ and at
+#    $\alpha = 100$, with `non_iid.compute_algorithms(alpha=alpha, server_momentum=beta, algorithms=("FedAvgM",))`.
 #    Which $\beta$ is best, and is it the same on both splits?
-#    <details><summary>Solution</summary>
+#
+# <details><summary>Solution to exercise 3</summary>
+#
+# ```python
+# for alpha in (0.1, 100.0):
+#     for beta in (0.0, 0.5, 0.95):
+#         r = non_iid.compute_algorithms(alpha=alpha, server_momentum=beta, algorithms=("FedAvgM",))
+#         print(alpha, beta, r.rounds["FedAvgM"], f"{r.final_accuracy['FedAvgM']:.3f}")
+# ```
+# $\beta = 0$ is FedAvg exactly (13 rounds at $\alpha = 0.1$, 4 at $\alpha = 100$). $\beta = 0.5$ is best on both
+# splits: 7 rounds at $\alpha = 0.1$ (the short averaged update gets longer), and at $\alpha = 100$ it ties FedAvg's
+# 4 rounds but ends higher. With $\beta = 0.95$ the steps overshoot: 12 rounds at $\alpha = 0.1$, and on both
+# splits the run ends *below* $\beta = 0.5$ (0.958 and 0.956 against 0.967 and 0.969). A server momentum is a
+# hyper-parameter to tune per federation.
+# </details>
+#
+# 4. **Explore.** More local work: does FedProx with $\mu = 0.1$ start to pay when the clients drift further, with
+#    $E = 20$? `non_iid.compute_alpha_sweep` does not take $E$, so build the runs yourself with
+#    `non_iid.run_cached(non_iid.base_config(0.1, local_epochs=20, seed=s).replace(mu=mu))` for seeds 0, 1, 2 and
+#    $\mu \in \{0, 0.1\}$. *Hint:* compare rounds to 95% *and* final accuracy.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 4
+for mu in (0.0, 0.1):
+    runs_e20 = [non_iid.run_cached(non_iid.base_config(0.1, local_epochs=20, seed=s).replace(mu=mu)) for s in range(3)]
+    print(f"E=20, mu={mu}: rounds to 95% {[h.rounds_to_accuracy(0.95) for h in runs_e20]}, "
+          f"final {[round(h.final_accuracy, 3) for h in runs_e20]}")
+
+# %% [markdown]
+# No: with $E = 20$ FedProx ($\mu = 0.1$) is *slower* than FedAvg in every seed and ends no higher. On this data
+# more local work still helps FedAvg (compare its rounds at $E = 5$ in the sweep), and the proximal term mostly
+# takes that progress back.
+#
+# 5. **Find the bug.** FedProx's local step is $w \leftarrow w - \eta\,[\nabla F_k(w) + \mu (w - w_t)]$, and this
+#    gradient of its proximal term makes the clients drift *faster*:
 #
 #    ```python
-#    for alpha in (0.1, 100.0):
-#        for beta in (0.0, 0.5, 0.95):
-#            r = non_iid.compute_algorithms(alpha=alpha, server_momentum=beta, algorithms=("FedAvgM",))
-#            print(alpha, beta, r.rounds["FedAvgM"], f"{r.final_accuracy['FedAvgM']:.3f}")
+#    def proximal_gradient(w, w_global, mu):
+#        return mu * (w_global - w)
 #    ```
-#    $\beta = 0$ is FedAvg exactly (13 rounds at $\alpha = 0.1$, 4 at $\alpha = 100$). $\beta = 0.5$ is best on both
-#    splits: 7 rounds at $\alpha = 0.1$ (the short averaged update gets longer), and at $\alpha = 100$ it ties FedAvg's
-#    4 rounds but ends higher. With $\beta = 0.95$
-#    the steps overshoot: 12 rounds at $\alpha = 0.1$, and on both splits the run ends *below* $\beta = 0.5$ (0.958 and
-#    0.956 against 0.967 and 0.969). A server momentum is a hyper-parameter to tune per federation.
-#    </details>
-# 3. **Many clients.** Set $K = 30$ with the slider at $\alpha = 0.1$. Which algorithm gains most? Look at the
-#    non-IID score in the summary line: why does it grow with $K$ at fixed $\alpha$?
-# 4. **SCAFFOLD's identity.** With all control variates zero, a SCAFFOLD local step is a FedAvg local step. Which
-#    round of a SCAFFOLD run is therefore identical to FedAvg's? Check it: compare
-#    `non_iid.run_cached(config.replace(scaffold=True)).accuracy[0]` with `non_iid.run_cached(config).accuracy[0]`
-#    (to 3 decimals).
-#    *Hint:* the control variates start at zero and change only after the first round.
+#    Run `print(fl.exercises.check_proximal_gradient(proximal_gradient))`, read the hint, and fix it.
+#
+# <details><summary>Solution to exercise 5</summary>
+#
+# ```python
+# def proximal_gradient(w, w_global, mu):
+#     return mu * (w - w_global)          # the gradient of (mu/2) ||w - w_t||^2
+#
+# print(fl.exercises.check_proximal_gradient(proximal_gradient))
+# ```
+# The step *subtracts* the gradient, so the gradient must point away from $w_t$ for the step to pull $w$ back. With
+# the sign flipped the term pushes every client away from the global model, the opposite of what FedProx wants.
+# </details>
+#
+# 6. **Write the function.** Write SCAFFOLD's client control update,
+#    `scaffold_control(c_k, c, x, y_k, n_steps, learning_rate)`, returning
+#    $c_k^{+} = c_k - c + (x - y_k)/(K_k \eta)$ for flattened vectors ($x$ the global model, $y_k$ the client's model
+#    after its $K_k$ = `n_steps` local steps). Check it with
+#    `print(fl.exercises.check_scaffold_control(scaffold_control))`.
+#
+# <details><summary>Solution to exercise 6</summary>
+#
+# ```python
+# def scaffold_control(c_k, c, x, y_k, n_steps, learning_rate):
+#     return c_k - c + (x - y_k) / (n_steps * learning_rate)
+#
+# print(fl.exercises.check_scaffold_control(scaffold_control))
+# ```
+# $(x - y_k)/(K_k \eta)$ is the mean of the corrected steps $\nabla F_k - c_k + c$ the client took; adding $c_k - c$
+# back leaves an estimate of its own gradient $\nabla F_k$. Forget $K_k$ and $c_k$ grows with the number of steps.
+# </details>
 #
 # **Next:** [12 · Communication cost](12_communication_cost.ipynb)
