@@ -131,6 +131,11 @@ print(f"drop stragglers, seed 0: final accuracy {dropped.final_accuracy:.3f}, "
 # %%
 runs = stragglers.compute_over_seeds(seeds=(0, 1, 2), deadline=5.0, correlated=True)
 print(stragglers.seeds_table(runs))
+
+# %% [markdown]
+# Its seed-0 "drop stragglers" run is the one above:
+
+# %%
 same = dropped.final_accuracy == runs[0].final_accuracy["drop stragglers"]
 print(f"{'✔' if same else '✘'} drop stragglers, seed 0: final accuracy {dropped.final_accuracy:.3f} by hand, "
       f"{runs[0].final_accuracy['drop stragglers']:.3f} in the helper's result")
