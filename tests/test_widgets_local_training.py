@@ -150,3 +150,18 @@ def test_show_drift_at_slider_corners(k, a, e, lr):
     numbers = lt.show_drift(k, a, e, lr)
     assert np.isfinite(numbers["ratio"])
     plt.close("all")
+
+
+@pytest.mark.parametrize("name", list(lt.PRESETS))
+def test_every_drift_preset_draws(name, capsys):
+    values = {"n_clients": 10, "alpha": 0.1, "local_epochs": 5, "client_learning_rate": 0.1, **lt.PRESETS[name]}
+    result = lt.show_drift(**values)
+    assert result["drift_iid"] > 0 and result["drift_non_iid"] > 0
+    plt.close("all")
+
+
+def test_the_presets_teach_what_they_say():
+    base = dict(n_clients=10, alpha=0.1, local_epochs=5, client_learning_rate=0.1)
+    nearly_iid = lt.compute_drift_comparison(**{**base, **lt.PRESETS["nearly IID clients: α_D = 100"]})
+    skewed = lt.compute_drift_comparison(**{**base, **lt.PRESETS["extreme label skew: α_D = 0.01"]})
+    assert nearly_iid["ratio"] < 1.2 < skewed["ratio"]

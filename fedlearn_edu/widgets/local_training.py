@@ -36,7 +36,7 @@ from ..partition import PARTITIONS, label_distribution, make_partition
 from ..style import pyplot
 
 __all__ = ["AloneResult", "ClientDriftResult", "article_setup", "compute_alone", "compute_client_drift",
-           "compute_drift_comparison", "measure_drift", "most_skewed_client", "show_drift",
+           "compute_drift_comparison", "measure_drift", "most_skewed_client", "PRESETS", "show_drift",
            "train_clients"]
 
 #: the slider ranges of notebook 03 (tests sweep their ends)
@@ -313,6 +313,16 @@ def _project(results: Sequence[ClientDriftResult]) -> list[np.ndarray]:
         j = np.argmax(np.abs(basis[:, i]))
         basis[:, i] *= np.sign(basis[j, i]) or 1.0
     return [u @ basis for u in updates]
+
+
+#: classroom presets of notebook 03's drift panel (each changes only what it names)
+PRESETS: dict[str, dict] = {
+    "nearly IID clients: α_D = 100": dict(alpha=100.0),
+    "extreme label skew: α_D = 0.01": dict(alpha=0.01),
+    "more local work: E = 20": dict(local_epochs=20),
+    "aggressive local training: E = 20, η_l = 1": dict(local_epochs=20, client_learning_rate=1.0),
+    "gentle local training: E = 1, η_l = 0.01": dict(local_epochs=1, client_learning_rate=0.01),
+}
 
 
 def show_drift(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 5,

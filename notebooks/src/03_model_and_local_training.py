@@ -18,7 +18,8 @@
 #
 # **What you will learn**
 # - the article's Keras model, what changed in Keras 3 (`input_shape=`), and how to count its 1539 parameters;
-# - how the kit trains a client: one compiled function reused for every client (`fl.LocalTrainer` + `fl.client_update`);
+# - the local update (E epochs of mini-batch SGD) written out in NumPy, then the kit's fast version of it
+#   (`fl.LocalTrainer` + `fl.client_update`);
 # - why a client training alone on skewed data looks excellent locally and poor on everyone's data;
 # - *client drift*: how the local models walk apart on non-IID data, and how local epochs E and the
 #   client learning rate make it worse.
@@ -27,8 +28,11 @@
 # ("Algorithm principle" / "Concrete steps"): 边缘设备根据本地数据进行模型训练，并更新本地模型
 # ("the edge devices train the model on their local data and update their local models").
 #
+# **Time:** about 40 minutes · core path (notebooks 00–08).
+#
 # **Prerequisites:** [00 · Start here](00_start_here.ipynb), [02 · Data and partitions](02_data_and_partitions.ipynb)
-# (IID and Dirichlet splits).
+# (IID and Dirichlet splits). Symbols as in the [glossary](GLOSSARY.md): K clients, n_k examples on client k,
+# E local epochs, B batch size, η_l the client learning rate, α_D the Dirichlet concentration, w the model.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -37,12 +41,22 @@ import warnings
 import numpy as np
 import matplotlib.pyplot as plt
 import tensorflow as tf
-from ipywidgets import VBox, interactive_output
 from IPython.display import display
 from fedlearn_edu.widgets import local_training as lt
 
 fl.set_seed(42)
 fl.print_versions()
+
+# %% [markdown]
+# The knobs of this notebook. Change one, then run this cell and every cell below it (*Run › Run Selected Cell
+# and All Below*). Every value in the stated ranges runs to the end; the ✔/✘ lines say which claims still hold.
+
+# %% tags=["parameters"]
+n_clients = 10                  # clients K: 2 .. 50
+dirichlet_concentration = 0.1   # label skew α_D (small: very different clients): 0.01 .. 100.0
+local_epochs = 5                # local epochs E for the drift experiments: 1 .. 20
+client_learning_rate = 0.1      # client learning rate η_l: 0.001 .. 1.0
+seed = 0                        # seed of the split: 0 .. 20
 
 # %% [markdown]
 # ## 1. The article's model (section 4.2)
@@ -92,9 +106,12 @@ print("trainable parameters:", fl.count_parameters(model))
 # kernel plus 3 biases.
 
 # %%
-assert fl.count_parameters(model) == 20 * 64 + 64 + 64 * 3 + 3 == 1539
-assert fl.count_parameters(article_model) == fl.count_parameters(model)
-assert [w.shape for w in article_model.get_weights()] == [w.shape for w in model.get_weights()]
+by_hand = 20 * 64 + 64 + 64 * 3 + 3
+print("by hand:", by_hand)
+fl.check(fl.count_parameters(model) == by_hand == fl.count_parameters(article_model)
+         and [w.shape for w in article_model.get_weights()] == [w.shape for w in model.get_weights()],
+         "the kit's model is the article's: same layers, same shapes", measured=fl.count_parameters(model),
+         expected=by_hand)
 
 # %% [markdown]
 # In federated learning this number matters: **the model is what travels**. Every round each client
@@ -110,12 +127,12 @@ assert [w.shape for w in article_model.get_weights()] == [w.shape for w in model
 # (`fl.client_update`). The weights go in and out as NumPy arrays, so the model itself is only
 # scratch space.
 #
-# Our federation: the article's 800 training examples split across 10 clients with a Dirichlet
-# label skew, alpha = 0.1 (notebook 02). Look at the label counts: many clients hold almost only one class.
+# Our federation: the article's 800 training examples split across K = 10 clients with a Dirichlet
+# label skew, α_D = 0.1 (notebook 02). Look at the label counts: many clients hold almost only one class.
 
 # %%
 data = fl.load_dataset("article")
-parts = fl.dirichlet_partition(data.y_train, n_clients=10, alpha=0.1, seed=0)
+parts = fl.dirichlet_partition(data.y_train, n_clients=n_clients, alpha=dirichlet_concentration, seed=seed)
 counts = fl.label_distribution(data.y_train, parts, data.n_classes)
 for k, row in enumerate(counts):
     print(f"client {k}: labels {row.tolist()}, n_k = {row.sum()}")
@@ -185,7 +202,7 @@ print(fl.exercises.check_local_update(local_update))
 # 20 examples) and train it **alone** for E = 20 epochs, starting from the initial model.
 
 # %%
-k = lt.most_skewed_client(counts, min_examples=20)
+k = lt.most_skewed_client(counts, min_examples=min(20, counts.sum(axis=1).max()))   # fewer if no client has 20
 X_k, y_k = data.X_train[parts[k]], data.y_train[parts[k]]
 alone = fl.client_update(trainer, start_weights, X_k, y_k, epochs=20, batch_size=32,
                          client_learning_rate=0.1, client_id=k)
@@ -199,7 +216,8 @@ print(f"client {k}: labels {counts[k].tolist()}, sends back {len(alone.weights)}
 test_loss, test_accuracy = trainer.evaluate(alone.weights, data.X_test, data.y_test)
 print(f"accuracy on its own data:  {alone.accuracy:.3f}")
 print(f"accuracy on the test set:  {test_accuracy:.3f}")
-assert alone.accuracy > test_accuracy + 0.3, "a skewed client overfits to its own label mix"
+fl.check(alone.accuracy > test_accuracy + 0.3, "a skewed client looks far better at home than on everyone's data",
+         measured=f"{alone.accuracy:.3f} vs {test_accuracy:.3f}", expected="a gap above 0.3")
 
 # %% [markdown]
 # The client looks perfect at home: it holds only one label, so "always answer that label" is right
@@ -207,38 +225,37 @@ assert alone.accuracy > test_accuracy + 0.3, "a skewed client overfits to its ow
 # experiment with an **IID** client (a random tenth of the data) shows only a small gap:
 
 # %%
-iid_parts = fl.iid_partition(data.y_train, n_clients=10, seed=0)
+iid_parts = fl.iid_partition(data.y_train, n_clients=n_clients, seed=seed)
 iid_alone = fl.client_update(trainer, start_weights, data.X_train[iid_parts[0]], data.y_train[iid_parts[0]],
                              epochs=20, client_learning_rate=0.1, client_id=0)
 _, iid_test_accuracy = trainer.evaluate(iid_alone.weights, data.X_test, data.y_test)
 print(f"IID client: own data {iid_alone.accuracy:.3f}, test set {iid_test_accuracy:.3f}")
-assert iid_alone.accuracy - iid_test_accuracy < (alone.accuracy - test_accuracy) - 0.3
+fl.check(iid_alone.accuracy - iid_test_accuracy < (alone.accuracy - test_accuracy) - 0.3,
+         "the IID client's gap is much smaller", measured=f"{iid_alone.accuracy - iid_test_accuracy:.3f}",
+         expected=f"below {alone.accuracy - test_accuracy - 0.3:.3f}")
 
 # %% [markdown]
-# ### Every client alone, with one compiled function
+# ### Every client alone
 #
-# Now train all ten non-IID clients alone. The trainer was traced once, for the first client;
-# every later client reuses the compiled function (`trainer.tracing_count` stays 1), which is
-# what makes simulating many clients cheap.
+# Now train all the non-IID clients alone, each for E = 20 epochs from the same start.
 
 # %%
 alone_results = lt.train_clients(trainer, start_weights, data, parts, local_epochs=20, client_learning_rate=0.1)
 alone_test = np.array([trainer.evaluate(r.weights, data.X_test, data.y_test)[1] for r in alone_results])
 alone_local = np.array([r.accuracy for r in alone_results])
-print("clients trained:", len(alone_results), "| tracing_count:", trainer.tracing_count)
-assert trainer.tracing_count == 1
+print("clients trained:", len(alone_results))
 
 # %%
 # extra code – local vs test accuracy of each client trained alone
 fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.bar(np.arange(10) - 0.2, alone_local, width=0.4, label="own data")
-ax.bar(np.arange(10) + 0.2, alone_test, width=0.4, label="global test set")
-ax.set_xticks(range(10))
+ax.bar(np.arange(len(alone_local)) - 0.2, alone_local, width=0.4, label="own data")
+ax.bar(np.arange(len(alone_test)) + 0.2, alone_test, width=0.4, label="global test set")
+ax.set_xticks(range(len(alone_local)))
 ax.set_xlabel("client")
 ax.set_ylabel("accuracy")
-ax.set_title("each client trained alone (Dirichlet alpha=0.1)")
-ax.set_ylim(0, 1.2)
-ax.legend(fontsize=8, ncol=2, loc="upper center")
+ax.set_title(f"each client trained alone (Dirichlet α_D = {dirichlet_concentration:g})")
+ax.set_ylim(0, 1.3)
+ax.legend(ncol=2, loc="upper center")
 plt.show()
 
 # %% [markdown]
@@ -246,11 +263,13 @@ plt.show()
 # Twenty rounds of FedAvg over exactly this partition (notebook 04 takes that loop apart):
 
 # %%
-fedavg = fl.run_experiment(fl.FLConfig(n_clients=10, partition="dirichlet", alpha=0.1, rounds=20))
+fedavg = fl.run_experiment(fl.FLConfig(n_clients=n_clients, partition="dirichlet", alpha=dirichlet_concentration,
+                                      rounds=20, seed=seed))
 print(f"best client alone on the test set: {alone_test.max():.3f}")
 print(f"FedAvg global model on the test set: {fedavg.final_accuracy:.3f}")
-assert np.all(alone_local > alone_test)
-assert fedavg.final_accuracy > alone_test.max() + 0.1
+fl.check(np.all(alone_local > alone_test) and fedavg.final_accuracy > alone_test.max() + 0.1,
+         "every client is better at home, and together they beat the best of them by more than 0.1",
+         measured=f"FedAvg {fedavg.final_accuracy:.3f}, best alone {alone_test.max():.3f}")
 
 # %% [markdown]
 # ## 3. Client drift: local models walk apart
@@ -264,10 +283,11 @@ assert fedavg.final_accuracy > alone_test.max() + 0.1
 # **drift** = Σ_k (n_k/n) ‖w_k − w̄‖  (size-weighted mean distance of the client models to their average),
 #
 # and the agreement of the updates Δ_k = w_k − w as their mean pairwise cosine (1 = same direction).
-# Here it is computed step by step for the non-IID clients, E = 5 epochs, client learning rate 0.1:
+# Here it is computed step by step for the non-IID clients, E = 5 epochs, client learning rate η_l = 0.1:
 
 # %%
-results = lt.train_clients(trainer, start_weights, data, parts, local_epochs=5, client_learning_rate=0.1)
+results = lt.train_clients(trainer, start_weights, data, parts, local_epochs=local_epochs,
+                           client_learning_rate=client_learning_rate)
 W = np.stack([fl.flatten_weights(r.weights) for r in results])        # (K, 1539)
 n_k = np.array([r.n_examples for r in results])
 w_bar = fl.weighted_average(W, n_k)                                     # (1539,)
@@ -276,16 +296,17 @@ print(f"non-IID drift: {drift:.3f}")
 
 # %% [markdown]
 # `lt.compute_client_drift` does the same (plus the cosines) for any partition. Compare IID clients with
-# Dirichlet alpha = 0.1 clients under identical settings:
+# Dirichlet α_D = 0.1 clients under identical settings:
 
 # %%
-non_iid = lt.compute_client_drift(n_clients=10, alpha=0.1, local_epochs=5, client_learning_rate=0.1, partition="dirichlet")
-iid = lt.compute_client_drift(n_clients=10, local_epochs=5, client_learning_rate=0.1, partition="iid")
+same = dict(n_clients=n_clients, local_epochs=local_epochs, client_learning_rate=client_learning_rate, seed=seed)
+non_iid = lt.compute_client_drift(alpha=dirichlet_concentration, partition="dirichlet", **same)
+iid = lt.compute_client_drift(partition="iid", **same)
 print(f"drift:          IID {iid.drift:.3f}   non-IID {non_iid.drift:.3f}")
 print(f"update cosine:  IID {iid.mean_cosine:.3f}   non-IID {non_iid.mean_cosine:.3f}")
-assert abs(non_iid.drift - drift) < 1e-4
-assert non_iid.drift > 1.5 * iid.drift
-assert iid.mean_cosine > non_iid.mean_cosine + 0.3
+fl.check(non_iid.drift > 1.5 * iid.drift and iid.mean_cosine > non_iid.mean_cosine + 0.3,
+         "skewed clients end more than 1.5 times as far apart, and their updates agree less",
+         measured=f"drift ratio {non_iid.drift / iid.drift:.2f}, cosines {iid.mean_cosine:.2f} vs {non_iid.mean_cosine:.2f}")
 
 # %% [markdown]
 # IID clients all push the model roughly the same way (cosine near 0.9); the skewed clients push in
@@ -300,30 +321,30 @@ assert iid.mean_cosine > non_iid.mean_cosine + 0.3
 # %%
 epochs_grid = [1, 2, 5, 10, 20]
 lr_grid = [0.001, 0.01, 0.1, 1.0]
-by_epochs = {p: np.array([lt.compute_client_drift(local_epochs=E, partition=p).drift for E in epochs_grid])
+split = dict(n_clients=n_clients, alpha=dirichlet_concentration, seed=seed)
+by_epochs = {p: np.array([lt.compute_client_drift(local_epochs=E, partition=p, **split).drift for E in epochs_grid])
              for p in ("iid", "dirichlet")}
-by_lr = {p: np.array([lt.compute_client_drift(client_learning_rate=lr, partition=p).drift for lr in lr_grid])
+by_lr = {p: np.array([lt.compute_client_drift(client_learning_rate=lr, partition=p, **split).drift for lr in lr_grid])
          for p in ("iid", "dirichlet")}
 for p in by_epochs:
     print(f"{p:>9}  by E {np.round(by_epochs[p], 3)}  by lr {np.round(by_lr[p], 3)}")
-
-# %%
-for p in ("iid", "dirichlet"):
-    assert np.all(np.diff(by_epochs[p]) > 0), "drift grows with the local epochs E"
-    assert np.all(np.diff(by_lr[p]) > 0), "drift grows with the client learning rate"
-assert np.all(by_epochs["dirichlet"] > by_epochs["iid"]) and np.all(by_lr["dirichlet"] > by_lr["iid"])
+fl.check(all(np.all(np.diff(by_epochs[p]) > 0) and np.all(np.diff(by_lr[p]) > 0) for p in by_epochs),
+         "drift grows with E and with the client learning rate, for both federations")
 
 # %%
 # extra code – drift against E and against the client learning rate
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.5))
-for p, colour in (("iid", "tab:blue"), ("dirichlet", "tab:red")):
-    ax1.plot(epochs_grid, by_epochs[p], marker="o", color=colour, label=p)
-    ax2.plot(lr_grid, by_lr[p], marker="o", color=colour, label=p)
-ax1.set_xlabel("local epochs E (lr 0.1)")
-ax2.set_xlabel("client learning rate (E = 5)")
+for p in ("iid", "dirichlet"):
+    ax1.plot(epochs_grid, by_epochs[p], marker="o", label=p)
+    ax2.plot(lr_grid, by_lr[p], marker="o", label=p)
+ax1.set_xlabel("local epochs E (η_l = 0.1)")
+ax2.set_xlabel("client learning rate η_l (E = 5)")
 ax2.set_xscale("log")
 ax1.set_ylabel("drift")
-ax1.legend(fontsize=8)
+ax2.set_ylabel("drift")
+ax1.set_title("drift against E")
+ax2.set_title("drift against η_l")
+ax1.legend()
 fig.tight_layout()
 plt.show()
 
@@ -334,40 +355,47 @@ plt.show()
 # different data and noisy training — and the label skew shows most clearly at moderate settings.
 
 # %%
-aggressive = lt.compute_drift_comparison(n_clients=10, alpha=0.1, local_epochs=20, client_learning_rate=1.0)
+aggressive = lt.compute_drift_comparison(n_clients=n_clients, alpha=dirichlet_concentration, local_epochs=20,
+                                         client_learning_rate=1.0)
 print(f"E=20, lr=1: drift IID {aggressive['drift_iid']:.3f}, non-IID {aggressive['drift_non_iid']:.3f}")
-assert aggressive["ratio"] < 1.2 < non_iid.drift / iid.drift
+fl.check(aggressive["ratio"] < 1.2 < non_iid.drift / iid.drift,
+         "with aggressive local training the label skew no longer stands out",
+         measured=f"ratio {aggressive['ratio']:.2f} (moderate: {non_iid.drift / iid.drift:.2f})",
+         expected="below 1.2 (moderate: above 1.2)")
 
 # %% [markdown]
 # ## 4. Play with it
 #
 # Move the sliders (the figure updates when you release one): number of clients K, the Dirichlet
-# alpha of the non-IID federation (small = skewed, 100 ≈ IID), local epochs E, and the client
-# learning rate. Left: every client model after local training, projected on the two main
+# concentration α_D of the non-IID federation (small = skewed, 100 ≈ IID), local epochs E, and the client
+# learning rate η_l. Left: every client model after local training, projected on the two main
 # directions of the updates (the cross is the global model they all started from, stars are the
-# FedAvg averages, dot size is n_k). Right: the drift of both federations. The callback is the
-# plain function `lt.show_drift`; `lt.compute_drift_comparison` returns its numbers.
+# FedAvg averages, dot size is n_k). Right: the drift of both federations. Presets show the lessons at once;
+# *reset* returns to the notebook's settings. The callback is the plain function `lt.show_drift`;
+# `lt.compute_drift_comparison` returns its numbers.
 
 # %%
-controls = dict(n_clients=fl.widgets.client_slider(10, min=2, max=50),
-                alpha=fl.widgets.learning_rate_slider(0.1, -2, 2, description="Dirichlet alpha"),
-                local_epochs=fl.widgets.int_slider(5, 1, 20, "local epochs E"),
-                client_learning_rate=fl.widgets.learning_rate_slider(0.1, -3, 0))
-display(VBox(list(controls.values())), interactive_output(lt.show_drift, controls))
+controls = dict(n_clients=fl.widgets.client_slider(n_clients, min=2, max=50),
+                alpha=fl.widgets.log_value_slider(dirichlet_concentration, 0.01, 100.0, "Dirichlet concentration α_D"),
+                local_epochs=fl.widgets.int_slider(local_epochs, 1, 20, "local epochs E"),
+                client_learning_rate=fl.widgets.log_value_slider(client_learning_rate, 0.001, 1.0,
+                                                                 "client learning rate η_l"))
+display(fl.widgets.ControlPanel(lt.show_drift, controls, presets=lt.PRESETS, run_now=False))
 
 # %% [markdown]
-# In case the sliders do not render (for example on a static web page), here is the default setting:
+# The panel draws when you move a slider. The same function at the notebook's settings, so the figure is also
+# here when the notebook is read without a running kernel:
 
 # %%
-default = lt.show_drift(n_clients=10, alpha=0.1, local_epochs=5, client_learning_rate=0.1)
-assert default["ratio"] > 1.5
+default = lt.show_drift(n_clients=n_clients, alpha=dirichlet_concentration, local_epochs=local_epochs,
+                        client_learning_rate=client_learning_rate)
 
 # %% [markdown]
 # ## Summary
 # - The article's model is Dense(64, ReLU) → Dense(3, softmax): 20·64 + 64 + 64·3 + 3 = 1539 parameters.
 #   Keras 3 warns about `input_shape=`; `fl.build_article_model` uses `keras.Input` instead.
-# - Step 2 (local training) is `fl.client_update(trainer, global_weights, X_k, y_k, ...)` with one
-#   `fl.LocalTrainer` compiled once and reused for every client (`tracing_count == 1`).
+# - Step 2 (local training) is E epochs of mini-batch SGD from the global weights: a dozen lines of NumPy
+#   (`local_update`), or `fl.client_update(trainer, global_weights, X_k, y_k, ...)`, the same steps compiled.
 # - A client alone on skewed data scores near 100% on its own data and far less on the test set;
 #   the same clients together (FedAvg) beat every one of them.
 # - Client drift Σ_k (n_k/n)‖w_k − w̄‖ is larger on non-IID data and grows with the local epochs E and
