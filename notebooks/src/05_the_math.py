@@ -338,27 +338,180 @@ assert comparison.fedavgm_accuracy[3] > comparison.fedavg_accuracy[3], "momentum
 #   [07 · Challenges](07_challenges.ipynb); the article's FAQ is in [08 · FAQ and applications](08_faq_and_applications.ipynb).
 #
 # ## Exercises
-# 1. **Units.** Call `fl.seed_formula` with `alpha=0.2` instead of 0.1. What happens to $\theta_t$? Why can a
-#    learning rate not set the *scale of a model*? *Hint:* compare with `2 * theta_t`.
-# 2. **Write FedAvg's aggregation.** Complete `fedavg(client_models, n_examples)` below (rows of `client_models`
-#    are flattened models) and run the checker. It tells you if you fell into the article's $1/n_k$ trap.
+# They go from predicting to writing the correct formula. Each has a collapsed solution; the checkers say what is
+# wrong, not only that something is.
+#
+# 1. **Predict, then run.** Momentum can overshoot. Repeat FedAvgM with ten times the client learning rate
+#    (`client_learning_rate=0.1`) and $\beta = 0.9$: what test accuracy does it reach after 20 rounds? Write your
+#    guess below, then run the experiment (it also runs $\beta = 0$ for comparison).
+
+# %%
+guess_momentum_accuracy = None   # your guess: a test accuracy between 0 and 1, e.g. 0.9
+
+# %%
+fast_runs = {b: fl.run_experiment(n_clients=10, rounds=20, partition="dirichlet", alpha=0.1,
+                                  client_learning_rate=0.1, server_optimizer="fedavgm", server_momentum=b)
+             for b in (0.0, 0.9)}
+for b, h in fast_runs.items():
+    print(f"beta = {b}: accuracy after round 5 {h.accuracy[4]:.3f}, best {max(h.accuracy):.3f}, "
+          f"after round 20 {h.final_accuracy:.3f}")
+print(fl.exercises.check_prediction(guess_momentum_accuracy, fast_runs[0.9].final_accuracy, tolerance=0.05,
+                                    what="FedAvgM's accuracy after 20 rounds (beta = 0.9, client rate 0.1)"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# With the larger client learning rate every round's pseudo-gradient is already large, and momentum adds about
+# $1/(1-\beta)$ times it: the effective server step is about $\eta/(1-\beta)$, ten times the plain step. The model
+# gets ahead early, then overshoots and oscillates, so after 20 rounds it can end *below* its own best and below
+# $\beta = 0$ (compare the three columns above). Momentum helps when the steps are too small, as in the runs
+# with `client_learning_rate=0.01`; with large steps, shrink the server step instead, e.g.
+# `server_learning_rate=0.1` with $\beta = 0.9$ (an effective step of about 1, plain FedAvg's).
+# </details>
+#
+# 2. **Compute.** The objective federated learning minimises is $F(w) = \sum_k p_k F_k(w)$. For three clients with
+#    $n_k = 20, 30, 50$ examples, write the weights $p_k$ of FedAvg's objective ($p_k = n_k/n$) and of the uniform
+#    objective ($p_k = 1/K$), and check them with
+#    `print(fl.exercises.check_objective_weights(p, n_examples=[20, 30, 50]))` (add
+#    `client_weighting="uniform"` for the second).
+#
+# <details><summary>Solution to exercise 2</summary>
+#
+# ```python
+# n_k = np.array([20, 30, 50])
+# p_examples = n_k / n_k.sum()                  # n_k / n: every example counts the same
+# p_uniform = np.full(len(n_k), 1 / len(n_k))   # 1 / K: every client counts the same
+# print(fl.exercises.check_objective_weights(p_examples, n_examples=n_k))
+# print(fl.exercises.check_objective_weights(p_uniform, n_examples=n_k, client_weighting="uniform"))
+# ```
+# With $p_k = n_k/n$, $F$ is the mean loss over the pooled examples, the loss a central server would minimise;
+# with $1/K$ a small client's examples count more than a large client's. Neither gives a client *more* say the
+# smaller it is, which is what the article's $1/n_i$ does.
+# </details>
+#
+# 3. **Compute.** FedAvg is not FedSGD when $E > 1$. Repeat the FedSGD check with `local_epochs=5` (still
+#    `batch_size=None`, `client_learning_rate=eta` with `eta = 0.5`): how far (largest absolute difference) is the
+#    engine's model after one round from one FedSGD step (`fedsgd_by_hand`)? And from five FedSGD steps (five
+#    rounds with $E = 1$)?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+fedsgd_config = config.replace(local_epochs=1, batch_size=None, client_learning_rate=0.5)
+fedavg_e5 = fl.flatten_weights(fl.run_experiment(fedsgd_config.replace(rounds=1, local_epochs=5)).final_weights)
+five_fedsgd = fl.flatten_weights(fl.run_experiment(fedsgd_config.replace(rounds=5)).final_weights)
+from_one, from_five = np.max(np.abs(fedavg_e5 - fedsgd_by_hand)), np.max(np.abs(fedavg_e5 - five_fedsgd))
+print(f"{'✔' if 1e-5 < from_five < from_one else '✘'} FedAvg (E = 5) is {from_one:.3f} from one FedSGD step "
+      f"and {from_five:.3f} from five: closer to five steps, equal to neither")
+# Each client takes five steps on its OWN loss, from its own moving model; five FedSGD steps average the
+# gradients at the global model before every step. The two agree only while the clients' gradients agree.
+
+# %% [markdown]
+# 4. **Find the bug.** The article's first line has no $\theta_{t-1}$ outside the gradients. Call `fl.seed_formula`
+#    with `alpha=0.2` instead of 0.1: by what factor does $\|\theta_t\|$ grow? Check your factor with
+#    `print(fl.exercises.check_formula_scaling(factor))`. Why can a learning rate not set the *scale of a
+#    model*, and what is missing from the line?
+#
+# <details><summary>Solution to exercise 4</summary>
+#
+# ```python
+# rng = np.random.default_rng(0)
+# theta, G, n_i = rng.normal(size=6), rng.normal(size=(3, 6)), np.array([5, 50, 500])
+# theta_01, _ = fl.seed_formula(theta, G, n_i, alpha=0.1, beta=0.9)
+# theta_02, _ = fl.seed_formula(theta, G, n_i, alpha=0.2, beta=0.9)
+# factor = np.linalg.norm(theta_02) / np.linalg.norm(theta_01)
+# print(fl.exercises.check_formula_scaling(factor))
+# ```
+# $\theta_t = \alpha\sum_i \frac{1}{n_i}\nabla L_i$ is proportional to $\alpha$, so doubling $\alpha$ doubles the
+# whole "model". A learning rate should set the size of a *step*: in $\theta_{t-1} - \alpha\sum_i \ldots$ doubling
+# $\alpha$ doubles only the change, and the model stays close to $\theta_{t-1}$. The missing piece is
+# "$\theta_{t-1} -$".
+# </details>
+#
+# 5. **Find the bug.** A classmate says the article's formula gives each client its share of the data, and writes
+#
 #    ```python
-#    def fedavg(client_models, n_examples):
-#        ...
-#    print(math_widgets.check_fedavg_aggregation(fedavg))
+#    def article_shares(n_examples):
+#        n_examples = np.asarray(n_examples, dtype=float)
+#        return n_examples / n_examples.sum()
 #    ```
-#    <details><summary>Solution</summary>
+#    Check it with `print(fl.exercises.check_article_weights(article_shares([5, 50, 500]), n_examples=[5, 50, 500]))`,
+#    then fix it so that it returns each client's share of the say under $\sum_i \frac{1}{n_i}\nabla L_i$ with
+#    $L_i$ a mean loss (normalised to sum to 1). What share does the sum reading give (`reading="sum"`)?
+#
+# <details><summary>Solution to exercise 5</summary>
+#
+# ```python
+# def article_shares(n_examples):
+#     inverse = 1 / np.asarray(n_examples, dtype=float)   # the article's 1/n_i
+#     return inverse / inverse.sum()
+#
+# print(fl.exercises.check_article_weights(article_shares([5, 50, 500]), n_examples=[5, 50, 500]))
+# print(fl.exercises.check_article_weights(np.full(3, 1 / 3), n_examples=[5, 50, 500], reading="sum"))
+# ```
+# The classmate wrote FedAvg's $n_i/n$, the correction, not the article. With a mean loss the 1/n_i makes the
+# smallest client (5 examples, under 1% of the data) the loudest; with a sum loss the $n_i$ cancels and every
+# client gets $1/N$, whatever its size.
+# </details>
+#
+# 6. **Write the function.** Complete `fedavg(client_models, n_examples)` below: the rows of `client_models` are
+#    flattened models, and it returns $\sum_k \frac{n_k}{n} w_k$ (one flattened model). Check it with
+#    `print(fl.exercises.check_fedavg_vectors(fedavg))`: it tells you if you fell into the article's $1/n_k$ trap.
 #
 #    ```python
 #    def fedavg(client_models, n_examples):
-#        weights = n_examples / n_examples.sum()
-#        return weights @ client_models
+#        ...
 #    ```
-#    </details>
-# 3. **Momentum can overshoot.** Repeat the three FedAvgM runs with `client_learning_rate=0.1`. Which $\beta$
-#    ends highest after 20 rounds now? *Hint:* the effective server step is about $\eta/(1-\beta)$; try
-#    `server_learning_rate=0.1` with $\beta = 0.9$.
-# 4. **FedAvg is not FedSGD when $E > 1$.** Repeat the FedSGD check with `local_epochs=5`. How far is the
-#    engine's model from one FedSGD step with `eta`? From five FedSGD steps?
+#
+# <details><summary>Solution to exercise 6</summary>
+#
+# ```python
+# def fedavg(client_models, n_examples):
+#     weights = np.asarray(n_examples, dtype=float) / np.sum(n_examples)   # n_k / n, summing to 1
+#     return weights @ client_models                                        # sum_k (n_k / n) w_k
+#
+# print(fl.exercises.check_fedavg_vectors(fedavg))
+# ```
+# A matrix product with the weights does the weighted sum over the rows in one line. The weights are the data
+# shares, so a client counts in proportion to its examples, and they sum to 1, so the average of
+# identical models is that model.
+# </details>
+#
+# 7. **Write the function.** Write the correct version of the article's formula, one FedSGD step
+#    `fedsgd_step(theta, gradients, n_examples, learning_rate)` returning
+#    $\theta_{t+1} = \theta_t - \eta\sum_k \frac{n_k}{n}\nabla L_k(\theta_t)$ (`gradients` has one client's gradient
+#    per row), and check it with `print(fl.exercises.check_fedsgd_step(fedsgd_step))`.
+#
+# <details><summary>Solution to exercise 7</summary>
+#
+# ```python
+# def fedsgd_step(theta, gradients, n_examples, learning_rate):
+#     weights = np.asarray(n_examples, dtype=float) / np.sum(n_examples)   # n_k / n, not 1 / n_k
+#     return theta - learning_rate * weights @ gradients                    # a step FROM theta
+#
+# print(fl.exercises.check_fedsgd_step(fedsgd_step))
+# ```
+# The two fixes to the article's first line: weights $n_k/n$ instead of $1/n_k$ (so the weighted gradient is the
+# gradient of the pooled loss), and "$\theta_t -$" in front (so $\alpha$ sets the size of a step, not of the
+# model). No second line is needed.
+# </details>
+#
+# 8. **Implement the variant.** Give the article's $\beta$ a job: write
+#    `momentum_step(theta, theta_bar, velocity, server_learning_rate, server_momentum)` for FedAvgM on flattened
+#    models ($g_t = \theta_t - \bar\theta$, $v_t = \beta v_{t-1} + g_t$, $\theta_{t+1} = \theta_t - \eta v_t$),
+#    returning `(theta_next, velocity_next)`, and check it with
+#    `print(fl.exercises.check_server_momentum(momentum_step))`.
+#
+# <details><summary>Solution to exercise 8</summary>
+#
+# ```python
+# def momentum_step(theta, theta_bar, velocity, server_learning_rate, server_momentum):
+#     velocity = server_momentum * velocity + (theta - theta_bar)   # v_t = beta v_(t-1) + g_t
+#     return theta - server_learning_rate * velocity, velocity     # theta_(t+1) = theta_t - eta v_t
+#
+# print(fl.exercises.check_server_momentum(momentum_step))
+# ```
+# Unlike the article's $\beta\theta_t + (1-\beta)\theta_t$, the velocity carries the past rounds' direction into
+# this round, so $\beta$ changes the model. With $\beta = 0$ and $\eta = 1$ it returns $\bar\theta$: plain FedAvg.
+# </details>
 #
 # **Next:** [06 · Interactive lab](06_interactive_lab.ipynb)
