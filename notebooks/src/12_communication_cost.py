@@ -337,6 +337,8 @@ print(f"{default.rounds['int8']} rounds: {both_ways:.4f} MB with int8 both ways,
 #
 # 5. **Compute.** With the default run's bytes, how many images per client (64 float32 pixels and a one-byte label
 #    each) must a client hold before uploading them once costs more than its share of the 20 rounds of FedAvg?
+#    Check your number with `print(fl.exercises.check_crossover_samples(answer, n_parameters=P, rounds=20,
+#    example_bytes=64 * 4 + 1, fraction=config.fraction))`.
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 # Solution to exercise 5
@@ -346,6 +348,8 @@ fits = int(per_client // per_image)
 print(f"{per_client:.0f} bytes per client / {per_image} bytes per image: more than {fits} images, "
       f"i.e. at least {fits + 1}")
 print(f"each client here holds {len(digits.y_train) / config.n_clients:.0f} images")
+print(fl.exercises.check_crossover_samples(fits + 1, n_parameters=P, rounds=20, example_bytes=per_image,
+                                           fraction=config.fraction))
 
 # %% [markdown]
 # Each client here holds twenty times fewer: on digits the federation never saves bytes. A phone
