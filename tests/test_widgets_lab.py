@@ -98,3 +98,13 @@ def test_dashboard_shows_failures_instead_of_raising(monkeypatch):
     monkeypatch.setattr(lab, "run_lab", invalid)
     dashboard.controls["seed"].value = 2
     assert "These settings cannot run: n_clients must be at most 5" in dashboard.summary.value
+
+
+def test_the_static_figure_is_readable_on_a_projector():
+    """The lab's matplotlib figure (the static fallback of notebook 06): 100 dpi, titled, labelled axes."""
+    import matplotlib.pyplot as plt
+    fig = lab.draw_lab(lab.run_lab(rounds=5))
+    assert fig.dpi >= 100
+    for ax in fig.axes:
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel(), ax
+    plt.close("all")

@@ -166,7 +166,7 @@ def lab_summary(result: LabResult) -> str:
     return "\n".join(lines)
 
 
-def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 72):
+def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 100):
     """The dashboard's figure: learning curves vs baseline, client accuracy, labels, bytes.
 
     Drawn with a fixed layout (no ``tight_layout``) and no per-cell annotations: the
