@@ -29,7 +29,6 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.001": TO_TRY + " (a learning rate at the slider's low end)",
         "260": f"exercise 2's solution, {SOLUTIONS}",
     },
-    "02_data_and_partitions": {"0.15": TO_TRY + " (exercise 1's non-IID score threshold)"},
     "03_model_and_local_training": {"6156": DERIVED + " (1539 parameters × 4 bytes)"},
     "07_challenges": {"96": f"exercise 3's solution, {SOLUTIONS}", "48": f"exercise 3's solution, {SOLUTIONS}",
                       "9.6": f"exercise 3's solution, {SOLUTIONS}", "4.8": f"exercise 3's solution, {SOLUTIONS}"},

@@ -309,17 +309,184 @@ assert gap_small < 0.03 and gap_large > 0.03 and gap_large > 2 * gap_small
 # - On this data, FedAvg copes with label skew at learning rate 0.1; at learning rate 1 the skew costs accuracy.
 #
 # ## Exercises
-# 1. With the partition slider, find the number of clients at which the IID split scores above 0.15.
-#    *Hint:* the score of an IID split depends only on client size.
-# 2. Call `fl.make_partition(data.y_train, 10, "shards", shards_per_client=3)`. How many classes can a
-#    client hold now? Check with `fl.label_distribution` and compare the score with 2 shards per client.
-# 3. Standardise each client's data with its **own** mean and standard deviation (what a client could do
-#    alone). Why is this a problem when the split is non-IID? *Hint:* compare the means of two clients that
-#    hold different classes.
-# 4. Write `score_for(alpha)` that returns the mean non-IID score of 5 Dirichlet splits of 10 clients, and find
-#    the α at which the score crosses 0.2.
+# They go from predicting to writing a partition of your own. Each has a collapsed solution; the checkers say what
+# is wrong, not only that something is.
 #
-# <details><summary>Solution to exercise 4</summary>
+# 1. **Predict, then run.** With shards, each client gets 2 shards of sorted labels, so at most 2 classes. Give
+#    each client 3 shards instead (`shards_per_client=3`): what non-IID score do you expect for 10 clients? Write
+#    your guess below, then run the experiment.
+
+# %%
+guess_shards_score = None   # your guess: a score between 0 and 0.68, e.g. 0.4
+
+# %%
+shard_scores = {}
+for per_client in (2, 3):
+    shard_parts = fl.make_partition(data.y_train, 10, "shards", shards_per_client=per_client, seed=0)
+    shard_counts = fl.label_distribution(data.y_train, shard_parts, 3)
+    shard_scores[per_client] = fl.non_iid_score(shard_counts)
+    print(f"{per_client} shards per client: classes per client {(shard_counts > 0).sum(axis=1).tolist()}, "
+          f"score {shard_scores[per_client]:.3f}")
+print(fl.exercises.check_prediction(guess_shards_score, shard_scores[3], tolerance=0.2,
+                                    what="the non-IID score with 3 shards per client"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# The score falls, but stays far above an IID split. A third shard can bring a third class, so some clients now
+# hold all three, and the others hold two classes in less lopsided amounts; every mix moves towards the global
+# one. Shards are still strongly non-IID: with only 3 classes, a client with 3 shards can still have most of its
+# examples from one class.
+# </details>
+#
+# 2. **Predict, then run.** Which Dirichlet concentration gives the more skewed (more non-IID) split of 10 clients:
+#    α = 0.1 or α = 10? Write it below, then run the cell after it: it measures both and
+#    `fl.exercises.check_more_skewed_alpha` tells you whether you were right.
+
+# %%
+guess_more_skewed_alpha = None   # your guess: 0.1 or 10
+
+# %%
+skew = partitions.compute_score_vs_alpha([0.1, 10.0], n_clients=10, n_seeds=3)
+print(skew)
+print(fl.exercises.check_more_skewed_alpha(guess_more_skewed_alpha))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 2</summary>
+#
+# α = 0.1. Each class is split over the clients in proportions $p \sim \mathrm{Dir}(\alpha)$: with a small α
+# almost all of a class lands on one or two clients, so every client's label mix is far from the global one;
+# with a large α every share is close to $1/K$ and the split looks IID (its score is close to the IID line).
+# </details>
+#
+# 3. **Compute.** Eight examples with labels `y = [0, 0, 1, 2, 2, 2, 1, 0]` are split over three clients:
+#    `parts = [[0, 1, 2], [3, 4], [5, 6, 7]]` (indices into `y`). Write the label counts `counts[k, c]` (a 3 × 3
+#    array) by hand and check them with
+#    `print(fl.exercises.check_label_distribution(counts, y=y, parts=parts))`.
+#
+# <details><summary>Solution to exercise 3</summary>
+#
+# ```python
+# y = np.array([0, 0, 1, 2, 2, 2, 1, 0])
+# parts = [np.array([0, 1, 2]), np.array([3, 4]), np.array([5, 6, 7])]
+# counts = np.array([[2, 1, 0],     # client 0 holds labels 0, 0, 1
+#                    [0, 0, 2],     # client 1 holds labels 2, 2
+#                    [1, 1, 1]])    # client 2 holds labels 2, 1, 0
+# print(fl.exercises.check_label_distribution(counts, y=y, parts=parts))
+# ```
+# One row per client, one column per class: look up the labels of the client's indices, then count each class.
+# The rows add up to the client sizes and the whole matrix to the 8 examples; `fl.label_distribution(y, parts, 3)`
+# does the same.
+# </details>
+#
+# 4. **Explore.** With the partition slider of section 6 (scheme `iid`), find the number of clients at which the
+#    IID split scores above 0.15. *Hint:* the score of an IID split depends only on client size.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 4
+for n_clients in (10, 25, 50, 55, 60, 100):
+    split = partitions.compute_partition(n_clients=n_clients, scheme="iid")
+    print(f"{n_clients:>3} clients of about {len(data.y_train) // n_clients:>2} examples: IID score {split.score:.3f}")
+# The fewer examples per client, the further a random sample's class mix is from the global one (sampling noise):
+# the IID score grows with the number of clients because the clients get smaller, not because the split changes.
+
+# %% [markdown]
+# 5. **Think it through.** Standardise each client's data with its **own** mean and standard deviation (what a
+#    client could do alone). Why is this a problem when the split is non-IID? *Hint:* compare the means of two
+#    clients that hold different classes.
+#
+# <details><summary>Solution to exercise 5</summary>
+#
+# The classes differ in their mean features; that difference is what the model learns from. A client that holds
+# mostly one class subtracts that class's mean, so its examples end up centred at 0, and so do those of a client
+# holding another class. After per-client standardisation the same input means different things on different
+# clients, and the clients' models disagree more. Compute the statistics federatedly instead (each client sends
+# its count, sum and sum of squares, as in the footnote of section 3), so that every client uses the global ones.
+# </details>
+#
+# 6. **Find the bug.** This IID partition is meant to put every example on exactly one client:
+#
+#    ```python
+#    def iid_partition(n_examples, n_clients, seed=0):
+#        rng = np.random.default_rng(seed)
+#        size = n_examples // n_clients
+#        return [rng.integers(0, n_examples, size=size) for _ in range(n_clients)]
+#    ```
+#    Run `print(fl.exercises.check_partition(iid_partition(800, 10), n_examples=800, n_clients=10))`, read what it
+#    says, fix the function, and check it again with 803 examples (`n_examples=803`).
+#
+# <details><summary>Solution to exercise 6</summary>
+#
+# ```python
+# def iid_partition(n_examples, n_clients, seed=0):
+#     rng = np.random.default_rng(seed)
+#     return np.array_split(rng.permutation(n_examples), n_clients)   # deal a shuffled deck
+#
+# print(fl.exercises.check_partition(iid_partition(800, 10), n_examples=800, n_clients=10))
+# print(fl.exercises.check_partition(iid_partition(803, 10), n_examples=803, n_clients=10))
+# ```
+# Two bugs: `rng.integers` draws *with replacement*, so some examples land on two clients (or twice on one) and
+# others on none; and `n_examples // n_clients` drops the remainder when the clients cannot all be the same
+# size. Shuffling once and cutting the permutation into parts fixes both.
+# </details>
+#
+# 7. **Write the function.** Write `shard_partition(y, n_clients, shards_per_client=2, seed=0)` the way McMahan et
+#    al. do it: sort the examples by label, cut them into `n_clients * shards_per_client` shards of consecutive
+#    examples, and give each client `shards_per_client` shards at random. Check it with
+#    `print(fl.exercises.check_partition(shard_partition(y, 10), n_examples=len(y), n_clients=10))` on
+#    `y = data.y_train`, then look at its `fl.label_distribution`.
+#
+# <details><summary>Solution to exercise 7</summary>
+#
+# ```python
+# def shard_partition(y, n_clients, shards_per_client=2, seed=0):
+#     rng = np.random.default_rng(seed)
+#     by_label = np.argsort(y, kind="stable")                      # indices, sorted by label
+#     shards = np.array_split(by_label, n_clients * shards_per_client)
+#     dealt = rng.permutation(len(shards)).reshape(n_clients, shards_per_client)
+#     return [np.concatenate([shards[s] for s in row]) for row in dealt]
+#
+# y = fl.make_seed_dataset().y_train
+# parts = shard_partition(y, 10)
+# print(fl.exercises.check_partition(parts, n_examples=len(y), n_clients=10))
+# print(fl.label_distribution(y, parts, 3))
+# ```
+# Sorting puts each class in one run of consecutive examples, so a shard holds one class (or two, where it
+# straddles a class boundary), and a client with 2 shards usually holds 1 or 2 classes. Dealing a permutation
+# of the shard numbers gives every shard to exactly one client.
+# </details>
+#
+# 8. **Write the function.** Write `score(counts)`, the non-IID score: for each client the Jensen–Shannon distance
+#    (base 2) between its label mix $p_k$ and the global mix $p$, averaged with weights $n_k/n$. With $m = (p_k + p)/2$,
+#    $\mathrm{JS}(p_k, p) = \sqrt{\tfrac12 \mathrm{KL}(p_k\|m) + \tfrac12 \mathrm{KL}(p\|m)}$. Check it with
+#    `print(fl.exercises.check_non_iid_score(score, counts=counts))` (`counts` from section 4).
+#
+# <details><summary>Solution to exercise 8</summary>
+#
+# ```python
+# def score(counts):
+#     counts = np.asarray(counts, dtype=float)
+#     sizes = counts.sum(axis=1)
+#     p_global, p_clients = counts.sum(axis=0) / counts.sum(), counts / sizes[:, None]
+#
+#     def kl(a, b):                         # base 2; a term with a = 0 contributes 0
+#         mask = a > 0
+#         return np.sum(a[mask] * np.log2(a[mask] / b[mask]))
+#
+#     distances = [np.sqrt(0.5 * kl(p_k, (p_k + p_global) / 2) + 0.5 * kl(p_global, (p_k + p_global) / 2))
+#                  for p_k in p_clients]
+#     return float(np.dot(sizes / sizes.sum(), distances))
+#
+# print(fl.exercises.check_non_iid_score(score, counts=np.array([[30, 5, 0], [2, 2, 40], [10, 10, 10]])))
+# ```
+# The square root turns the divergence into a distance, base 2 keeps it in [0, 1], and the weights $n_k/n$ make a
+# client of 3 examples count less than one of 80. The mask skips classes a client does not have ($0 \log 0 = 0$).
+# </details>
+#
+# 9. **Write the function.** Write `score_for(alpha)` that returns the mean non-IID score of 5 Dirichlet splits of
+#    10 clients, and find the α at which the score crosses 0.2.
+#
+# <details><summary>Solution to exercise 9</summary>
 #
 # ```python
 # def score_for(alpha):
@@ -331,6 +498,7 @@ assert gap_small < 0.03 and gap_large > 0.03 and gap_large > 2 * gap_small
 #     low, high = (middle, high) if score_for(middle) > 0.2 else (low, middle)
 # print(f"alpha ~ {middle:.2f}")     # between 1 and 3.16 (see the table of section 5)
 # ```
+# The score falls steadily as α grows (section 5), so bisection works; on a log scale because α spans decades.
 # </details>
 #
 # **Next:** [03 · Model and local training](03_model_and_local_training.ipynb)
