@@ -186,3 +186,14 @@ def test_over_seeds_and_table():
         st.compute_over_seeds(seeds=())
     with pytest.raises(ValueError, match="seeds"):
         st.compute_over_seeds(seed=3)
+
+
+@pytest.mark.parametrize("name", list(st.PRESETS))
+def test_every_preset_of_the_panel_runs(name, capsys):
+    values = dict(dropout=0.0, deadline=5.0, speed_spread=1.0, n_clients=6, client_learning_rate=0.1, correlated=True,
+                  rounds=3)
+    values.update(st.PRESETS[name])
+    result = st.show_devices(**values)
+    assert set(result.rounds) == set(st.POLICIES)
+    assert plt.gcf().axes[0].get_title() and plt.gcf().axes[1].get_title()
+    plt.close("all")

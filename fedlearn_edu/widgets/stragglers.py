@@ -36,7 +36,7 @@ from .non_iid import diverged_line, format_optional, format_reached
 
 __all__ = ["POLICIES", "SLOW_CLASSES", "policy_fields", "base_config", "correlate_profiles", "make_simulation",
            "run_devices", "RoundTimes", "compute_round_times", "show_round_times", "DevicesResult",
-           "compute_devices", "show_devices", "compute_over_seeds", "seeds_table"]
+           "compute_devices", "PRESETS", "show_devices", "compute_over_seeds", "seeds_table"]
 
 #: the three answers to slow devices, in the order of every table and figure
 POLICIES = ("wait for all", "drop stragglers", "accept partial work")
@@ -187,6 +187,8 @@ def show_round_times(speed_spread: float = 1.0, n_clients: int = 20, deadline: f
     ax.set_xticks(np.arange(len(s)) if len(s) <= 25 else np.arange(0, len(s), 5))
     ax.set_xlabel("clients, fastest to slowest")
     ax.set_ylabel("simulated seconds")
+    ax.set_title(f"round 1: {len(s)} devices, speed spread σ = {result.speed_spread:g}"
+                 + ("" if result.deadline is None else f", deadline {result.deadline:g} s"))
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
     plt.show()
@@ -319,6 +321,16 @@ def _compute(dropout, deadline, speed_spread, n_clients, client_learning_rate, c
                     np.concatenate([[h.initial_accuracy], h.accuracy])) for p, (h, _) in runs.items()})
 
 
+#: classroom presets of notebook 13's panel (each changes only what it names)
+PRESETS: dict[str, dict] = {
+    "nobody straggles: deadline 30 s": dict(deadline=30.0),
+    "hardly anybody finishes: deadline 2.5 s": dict(deadline=2.5),
+    "identical devices: spread σ = 0": dict(speed_spread=0.0),
+    "half the devices away: dropout 0.5": dict(dropout=0.5),
+    "speed independent of the data": dict(correlated=False),
+}
+
+
 def show_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: float = 1.0, n_clients: int = 20,
                  client_learning_rate: float = 0.1, *, correlated: bool = False, rounds: int = 30,
                  target: float = 0.9, seed: int = 0, policies: Sequence[str] = POLICIES) -> DevicesResult:
@@ -350,6 +362,8 @@ def show_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: floa
                                   min(result.fast_class_accuracy.values())) - 0.1), 1.0)
     ax_bars.set_ylabel("final test accuracy")
     ax_bars.legend()
+    ax_curve.set_title("accuracy against simulated time")
+    ax_bars.set_title("final accuracy by digit group")
     for ax in (ax_curve, ax_bars):
         ax.grid(alpha=0.3)
     plt.tight_layout()

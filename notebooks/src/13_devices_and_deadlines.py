@@ -30,8 +30,10 @@
 # ("limited device resources, network latency and so on"). Here both become numbers: compute speed and link speed
 # per device, and what they do to a federation.
 #
+# **Time:** about 35 minutes · going deeper (notebooks 09–14).
+#
 # **Prerequisites:** [07 · Challenges](07_challenges.ipynb) (the light straggler model this notebook replaces) and
-# [11 · Non-IID algorithms](11_non_iid_algorithms.ipynb) (FedProx).
+# [11 · Non-IID algorithms](11_non_iid_algorithms.ipynb) (FedProx). Symbols as in the [glossary](GLOSSARY.md).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -44,6 +46,17 @@ from fedlearn_edu.widgets import stragglers
 
 fl.set_seed(42)
 fl.print_versions()
+
+# %% [markdown]
+# The knobs of this notebook. Change one, then run this cell and every cell below it (*Run › Run Selected Cell
+# and All Below*). Every value in the stated ranges runs to the end; the ✔/✘ lines say which claims still hold.
+
+# %% tags=["parameters"]
+n_clients = 20                  # clients K (all of them in every round): 4 .. 50
+client_learning_rate = 0.1      # client learning rate η_l: 0.01 .. 1.0
+speed_spread = 1.0              # spread σ of the log-normal device speeds: 0.0 .. 2.0
+deadline = 5.0                  # simulated seconds the server waits in a round: 2.5 .. 30.0
+dropout = 0.3                   # chance p that a device does not answer (section 3): 0.0 .. 0.8
 
 # %% [markdown]
 # ## 1 · Devices and the round clock
@@ -61,7 +74,8 @@ fl.print_versions()
 # client sampled in every round, 30 rounds.
 
 # %%
-sizes = stragglers.make_simulation(stragglers.base_config()).client_sizes
+config = stragglers.base_config(n_clients, client_learning_rate, speed_spread)
+sizes = stragglers.make_simulation(config).client_sizes
 print(f"median device: {fl.devices.MEDIAN_EXAMPLES_PER_SECOND:g} examples/s, "
       f"{fl.devices.MEDIAN_BYTES_PER_SECOND / 1000:g} kB/s; each client holds {sizes.min()}-{sizes.max()} examples")
 
@@ -69,29 +83,31 @@ print(f"median device: {fl.devices.MEDIAN_EXAMPLES_PER_SECOND:g} examples/s, "
 # One round, client by client:
 
 # %%
-times = stragglers.show_round_times(speed_spread=1.0, n_clients=20)
+times = stragglers.show_round_times(speed_spread=speed_spread, n_clients=n_clients)
 
 # %% [markdown]
 # Without a deadline the server waits for everybody: **the round lasts as long as the slowest device**, several
 # times the median. The simulated clock of a real run agrees:
 
 # %%
-config = stragglers.base_config()
 waiting, _ = stragglers.run_devices(config)
 print(f"History.simulated_seconds of round 1: {waiting.simulated_seconds[0]:.1f} s; "
       f"slowest client: {times.seconds.max():.1f} s")
-assert waiting.simulated_seconds[0] == times.round_seconds == times.seconds.max()
-assert times.seconds.max() > 3 * np.median(times.seconds)
+fl.check(waiting.simulated_seconds[0] == times.round_seconds == times.seconds.max()
+         and times.seconds.max() > 3 * np.median(times.seconds),
+         "the round lasts as long as the slowest device, more than 3 times the median",
+         measured=f"{times.seconds.max():.1f} s, median {np.median(times.seconds):.1f} s")
 
 # %% [markdown]
 # Identical devices ($\sigma = 0$) would all finish together. A **deadline** instead caps the round: the server
 # stops waiting after, say, 5 simulated seconds (about the median client). The clients over it are *stragglers*:
 
 # %%
-same = stragglers.compute_round_times(speed_spread=0.0)
-cut = stragglers.show_round_times(speed_spread=1.0, deadline=5.0)
-assert same.seconds.max() - same.seconds.min() < 0.1 and cut.round_seconds == 5.0
-assert cut.stragglers >= 5
+same = stragglers.compute_round_times(speed_spread=0.0, n_clients=n_clients)
+cut = stragglers.show_round_times(speed_spread=speed_spread, n_clients=n_clients, deadline=deadline)
+fl.check(same.seconds.max() - same.seconds.min() < 0.1 and cut.round_seconds == deadline and cut.stragglers >= 5,
+         "identical devices finish together; the deadline ends the round and leaves at least 5 stragglers",
+         measured=f"round {cut.round_seconds:.1f} s, {cut.stragglers} stragglers")
 
 # %% [markdown]
 # ## 2 · Three answers to stragglers
@@ -116,20 +132,23 @@ assert cut.stragglers >= 5
 # dealt again by `stragglers.correlate_profiles` before the run starts:
 
 # %%
-one_cell = fl.FLConfig(dataset="digits", n_clients=20, partition="shards", local_epochs=2, client_learning_rate=0.1,
-                       rounds=30, seed=0, devices=True, speed_spread=1.0, deadline=5.0, straggler_policy="drop")
+one_cell = fl.FLConfig(dataset="digits", n_clients=n_clients, partition="shards", local_epochs=2,
+                       client_learning_rate=client_learning_rate, rounds=30, seed=0, devices=True,
+                       speed_spread=speed_spread, deadline=deadline, straggler_policy="drop")
 sim = fl.Simulation(one_cell)
 sim.device_profiles = stragglers.correlate_profiles(sim.device_profiles, sim.label_counts)
 dropped = sim.run(progress=False)
 print(f"drop stragglers, seed 0: final accuracy {dropped.final_accuracy:.3f}, "
-      f"{np.mean([len(ids) for ids in dropped.participants]):.1f} updates per round of 20")
+      f"{np.mean([len(ids) for ids in dropped.participants]):.1f} updates per round of {n_clients}")
 
 # %% [markdown]
 # The helper runs this for every seed (0, 1, 2) × policy (wait for all, drop stragglers, accept partial work), and
 # also measures the final model on each digit:
 
 # %%
-runs = stragglers.compute_over_seeds(seeds=(0, 1, 2), deadline=5.0, correlated=True)
+settings = dict(deadline=deadline, speed_spread=speed_spread, n_clients=n_clients,
+                client_learning_rate=client_learning_rate)
+runs = stragglers.compute_over_seeds(seeds=(0, 1, 2), correlated=True, **settings)
 print(stragglers.seeds_table(runs))
 
 # %% [markdown]
@@ -152,20 +171,21 @@ print(f"{'✔' if same else '✘'} drop stragglers, seed 0: final accuracy {drop
 
 # %%
 wait, drop, partial = stragglers.POLICIES
-for r in runs:
-    assert r.slow_class_accuracy[drop] < r.slow_class_accuracy[wait] - 0.04      # drop: 5-9 left behind
-    assert r.slow_class_accuracy[drop] < r.fast_class_accuracy[drop]              # biased towards fast devices
-    assert r.minutes[partial] is not None and r.minutes[partial] < r.minutes[wait]   # partial: faster to 90%
 median_slow = {p: float(np.median([r.slow_class_accuracy[p] for r in runs])) for p in stragglers.POLICIES}
-print({p: round(v, 3) for p, v in median_slow.items()})
-assert median_slow[partial] > median_slow[drop] + 0.02                            # partial keeps part of 5-9
+print("median accuracy on digits 5-9:", {p: round(v, 3) for p, v in median_slow.items()})
+fl.check(all(r.slow_class_accuracy[drop] < min(r.slow_class_accuracy[wait] - 0.04, r.fast_class_accuracy[drop])
+             for r in runs), "in every seed, dropping stragglers leaves digits 5-9 behind")
+fl.check(all(r.minutes[partial] is not None and (r.minutes[wait] is None or r.minutes[partial] < r.minutes[wait])
+             for r in runs), "in every seed, partial work reaches 90% in fewer simulated minutes than waiting")
+fl.check(median_slow[partial] > median_slow[drop] + 0.02, "partial work keeps part of digits 5-9",
+         measured=f"{median_slow[partial]:.3f} vs {median_slow[drop]:.3f}", expected="more than 0.02 above")
 
 # %% [markdown]
 # The curves and the per-digit accuracy of seed 0 (left: accuracy against simulated minutes; right: final
 # accuracy on digits 0–4 in grey and on 5–9 in colour):
 
 # %%
-biased = stragglers.show_devices(deadline=5.0, correlated=True)
+biased = stragglers.show_devices(correlated=True, **settings)
 
 # %% [markdown]
 # ### When speed is independent of the data
@@ -182,20 +202,23 @@ biased = stragglers.show_devices(deadline=5.0, correlated=True)
 partial_cell = one_cell.replace(straggler_policy="partial")
 history = fl.run_experiment(partial_cell, progress=False)
 reached = history.rounds_to_accuracy(0.9)
-partial_minutes = history.simulated_seconds[:reached].sum() / 60
-print(f"accept partial work, seed 0: 90% first in round {reached}, after {partial_minutes:.2f} simulated minutes")
+partial_minutes = None if reached is None else history.simulated_seconds[:reached].sum() / 60   # None: never
+print(f"accept partial work, seed 0: 90% first in round {reached}, after {partial_minutes or float('nan'):.2f} "
+      f"simulated minutes")
 
 # %% [markdown]
 # The helper runs the three policies on this federation (one seed) and draws them:
 
 # %%
-unbiased = stragglers.show_devices(deadline=5.0, correlated=False)
-assert unbiased.fast_class_accuracy[drop] < unbiased.fast_class_accuracy[wait] - 0.04   # this time 0-4 suffer
+unbiased = stragglers.show_devices(correlated=False, **settings)
+fl.check(unbiased.fast_class_accuracy[drop] < unbiased.fast_class_accuracy[wait] - 0.04,
+         "this time dropping stragglers costs digits 0-4", measured=f"{unbiased.fast_class_accuracy[drop]:.3f}",
+         expected=f"below {unbiased.fast_class_accuracy[wait] - 0.04:.3f}")
 
 # %%
-same = partial_minutes == unbiased.minutes[partial]
-print(f"{'✔' if same else '✘'} accept partial work: {partial_minutes:.2f} simulated minutes to 90% by hand, "
-      f"{unbiased.minutes[partial]:.2f} in the helper's table")
+fl.check(partial_minutes == unbiased.minutes[partial], "accept partial work: the run by hand is the helper's",
+         measured=f"{partial_minutes or float('nan'):.2f} simulated minutes to 90% by hand",
+         expected=f"{unbiased.minutes[partial] or float('nan'):.2f} in the helper's table")
 
 # %% [markdown]
 # ## 3 · Dropouts
@@ -205,36 +228,41 @@ print(f"{'✔' if same else '✘'} accept partial work: {partial_minutes:.2f} si
 # shorter: the slowest device is sometimes among the missing.
 
 # %%
-dropouts = stragglers.compute_devices(dropout=0.3, deadline=5.0, correlated=True, policies=(wait,))
+dropouts = stragglers.compute_devices(dropout=dropout, correlated=True, policies=(wait,), **settings)
 print(dropouts.summary())
-assert abs(dropouts.participants[wait] - 0.7 * 20) < 2
-assert dropouts.total_minutes[wait] < biased.total_minutes[wait]
+fl.check(abs(dropouts.participants[wait] - (1 - dropout) * n_clients) < 2
+         and dropouts.total_minutes[wait] < biased.total_minutes[wait],
+         "about (1 - p) K updates arrive, and waiting rounds get shorter",
+         measured=f"{dropouts.participants[wait]:.1f} updates, {dropouts.total_minutes[wait]:.1f} min",
+         expected=f"{(1 - dropout) * n_clients:.1f} ± 2, below {biased.total_minutes[wait]:.1f} min")
 
 # %% [markdown]
 # ## Your turn
 #
 # Sliders: dropout probability, deadline (simulated seconds), speed spread $\sigma$, clients $K$ and the client
-# learning rate; the box makes device speed follow the data (slow devices hold digits 5–9). A slider acts when you
-# release it; every setting is cached. Things to try: a deadline of 30 s (nobody is a straggler); 2.5 s (hardly anybody
-# finishes); spread 0 (identical devices: no stragglers at any deadline above the common time); dropout 0.5 with the
-# box ticked.
+# learning rate η_l; the box makes device speed follow the data (slow devices hold digits 5–9). A slider acts when you
+# release it; every setting is cached. The presets are the things to try: a deadline of 30 s (nobody is a
+# straggler); 2.5 s (hardly anybody finishes); spread 0 (identical devices: no stragglers at any deadline above the
+# common time); dropout 0.5; speed independent of the data. *Reset* returns to the notebook's settings.
 
 # %%
-controls = dict(dropout=fl.widgets.float_slider(0.0, 0.0, 0.8, "dropout probability"),
-                deadline=fl.widgets.float_slider(5.0, 2.5, 30.0, "deadline (s)", step=0.5, readout_format=".1f"),
-                speed_spread=fl.widgets.float_slider(1.0, 0.0, 2.0, "speed spread"),
-                n_clients=fl.widgets.client_slider(20, min=2, max=50),
-                client_learning_rate=fl.widgets.learning_rate_slider(0.1, min_exponent=-2, max_exponent=0),
+controls = dict(dropout=fl.widgets.float_slider(0.0, 0.0, 0.8, "dropout probability p", step=0.05),
+                deadline=fl.widgets.float_slider(deadline, 2.5, 30.0, "deadline (s)", step=0.5, readout_format=".1f"),
+                speed_spread=fl.widgets.float_slider(speed_spread, 0.0, 2.0, "speed spread σ"),
+                n_clients=fl.widgets.client_slider(n_clients, min=4, max=50),
+                client_learning_rate=fl.widgets.log_value_slider(client_learning_rate, 0.01, 1.0,
+                                                                 "client learning rate η_l"),
                 correlated=widgets.Checkbox(value=True, description="slow devices hold digits 5-9"))
-output = widgets.interactive_output(stragglers.show_devices, controls)
-display(widgets.VBox([*controls.values(), output]))
+display(fl.widgets.ControlPanel(stragglers.show_devices, controls, presets=stragglers.PRESETS, run_now=False))
 
 # %% [markdown]
-# For a reader without a running kernel, the default setting as numbers (seed 0 of the table above):
+# The panel draws when you move a control. Its starting point is the figure of section 2 (seed 0 of the table),
+# whose main claim, once more:
 
 # %%
-print(biased.summary())
-assert biased.slow_class_accuracy[partial] > biased.slow_class_accuracy[drop] + 0.1
+fl.check(biased.slow_class_accuracy[partial] > biased.slow_class_accuracy[drop] + 0.1,
+         "partial work keeps digits 5-9 more than 0.1 above dropping", measured=biased.slow_class_accuracy[partial],
+         expected=f"above {biased.slow_class_accuracy[drop] + 0.1:.3f}")
 
 # %% [markdown]
 # ## Summary
@@ -335,7 +363,7 @@ print(fl.exercises.check_prediction(guess_slow_digits_accuracy, slow_digits, tol
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 # Solution to exercise 5
-sim5 = stragglers.make_simulation(stragglers.base_config())
+sim5 = stragglers.make_simulation(config)
 k = int(np.argmax(times.seconds))                          # the slowest client of section 1
 device, model_bytes = sim5.device_profiles[k], sim5.n_parameters * 4
 transfer = 2 * model_bytes / device.bytes_per_second
