@@ -119,8 +119,92 @@ def check_slider(clients):
 # - Sliders train on release (`continuous_update=False`), and each calls a plain function you can call yourself.
 #
 # ## Exercises
-# 1. Run `fl.run_experiment(fl.FLConfig(n_clients=50, rounds=20))`. Does the accuracy change much? Why might it not?
-# 2. Print `history.table()` and find the first round above 85% accuracy. Check it with `history.rounds_to_accuracy(0.85)`.
-# 3. Read the docstring of `fl.FLConfig` (`fl.FLConfig?`). Which field is the article's "number of edge devices" *N*?
+# Each exercise has a collapsed solution; the checkers (`fl.exercises.check_...`) say what is wrong, not only that
+# something is. Every notebook's exercises follow this pattern, from predicting to writing code.
+#
+# 1. **Predict, then run.** Spread the same 800 training examples over 50 clients instead of 10 (20 rounds, every
+#    client in every round). What test accuracy does FedAvg reach? Write your guess below, then run the experiment.
+
+# %%
+guess_accuracy_50_clients = None   # your guess: a test accuracy between 0 and 1, e.g. 0.8
+
+# %%
+history_50 = fl.run_experiment(fl.FLConfig(n_clients=50, rounds=20))
+print(f"10 clients of {800 // 10} examples: accuracy {history.final_accuracy:.3f}; "
+      f"50 clients of {800 // 50}: accuracy {history_50.final_accuracy:.3f}")
+print(fl.exercises.check_prediction(guess_accuracy_50_clients, history_50.final_accuracy, tolerance=0.05,
+                                    what="the final accuracy with 50 clients"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# The accuracy hardly changes. The split is IID, so every client's small sample looks like the whole data set,
+# and every client takes part in every round: the server's weighted average still sees all 800 examples each
+# round. Smaller clients mean noisier local models, but averaging 50 of them cancels most of the noise. On this
+# easy data set the ceiling is set by the data (overlapping classes, flipped labels), not by the federation.
+# </details>
+#
+# 2. **Compute.** A round trains only a fraction $C$ of the $K$ clients: $m = \max(1, \lfloor C K \rfloor)$. How many
+#    clients train per round with $K = 50$ and $C = 0.3$? With $K = 10$ and $C = 0.05$? Check each number with
+#    `print(fl.exercises.check_clients_per_round(m, n_clients=50, fraction=0.3))` (and the other $K$, $C$).
+#
+# <details><summary>Solution to exercise 2</summary>
+#
+# ```python
+# print(fl.exercises.check_clients_per_round(15, n_clients=50, fraction=0.3))   # floor(0.3 * 50) = 15
+# print(fl.exercises.check_clients_per_round(1, n_clients=10, fraction=0.05))   # floor(0.5) = 0, then max(1, 0)
+# ```
+# $\lfloor 0.05 \times 10 \rfloor = 0$ would be a round in which nobody trains, so the $\max(1, \cdot)$ keeps at
+# least one client. `fl.FLConfig(n_clients=K, fraction=C).clients_per_round` computes the same.
+# </details>
+#
+# 3. **Compute.** Print `history.table()` (the 10-client run above) and find the first round whose test accuracy is
+#    at least 0.85. Check your round with `print(fl.exercises.check_rounds_to_accuracy(answer, accuracy=history))`.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+first_round = history.rounds_to_accuracy(0.85)        # the first round with accuracy >= 0.85, counted from 1
+print("accuracy after rounds 1-5:", ", ".join(f"{a:.3f}" for a in history.accuracy[:5]))
+print(fl.exercises.check_rounds_to_accuracy(first_round, accuracy=history))
+# Read the accuracy column from the top and stop at the first row that reaches the target: not the best round,
+# and rounds count from 1 (history.accuracy[0] is round 1).
+
+# %% [markdown]
+# 4. **Explore.** Read the docstring of `fl.FLConfig` (type `fl.FLConfig?` in a cell). Which field is the article's
+#    "number of edge devices" $N$? Check it with `print(fl.exercises.check_config_field("...", symbol="N"))`, then
+#    find the fields of $C$ (the share of clients per round) and $E$ (local epochs) the same way.
+#
+# <details><summary>Solution to exercise 4</summary>
+#
+# ```python
+# print(fl.exercises.check_config_field("n_clients", symbol="N"))
+# print(fl.exercises.check_config_field("fraction", symbol="C"))
+# print(fl.exercises.check_config_field("local_epochs", symbol="E"))
+# ```
+# The kit calls the number of clients $K$ (McMahan et al.'s letter), the article calls it $N$: both are
+# `n_clients`. `notebooks/GLOSSARY.md` maps every symbol of the article to its name in the kit.
+# </details>
+#
+# 5. **Find the bug.** A classmate computes the clients per round like this:
+#
+#    ```python
+#    def clients_per_round(n_clients, fraction):
+#        return int(fraction * n_clients)
+#    ```
+#    Run `print(fl.exercises.check_clients_per_round(clients_per_round(10, 0.05), n_clients=10, fraction=0.05))`,
+#    read the hint, and fix the function.
+#
+# <details><summary>Solution to exercise 5</summary>
+#
+# ```python
+# def clients_per_round(n_clients, fraction):
+#     return max(1, int(fraction * n_clients))   # int() is floor for C K >= 0; at least one client per round
+#
+# print(fl.exercises.check_clients_per_round(clients_per_round(10, 0.05), n_clients=10, fraction=0.05))
+# print(fl.exercises.check_clients_per_round(clients_per_round(50, 0.3), n_clients=50, fraction=0.3))
+# ```
+# `int` rounds towards zero, which is `floor` for positive numbers, so the bug is only the missing `max(1, ·)`: with
+# a small federation and a small $C$ it returns 0, and a round with no client trains nothing.
+# </details>
 #
 # **Next:** [01 · Why federated learning](01_why_federated.ipynb)
