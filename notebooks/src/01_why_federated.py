@@ -274,24 +274,114 @@ assert n_numbers == 1539 and fedavg.bytes_up[0] == 10 * 4 * 1539
 # - Only model weights travel, but they are computed from the data: FL alone does not guarantee privacy.
 #
 # ## Exercises
-# 1. Set the learning rate slider to 0.01. Which method loses most accuracy, and why?
-#    *Hint:* count the SGD steps each method takes in 20 passes (centralised: 25 per epoch on batches of 32).
-# 2. The digits data set (`fl.load_dataset("digits")`) has 64 features, 10 classes and 1437 training images.
-#    The model 64 → 64 → 10 has 64·64 + 64 + 64·10 + 10 = 4810 parameters. With 10 clients and 20 rounds,
-#    does FedAvg move fewer bytes than uploading the images? Use `comparison.compute_bytes_crossover`.
-# 3. With `fraction` C = 0.1 (a tenth of the clients per round), how many examples per client does the
-#    article's setting need before FedAvg moves less? Predict it from the formula first.
-# 4. Find the smallest number of clients at which FedAvg and distributed SGD give identical numbers,
-#    and explain it with `comparison.equal_compute_steps`.
+# They go from predicting to finding a bug in a byte count. Each has a collapsed solution; the checkers say what
+# is wrong, not only that something is.
+#
+# 1. **Predict, then run.** Set the client learning rate to 0.01 instead of 0.1 (same 10 clients, 20 passes over the
+#    data). What test accuracy does FedAvg reach? Write your guess below, then run the comparison. Which method
+#    loses most, and why? *Hint:* count the SGD steps each method takes in 20 passes (centralised: 25 per epoch on
+#    batches of 32).
+
+# %%
+guess_fedavg_accuracy_slow = None   # your guess: a test accuracy between 0 and 1, e.g. 0.85
+
+# %%
+slow = comparison.compute_comparison(n_clients=10, client_learning_rate=0.01)
+print(slow)
+print(fl.exercises.check_prediction(guess_fedavg_accuracy_slow, slow.fedavg.accuracy, tolerance=0.05,
+                                    what="FedAvg's test accuracy at learning rate 0.01"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# Centralised training hardly loses anything; distributed SGD and FedAvg lose most. With a learning rate ten times
+# smaller, what counts is the number of steps the model takes. Centralised training takes 25 steps per pass, 500 in
+# all. Distributed SGD takes one averaged step per exchange, 3 per pass (the largest client holds 80 examples:
+# 3 mini-batches). FedAvg's clients also take 3 steps per round, and averaging their models is about one averaged
+# step of that length: both get about 60 small steps, not enough to reach the plateau.
+# </details>
+#
+# 2. **Compute.** How many bytes does one model upload take for the digits network 64 → 64 → 10 (float32, 4 bytes
+#    per number)? Count the parameters layer by layer (kernel and biases), then check your byte count with
+#    `print(fl.exercises.check_model_upload_bytes(answer, n_features=64, n_classes=10))`.
 #
 # <details><summary>Solution to exercise 2</summary>
 #
 # ```python
-# digits = comparison.compute_bytes_crossover(samples_per_client=1437 // 10, rounds=20, n_parameters=4810,
-#                                             example_bytes=comparison.bytes_per_example(64))
-# print(digits)   # crossover at about 2960 examples per client; each client holds 143: uploading is cheaper
+# n_parameters = 64 * 64 + 64 + 64 * 10 + 10     # hidden kernel and biases, output kernel and biases: P = 4810
+# print(fl.exercises.check_model_upload_bytes(4 * n_parameters, n_features=64, n_classes=10))
 # ```
-# Each example is 64 × 4 + 4 = 260 bytes, so n\* = 8 × 4810 × 20 / 260 ≈ 2960, far above 143.
+# Every Dense layer has an (inputs × units) kernel and one bias per unit; every float32 number is 4 bytes. The
+# same count for the article's 20 → 64 → 3 gives the 1539 parameters of section 5.
+# </details>
+#
+# 3. **Compute.** The digits data set (`fl.load_dataset("digits")`) has 64 features, 10 classes and 1437 training
+#    images. With 10 clients and 20 rounds (every client in every round), how many examples per client $n^*$ would
+#    make FedAvg's traffic equal to uploading the images? Does FedAvg move fewer bytes here? Check $n^*$ with
+#    `print(fl.exercises.check_crossover_samples(n_star, n_parameters=4810, rounds=20, example_bytes=...))`.
+#
+# <details><summary>Solution to exercise 3</summary>
+#
+# ```python
+# n_star = 8 * 4810 * 20 / (64 * 4 + 4)     # n* = 8 P R C / b with C = 1
+# print(f"n* = {n_star:.0f} examples per client; each holds {1437 // 10}")   # n* = 2960; each holds 143
+# print(fl.exercises.check_crossover_samples(n_star, n_parameters=4810, rounds=20, example_bytes=64 * 4 + 4))
+# ```
+# Each example is 64 × 4 + 4 = 260 bytes, so n\* = 8 × 4810 × 20 / 260 ≈ 2960, far above 143: uploading the
+# images once is cheaper, as for the article's data.
+# </details>
+#
+# 4. **Compute.** With `fraction` C = 0.1 (a tenth of the clients per round), how many examples per client does the
+#    article's setting (P = 1539, R = 20, b = 84) need before FedAvg moves less? Predict it from the formula first,
+#    then check it with `print(fl.exercises.check_crossover_samples(n_star, n_parameters=1539, rounds=20,
+#    example_bytes=84, fraction=0.1))`.
+#
+# <details><summary>Solution to exercise 4</summary>
+#
+# ```python
+# n_star = 8 * 1539 * 20 * 0.1 / 84     # 8 P R C / b
+# print(f"n* = {n_star:.1f} examples per client")
+# print(fl.exercises.check_crossover_samples(n_star, n_parameters=1539, rounds=20, example_bytes=84, fraction=0.1))
+# ```
+# A client now takes part in only C R of the R rounds, so its model traffic, and with it $n^*$, is ten times
+# smaller than with C = 1. This is why cross-device federations, which sample a tiny share of the devices per
+# round, can save bytes.
+# </details>
+#
+# 5. **Explore.** With the sliders of section 3, find the smallest number of clients at which FedAvg and
+#    distributed SGD give identical numbers, and explain it with `comparison.equal_compute_steps`.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 5
+for n_clients in (24, 25):
+    largest = -(-800 // n_clients)                    # ceil(800 / K) examples on the largest client
+    steps = comparison.equal_compute_steps(n_clients, rounds=20)
+    print(f"{n_clients} clients: largest client {largest} examples, distributed SGD needs {steps} steps "
+          f"for 20 rounds ({steps // 20} per round)")
+# From 25 clients on, every client holds at most 32 examples, one mini-batch: a FedAvg round is one step per
+# client, averaged, which is exactly one step of distributed SGD. With 24 clients some hold 34: two local steps.
+
+# %% [markdown]
+# 6. **Find the bug.** This byte count for one upload of the article's model (20 → 64 → 3) is too small:
+#
+#    ```python
+#    def upload_bytes(n_features, hidden_units, n_classes):
+#        return 4 * (n_features * hidden_units + hidden_units * n_classes)
+#    ```
+#    Run `print(fl.exercises.check_model_upload_bytes(upload_bytes(20, 64, 3)))`, read the hint, and fix it.
+#
+# <details><summary>Solution to exercise 6</summary>
+#
+# ```python
+# def upload_bytes(n_features, hidden_units, n_classes):
+#     n_parameters = (n_features * hidden_units + hidden_units) + (hidden_units * n_classes + n_classes)
+#     return 4 * n_parameters                              # float32: 4 bytes per parameter
+#
+# print(fl.exercises.check_model_upload_bytes(upload_bytes(20, 64, 3)))
+# print(fl.exercises.check_model_upload_bytes(upload_bytes(64, 64, 10), n_features=64, n_classes=10))
+# ```
+# The kernels alone miss one bias per unit of each Dense layer (64 + 3 numbers here). Small next to the kernels,
+# but a byte count that is wrong by a few percent makes every traffic comparison wrong by as much.
 # </details>
 #
 # **Next:** [02 · Data and partitions](02_data_and_partitions.ipynb)
