@@ -191,6 +191,12 @@ def compute_convergence_grid(data: Dataset | str, base: FLConfig, partitions: Se
                              seeds: Sequence[int] = (0, 1, 2), target: float = 0.9) -> GridResult:
     """Run every (partition, algorithm, seed) combination; no drawing.
 
+    Loops over ``partitions`` × ``algorithms`` × ``seeds``: each cell is
+    ``run_experiment(base.replace(**partition_spec(p).fields(), **changes, seed=s), dataset=data)``
+    for every seed s, with ``changes`` the algorithm's FLConfig fields (:data:`ALGORITHMS` or the
+    mapping given); the cell holds the median over the seeds of the rounds to ``target`` and of
+    the settled accuracy. ``len(partitions) * len(algorithms) * len(seeds)`` runs in all.
+
     Parameters
     ----------
     data : Dataset or data set name
@@ -235,7 +241,8 @@ def show_convergence_grid(data: Dataset | str, base: FLConfig, partitions: Seque
                           algorithms: Sequence[str] | Mapping[str, dict] = tuple(ALGORITHMS),
                           seeds: Sequence[int] = (0, 1, 2), target: float = 0.9,
                           what: str = "rounds") -> GridResult:
-    """:func:`compute_convergence_grid`, then its table and a figure: with ``what="rounds"``
+    """:func:`compute_convergence_grid` (partitions × algorithms × seeds, one run each), then its
+    table and a figure: with ``what="rounds"``
     rounds to target against the partition, one line per algorithm (targets never reached
     drawn above the dotted line); with ``what="settled"`` bars of the settled accuracy."""
     check_choice("what", what, ("rounds", "settled"))
@@ -379,6 +386,10 @@ def compute_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[i
     More local epochs cost the devices more computation but no extra bytes per round,
     so fewer rounds to the target means fewer bytes.
 
+    Loops over ``partitions`` × ``epochs`` × ``seeds``: each cell is
+    ``run_experiment(base.replace(local_epochs=E, **partition_spec(p).fields(), seed=s))``; rounds,
+    megabytes and settled accuracy are medians over the seeds, the curves those of the first seed.
+
     Parameters
     ----------
     data : Dataset or name
@@ -431,7 +442,8 @@ def plot_accuracy_vs_megabytes(result: EpochsResult, axes=None):
 def show_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[int] = (1, 2, 5, 10),
                       partitions: Sequence = ("iid", 0.1), seeds: Sequence[int] = (0, 1, 2),
                       target: float = 0.9) -> EpochsResult:
-    """:func:`compute_local_epochs`, its table, and accuracy against MB communicated."""
+    """:func:`compute_local_epochs` (partitions × epochs × seeds, one run each), its table, and
+    accuracy against MB communicated (first seed)."""
     result = compute_local_epochs(data=data, base=base, epochs=epochs, partitions=partitions, seeds=seeds,
                                   target=target)
     print(result.table())
@@ -491,6 +503,10 @@ def compute_participation(data: Dataset | str, base: FLConfig,
                           target: float = 0.9) -> ParticipationResult:
     """Run the same federation with each participation fraction C; no drawing.
 
+    Loops over ``fractions`` × ``seeds``: each cell is
+    ``run_experiment(base.replace(fraction=C, seed=s))``; rounds, megabytes, jitter and settled
+    accuracy are medians over the seeds, the history kept for the figure is the first seed's.
+
     Parameters
     ----------
     data : Dataset or name
@@ -521,7 +537,8 @@ def compute_participation(data: Dataset | str, base: FLConfig,
 def show_participation(data: Dataset | str, base: FLConfig,
                        fractions: Sequence[float] = (0.1, 0.2, 0.5, 1.0), seeds: Sequence[int] = (0, 1, 2),
                        target: float = 0.9) -> ParticipationResult:
-    """:func:`compute_participation`, its table, and the learning curves of the first seed."""
+    """:func:`compute_participation` (fractions × seeds, one run each), its table, and the
+    learning curves of the first seed."""
     result = compute_participation(data, base, fractions, seeds, target)
     print(result.table())
     plt = pyplot()
@@ -638,6 +655,12 @@ def compute_stragglers(data: Dataset | str, base: FLConfig, straggler_share: flo
                        target: float = 0.9) -> StragglerResult:
     """Wait for stragglers, drop them, or accept their partial work; no drawing.
 
+    Loops over the three :data:`STRAGGLER_POLICIES` × ``seeds``: each cell is
+    ``run_experiment(configs[policy].replace(seed=s))`` with the configs of
+    :func:`straggler_configs` (wait: C = 1, full E; drop: C = 1 - straggler_share, full E;
+    partial: C = 1, ``local_steps`` = full steps // slowdown). Rounds, megabytes and settled
+    accuracy are medians over the seeds; time = median rounds × the policy's round time.
+
     Parameters
     ----------
     data : Dataset or name
@@ -664,7 +687,8 @@ def compute_stragglers(data: Dataset | str, base: FLConfig, straggler_share: flo
 
 def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float = 0.5, slowdown: float = 5.0,
                     seeds: Sequence[int] = (0, 1, 2), target: float = 0.9) -> StragglerResult:
-    """:func:`compute_stragglers`, its table, and bars of rounds, time and MB to target."""
+    """:func:`compute_stragglers` (3 policies × seeds, one run each), its table, and bars of
+    rounds, time and MB to target."""
     result = compute_stragglers(data=data, base=base, straggler_share=straggler_share, slowdown=slowdown, seeds=seeds,
                                 target=target)
     print(result.table())
