@@ -31,6 +31,7 @@
 # NBVAL_IGNORE_OUTPUT
 import fedlearn_edu as fl
 import matplotlib.pyplot as plt
+import numpy as np
 from fedlearn_edu.widgets import lab
 
 fl.set_seed(42)
@@ -183,16 +184,112 @@ print(f"rounds to 85%: FedSGD {fedsgd.target_round}, FedAvg E=5 B=8 {local_work.
 # - The dashboard re-runs the whole experiment on every slider release; the presets are classroom demonstrations.
 #
 # ## Exercises
-# 1. Choose the preset "too high a learning rate". Lower the client learning rate step by step: what is the
-#    largest value that does not diverge?
-# 2. With Dirichlet α = 0.1, compare FedAvg, FedProx (μ = 0.1) and FedAvgM (β = 0.9). Which helps most here?
-# 3. Set B = full and E = 1 (or choose FedSGD). How many rounds does it need to reach 85% compared with
-#    E = 5, B = 8? Why is that the main argument for FedAvg?
+# They go from predicting to fixing the listing's clients. Each has a solution; the dashboard's exercises have one
+# that reruns the dashboard's own function (`lab.run_lab`), so you can compare your sliders with it.
 #
-# <details><summary>Solution to 3</summary>
+# 1. **Predict, then run.** The article's listing sets *both* learning rates to 0.01. Keep its client learning rate
+#    0.01 but give the server FedAvg's learning rate 1.0 (5 IID clients, 10 rounds). What test accuracy do you
+#    expect? Write your guess below, then run the experiment.
+
+# %%
+guess_accuracy_server_1 = None   # your guess: a test accuracy between 0 and 1, e.g. 0.6
+
+# %%
+h_server_1 = fl.run_experiment(article_like.replace(server_learning_rate=1.0))
+print(f"client lr 0.01, server lr 0.01: {h_article.final_accuracy:.3f}; client lr 0.01, server lr 1.0: "
+      f"{h_server_1.final_accuracy:.3f}; client lr 0.1, server lr 1.0: {h_usual.final_accuracy:.3f}")
+print(fl.exercises.check_prediction(guess_accuracy_server_1, h_server_1.final_accuracy, tolerance=0.05,
+                                    what="the accuracy with server learning rate 1.0"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
 #
-# FedSGD takes one gradient step per round, FedAvg with E = 5, B = 8 takes about 50 local steps per round,
-# so it needs far fewer communication rounds (about 8 versus 1 here).
+# The server learning rate was the main brake: with 1.0 the global model becomes the clients' average each round,
+# and the accuracy jumps most of the way towards FedAvg's usual setting. The small client learning rate still
+# costs accuracy: every client takes small steps, so ten rounds cover less ground than with 0.1 (compare the three
+# numbers above).
+# </details>
+#
+# 2. **Compute.** With the listing's server learning rate η = 0.01, each round moves the global model η of the way
+#    from where it is to the clients' average. If that average stayed put, what share of the distance would the
+#    model cover in 10 rounds? Check it with `print(fl.exercises.check_server_share(share))`, then try η = 1
+#    (`server_learning_rate=1.0`).
+#
+# <details><summary>Solution to exercise 2</summary>
+#
+# ```python
+# share = 1 - (1 - 0.01) ** 10     # each round leaves (1 - eta) of the remaining distance
+# print(f"share covered in 10 rounds: {share:.4f}")
+# print(fl.exercises.check_server_share(share))
+# print(fl.exercises.check_server_share(1.0, server_learning_rate=1.0))
+# ```
+# After one round $(1-\eta)$ of the distance remains, after $R$ rounds $(1-\eta)^R$, so the model covers
+# $1 - (1 - 0.01)^{10}$, under a tenth of the way: it stays close to its random start. With η = 1 it reaches the average
+# in one round, which is plain FedAvg.
+# </details>
+#
+# 3. **Explore.** In the dashboard, choose the preset "too high a learning rate" (client learning rate 10). Lower the
+#    client learning rate step by step: what is the largest value that does not diverge? Is it also a good one?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+for client_lr in (10.0, 5.0, 3.0, 2.0, 1.0):
+    run = lab.run_lab(lab.LabSettings(client_learning_rate=client_lr))
+    h = run.history
+    print(f"client lr {client_lr:>4}: diverged {h.diverged!s:<5}  final accuracy {h.final_accuracy:.3f}")
+# Above some value each local step overshoots the minimum by more than it started from, and the weights blow up
+# (diverged = True). Just below it the run no longer blows up but still jumps around: "does not diverge" is not
+# "learns well", which needs a learning rate a few times smaller.
+
+# %% [markdown]
+# 4. **Explore.** Set the partition to Dirichlet with α = 0.1 and compare the algorithms FedAvg, FedProx (μ = 0.1)
+#    and FedAvgM (β = 0.9). Which helps most here?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 4
+for algorithm in ("FedAvg", "FedProx", "FedAvgM"):
+    run = lab.run_lab(lab.LabSettings(algorithm=algorithm, partition="dirichlet", alpha=0.1))
+    print(f"{algorithm:<8} final accuracy {run.history.final_accuracy:.3f}, best {max(run.history.accuracy):.3f}, "
+          f"85% reached in round {run.target_round}")
+# On this easy data set, with one local epoch, label skew costs little and none of them helps much: FedProx's
+# proximal term hardly acts on a few local steps, and FedAvgM gets ahead first but overshoots. The differences
+# show on harder data (the "momentum rescues non-IID" preset on digits shards; notebook 11).
+
+# %% [markdown]
+# 5. **Explore.** Choose the preset FedSGD (B = full, E = 1: one full-batch step per round). How many rounds does it
+#    need to reach 85%, compared with "more local work: E = 5, B = 8"? Why is that the main argument for FedAvg?
+#
+# <details><summary>Solution to exercise 5</summary>
+#
+# The presets cell above prints both ("rounds to 85%"). FedSGD takes one gradient step per round; with E = 5 and
+# B = 8 each client takes 5 passes of 10 mini-batches, about 50 local steps per round, so FedAvg needs several
+# times fewer communication rounds. Rounds are what is expensive in federated learning (slow, unreliable
+# networks), while local computation on the devices is nearly free: trading computation for communication is
+# FedAvg's whole idea.
+# </details>
+#
+# 6. **Find the bug.** The listing's `client_data_generator` gives each of its 5 clients *all* the data. Here it is
+#    with indices instead of copies:
+#
+#    ```python
+#    def client_indices(n_examples, n_clients=5):
+#        return [np.arange(n_examples) for _ in range(n_clients)]
+#    ```
+#    Run `print(fl.exercises.check_partition(client_indices(1000), n_examples=1000, n_clients=5))`, read the hint,
+#    and fix it so that every example lives on exactly one client.
+#
+# <details><summary>Solution to exercise 6</summary>
+#
+# ```python
+# def client_indices(n_examples, n_clients=5, seed=0):
+#     rng = np.random.default_rng(seed)
+#     return np.array_split(rng.permutation(n_examples), n_clients)   # shuffle once, then deal
+#
+# print(fl.exercises.check_partition(client_indices(1000), n_examples=1000, n_clients=5))
+# ```
+# Five copies of the same data make five identical clients: their models after a round are identical, the average
+# is that model, and "federated" training is centralised training with extra steps. A partition gives each client
+# its own examples; `fl.make_partition` does this for IID and non-IID splits (notebook 02).
 # </details>
 #
 # **Next:** [07 · Challenges](07_challenges.ipynb)
