@@ -467,25 +467,223 @@ assert secure.exact and secure_shift > 5 * shifts["sign flip x10"]["median"], "a
 #   need the individual updates that secure aggregation hides.
 #
 # ## Exercises
-# 1. **Batch size against leakage.** Call `privacy.leakage_under_defences` on a model with 256 hidden units
-#    (`fl.build_model(64, 10, hidden_units=(256,))`). Do more records of a batch of 16 come back exactly? Why do
-#    wide ReLU layers leak more? *Hint:* count the units that fire for exactly one record.
-# 2. **DLG's limits.** Run `privacy.deep_leakage` on a batch of 8 (`n_examples=8`), then with 1500 iterations
-#    and `restarts=3`. How do the errors change?
-# 3. **How much privacy does one more round cost?** With q = 0.2 and z = 1, compute ε for 15, 30 and 60 rounds
-#    with `privacy.dp_epsilon`. Then find the z that keeps ε below 2 for 60 rounds.
-#    <details><summary>Solution</summary>
+#
+# From predicting to writing code, easiest first. Each has a collapsed solution; the checkers say what is wrong,
+# not only that something is.
+#
+# 1. **Predict, then run.** Our federation samples each client with probability $q = 0.2$ and adds noise with
+#    $z = 1$. The cell below prints its ε after 15 rounds ($\delta = 10^{-5}$). What is ε after 60 rounds, four
+#    times as many? Write your guess, then run.
+
+# %%
+guess_epsilon_60 = None   # your guess: ε after 60 rounds with q = 0.2, z = 1, e.g. 20
+
+# %%
+epsilon_15 = privacy.dp_epsilon(noise_multiplier=1.0, sampling_probability=0.2, rounds=15, delta=1e-5)
+epsilon_60 = privacy.dp_epsilon(noise_multiplier=1.0, sampling_probability=0.2, rounds=60, delta=1e-5)
+print(f"epsilon after 15 rounds {epsilon_15:.2f}, after 60 rounds {epsilon_60:.2f} "
+      f"(ratio {epsilon_60 / epsilon_15:.2f})")
+print(fl.exercises.check_prediction(guess_epsilon_60, epsilon_60, tolerance=0.15, what="ε after 60 rounds"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# Four times the rounds costs only about twice the ε (the ratio printed above), not four times. The RDP accountant
+# composes the rounds in Rényi divergence, where they add up, and converting back to $(\varepsilon, \delta)$ makes
+# ε grow roughly like the square root of the number of rounds. Adding ε per round (basic composition) would
+# overestimate the cost many times over.
+# </details>
+#
+# 2. **Compute.** In DP-FedAvg with $K = 50$ clients, $q = 0.2$, clip norm $S = 0.5$ and $z = 1$, one round
+#    happens to sample 8 clients. What is the standard deviation of the noise on each coordinate of the averaged
+#    update? Check it with `print(fl.exercises.check_dp_noise_std(answer, noise_multiplier=1.0, clip_norm=0.5,
+#    expected_clients=10, realised_clients=8))`.
+#
+# <details><summary>Solution to exercise 2</summary>
+#
+# ```python
+# answer = 1.0 * 0.5 / (0.2 * 50)          # z S / m with the EXPECTED m = q K = 10
+# print(answer)
+# print(fl.exercises.check_dp_noise_std(answer, noise_multiplier=1.0, clip_norm=0.5,
+#                                       expected_clients=10, realised_clients=8))
+# ```
+# The server adds noise of std $zS$ to the sum and divides by $m = qK$, fixed in advance, not by the 8 who came:
+# dividing by the clients who showed up would make the noise depend on who took part, and the guarantee with it.
+# It is the std measured above with all updates zero.
+# </details>
+#
+# 3. **Explore.** Find the smallest noise multiplier $z$ (in steps of 0.1) that keeps ε below 2 after 60 rounds
+#    with $q = 0.2$, using `privacy.dp_epsilon`. What does that noise cost in accuracy? Compare with the table of
+#    the DP trade-off above.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+budget_z = next(z for z in np.arange(1.0, 10.0, 0.1)
+                if privacy.dp_epsilon(z, 0.2, 60, delta=1e-5) < 2)
+print(f"z = {budget_z:.1f}: epsilon after 60 rounds {privacy.dp_epsilon(budget_z, 0.2, 60, delta=1e-5):.2f}")
+
+# %% [markdown]
+# A noise multiplier several times larger than $z = 1$. The table of the DP trade-off shows what that costs: with 10
+# clients per round, noise of that size takes many points of accuracy. Strong privacy over many rounds needs many
+# clients per round, so that $zS/m$ stays small.
+#
+# 4. **Explore.** Run `privacy.leakage_under_defences` on a wider model,
+#    `fl.build_model(digits.n_features, digits.n_classes, hidden_units=(256,))`. Do more records of a small batch
+#    come back exactly? *Hint:* count the ReLU units that fire for exactly one record.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 4
+wide = fl.build_model(digits.n_features, digits.n_classes, hidden_units=(256,))
+wide_rows = privacy.leakage_under_defences(digits.X_train, digits.y_train, fl.LocalTrainer(wide),
+                                           fl.get_weights(wide), clip_norm=0.1, noise_multiplier=1.0,
+                                           n_secure_clients=10)
+for narrow_row, wide_row in zip(rows[:4], wide_rows[:4]):
+    print(f"{wide_row.defence:28} 64 units: {narrow_row.recovered:>2} recovered, error {narrow_row.error:.3f}; "
+          f"256 units: {wide_row.recovered:>2} recovered, error {wide_row.error:.3f}")
+
+# %% [markdown]
+# Yes: the wider layer returns every record of the batch of 4 exactly, and its best candidate for a batch of 16
+# is closer. Each unit that fires for exactly one record of the batch hands that record over; with more units,
+# more records have such a unit of their own. Width helps the model and the attacker alike.
+#
+# 5. **Explore.** DLG's limits: rerun `privacy.deep_leakage` on the tanh model with a batch of 8
+#    (`n_examples=8`), first with 500 iterations, then with 1500 iterations and `restarts=3`. How close does it get
+#    to the private records?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 5
+X_8, y_8 = digits.X_train[:8], digits.y_train[:8]
+back_8 = fl.client_update(tanh_trainer, tanh_sent, X_8, y_8, batch_size=None, client_learning_rate=0.1)
+gradient_8 = privacy.update_to_gradient(tanh_sent, back_8.weights, client_learning_rate=0.1)
+for iterations, restarts in ((500, 1), (1500, 3)):
+    fit = privacy.deep_leakage(tanh_sent, gradient_8, n_examples=8, activation="tanh", iterations=iterations,
+                               restarts=restarts, seed=0)
+    errors = np.array([[np.linalg.norm(d - x) / np.linalg.norm(x) for x in X_8] for d in fit.x]).min(axis=0)
+    print(f"{iterations} iterations, {restarts} restart(s): errors {np.round(errors, 2)}")
+
+# %% [markdown]
+# With 8 records DLG no longer recovers them: with 500 iterations most errors are near or above 1 (nothing learnt), and
+# three times the iterations with restarts brings them down, but none to the near-exact match it found for a batch
+# of 4. The fit has 8 × 64 unknown pixels and soft labels against one gradient; the larger the batch, the harder
+# the non-convex fit. Larger batches are a defence here, not a guarantee.
+#
+# 6. **Explore.** Two attackers: run `poisoning.run_poisoned_fedavg(config, attack="sign_flip",
+#    rule="trimmed_mean", n_attackers=2, trim=1)` with `config = fl.FLConfig(n_clients=10, rounds=15,
+#    engine="per_client")`, then with `trim=2`. Which holds, and why does the definition predict it?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 6
+two_config = fl.FLConfig(n_clients=10, rounds=15, engine="per_client")
+for trim in (1, 2):
+    two = poisoning.run_poisoned_fedavg(two_config, attack="sign_flip", rule="trimmed_mean", n_attackers=2, trim=trim)
+    print(f"trim={trim}: final test accuracy {two.final_accuracy:.3f}")
+
+# %% [markdown]
+# `trim=2` holds, `trim=1` does not. The trimmed mean drops the `trim` largest and `trim` smallest values of each
+# coordinate before averaging. Two attackers pushing the same way fill the two extreme slots on one side: with
+# `trim=1` one of them survives every coordinate, and its factor-10 flipped update still dominates the average.
+# A trimmed mean tolerates at most `trim` attackers.
+#
+# 7. **Think it through.** Call `secagg.secure_sum(updates, dropped=[0, 1, 2], threshold=3)`. What happens, and
+#    why must the protocol abort rather than continue?
+#
+# <details><summary>Solution to exercise 7</summary>
+#
+# ```python
+# try:
+#     secagg.secure_sum(updates, dropped=[0, 1, 2], threshold=3)
+# except ValueError as exc:
+#     print("refused:", exc)
+# ```
+# Only two of the five clients survive, fewer than the threshold of three: the survivors hold too few Shamir
+# shares to rebuild the dropped clients' keys, so their masks cannot be removed and the sum would be garbage. And
+# a server that could carry on with so few clients would learn the sum of two updates, which with one of them
+# known is the other one. Abandoning the round is the only safe answer.
+# </details>
+#
+# 8. **Find the bug, then write the function.** This DP average bounds the wrong thing:
 #
 #    ```python
-#    for rounds in (15, 30, 60):
-#        print(rounds, round(privacy.dp_epsilon(1.0, 0.2, rounds, delta=1e-5), 2))
-#    z = next(z for z in np.arange(1.0, 10.0, 0.1) if privacy.dp_epsilon(z, 0.2, 60, delta=1e-5) < 2)
-#    print(f"z = {z:.1f}")   # epsilon grows roughly like the square root of the rounds
+#    def dp_aggregate(updates, clip_norm, noise_multiplier, expected_clients, rng):
+#        noise = rng.normal(0.0, noise_multiplier * clip_norm / expected_clients, updates.shape[1])
+#        average = updates.sum(axis=0) / expected_clients + noise
+#        return privacy.clip_to_norm(average, clip_norm)
 #    ```
-#    </details>
-# 4. **Two attackers.** Run `poisoning.run_poisoned_fedavg` with `n_attackers=2` and `rule="trimmed_mean"`,
-#    `trim=1`, then `trim=2`. Which holds, and why does the definition predict it?
-# 5. **Dropout beyond the threshold.** Call `secagg.secure_sum(updates, dropped=[0, 1, 2], threshold=3)`. What
-#    happens, and why must the protocol abort rather than continue?
+#    Run `print(fl.exercises.check_dp_aggregate(dp_aggregate))`, read the hint, and write it correctly (draw the
+#    noise once, as here).
+#
+# <details><summary>Solution to exercise 8</summary>
+#
+# ```python
+# def dp_aggregate(updates, clip_norm, noise_multiplier, expected_clients, rng):
+#     norms = np.linalg.norm(updates, axis=1, keepdims=True)
+#     clipped = updates * np.minimum(1.0, clip_norm / np.maximum(norms, 1e-12))     # each client first
+#     noise = rng.normal(0.0, noise_multiplier * clip_norm / expected_clients, updates.shape[1])
+#     return clipped.sum(axis=0) / expected_clients + noise
+#
+# print(fl.exercises.check_dp_aggregate(dp_aggregate))
+# ```
+# The guarantee rests on one client moving the sum by at most $S$, and only clipping each update *before*
+# summing bounds that. Clipping the noisy average afterwards bounds the result, not any one client's influence: a
+# client with a huge update still dominates it.
+# </details>
+#
+# 9. **Write the function.** Write `clip_to_norm(updates, clip_norm)`: every row of `updates` (one client's
+#    update) scaled by $\min(1, S / \lVert u \rVert)$, so no row is longer than $S$. Check it with
+#    `print(fl.exercises.check_clip_to_norm(clip_to_norm))`.
+#
+# <details><summary>Solution to exercise 9</summary>
+#
+# ```python
+# def clip_to_norm(updates, clip_norm):
+#     norms = np.linalg.norm(updates, axis=-1, keepdims=True)        # one norm per client (row)
+#     return updates * np.minimum(1.0, clip_norm / np.maximum(norms, 1e-12))
+#
+# print(fl.exercises.check_clip_to_norm(clip_to_norm))
+# ```
+# Scaling the whole row keeps the update's direction; only updates longer than $S$ shrink, shorter ones are left
+# alone. Clipping each coordinate to $[-S, S]$ would change the direction and still allow a norm of $S\sqrt{P}$.
+# </details>
+#
+# 10. **Write the function.** Write `masked_update(client_id, quantised, masks)` for secure aggregation: client
+#     $i$ adds every pairwise mask $r_{ij}$ with $j > i$ and subtracts every $r_{ji}$ with $j < i$, modulo
+#     $2^{32}$ (`quantised` and the masks in the dict `masks = {(i, j): r_ij}` are `uint32` arrays). Check it with
+#     `print(fl.exercises.check_secure_masks(masked_update))`.
+#
+# <details><summary>Solution to exercise 10</summary>
+#
+# ```python
+# def masked_update(client_id, quantised, masks):
+#     masked = quantised.astype(np.uint32)
+#     for (i, j), r in masks.items():
+#         if i == client_id:
+#             masked = masked + r            # uint32 arithmetic wraps around modulo 2**32
+#         elif j == client_id:
+#             masked = masked - r
+#     return masked
+#
+# print(fl.exercises.check_secure_masks(masked_update))
+# ```
+# Each mask is added by one client of its pair and subtracted by the other, so in the server's sum every $r_{ij}$
+# appears once with $+$ and once with $-$ and cancels. With the same sign for both, the sum is off by twice every
+# mask. Working modulo $2^{32}$ makes each masked vector alone uniformly random.
+# </details>
+#
+# 11. **Write the function.** Write `coordinate_median(updates)`, the robust aggregate of section 6: for each
+#     coordinate, the median of the clients' values. Check it with
+#     `print(fl.exercises.check_coordinate_median(coordinate_median))`.
+#
+# <details><summary>Solution to exercise 11</summary>
+#
+# ```python
+# def coordinate_median(updates):
+#     return np.median(updates, axis=0)        # over the clients, one value per coordinate
+#
+# print(fl.exercises.check_coordinate_median(coordinate_median))
+# ```
+# The median runs over the clients (axis 0), separately for each coordinate; with an even number of clients it is
+# the mean of the two middle values. One attacker can move it at most to a neighbouring honest value, whereas the
+# mean follows the attacker's 1000s.
+# </details>
 #
 # **Next:** [10 · From the classroom to deployment](10_from_classroom_to_deployment.ipynb)
