@@ -290,29 +290,151 @@ assert sizes_study.fedavg_accuracy >= sizes_study.pooled_accuracy - 0.03
 #   points of pooling every record, with most gain for the hospitals with skewed or few patients.
 #
 # ## Exercises
-# 1. **A fairer race.** Give distributed SGD the same amount of computation as FedAvg (make `steps` large
-#    enough to process as many epochs as FedAvg did). Which reaches 95% with fewer *bytes*? With fewer epochs?
-# 2. **Break the attack.** Repeat the reconstruction with a client holding 2 examples (`digits.X_train[:2]`).
-#    What does `reconstruct_single_example` return now? *Hint:* $\Delta W_1[:, j]/\Delta b_1[j]$ becomes a
-#    weighted mix of the two images.
-#    <details><summary>Solution</summary>
+#
+# From predicting to writing code, easiest first. Each has a collapsed solution; the checkers say what is wrong,
+# not only that something is.
+#
+# 1. **Predict, then run.** With half of the clients per round, the non-IID FedAvg run above reached 95% in the
+#    round printed under "Unreliable clients". With only 3 of the 10 clients per round (`fraction=0.3`), in which
+#    round does it reach 95%? Write your guess, then run.
+
+# %%
+guess_round_95 = None   # your guess: first round at 95% with fraction=0.3, e.g. 12
+
+# %%
+few = fl.run_experiment(fedavg.config.replace(fraction=0.3), progress=False)
+print(f"3 clients per round: 95% in round {few.rounds_to_accuracy(0.95)} (5 per round: "
+      f"{half.rounds_to_accuracy(0.95)}, all 10: {fedavg.rounds_to_accuracy(0.95)})")
+print(fl.exercises.check_prediction(guess_round_95, few.rounds_to_accuracy(0.95), tolerance=0.2,
+                                    what="the first round at 95% with 3 clients per round"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# Later than with 5 clients per round. With $\alpha = 0.1$ each client holds few digits, so a round of 3 clients
+# sees only part of the classes, and its average pulls the model towards them; it takes more rounds for every
+# class to be seen often enough. Fewer clients per round also means fewer bytes per round: the trade of
+# notebook 07.
+# </details>
+#
+# 2. **Explore.** A fairer race: give distributed SGD as much computation as FedAvg used (as many epochs of data
+#    as FedAvg processed to reach 95%, printed above). Which reaches 95% with fewer *bytes*? With fewer epochs?
+#    *Hint:* a step of 10 workers processes 10 × 32 examples.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 2
+fair_steps = int(np.ceil(fedavg_epochs * n_train / (10 * 32)))
+fair = fl.baselines.distributed_sgd(digits, n_workers=10, steps=fair_steps, batch_size=32, learning_rate=0.1)
+print(f"distributed SGD, {fair_steps} steps: 95% at step {fair.rounds_to_accuracy(0.95)} "
+      f"({fair.rounds_to_accuracy(0.95) * 10 * 32 / n_train:.1f} epochs), "
+      f"{fair.bytes_to_accuracy(0.95) / 1e6:.2f} MB; FedAvg {fedavg_epochs:.0f} epochs, {fedavg_bytes / 1e6:.2f} MB")
+
+# %% [markdown]
+# More steps do not make distributed SGD get there sooner: it reaches 95% at the same step as before, with far
+# fewer epochs than FedAvg but several times its bytes. The race has two prices, computation and communication;
+# FedAvg pays in the cheap one.
+#
+# 3. **Explore.** Break the attack: repeat the reconstruction with a client holding 2 examples
+#    (`digits.X_train[:2]`). What does `reconstruct_single_example` return now? *Hint:*
+#    $\Delta W_1[:, j]/\Delta b_1[j]$ becomes a weighted mix of the two images.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+returned2 = fl.client_update(trainer, sent, digits.X_train[:2], digits.y_train[:2],
+                             batch_size=None, client_learning_rate=0.1)
+x_mix, _ = app_widgets.reconstruct_single_example(sent, returned2.weights)
+x0, x1 = digits.X_train[0], digits.X_train[1]
+c = float(np.linalg.lstsq((x0 - x1)[:, None], x_mix - x1, rcond=None)[0][0])
+print(f"x_mix = {c:.3f} x_0 + {1 - c:.3f} x_1, up to {np.abs(x_mix - (c * x0 + (1 - c) * x1)).max():.1e}")
+
+# %% [markdown]
+# The returned "image" is exactly a weighted mix $c\,x_0 + (1 - c)\,x_1$ of the two private images (the weights
+# depend on the hidden unit). Two examples blur the attack but do not stop it: the mix shows both digits, and an
+# attacker who tries several units gets several mixes to separate them (notebook 09).
+#
+# 4. **Explore.** Fairness and personalisation: in the default hospital study, which hospital does the FedAvg
+#    model serve worst *on its own patients*? Fine-tune the FedAvg model for 5 epochs on that hospital's data
+#    (`fl.client_update` with `epochs=5`) and evaluate again. *Hint:* the hospitals' data sets are
+#    `app_widgets.hospital_datasets(fl.Simulation(study.fedavg_history.config, dataset=fl.load_dataset("breast_cancer")))`.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 4
+hospitals = app_widgets.hospital_datasets(fl.Simulation(study.fedavg_history.config,
+                                                        dataset=fl.load_dataset("breast_cancer")))
+judge = fl.LocalTrainer(fl.build_model(hospitals[0].n_features, hospitals[0].n_classes))
+shared = study.fedavg_history.final_weights
+own = [judge.evaluate(shared, h.X_train, h.y_train)[1] for h in hospitals]
+worst = int(np.argmin(own))
+tuned = fl.client_update(judge, shared, hospitals[worst].X_train, hospitals[worst].y_train, epochs=5).weights
+print(f"on their own patients: {np.round(own, 3)}; hospital {worst} after fine-tuning "
+      f"{judge.evaluate(tuned, hospitals[worst].X_train, hospitals[worst].y_train)[1]:.3f}, on the shared test set "
+      f"{judge.evaluate(tuned, hospitals[worst].X_test, hospitals[worst].y_test)[1]:.3f} (FedAvg {study.fedavg_accuracy:.3f})")
+
+# %% [markdown]
+# Fine-tuning lifts the worst-served hospital on its own patients, and costs a little on everyone's patients:
+# the model moves towards that hospital's mix. Personalisation trades the shared model's fairness for each
+# client's fit. (Its own patients are here its training rows; a real study would hold some of them out.)
+#
+# 5. **Explore.** Many small hospitals: run `app_widgets.compute_hospital_study(n_hospitals=20,
+#    client_learning_rate=0.1, alpha=0.1)`. Which gains more from federating, the average hospital or the worst
+#    one?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 5
+many = app_widgets.compute_hospital_study(n_hospitals=20, client_learning_rate=0.1, alpha=0.1)
+print(f"alone: mean {many.mean_lone_accuracy:.3f}, worst {many.worst_lone_accuracy:.3f}; "
+      f"FedAvg {many.fedavg_accuracy:.3f}")
+
+# %% [markdown]
+# The worst one, by far: a small hospital with patients of mostly one diagnosis learns almost nothing alone, and
+# federating gives it the same model as everyone. The average hospital gains less, because many of them already
+# did well alone.
+#
+# 6. **Find the bug.** This server tries to read the single example back from a client's update, but it returns
+#    nonsense:
 #
 #    ```python
-#    returned2 = fl.client_update(trainer, sent, digits.X_train[:2], digits.y_train[:2],
-#                                 batch_size=None, client_learning_rate=0.1)
-#    x_mix, _ = app_widgets.reconstruct_single_example(sent, returned2.weights)
-#    # x_mix = c * x_0 + (1 - c) * x_1 for some c that depends on the hidden unit j:
-#    c, *_ = np.linalg.lstsq(np.stack([digits.X_train[0] - digits.X_train[1]]).T,
-#                            x_mix - digits.X_train[1], rcond=None)
-#    print(f"c = {c[0]:.3f}")   # a weight between the two images: still a strong leak
+#    def reconstruct(weights_before, weights_after):
+#        W1, b1 = weights_after[0], weights_after[1]
+#        j = int(np.argmax(np.abs(b1)))
+#        return W1[:, j] / b1[j]
 #    ```
-#    </details>
-# 3. **Fairness and personalisation.** In the default hospital study, which hospital does the FedAvg model serve
-#    worst *on its own patients*? Fine-tune the FedAvg model for 5 epochs on that hospital's data
-#    (`fl.client_update` with `epochs=5`) and evaluate on its patients again. *Hint:* the hospital data sets are
-#    `app_widgets.hospital_datasets(fl.Simulation(study.fedavg_history.config, dataset=fl.load_dataset("breast_cancer")))`.
-# 4. **Many small hospitals.** Set the slider to 20 hospitals and $\alpha = 0.1$. Which gains more from
-#    federating, the average hospital or the worst one?
+#    Run `print(fl.exercises.check_reconstruction(reconstruct))`, read the hint, and fix it.
+#
+# <details><summary>Solution to exercise 6</summary>
+#
+# ```python
+# def reconstruct(weights_before, weights_after):
+#     dW1 = weights_after[0] - weights_before[0]
+#     db1 = weights_after[1] - weights_before[1]
+#     j = int(np.argmax(np.abs(db1)))              # a unit that fired: its bias moved
+#     return dW1[:, j] / db1[j]
+#
+# print(fl.exercises.check_reconstruction(reconstruct))
+# ```
+# The attack divides the *changes*: $\Delta W_1[:, j] = -\eta\,x\,\delta_j$ and $\Delta b_1[j] = -\eta\,\delta_j$,
+# so their ratio is $x$. The weights themselves are mostly the initial random values; and the unit must be one
+# whose bias moved, or the ratio is 0 / 0.
+# </details>
+#
+# 7. **Implement the variant.** Extend `reconstruct` to return the label too, as `(x, label)`: the output bias
+#    $b_2$ rises only for the true class. Check it with `print(fl.exercises.check_reconstruction(reconstruct))`.
+#
+# <details><summary>Solution to exercise 7</summary>
+#
+# ```python
+# def reconstruct(weights_before, weights_after):
+#     dW1 = weights_after[0] - weights_before[0]
+#     db1 = weights_after[1] - weights_before[1]
+#     j = int(np.argmax(np.abs(db1)))
+#     label = int(np.argmax(weights_after[3] - weights_before[3]))   # only the true class's bias goes up
+#     return dW1[:, j] / db1[j], label
+#
+# print(fl.exercises.check_reconstruction(reconstruct))
+# ```
+# The output bias changes by $-\eta\,(p - \mathrm{onehot}(y))$: every class with $p_c > 0$ goes down except the
+# true one, whose $1 - p_y > 0$ makes it go up. The argmax of $\Delta b_2$ is the label.
+# </details>
 #
 # **Next:** [09 · Privacy and security](09_privacy_and_security.ipynb) puts the article's claim that federated
 # learning "improves data security" to the test: this notebook's one-example attack is where it starts.
