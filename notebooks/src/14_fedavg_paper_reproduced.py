@@ -274,17 +274,70 @@ assert bigger.speedup is not None and bigger.speedup >= 4
 #   a stated target and seed — and the one condition that matters most here, the data per client.
 #
 # ## Exercises
-# 1. **Target.** Rerun one Table 2 cell of $K = 100$ with a lower target:
-#    `paper.run_configuration(paper.PaperConfig("iid", 0.1, 20, 10), digits, target=0.90)` and FedSGD
-#    (`paper.fedsgd("iid", 0.1)`). Is the speed-up larger at 90%? *Hint:* FedAvg gets to 90% in a few rounds;
-#    the last points are the hard part.
-# 2. **Learning-rate grid.** Which learning rate did the benchmark pick for FedSGD and for $E = 20$, $B = 10$?
-#    (`[r for r in rows if r["E"] == 20]`.) Why should more local steps want a *smaller* rate?
-# 3. **Where does K stop mattering?** Write `speedup_at(k)` that runs FedSGD and FedAvg ($E = 5$, $B = 10$) at
-#    $C = 0.5$ with `paper.run_configuration(..., n_clients=k, learning_rates=(0.1, 0.3, 1.0), round_budget=30)`
-#    and returns the IID speed-up. Try $K = 10, 20, 50$.
 #
-# <details><summary>Solution to 3</summary>
+# From predicting to writing code, easiest first. Each has a collapsed solution; the checkers say what is wrong,
+# not only that something is.
+#
+# 1. **Predict, then run.** With $K = 10$ clients, $C = 0.5$, $E = 5$, $B = 10$ and client learning rate 0.1,
+#    FedAvg reached 95% in two rounds on IID data (the last figure). Same cell on the pathological non-IID split
+#    (`"shards"`): what is its speed-up over FedSGD? Write your guess, then run.
+
+# %%
+guess_shards_speedup = None   # your guess: FedSGD's rounds / FedAvg's rounds on shards, e.g. 3.0
+
+# %%
+shards_curve = paper_widgets.compute_curve(0.5, 0.1, 5, 10, "shards", n_clients=10)
+print(shards_curve.summary())
+print(fl.exercises.check_prediction(guess_shards_speedup, shards_curve.speedup, tolerance=0.2,
+                                    what="the speed-up on the shards split"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# Below 1: FedAvg is *slower* than FedSGD on shards, although it is many times faster on IID data. Each client
+# holds two digits; 75 local steps take it far towards a model of those two, and averaging five such models
+# undoes most of that work (client drift, notebook 11). The paper's non-IID speed-ups came from 600 images per
+# client and a CNN; here local work buys nothing.
+# </details>
+#
+# 2. **Compute.** Read the $K = 10$ table: FedSGD's rounds and the rounds of the IID cell $E = 1$, $B = 10$. What
+#    is the speed-up? Check it with `print(fl.exercises.check_speedup(answer, rounds_fedsgd=..., rounds_fedavg=...))`
+#    (the two numbers you read).
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 2
+k10 = [r for r in rows if r["K"] == paper.BIG_CLIENTS and r["partition"] == "iid"]
+sgd_rounds = next(r["rounds"] for r in k10 if r["algorithm"] == "FedSGD")
+cell_rounds = next(r["rounds"] for r in k10 if (r["E"], r["B"]) == (1, 10))
+answer = sgd_rounds / cell_rounds
+print(f"FedSGD {sgd_rounds} rounds, E=1 B=10 {cell_rounds} rounds: speed-up {answer:.2f}")
+print(fl.exercises.check_speedup(answer, rounds_fedsgd=sgd_rounds, rounds_fedavg=cell_rounds))
+
+# %% [markdown]
+# FedSGD's rounds over FedAvg's, to the same 95% target: above 1 when FedAvg needs fewer. This cell makes one pass
+# over each client's data per round in steps of 10, and already needs about half of FedSGD's rounds.
+#
+# 3. **Explore.** Which learning rate did the benchmark pick for FedSGD and for $E = 20$, $B = 10$
+#    (`[r for r in rows if r["E"] == 20]`)? Why should more local steps want a *smaller* rate?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+for r in rows:
+    if r["algorithm"] == "FedSGD" or (r["E"], r["B"]) == (20, 10):
+        print(f"K={r['K']:>3} {r['partition']:<6} C={r['C']:<4} {r['algorithm']:<6} E={r['E']:>2} "
+              f"B={paper.format_batch(r['B']):>2}: learning rate {r['learning_rate']}")
+
+# %% [markdown]
+# FedSGD takes 1.0 in every row with more than one client per round; $E = 20$, $B = 10$ takes 0.03 to 0.3, always
+# smaller. FedSGD takes one step per round, so a large step is its only way to make progress. With hundreds of local steps the local model travels far: a large
+# rate makes each client overfit its few images (and diverge from the others), and their average gets worse.
+# The total distance travelled, steps × rate, is what has to stay moderate.
+#
+# 4. **Explore.** Where does $K$ stop mattering? Run FedSGD and FedAvg ($E = 5$, $B = 10$) at $C = 0.5$ with
+#    `paper.run_configuration(..., n_clients=k, learning_rates=(0.1, 0.3, 1.0), round_budget=30)` for
+#    $K = 10, 20, 50$ and compare the IID speed-ups. (Each $K$ takes a minute or so.)
+#
+# <details><summary>Solution to exercise 4</summary>
 #
 # ```python
 # def speedup_at(k, partition="iid"):
@@ -292,15 +345,40 @@ assert bigger.speedup is not None and bigger.speedup >= 4
 #     base = paper.run_configuration(paper.fedsgd(partition, 0.5), digits, **kwargs)
 #     avg = paper.run_configuration(paper.PaperConfig(partition, 0.5, 5, 10), digits, **kwargs)
 #     return None if base.rounds is None or avg.rounds is None else base.rounds / avg.rounds
+#
+# for k in (10, 20, 50):
+#     print(k, speedup_at(k))
 # ```
 # The benchmark measured the two ends: 6.5× at $K = 10$ and about 1× at $K = 100$ ($C = 0.1$). Your runs fill
-# in between; each client holds $1437/K$ images, so its local model — and what its local steps buy — gets worse
+# in between; each client holds $1437/K$ images, so its local model, and what its local steps buy, gets worse
 # as $K$ grows.
 # </details>
 #
-# 4. **Non-IID.** In the $K = 10$ table, how many rounds do the non-IID cells need compared with FedSGD, and how
-#    does that compare with the IID cells? Plot the learning curve of one with the slider's function,
-#    `paper_widgets.show_curve(0.5, 0.1, 20, 10, "shards", n_clients=10, rounds=30)`: does it climb steadily or
-#    wobble on its way to the target? (The wobble is client drift, notebook 11.)
+# 5. **Find the bug, then write the function.** This speed-up is upside down, and it crashes on a cell that never
+#    reached the target (`rounds` is None):
+#
+#    ```python
+#    def speedup(rounds_fedsgd, rounds_fedavg):
+#        return rounds_fedavg / rounds_fedsgd
+#    ```
+#    Run `print(fl.exercises.check_speedup(speedup(13, 2), rounds_fedsgd=13, rounds_fedavg=2))`, read the hint, and
+#    write it correctly: it returns None when either run never reached the target. Check both cases, also with
+#    `print(fl.exercises.check_speedup(speedup(24, None), rounds_fedsgd=24, rounds_fedavg=None))`.
+#
+# <details><summary>Solution to exercise 5</summary>
+#
+# ```python
+# def speedup(rounds_fedsgd, rounds_fedavg):
+#     if rounds_fedsgd is None or rounds_fedavg is None:
+#         return None                              # no speed-up to report
+#     return rounds_fedsgd / rounds_fedavg
+#
+# print(fl.exercises.check_speedup(speedup(13, 2), rounds_fedsgd=13, rounds_fedavg=2))
+# print(fl.exercises.check_speedup(speedup(24, None), rounds_fedsgd=24, rounds_fedavg=None))
+# ```
+# The paper's speed-up is how many times fewer rounds FedAvg needs: FedSGD's rounds over FedAvg's, 6.5× for the
+# best $K = 10$ cell. A run that never reached the target has no round count, so there is no ratio; printing
+# anything else (0, or the round budget) would invent a number.
+# </details>
 #
 # **Next:** [00 · Start here](00_start_here.ipynb)
