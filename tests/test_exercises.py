@@ -926,3 +926,21 @@ def test_check_speedup():
 def test_the_module_docstring_names_the_kinds_of_exercise():
     for kind in ("predict, then run", "compute a number", "find the bug", "write the function"):
         assert kind in ex.__doc__
+
+
+def test_partition_copies_get_their_own_hint():
+    import numpy as np
+
+    import fedlearn_edu as fl
+    verdict = fl.exercises.check_partition([np.arange(20) for _ in range(5)], n_examples=20, n_clients=5)
+    assert not verdict and "every client got the same 20 examples" in str(verdict)
+
+
+def test_non_iid_score_by_hand_accepts_three_decimals_but_a_function_is_exact():
+    import fedlearn_edu as fl
+    counts = [[10, 0], [0, 10]]
+    exact = fl.non_iid_score(counts)
+    assert fl.exercises.check_non_iid_score(round(exact, 3), counts=counts)
+    assert not fl.exercises.check_non_iid_score(round(exact, 2), counts=counts)
+    assert not fl.exercises.check_non_iid_score(lambda c: round(fl.non_iid_score(c), 3), counts=counts)
+    assert "divergence" in str(fl.exercises.check_non_iid_score(0.311, counts=counts))

@@ -88,7 +88,7 @@ def test_predictions_start_from_an_empty_guess(path):
     cells = [c for c in _exercise_cells(path) if c["cell_type"] == "code"]
     for index, cell in enumerate(cells):
         for guess in re.findall(r"check_prediction\((guess_\w+)", "".join(cell["source"])):
-            earlier = "".join("".join(c["source"]) for c in cells[:index])
+            earlier = "\n".join("".join(c["source"]) for c in cells[:index])
             assert re.search(rf"(?m)^{guess} = None\b", earlier), f"{guess} is not set to None before its check"
             text = _output_text(cell)
             assert "your guess is None" in text, "the committed output is what a fresh notebook shows"

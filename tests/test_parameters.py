@@ -17,7 +17,7 @@ from notebook_parameters import TAG, read_knobs  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 #: notebooks whose parameters cell is still to be written (issue 16); an entry that has one fails
-PENDING = {"00", "01", "02", "05", "06", "07", "08", "09", "10", "11", "12", "14"}
+PENDING = {"00", "01", "02", "05", "06", "07", "08", "09", "10", "12", "14"}
 WITH_KNOBS = [p for p in NOTEBOOKS if p.name[:2] not in PENDING]
 
 
@@ -48,6 +48,35 @@ def test_the_parameters_cell_follows_the_set_up_cell(path):
     knobs = read_knobs(path)
     assert knobs, "the parameters cell defines no knob"
     assert all(k.edges for k in knobs)
+
+
+def _assigned_names(source: str) -> set[str]:
+    """Names a cell binds at the top level: assignments, for-loop targets, imports, defs."""
+    import ast
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:               # a cell magic: not Python
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        elif isinstance(node, (ast.For, ast.With)):
+            targets = [node.target] if isinstance(node, ast.For) else [i.optional_vars for i in node.items]
+        for target in targets:
+            names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} if target is not None else set()
+    return names
+
+
+@pytest.mark.parametrize("path", WITH_KNOBS, ids=lambda p: p.stem)
+def test_no_cell_overwrites_a_knob(path):
+    """A later ``for seed in ...`` would silently change every experiment after it."""
+    knobs = {k.name for k in read_knobs(path)}
+    code = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    for cell in code[2:]:
+        clash = _assigned_names("".join(cell["source"])) & knobs
+        assert not clash, f"{path.name}: a cell rebinds the knob(s) {clash}:\n{''.join(cell['source'])[:300]}"
 
 
 @pytest.mark.slow

@@ -135,13 +135,3 @@ def test_show_returns_the_computed_numbers(capsys):
 def test_bad_slider_values_name_the_parameter(kwargs, name):
     with pytest.raises((ValueError, TypeError), match=name):
         mw.compute_formula_comparison(**kwargs)
-
-
-# -- the exercise checker --------------------------------------------------------------------
-def test_checker_accepts_fedavg_and_explains_mistakes():
-    assert mw.check_fedavg_aggregation(lambda m, n: (n / n.sum()) @ m).startswith("correct")
-    assert "1/n_k" in mw.check_fedavg_aggregation(lambda m, n: ((1 / n) / np.sum(1 / n)) @ m)
-    assert "plain mean" in mw.check_fedavg_aggregation(lambda m, n: m.mean(axis=0))
-    assert "shape" in mw.check_fedavg_aggregation(lambda m, n: m)
-    assert "raised" in mw.check_fedavg_aggregation(lambda m, n: 1 / 0)
-    assert "weighted average" in mw.check_fedavg_aggregation(lambda m, n: n @ m)

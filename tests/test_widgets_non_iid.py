@@ -224,3 +224,30 @@ def test_alpha_sweep_bad_values():
 def test_show_alpha_sweep_draws():
     result = ni.show_alpha_sweep(alphas=(0.1, 100.0), algorithms=("FedAvg",), seeds=(0,))
     assert len(plt.gcf().axes) == 1 and result.algorithms == ["FedAvg"]
+
+
+def test_the_server_learning_rate_reaches_fedavgm_only():
+    base = ni.compute_algorithms(alpha=0.1, rounds=5, algorithms=("FedAvg", "FedAvgM"))
+    half = ni.compute_algorithms(alpha=0.1, rounds=5, server_learning_rate=0.5, algorithms=("FedAvg", "FedAvgM"))
+    assert np.array_equal(base.curves["FedAvg"], half.curves["FedAvg"])
+    assert not np.array_equal(base.curves["FedAvgM"], half.curves["FedAvgM"])
+    assert "server lr 0.5" in half.summary() and "server lr" not in base.summary()
+    assert ni.algorithm_fields("FedAvgM", server_learning_rate=0.5)["server_learning_rate"] == 0.5
+    assert "server_learning_rate" not in ni.algorithm_fields("FedProx", server_learning_rate=0.5)
+
+
+@pytest.mark.parametrize("name", list(ni.PRESETS))
+def test_every_preset_of_the_panel_draws(name, capsys):
+    values = dict(alpha=0.1, n_clients=10, client_learning_rate=0.3, mu=0.01, server_momentum=0.5,
+                  server_learning_rate=1.0, seed=0, rounds=5)
+    values.update(ni.PRESETS[name])
+    result = ni.show_algorithms(**values)
+    assert set(result.rounds) == set(ni.ALGORITHMS) and "algorithm" in capsys.readouterr().out
+    assert all(ax.get_title() for ax in plt.gcf().axes)
+    plt.close("all")
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0])
+def test_a_bad_server_learning_rate_names_itself(value):
+    with pytest.raises(ValueError, match="server_learning_rate"):
+        ni.compute_algorithms(server_learning_rate=value)

@@ -35,8 +35,7 @@ from ..simulation import FLConfig, Simulation, run_experiment
 from ..style import pyplot
 
 __all__ = ["client_gradients", "tape_gradient", "formula_weights", "literal_formula_run",
-           "FormulaComparison", "compute_formula_comparison", "show_formula_comparison",
-           "check_fedavg_aggregation"]
+           "FormulaComparison", "compute_formula_comparison", "show_formula_comparison"]
 
 
 # -- gradients ---------------------------------------------------------------------------
@@ -269,38 +268,3 @@ def show_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03, be
     fig.tight_layout()
     plt.show()
     return result
-
-
-# -- exercise checker ----------------------------------------------------------------------
-def check_fedavg_aggregation(aggregate, seed: int = 0) -> str:
-    """Check a student's FedAvg aggregation ``aggregate(client_models, n_examples)``.
-
-    ``client_models`` is an ndarray (K, P), one flattened model per row, and
-    ``n_examples`` an int ndarray (K,). The function must return sum_k (n_k / n) w_k,
-    shape (P,). Tested on three random federations, including one with a single client
-    and one in which the clients' sizes differ by a factor of 100.
-
-    Returns
-    -------
-    str, "correct: ..." or a hint saying what went wrong (never raises for a wrong answer).
-    """
-    rng = np.random.default_rng(check_seed("seed", seed))
-    cases = [(rng.normal(size=(5, 7)), rng.integers(1, 50, size=5)),
-             (rng.normal(size=(1, 4)), np.array([13])),
-             (rng.normal(size=(3, 6)), np.array([2, 200, 20]))]
-    for models, sizes in cases:
-        want = fedavg_coefficients(sizes) @ models
-        try:
-            got = np.asarray(aggregate(models.copy(), sizes.copy()), dtype=np.float64)
-        except Exception as exc:  # a student's bug: report it instead of a traceback
-            return f"your function raised {type(exc).__name__}: {exc}"
-        if got.shape != want.shape:
-            return f"wrong shape: expected ({models.shape[1]},) (one model), got {got.shape}"
-        if np.allclose(got, want, atol=1e-6):
-            continue
-        if np.allclose(got, (1.0 / sizes / np.sum(1.0 / sizes)) @ models):
-            return "you weighted by 1/n_k, as the article does: the smallest client should count least"
-        if np.allclose(got, models.mean(axis=0)):
-            return "you took the plain mean: weight each client by its share of the data n_k / n"
-        return "not the weighted average sum_k (n_k / n) w_k yet; do the weights sum to 1?"
-    return "correct: sum_k (n_k / n) w_k"

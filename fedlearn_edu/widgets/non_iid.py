@@ -38,7 +38,7 @@ from ..sweeps import format_median_rounds, median_or_inf
 __all__ = ["ALGORITHMS", "SETTINGS", "algorithm_fields", "base_config", "run_cached", "update_agreement",
            "format_reached", "format_optional", "diverged_line",
            "DriftGridResult", "compute_drift_grid", "show_drift", "AlgorithmsResult", "compute_algorithms",
-           "show_algorithms", "SweepResult", "compute_alpha_sweep", "show_alpha_sweep"]
+           "PRESETS", "show_algorithms", "SweepResult", "compute_alpha_sweep", "show_alpha_sweep"]
 
 #: the four algorithms, in the order of every table and figure
 ALGORITHMS = ("FedAvg", "FedProx", "FedAvgM", "SCAFFOLD")
@@ -59,19 +59,24 @@ def _check_algorithms(algorithms: Sequence[str]) -> tuple[str, ...]:
     return algorithms
 
 
-def algorithm_fields(name: str, mu: float = 0.01, server_momentum: float = 0.5) -> dict:
+def algorithm_fields(name: str, mu: float = 0.01, server_momentum: float = 0.5, *,
+                     server_learning_rate: float = 1.0) -> dict:
     """The FLConfig fields that turn FedAvg into ``name``.
 
     Parameters
     ----------
     name : one of :data:`ALGORITHMS`
     mu : float >= 0, FedProx's proximal coefficient
-    server_momentum : float in [0, 1), FedAvgM's beta (server learning rate 1)
+    server_momentum : float in [0, 1), FedAvgM's beta
+    server_learning_rate : float > 0, FedAvgM's η_g (w_{t+1} = w_t - η_g v)
     """
     _check_algorithms([name])
     knobs = {"mu": check_float("mu", mu, low=0.0),
              "server_momentum": check_float("server_momentum", server_momentum, low=0.0, high=1.0,
-                                            high_inclusive=False)}
+                                            high_inclusive=False),
+             "server_learning_rate": check_positive("server_learning_rate", server_learning_rate)}
+    if knobs["server_learning_rate"] == 1.0:
+        del knobs["server_learning_rate"]         # FedAvgM's default η_g: the same FLConfig as before, the same cache
     return algorithm_changes(name, **{k: v for k, v in knobs.items() if k in REGISTRY[name].knobs})
 
 
@@ -292,7 +297,7 @@ class AlgorithmsResult:
     Attributes
     ----------
     config : FLConfig of the FedAvg run (the others change only their own fields)
-    mu, server_momentum : the FedProx and FedAvgM settings
+    mu, server_momentum, server_learning_rate : the FedProx and FedAvgM settings
     non_iid_score : float, how skewed the split is (0: IID)
     target : float
     rounds : dict algorithm -> int or None, first round at the target
@@ -316,6 +321,7 @@ class AlgorithmsResult:
     engines: dict = field(repr=False)
     megabytes_per_round: dict = field(repr=False)
     megabytes: dict = field(repr=False)
+    server_learning_rate: float = 1.0
 
     def speedup(self, algorithm: str) -> float:
         """Rounds of FedAvg divided by rounds of ``algorithm`` (a run that never reaches the
@@ -329,7 +335,8 @@ class AlgorithmsResult:
         c = self.config
         lines = [f"Dir({c.alpha:.3g}) (non-IID score {self.non_iid_score:.2f}), K={c.n_clients} clients, "
                  f"client lr {c.client_learning_rate:.3g}, E={c.local_epochs}, B={c.batch_size}; "
-                 f"FedProx mu={self.mu:.3g}, FedAvgM beta={self.server_momentum:.2f}",
+                 f"FedProx mu={self.mu:.3g}, FedAvgM beta={self.server_momentum:.2f}"
+                 + ("" if self.server_learning_rate == 1 else f", server lr {self.server_learning_rate:.3g}"),
                  f"{'algorithm':<9} {'rounds to ' + format(self.target, '.0%'):>15} {'final acc':>9} "
                  f"{'MB/round':>8} {'MB to ' + format(self.target, '.0%'):>9}  engine"]
         for name in self.rounds:
@@ -346,8 +353,8 @@ class AlgorithmsResult:
 
 
 def compute_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rate: float = 0.3,
-                       mu: float = 0.01, server_momentum: float = 0.5, *, seed: int = 0,
-                       target: float = SETTINGS["target"], rounds: int = SETTINGS["rounds"],
+                       mu: float = 0.01, server_momentum: float = 0.5, *, server_learning_rate: float = 1.0,
+                       seed: int = 0, target: float = SETTINGS["target"], rounds: int = SETTINGS["rounds"],
                        algorithms: Sequence[str] = ALGORITHMS) -> AlgorithmsResult:
     """The four algorithms with the slider values; no drawing. Cached on the arguments
     (and every run on its FLConfig), so returning to a setting costs nothing.
@@ -363,30 +370,34 @@ def compute_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_
     client_learning_rate : float > 0
     mu : float >= 0, FedProx's proximal coefficient
     server_momentum : float in [0, 1), FedAvgM's beta
+    server_learning_rate : float > 0, FedAvgM's η_g
     seed : int >= 0
     target : float in [0, 1]
     rounds : int >= 1
     algorithms : a selection of :data:`ALGORITHMS`
     """
     alpha = check_positive("alpha", alpha)
+    server_learning_rate = check_positive("server_learning_rate", server_learning_rate)
     client_learning_rate = check_positive("client_learning_rate", client_learning_rate)
     mu = check_float("mu", mu, low=0.0)
     server_momentum = check_float("server_momentum", server_momentum, low=0.0, high=1.0, high_inclusive=False)
     target = check_float("target", target, low=0.0, high=1.0)
     n_clients = check_int("n_clients", n_clients, minimum=1)
     return _compute_algorithms(alpha=alpha, n_clients=n_clients, client_learning_rate=client_learning_rate, mu=mu,
-                               server_momentum=server_momentum, seed=check_seed("seed", seed), target=target,
+                               server_momentum=server_momentum, server_learning_rate=server_learning_rate,
+                               seed=check_seed("seed", seed), target=target,
                                rounds=check_int("rounds", rounds, minimum=1), algorithms=_check_algorithms(algorithms))
 
 
 @lru_cache(maxsize=128)
-def _compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momentum, seed, target, rounds,
-                        algorithms) -> AlgorithmsResult:
+def _compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momentum, server_learning_rate, seed,
+                        target, rounds, algorithms) -> AlgorithmsResult:
     config = base_config(alpha, n_clients, client_learning_rate, rounds=rounds, seed=seed)
-    histories = {name: run_cached(config.replace(**algorithm_fields(name, mu, server_momentum)))
+    histories = {name: run_cached(config.replace(**algorithm_fields(name, mu, server_momentum,
+                                                                    server_learning_rate=server_learning_rate)))
                  for name in algorithms}
     return AlgorithmsResult(
-        config=config, mu=mu, server_momentum=server_momentum,
+        config=config, mu=mu, server_momentum=server_momentum, server_learning_rate=server_learning_rate,
         non_iid_score=non_iid_score(next(iter(histories.values())).label_counts), target=target,
         rounds={k: h.rounds_to_accuracy(target) for k, h in histories.items()},
         final_accuracy={k: h.final_accuracy for k, h in histories.items()},
@@ -398,16 +409,28 @@ def _compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momen
         megabytes={k: h.megabytes_to_accuracy(target) for k, h in histories.items()})
 
 
+#: classroom presets of notebook 11's panel (each changes only what it names)
+PRESETS: dict[str, dict] = {
+    "near-IID data: α_D = 100": dict(alpha=100.0),
+    "too much server momentum: β = 0.9": dict(server_momentum=0.9),
+    "a half server step: η_g = 0.5": dict(server_learning_rate=0.5),
+    "strong FedProx: μ = 1": dict(mu=1.0),
+    "another seed: 1": dict(seed=1),
+    "more clients: K = 30": dict(n_clients=30),
+}
+
+
 def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rate: float = 0.3,
-                    mu: float = 0.01, server_momentum: float = 0.5, *, seed: int = 0,
-                    target: float = SETTINGS["target"], rounds: int = SETTINGS["rounds"],
+                    mu: float = 0.01, server_momentum: float = 0.5, *, server_learning_rate: float = 1.0,
+                    seed: int = 0, target: float = SETTINGS["target"], rounds: int = SETTINGS["rounds"],
                     algorithms: Sequence[str] = ALGORITHMS) -> AlgorithmsResult:
     """The slider callback: :func:`compute_algorithms`, its summary, and two panels
     (test accuracy against the round; rounds to the target, bars).
 
     Loops over ``algorithms`` (default the four :data:`ALGORITHMS`) at one setting and one seed."""
-    result = compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momentum, seed=seed,
-                                target=target, rounds=rounds, algorithms=algorithms)
+    result = compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momentum,
+                                server_learning_rate=server_learning_rate, seed=seed, target=target, rounds=rounds,
+                                algorithms=algorithms)
     print(result.summary())
     plt = pyplot()
     _, (ax_curve, ax_bars) = plt.subplots(1, 2, figsize=(8.5, 3.2), gridspec_kw={"width_ratios": [3, 2]})
@@ -428,6 +451,8 @@ def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rat
     ax_bars.set_xticks(range(len(names)))
     ax_bars.set_xticklabels(names)
     ax_bars.set_ylabel(f"rounds to {result.target:.0%} (hatched: not reached)")
+    ax_curve.set_title(f"test accuracy, Dirichlet α_D = {alpha:g}, seed {seed}")
+    ax_bars.set_title(f"rounds to {result.target:.0%}")
     for ax in (ax_curve, ax_bars):
         ax.grid(alpha=0.3)
     plt.tight_layout()
@@ -481,7 +506,7 @@ def compute_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 10
                         algorithms: Sequence[str] = ALGORITHMS, n_clients: int = 10,
                         client_learning_rate: float = 0.3, mu: float = 0.01, server_momentum: float = 0.5,
                         seeds: Sequence[int] = (0, 1, 2), target: float = SETTINGS["target"],
-                        rounds: int = SETTINGS["rounds"]) -> SweepResult:
+                        rounds: int = SETTINGS["rounds"], *, server_learning_rate: float = 1.0) -> SweepResult:
     """Every (alpha, algorithm, seed); no drawing. Each run is cached on its FLConfig.
 
     Loops over ``alphas`` × ``algorithms`` × ``seeds`` (default 6 × 4 × 3 = 72 runs), each
@@ -502,7 +527,9 @@ def compute_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 10
     for i, alpha in enumerate(alphas):
         for j, name in enumerate(algorithms):
             histories = [run_cached(base_config(alpha, n_clients, client_learning_rate, rounds=rounds, seed=s)
-                                    .replace(**algorithm_fields(name, mu, server_momentum))) for s in seeds]
+                                    .replace(**algorithm_fields(name, mu, server_momentum,
+                                                                server_learning_rate=server_learning_rate)))
+                         for s in seeds]
             reached = [h.rounds_to_accuracy(target) for h in histories]
             per_seed[i, j] = [math.inf if r is None else r for r in reached]
             final[i, j] = float(np.median([h.final_accuracy for h in histories]))
@@ -516,14 +543,14 @@ def show_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 100.0
                      algorithms: Sequence[str] = ALGORITHMS, n_clients: int = 10,
                      client_learning_rate: float = 0.3, mu: float = 0.01, server_momentum: float = 0.5,
                      seeds: Sequence[int] = (0, 1, 2), target: float = SETTINGS["target"],
-                     rounds: int = SETTINGS["rounds"]) -> SweepResult:
+                     rounds: int = SETTINGS["rounds"], *, server_learning_rate: float = 1.0) -> SweepResult:
     """:func:`compute_alpha_sweep`, its table, and rounds to target against alpha (log axis),
     one line per algorithm; a target never reached is drawn on the dotted line above.
 
     Loops over ``alphas`` × ``algorithms`` × ``seeds`` (see :func:`compute_alpha_sweep`)."""
     result = compute_alpha_sweep(alphas=alphas, algorithms=algorithms, n_clients=n_clients,
                                  client_learning_rate=client_learning_rate, mu=mu, server_momentum=server_momentum,
-                                 seeds=seeds, target=target, rounds=rounds)
+                                 seeds=seeds, target=target, rounds=rounds, server_learning_rate=server_learning_rate)
     print(result.table())
     plt = pyplot()
     _, ax = plt.subplots(figsize=(6, 3.5))
@@ -532,8 +559,9 @@ def show_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 100.0
         ax.plot(result.alphas, y, marker="o", label=name, color=_COLORS[name])
     ax.axhline(result.max_rounds + 1, color="gray", linestyle=":", linewidth=1)
     ax.set_xscale("log")
-    ax.set_xlabel("Dirichlet alpha (left: more skewed)")
+    ax.set_xlabel("Dirichlet concentration α_D (left: more skewed)")
     ax.set_ylabel(f"rounds to {result.target:.0%} (median)")
+    ax.set_title(f"rounds to {result.target:.0%} against the label skew, median of {len(result.seeds)} seeds")
     ax.legend()
     ax.grid(alpha=0.3)
     plt.show()

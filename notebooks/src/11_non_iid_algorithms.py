@@ -34,7 +34,10 @@
 #
 # **Prerequisites:** [02 · Data and partitions](02_data_and_partitions.ipynb) (Dirichlet $\alpha$),
 # [05 · The math](05_the_math.ipynb) (FedAvg and FedAvgM) and [07 · Challenges](07_challenges.ipynb)
-# (rounds to target, medians over seeds).
+# (rounds to target, medians over seeds). Symbols as in the [glossary](GLOSSARY.md): here $\alpha$ is the Dirichlet
+# concentration α_D, $\eta$ the client learning rate η_l and $\eta_g$ the server learning rate.
+#
+# **Time:** about 40 minutes · going deeper (notebooks 09–14).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -49,6 +52,18 @@ fl.set_seed(42)
 fl.print_versions()
 
 # %% [markdown]
+# The knobs of this notebook. Change one, then run this cell and every cell below it (*Run › Run Selected Cell
+# and All Below*). Every value in the stated ranges runs to the end; the ✔/✘ lines say which claims still hold.
+
+# %% tags=["parameters"]
+n_clients = 10                  # clients K (all in every round): 4 .. 30
+client_learning_rate = 0.3      # client learning rate η_l: 0.03 .. 1.0
+mu = 0.01                       # FedProx's proximal coefficient μ: 0.0 .. 1.0
+server_momentum = 0.5           # FedAvgM's server momentum β: 0.0 .. 0.9
+server_learning_rate = 1.0      # FedAvgM's server learning rate η_g: 0.1 .. 2.0
+seed = 0                        # seed of the single runs (the sweeps use seeds 0, 1, 2): 0 .. 20
+
+# %% [markdown]
 # ## The federation
 #
 # Digits (10 classes, 1437 training images of 8×8 pixels) split across $K = 10$ clients by a Dirichlet($\alpha$)
@@ -59,7 +74,7 @@ fl.print_versions()
 
 # %%
 print(non_iid.SETTINGS)
-config = non_iid.base_config(alpha=0.1)
+config = non_iid.base_config(0.1, n_clients, client_learning_rate, seed=seed)
 print(f"K={config.n_clients}, E={config.local_epochs}, B={config.batch_size}, "
       f"client lr {config.client_learning_rate}, {config.rounds} rounds")
 
@@ -86,10 +101,13 @@ drift = non_iid.show_drift(alphas=(0.05, 100.0), epochs=(1, 5, 20))
 # grows with $E$ on both splits: after one epoch an update is mostly mini-batch noise, which cancels too.)
 
 # %%
-assert drift.accuracy_of(0.05, 20) < drift.accuracy_of(0.05, 1) - 0.03        # skewed clients forget
-assert abs(drift.accuracy_of(100.0, 20) - drift.start_accuracy) < 0.02         # IID clients do not
-for e in drift.epochs:
-    assert drift.agreement_of(0.05, e) < drift.agreement_of(100.0, e) - 0.03   # skewed updates agree less
+fl.check(drift.accuracy_of(0.05, 20) < drift.accuracy_of(0.05, 1) - 0.03
+         and abs(drift.accuracy_of(100.0, 20) - drift.start_accuracy) < 0.02,
+         "skewed clients forget the other digits as E grows; near-IID clients do not",
+         measured=f"α 0.05: {drift.accuracy_of(0.05, 1):.3f} → {drift.accuracy_of(0.05, 20):.3f}; "
+                  f"α 100: {drift.accuracy_of(100.0, 20):.3f} (start {drift.start_accuracy:.3f})")
+fl.check(all(drift.agreement_of(0.05, e) < drift.agreement_of(100.0, e) - 0.03 for e in drift.epochs),
+         "at every E the skewed clients' updates agree less")
 
 # %% [markdown]
 # ## 2 · Four algorithms, one equation each
@@ -134,8 +152,8 @@ for name in non_iid.ALGORITHMS:
 # shared settings above. Read off the first round whose global model reaches 95%:
 
 # %%
-one_cell = fl.FLConfig(dataset="digits", n_clients=10, partition="dirichlet", alpha=0.1, local_epochs=5,
-                       batch_size=64, client_learning_rate=0.3, rounds=20, seed=0)
+one_cell = fl.FLConfig(dataset="digits", n_clients=n_clients, partition="dirichlet", alpha=0.1, local_epochs=5,
+                       batch_size=64, client_learning_rate=client_learning_rate, rounds=20, seed=0)
 history = fl.run_experiment(one_cell, progress=False)
 fedavg_rounds = history.rounds_to_accuracy(0.95)
 print(f"FedAvg, alpha=0.1, seed 0: 95% first in round {fedavg_rounds}")
@@ -145,23 +163,28 @@ print(f"FedAvg, alpha=0.1, seed 0: 95% first in round {fedavg_rounds}")
 # its `algorithm_fields`) × seed (0, 1, 2), 36 runs, and plots the median rounds of each algorithm against $\alpha$:
 
 # %%
-sweep = non_iid.show_alpha_sweep(alphas=(0.1, 1.0, 100.0), seeds=(0, 1, 2))
+knobs = dict(n_clients=n_clients, client_learning_rate=client_learning_rate, mu=mu, server_momentum=server_momentum,
+             server_learning_rate=server_learning_rate)
+sweep = non_iid.show_alpha_sweep(alphas=(0.1, 1.0, 100.0), seeds=(0, 1, 2), **knobs)
 
 # %% [markdown]
 # Its seed-0 FedAvg run at $\alpha = 0.1$ is the one above:
 
 # %%
 in_sweep = sweep.per_seed[sweep.alphas.index(0.1), sweep.algorithms.index("FedAvg"), sweep.seeds.index(0)]
-print(f"{'✔' if fedavg_rounds == in_sweep else '✘'} FedAvg, alpha=0.1, seed 0: round {fedavg_rounds} by hand, "
-      f"round {in_sweep:g} in the sweep")
+fl.check(fedavg_rounds == in_sweep or (fedavg_rounds is None and in_sweep == np.inf),
+         "FedAvg, alpha=0.1, seed 0: the run by hand is the sweep's", measured=f"round {fedavg_rounds} by hand",
+         expected=f"round {in_sweep:g} in the sweep")
 
 # %% [markdown]
 # Read the **FedAvg** column: at $\alpha = 0.1$ it needs more than twice the rounds it needs at $\alpha = 100$.
 # That is the cost of client drift, in rounds.
 
 # %%
-assert sweep.rounds_of(0.1, "FedAvg") >= 2 * sweep.rounds_of(100.0, "FedAvg")
 print(f"FedAvg: {sweep.rounds_of(0.1):g} rounds at alpha=0.1, {sweep.rounds_of(100.0):g} at alpha=100")
+fl.check(sweep.rounds_of(0.1, "FedAvg") >= 2 * sweep.rounds_of(100.0, "FedAvg"),
+         "skewed data cost FedAvg at least twice the rounds", measured=sweep.rounds_of(0.1, "FedAvg"),
+         expected=f"≥ 2 × {sweep.rounds_of(100.0, 'FedAvg'):g}")
 
 # %% [markdown]
 # Now the remedies, measured:
@@ -176,12 +199,14 @@ print(f"FedAvg: {sweep.rounds_of(0.1):g} rounds at alpha=0.1, {sweep.rounds_of(1
 # %%
 fedavg_seeds = sweep.per_seed[0, sweep.algorithms.index("FedAvg")]
 scaffold_seeds = sweep.per_seed[0, sweep.algorithms.index("SCAFFOLD")]
-assert np.all(scaffold_seeds < fedavg_seeds)                                      # every seed, alpha = 0.1
-assert sweep.rounds_of(0.1, "SCAFFOLD") <= sweep.rounds_of(0.1, "FedAvg") - 3
 gain = {a: sweep.rounds_of(a, "FedAvg") - sweep.rounds_of(a, "SCAFFOLD") for a in (0.1, 100.0)}
-assert gain[0.1] >= gain[100.0] + 2                                               # more skew, more gain
-assert sweep.rounds_of(0.1, "FedAvgM") <= sweep.rounds_of(0.1, "FedAvg") - 3
-assert sweep.rounds_of(100.0, "FedAvgM") <= sweep.rounds_of(100.0, "FedAvg")
+fl.check(np.all(scaffold_seeds < fedavg_seeds) and gain[0.1] >= 3 and gain[0.1] >= gain[100.0] + 2,
+         "SCAFFOLD saves rounds in every seed at α = 0.1, at least 3 in the median, and more than on near-IID data",
+         measured=f"median gain {gain[0.1]:g} at α = 0.1, {gain[100.0]:g} at α = 100")
+fl.check(sweep.rounds_of(0.1, "FedAvgM") <= sweep.rounds_of(0.1, "FedAvg") - 3
+         and sweep.rounds_of(100.0, "FedAvgM") <= sweep.rounds_of(100.0, "FedAvg"),
+         "FedAvgM saves at least 3 rounds at α = 0.1 and is no slower near IID",
+         measured=f"{sweep.rounds_of(0.1, 'FedAvgM'):g} vs {sweep.rounds_of(0.1, 'FedAvg'):g} rounds")
 
 # %% [markdown]
 # - **FedProx does not help here.** With $\mu = 0.01$ it behaves like FedAvg (the pull $\mu (w - w_t)$ is tiny),
@@ -192,10 +217,15 @@ assert sweep.rounds_of(100.0, "FedAvgM") <= sweep.rounds_of(100.0, "FedAvg")
 #   amounts of local work, whose partial updates it accepts; notebook 13).
 
 # %%
-strong = non_iid.compute_algorithms(alpha=0.1, mu=1.0, algorithms=("FedAvg", "FedProx"))
+strong = non_iid.compute_algorithms(alpha=0.1, n_clients=n_clients, client_learning_rate=client_learning_rate,
+                                    mu=1.0, algorithms=("FedAvg", "FedProx"))
 print(strong.summary())
-assert abs(sweep.rounds_of(0.1, "FedProx") - sweep.rounds_of(0.1, "FedAvg")) <= 1   # mu = 0.01: no gain
-assert strong.rounds["FedProx"] is None or strong.rounds["FedProx"] > strong.rounds["FedAvg"]
+fl.check(abs(sweep.rounds_of(0.1, "FedProx") - sweep.rounds_of(0.1, "FedAvg")) <= 1
+         and (strong.rounds["FedProx"] is None or (strong.rounds["FedAvg"] is not None
+                                                   and strong.rounds["FedProx"] > strong.rounds["FedAvg"])),
+         "a small μ changes nothing, μ = 1 is slower than FedAvg",
+         measured=f"μ = {mu:g}: {sweep.rounds_of(0.1, 'FedProx'):g} rounds, μ = 1: {strong.rounds['FedProx']}",
+         expected=f"{sweep.rounds_of(0.1, 'FedAvg'):g} ± 1, more than {strong.rounds['FedAvg']}")
 
 # %% [markdown]
 # ### Rounds are not bytes
@@ -207,13 +237,13 @@ assert strong.rounds["FedProx"] is None or strong.rounds["FedProx"] > strong.rou
 # %%
 scaffold_run = non_iid.run_cached(config.replace(scaffold=True))
 fedavg_run = non_iid.run_cached(config)
-assert scaffold_run.bytes_up[0] == 2 * fedavg_run.bytes_up[0]                      # twice the bytes per round
-per_round = (fedavg_run.bytes_down[0] + fedavg_run.bytes_up[0]) / 1e6         # FedAvg, MB per round
-ten = non_iid.compute_alpha_sweep(alphas=(0.1,), algorithms=("FedAvg", "SCAFFOLD"), seeds=tuple(range(10)))
+per_round = config.clients_per_round * 2 * 4 * fl.count_parameters(fedavg_run.final_weights) / 1e6   # m 2 (4P)
+ten = non_iid.compute_alpha_sweep(alphas=(0.1,), algorithms=("FedAvg", "SCAFFOLD"), seeds=tuple(range(10)),
+                                  n_clients=n_clients, client_learning_rate=client_learning_rate)
 mb = {"FedAvg": ten.per_seed[0, 0] * per_round, "SCAFFOLD": ten.per_seed[0, 1] * 2 * per_round}
 print(f"MB to 95% at alpha=0.1, FedAvg {per_round:.3f} MB per round, SCAFFOLD twice that (inf: not reached):")
-for seed in ten.seeds:
-    print(f"  seed {seed}: FedAvg {mb['FedAvg'][seed]:5.2f}   SCAFFOLD {mb['SCAFFOLD'][seed]:5.2f}")
+for s in ten.seeds:
+    print(f"  seed {s}: FedAvg {mb['FedAvg'][s]:5.2f}   SCAFFOLD {mb['SCAFFOLD'][s]:5.2f}")
 
 # %%
 cheaper = int(np.sum(mb["SCAFFOLD"] < mb["FedAvg"]))
@@ -221,8 +251,9 @@ dearer = int(np.sum(mb["SCAFFOLD"] > mb["FedAvg"]))
 medians = {name: float(np.median(v)) for name, v in mb.items()}
 print(f"SCAFFOLD cheaper in {cheaper} of 10 seeds, dearer in {dearer}; "
       f"medians FedAvg {medians['FedAvg']:.2f} MB, SCAFFOLD {medians['SCAFFOLD']:.2f} MB")
-assert cheaper >= 1 and dearer >= 1                                     # neither always cheaper nor always dearer
-assert abs(medians["SCAFFOLD"] / medians["FedAvg"] - 1) < 0.25          # about break-even
+fl.check(cheaper >= 1 and dearer >= 1 and abs(medians["SCAFFOLD"] / medians["FedAvg"] - 1) < 0.25,
+         "in megabytes SCAFFOLD neither always wins nor always loses, and the medians are within 25%",
+         measured=f"ratio of medians {medians['SCAFFOLD'] / medians['FedAvg']:.2f}")
 
 # %% [markdown]
 # In megabytes SCAFFOLD about **breaks even** here: roughly half the rounds at twice the bytes per round. It is
@@ -239,11 +270,17 @@ assert abs(medians["SCAFFOLD"] / medians["FedAvg"] - 1) < 0.25          # about 
 # the seed-0 runs of the sweep, and in the sliders further down a new $\mu$ or $\beta$ re-runs only FedProx or FedAvgM.
 
 # %%
-curves = non_iid.show_algorithms(alpha=0.1, n_clients=10, client_learning_rate=0.3, mu=0.01, server_momentum=0.5)
+curves = non_iid.show_algorithms(alpha=0.1, seed=seed, **knobs)
 
 # %%
-assert curves.rounds["SCAFFOLD"] < curves.rounds["FedAvg"] and curves.rounds["FedAvgM"] < curves.rounds["FedAvg"]
-assert curves.megabytes_per_round["SCAFFOLD"] == 2 * curves.megabytes_per_round["FedAvg"]
+def rounds_or_more(name):                     # a run that never reaches 95% counts as one round more than it had
+    return curves.rounds[name] if curves.rounds[name] is not None else config.rounds + 1
+
+fl.check(rounds_or_more("SCAFFOLD") < rounds_or_more("FedAvg") and rounds_or_more("FedAvgM") < rounds_or_more("FedAvg"),
+         "SCAFFOLD and FedAvgM climb faster than FedAvg", measured=curves.rounds)
+fl.check(curves.megabytes_per_round["SCAFFOLD"] == 2 * curves.megabytes_per_round["FedAvg"],
+         "SCAFFOLD moves twice FedAvg's bytes per round", measured=curves.megabytes_per_round["SCAFFOLD"],
+         expected=2 * curves.megabytes_per_round["FedAvg"])
 
 # %% [markdown]
 # **Two engines, one SCAFFOLD.** The kit's per-client engine trains the clients one after another and updates $c_k$
@@ -254,35 +291,37 @@ assert curves.megabytes_per_round["SCAFFOLD"] == 2 * curves.megabytes_per_round[
 
 # %%
 reference = fl.run_experiment(config.replace(scaffold=True, engine="per_client"), dataset=fl.cached_dataset("digits"))
-print(f"engines: {curves.engines['SCAFFOLD']} and {reference.engine}; largest accuracy difference over "
-      f"{config.rounds} rounds: {np.abs(reference.accuracy - scaffold_run.accuracy).max():.3f}")
-assert np.allclose(reference.accuracy, scaffold_run.accuracy, atol=0.003)    # at most one test image apart
+gap = np.abs(reference.accuracy - scaffold_run.accuracy).max() if len(reference.accuracy) == len(scaffold_run.accuracy) \
+    else float("nan")
+fl.check(gap <= 0.003, "both engines run the same SCAFFOLD, at most one test image apart",
+         measured=f"{curves.engines['SCAFFOLD']} vs {reference.engine}: largest accuracy difference {gap:.3f} over "
+                  f"{config.rounds} rounds", expected="≤ 0.003")
 
 # %% [markdown]
 # ## Your turn
 #
 # Sliders: the skew $\alpha$ (log scale, 0.05 to 100), the number of clients $K$, the client learning rate, FedProx's
-# $\mu$ and FedAvgM's $\beta$. A slider acts when you release it; a new $\alpha$, $K$ or learning rate re-runs all four
-# algorithms (a second or two on an idle machine), a new $\mu$ or $\beta$ only one. Things to try: $\alpha = 0.05$ against $100$;
-# $K = 30$ at $\alpha = 0.1$ (each client holds fewer examples and fewer classes); a client learning rate of 3
-# (divergence); $\beta = 0.95$; $\mu = 1$.
+# $\mu$, FedAvgM's $\beta$ and server learning rate $\eta_g$, and the seed: one seed can mislead, so move it and
+# watch the ranking change. A slider acts when you release it; a new $\alpha$, $K$, learning rate or seed re-runs all
+# four algorithms (a second or two on an idle machine), a new $\mu$, $\beta$ or $\eta_g$ only one. Presets: near-IID
+# data, too much momentum, a half server step, a strong FedProx, another seed, more clients; *reset* returns to the
+# notebook's settings. Also try a client learning rate of 3 (divergence).
 
 # %%
-controls = dict(alpha=challenges.alpha_slider(0.1, min_exponent=-1.3, max_exponent=2),
-                n_clients=fl.widgets.client_slider(10, min=2, max=30),
-                client_learning_rate=fl.widgets.learning_rate_slider(0.3, min_exponent=-2, max_exponent=0.5),
-                mu=fl.widgets.learning_rate_slider(0.01, min_exponent=-3, max_exponent=0, description="FedProx mu"),
-                server_momentum=fl.widgets.float_slider(0.5, 0.0, 0.95, "FedAvgM beta"))
-output = widgets.interactive_output(non_iid.show_algorithms, controls)
-display(widgets.VBox([*controls.values(), output]))
+controls = dict(alpha=fl.widgets.log_value_slider(0.1, 0.05, 100.0, "Dirichlet concentration α_D"),
+                n_clients=fl.widgets.client_slider(n_clients, min=2, max=30),
+                client_learning_rate=fl.widgets.log_value_slider(client_learning_rate, 0.01, 3.0,
+                                                                 "client learning rate η_l"),
+                mu=fl.widgets.log_value_slider(mu, 0.001, 1.0, "FedProx μ") if mu > 0
+                else fl.widgets.float_slider(mu, 0.0, 1.0, "FedProx μ", step=0.01),
+                server_momentum=fl.widgets.float_slider(server_momentum, 0.0, 0.95, "FedAvgM β"),
+                server_learning_rate=fl.widgets.log_value_slider(server_learning_rate, 0.1, 2.0,
+                                                                 "FedAvgM server learning rate η_g"),
+                seed=fl.widgets.int_slider(seed, 0, 20, "seed"))
+display(fl.widgets.ControlPanel(non_iid.show_algorithms, controls, presets=non_iid.PRESETS, run_now=False))
 
 # %% [markdown]
-# For a reader without a running kernel, the default setting as numbers (the same runs as the figure above):
-
-# %%
-default = non_iid.compute_algorithms(alpha=0.1, n_clients=10, client_learning_rate=0.3, mu=0.01, server_momentum=0.5)
-print(default.summary())
-assert default.rounds == curves.rounds and default.rounds["SCAFFOLD"] <= default.rounds["FedAvg"] - 3
+# The panel draws when you move a slider; it starts from the figure of section 4.
 
 # %% [markdown]
 # ## Summary
@@ -315,8 +354,8 @@ guess_scaffold_rounds = None   # your guess: SCAFFOLD's rounds to 95% with K = 3
 
 # %%
 many = non_iid.compute_algorithms(alpha=0.1, n_clients=30)
-print(f"K=30: {many.rounds} (K=10: {default.rounds}); non-IID score {many.non_iid_score:.3f} "
-      f"(K=10: {default.non_iid_score:.3f})")
+print(f"K=30: {many.rounds} (K={n_clients}: {curves.rounds}); non-IID score {many.non_iid_score:.3f} "
+      f"(K={n_clients}: {curves.non_iid_score:.3f})")
 print(fl.exercises.check_prediction(guess_scaffold_rounds, many.rounds["SCAFFOLD"], tolerance=0.25,
                                     what="SCAFFOLD's rounds to 95% with K = 30"))
 
@@ -372,9 +411,10 @@ print(f"{'✔' if same_first else '✘'} round 1 is FedAvg's; the control variat
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 # Solution to exercise 4
-for mu in (0.0, 0.1):
-    runs_e20 = [non_iid.run_cached(non_iid.base_config(0.1, local_epochs=20, seed=s).replace(mu=mu)) for s in range(3)]
-    print(f"E=20, mu={mu}: rounds to 95% {[h.rounds_to_accuracy(0.95) for h in runs_e20]}, "
+for mu_e20 in (0.0, 0.1):
+    runs_e20 = [non_iid.run_cached(non_iid.base_config(0.1, local_epochs=20, seed=s).replace(mu=mu_e20))
+                for s in range(3)]
+    print(f"E=20, mu={mu_e20}: rounds to 95% {[h.rounds_to_accuracy(0.95) for h in runs_e20]}, "
           f"final {[round(h.final_accuracy, 3) for h in runs_e20]}")
 
 # %% [markdown]
