@@ -263,23 +263,120 @@ assert deployment.round_seconds.mean() > 100 * comparison.kit_seconds_per_round(
 # - A deployed round costs seconds, a simulated one milliseconds: simulate to learn and to tune, deploy to run.
 #
 # ## Exercises
-# 1. **Three hospitals.** Deploy `fl.FLConfig(n_clients=3, rounds=3, dataset="breast_cancer", partition="dirichlet",
-#    alpha=0.5)` and check that the result still equals the kit's simulation. *Hint:* `fl_flower.deploy(...)` and
-#    `report.compare_with_kit(...)`.
-#    <details><summary>Solution</summary>
 #
-#    ```python
-#    hospitals = fl.FLConfig(n_clients=3, rounds=3, dataset="breast_cancer", partition="dirichlet", alpha=0.5)
-#    run = fl_flower.deploy(hospitals)
-#    print(run.final_accuracy, report.compare_with_kit(run).equal())   # True: same partition, same steps
-#    ```
-#    </details>
-# 2. **By hand.** Run `python -m fedlearn_edu.flower.deploy --rounds 3 --nodes 2 --workdir deployment --print-commands`
-#    in a terminal, then type the printed commands yourself in four terminals. Which process prints
-#    `SuperNode ID`? What happens if you start a SuperNode *without* `--root-certificates`?
-# 3. **A node goes away.** In the hand-started deployment, stop one SuperNode (Ctrl-C) during the run. What does
-#    the ServerApp log? *Hint:* look for "Waiting for nodes to connect" in the `flwr run --stream` output.
-# 4. **Server optimizers on Flower.** Deploy with `server_optimizer="fedadam"`. The optimizer's moments must
-#    survive from round to round: where do they live in the Flower app? *Hint:* `KitStrategy.server_optimizer`.
+# From predicting to writing code, easiest first. Each has a collapsed solution; the checkers say what is wrong,
+# not only that something is. The deployments (exercises 3 to 6) take a minute or more and terminals; the others
+# take seconds.
+#
+# 1. **Predict, then run.** Three hospitals share the breast-cancer data (`dataset="breast_cancer"`, Dirichlet
+#    $\alpha = 0.5$) and train for 3 rounds. What test accuracy does the global model reach after round 3? The
+#    kit's simulation gives the same model as a deployment, so it answers in seconds. Write your guess, then run.
+
+# %%
+guess_hospital_accuracy = None   # your guess: test accuracy after 3 rounds, e.g. 0.8
+
+# %%
+hospitals = fl.FLConfig(n_clients=3, rounds=3, dataset="breast_cancer", partition="dirichlet", alpha=0.5)
+hospital_run = fl.run_experiment(hospitals, progress=False)
+print(f"test accuracy per round: {np.round(hospital_run.accuracy, 3)}")
+print(fl.exercises.check_prediction(guess_hospital_accuracy, hospital_run.final_accuracy, tolerance=0.03,
+                                    what="the test accuracy after 3 rounds"))
+
+# %% [markdown]
+# <details><summary>Solution to exercise 1</summary>
+#
+# Above 0.9 already after the first round. The breast-cancer data are nearly linearly separable, so even a few
+# local epochs on one hospital's patients give a good model, and three rounds of averaging add a little on top
+# (notebook 08's hospital study gives the same picture with more hospitals).
+# </details>
+#
+# 2. **Compute.** The deployment above ran 3 rounds on 2 SuperNodes, every node in every round, with the article's
+#    model of 1539 parameters in float32. How many bytes did the models moving between the SuperLink and the
+#    SuperNodes take (without TLS and message overhead)? Check it with
+#    `print(fl.exercises.check_run_bytes(answer, n_parameters=1539, rounds=3, n_clients=2, fraction=1.0))`.
+#
+# <details><summary>Solution to exercise 2</summary>
+#
+# ```python
+# answer = 3 * 2 * 2 * 1539 * 4        # R rounds x (down + up) x 2 nodes x P x 4 bytes
+# print(answer)
+# print(fl.exercises.check_run_bytes(answer, n_parameters=1539, rounds=3, n_clients=2, fraction=1.0))
+# ```
+# Each round the strategy sends the global model to both nodes and each replies with its trained model: the same
+# $2 \cdot m \cdot P \cdot 4$ bytes per round as in notebook 07. The kit's `History.bytes_down` and `bytes_up`
+# count exactly these; on the wire, Flower's messages and TLS add their headers on top.
+# </details>
+#
+# 3. **Explore.** Deploy the three hospitals of exercise 1 with `fl_flower.deploy(hospitals)` and check that the
+#    result still equals the kit's simulation. *Hint:* `report.compare_with_kit(...)`.
+#
+# <details><summary>Solution to exercise 3</summary>
+#
+# ```python
+# hospitals = fl.FLConfig(n_clients=3, rounds=3, dataset="breast_cancer", partition="dirichlet", alpha=0.5)
+# run = fl_flower.deploy(hospitals)
+# print(run.final_accuracy, report.compare_with_kit(run).equal())   # True: same partition, same steps
+# ```
+# The deployment cuts the kit's partition into one file per node and every ClientApp calls the kit's
+# `client_update` with the same batch order, so three nodes give the kit's model just as two did, and the final
+# accuracy is the one of exercise 1.
+# </details>
+#
+# 4. **Think it through.** Run `python -m fedlearn_edu.flower.deploy --rounds 3 --nodes 2 --workdir deployment
+#    --print-commands` in a terminal, then type the printed commands yourself in four terminals. Which process
+#    prints its node id when it registers? What happens if you start a SuperNode *without*
+#    `--root-certificates`?
+#
+# <details><summary>Solution to exercise 4</summary>
+#
+# Each SuperNode logs its id once the SuperLink has admitted its public key (the SuperLink assigns it; see the
+# `supernode-0` log above). Without `--root-certificates` (and without `--insecure`), Flower's SuperNode logs
+# "Using system certificates for TLS connection" and checks the SuperLink's certificate against the system's
+# trusted CAs. Our CA was made on the spot and is not among them, so the TLS handshake fails and the node never
+# connects: it keeps retrying. That is the point of TLS: a node trusts only the server whose certificate its CA
+# signed.
+# </details>
+#
+# 5. **Think it through.** In the hand-started deployment, stop one SuperNode (Ctrl-C) during the run. What does
+#    the ServerApp log, and what happens to the round in progress? *Hint:* look for "Waiting for nodes to
+#    connect" in the `flwr run --stream` output.
+#
+# <details><summary>Solution to exercise 5</summary>
+#
+# The round in progress waits for the missing reply up to the run config's `round-timeout`, then aggregates the
+# replies that arrived (the kit's `straggler_policy="drop"`). Before the next round the strategy waits until all
+# $K$ nodes are connected again (`min_available_nodes`) and logs "Waiting for nodes to connect: 1 of 2" until you
+# restart the node. A production strategy would instead sample among the nodes that are there.
+# </details>
+#
+# 6. **Think it through.** Deploy with `server_optimizer="fedadam"`. Adam's moments must survive from round to
+#    round: where do they live in the Flower app? *Hint:* `server_app.KitStrategy.server_optimizer`.
+#
+# <details><summary>Solution to exercise 6</summary>
+#
+# In the ServerApp: `KitStrategy.__init__` builds the kit's server optimizer once (`make_server_optimizer`) and
+# `aggregate_train` calls its `step` every round, so its moments stay in that object for the whole run. They
+# could not live in the ClientApps: each message starts a fresh ClientApp process that forgets everything when it
+# replies. Only the server sees every round.
+# </details>
+#
+# 7. **Write the function.** `KitStrategy.aggregate_train` combines the replies with the kit's weighted average.
+#    Write it yourself: `fedavg(models, n_examples)` takes a list of client models (each a list of arrays, one per
+#    layer) and the clients' example counts, and returns $\sum_k (n_k / n)\, w_k$ layer by layer. Check it with
+#    `print(fl.exercises.check_fedavg(fedavg))`.
+#
+# <details><summary>Solution to exercise 7</summary>
+#
+# ```python
+# def fedavg(models, n_examples):
+#     weights = np.asarray(n_examples, dtype=np.float64) / np.sum(n_examples)    # n_k / n
+#     return [sum(w * model[layer] for w, model in zip(weights, models)) for layer in range(len(models[0]))]
+#
+# print(fl.exercises.check_fedavg(fedavg))
+# ```
+# Each reply carries `num-examples`, so the server can weight every client by its share of the data, exactly as
+# the kit's simulation does; a client with more patients counts for more. The models are combined layer by layer
+# and the clients' own arrays are left unchanged.
+# </details>
 #
 # **Next:** [11 · Non-IID data and the algorithms for it](11_non_iid_algorithms.ipynb)
