@@ -24,7 +24,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["SOLUTION_TAG", "ExerciseInventory", "exercise_inventory", "strip_solutions", "write_handout"]
+__all__ = ["SOLUTION_TAG", "ExerciseInventory", "exercise_inventory", "exercise_table", "strip_solutions",
+           "write_handout"]
 
 SOLUTION_TAG = "solution"
 EXERCISES_HEADING = "## Exercises"
@@ -174,3 +175,25 @@ def write_handout(notebook_path: str | os.PathLike, output_dir: str | os.PathLik
     handout = strip_solutions(notebook, source_dir=source.parent, target_dir=target_dir)
     target.write_text(json.dumps(handout, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return target
+
+
+def exercise_table(notebooks: dict[str, dict], known_checkers: set[str]) -> list[str]:
+    """The rows of the README's exercise table: exercises, solutions and checkers per notebook.
+
+    Parameters
+    ----------
+    notebooks : dict of column name ("04") -> notebook dict, in column order
+    known_checkers : the names in ``fl.exercises.CHECKERS`` (other ``check_*`` names are not counted)
+
+    Returns
+    -------
+    list of str, three Markdown table rows; the last column is the whole kit (checkers counted once)
+    """
+    found = {name: exercise_inventory(nb) for name, nb in notebooks.items()}
+    checkers = {name: inventory.checkers & known_checkers for name, inventory in found.items()}
+    rows = [("exercises", [len(i.exercises) for i in found.values()], sum(len(i.exercises) for i in found.values())),
+            ("with a solution", [len(i.solutions) for i in found.values()],
+             sum(len(i.solutions) for i in found.values())),
+            ("checkers used", [len(c) for c in checkers.values()], len(set().union(*checkers.values())))]
+    return [f"| {label} | " + " | ".join(map(str, values)) + f" | {total} |" for label, values, total in rows]
+

@@ -197,3 +197,13 @@ def test_strip_command_writes_a_handout_that_runs_to_the_end(tmp_path):
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert "your guess is None" in "".join("".join(o.get("text", "")) for o in outputs)
+
+
+def test_the_readme_table_counts_what_the_notebooks_hold():
+    from fedlearn_edu.handout import exercise_table
+    rows = exercise_table({p.name[:2]: _notebook(p) for p in NOTEBOOKS}, set(fl.exercises.CHECKERS))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    header = "| notebook | " + " | ".join(p.name[:2] for p in NOTEBOOKS) + " | all |"
+    assert header in readme, "the README's exercise table must have one column per notebook"
+    for row in rows:
+        assert row in readme, f"README.md is stale: expected the row\n{row}\n(python -m fedlearn_edu exercises ...)"

@@ -579,4 +579,27 @@ print(f"{'✔' if reached is not None and reached <= run.rounds else '✘'} 0.85
 # With β = 0 it is exercise 4's server step; the velocity remembers the direction of earlier rounds.
 # </details>
 #
+# 8. **Write the function.** One whole round in one function: `fedavg_round(w, client_data, orders, epochs,
+#    batch_size, learning_rate)` trains every client of `client_data` (a list of `(X_k, y_k)`) from the same global
+#    model `w` with `reference.local_update` (its batch order in `orders`), then returns the n_k/n average. Check it
+#    with `print(fl.exercises.check_fedavg_round(fedavg_round))`, then try a version in which each client starts
+#    from the previous client's model.
+#
+# <details><summary>Solution to exercise 8</summary>
+#
+# ```python
+# def fedavg_round(w, client_data, orders, epochs, batch_size, learning_rate):
+#     models = [reference.local_update(w, X, y, order=order, epochs=epochs, batch_size=batch_size,
+#                                      client_learning_rate=learning_rate)                  # step 2, from the same w
+#               for (X, y), order in zip(client_data, orders)]
+#     p = np.array([len(y) for _, y in client_data]) / sum(len(y) for _, y in client_data)   # p_k = n_k / n
+#     return [sum(p_k * model[i] for p_k, model in zip(p, models)).astype(np.float32)   # sum_k p_k w_k
+#             for i in range(len(w))]
+#
+# print(fl.exercises.check_fedavg_round(fedavg_round))
+# ```
+# Clients trained one after another from each other's models is sequential SGD over the clients, not FedAvg: the
+# checker recognises it.
+# </details>
+#
 # **Next:** [05 · The math](05_the_math.ipynb)
