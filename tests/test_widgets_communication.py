@@ -158,3 +158,13 @@ def test_topk_sweep_gap_shrinks_with_the_fraction():
 def test_show_topk_sweep_draws():
     result = cm.show_topk_sweep(fractions=(0.01, 0.3))
     assert len(plt.gcf().axes) == 1 and len(result.with_feedback) == 2
+
+
+@pytest.mark.parametrize("name", list(cm.PRESETS))
+def test_every_preset_of_the_panel_draws(name, capsys):
+    values = dict(n_clients=10, client_learning_rate=0.1, topk_fraction=0.05, local_epochs=1, rounds=3)
+    values.update(cm.PRESETS[name])
+    result = cm.show_communication(**values)
+    assert set(result.rounds) == set(cm.SCHEMES)
+    assert all(ax.get_title() for ax in plt.gcf().axes)
+    plt.close("all")

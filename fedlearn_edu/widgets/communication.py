@@ -32,7 +32,7 @@ from ..sweeps import format_median_rounds, settled_accuracy
 from .non_iid import diverged_line, format_optional, format_reached, run_cached
 
 __all__ = ["SCHEMES", "scheme_fields", "upload_bytes_per_client", "base_config", "curve",
-           "CommunicationResult", "compute_communication", "show_communication",
+           "CommunicationResult", "compute_communication", "PRESETS", "show_communication",
            "SeedsResult", "compute_seeds", "TopkResult", "compute_topk_sweep", "show_topk_sweep"]
 
 #: the five ways a client sends its update, in the order of every table and figure
@@ -207,6 +207,15 @@ def _compute(n_clients, client_learning_rate, topk_fraction, local_epochs, round
         curves={s: curve(h) for s, h in runs.items()})
 
 
+#: classroom presets of notebook 12's panel (each changes only what it names)
+PRESETS: dict[str, dict] = {
+    "top-k keeps 0.5%": dict(topk_fraction=0.005),
+    "more local work: E = 5": dict(local_epochs=5),
+    "a large learning rate: η_l = 1": dict(client_learning_rate=1.0),
+    "30 clients": dict(n_clients=30),
+}
+
+
 def show_communication(n_clients: int = 10, client_learning_rate: float = 0.1, topk_fraction: float = 0.05,
                        local_epochs: int = 1, *, rounds: int = 20, target: float = 0.9, seed: int = 0,
                        schemes: Sequence[str] = SCHEMES) -> CommunicationResult:
@@ -230,6 +239,8 @@ def show_communication(n_clients: int = 10, client_learning_rate: float = 0.1, t
         ax.grid(alpha=0.3)
     ax_up.set_ylim(max(0.0, result.target - 0.4), 1.0)
     ax_up.set_ylabel("test accuracy")
+    ax_up.set_title("accuracy against the upload")
+    ax_total.set_title("accuracy against all traffic")
     ax_up.legend()
     plt.tight_layout()
     plt.show()
@@ -383,6 +394,7 @@ def show_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients: i
     ax.set_xscale("log")
     ax.set_xlabel("fraction of coordinates sent")
     ax.set_ylabel("settled test accuracy")
+    ax.set_title("top-k with and without error feedback")
     ax.legend()
     ax.grid(alpha=0.3)
     plt.show()

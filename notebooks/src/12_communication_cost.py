@@ -28,7 +28,10 @@
 # federated learning *降低通信开销* ("lowers the communication overhead"). Here we measure both statements.
 #
 # **Prerequisites:** [07 · Challenges](07_challenges.ipynb) (bytes per round, $E$ and rounds) and
-# [11 · Non-IID algorithms](11_non_iid_algorithms.ipynb) (rounds to a target).
+# [11 · Non-IID algorithms](11_non_iid_algorithms.ipynb) (rounds to a target). Symbols as in the
+# [glossary](GLOSSARY.md).
+#
+# **Time:** about 35 minutes · going deeper (notebooks 09–14).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -43,6 +46,16 @@ fl.set_seed(42)
 fl.print_versions()
 
 # %% [markdown]
+# The knobs of this notebook. Change one, then run this cell and every cell below it (*Run › Run Selected Cell
+# and All Below*). Every value in the stated ranges runs to the end; the ✔/✘ lines say which claims still hold.
+
+# %% tags=["parameters"]
+n_clients = 10                  # clients K (all in every round): 2 .. 30
+client_learning_rate = 0.1      # client learning rate η_l: 0.01 .. 1.0
+topk_fraction = 0.05            # share f of the coordinates a top-k upload keeps: 0.005 .. 0.5
+local_epochs = 1                # local epochs E: 1 .. 5
+
+# %% [markdown]
 # ## 1 · What one round costs
 #
 # The federation: digits, $K = 10$ clients with IID data, all of them in every round, $E = 1$ epoch of mini-batches
@@ -50,12 +63,11 @@ fl.print_versions()
 # float32 parameters. Every `History` records the bytes of each round:
 
 # %%
-config = communication.base_config()
+config = communication.base_config(n_clients, client_learning_rate, local_epochs)
 run = communication.run_cached(config)
 P = fl.count_parameters(run.final_weights)
 print(f"P = {P} parameters; round 1: {run.bytes_down[0]} bytes down, {run.bytes_up[0]} bytes up "
       f"(= {config.n_clients} clients x {P} x 4 bytes each way)")
-assert run.bytes_down[0] == run.bytes_up[0] == config.n_clients * P * 4
 
 # %% [markdown]
 # Does federated learning lower the communication overhead, as the article says? Compare with the simplest
@@ -67,7 +79,8 @@ raw_bytes = digits.X_train.astype(np.float32).nbytes + digits.y_train.size     #
 one_round = int(run.bytes_down[0] + run.bytes_up[0])
 print(f"all training data once: {raw_bytes / 1e6:.3f} MB; one round of FedAvg: {one_round / 1e6:.3f} MB; "
       f"{config.rounds} rounds: {run.total_bytes / 1e6:.3f} MB")
-assert one_round > raw_bytes
+fl.check(one_round > raw_bytes, "one round of FedAvg moves more bytes than the whole training set",
+         measured=f"{one_round / 1e6:.3f} MB", expected=f"more than {raw_bytes / 1e6:.3f} MB")
 
 # %% [markdown]
 # On digits, **one round** of FedAvg already moves more bytes than shipping the whole training set once. Federated
@@ -92,21 +105,23 @@ assert one_round > raw_bytes
 # The download stays the full float32 model. The formulas, checked against the bytes each run recorded:
 
 # %%
-default = communication.compute_communication(n_clients=10, client_learning_rate=0.1, topk_fraction=0.05,
-                                              local_epochs=1)
-for scheme in communication.SCHEMES:
-    per_client = communication.upload_bytes_per_client(scheme, P, topk_fraction=0.05)
+default = communication.compute_communication(n_clients=n_clients, client_learning_rate=client_learning_rate,
+                                              topk_fraction=topk_fraction, local_epochs=local_epochs)
+formula = {scheme: communication.upload_bytes_per_client(scheme, P, topk_fraction=topk_fraction)
+           for scheme in communication.SCHEMES}
+for scheme, per_client in formula.items():
     print(f"{scheme:<11} {per_client:>6} bytes per client per round ({per_client / (4 * P):.3f} x none)")
-    assert default.bytes_up_per_round[scheme] == config.n_clients * per_client
-    assert communication.run_cached(config.replace(**communication.scheme_fields(scheme, 0.05))).bytes_up[0] \
-        == config.n_clients * per_client
+fl.check(all(default.bytes_up_per_round[s] == config.n_clients * formula[s] for s in formula),
+         "every run recorded exactly the bytes of its formula")
 
 # %% [markdown]
 # Note the index: a kept coordinate costs 8 bytes, not 4. Top-k with $f = 0.5$ sends exactly as many bytes as no
 # compression at all.
 
 # %%
-assert communication.upload_bytes_per_client("top-k", P, topk_fraction=0.5) == 4 * P
+half = communication.upload_bytes_per_client("top-k", P, topk_fraction=0.5)
+fl.check(half == 4 * P, "top-k keeping half the coordinates sends as many bytes as no compression", measured=half,
+         expected=4 * P)
 
 # %% [markdown]
 # ## 3 · Accuracy against megabytes
@@ -120,27 +135,28 @@ assert communication.upload_bytes_per_client("top-k", P, topk_fraction=0.5) == 4
 # megabytes sent up until then.
 
 # %%
-one_cell = fl.FLConfig(dataset="digits", n_clients=10, rounds=20, local_epochs=1, client_learning_rate=0.1,
-                       seed=0, compression="int8")
+one_cell = fl.FLConfig(dataset="digits", n_clients=n_clients, rounds=20, local_epochs=local_epochs,
+                       client_learning_rate=client_learning_rate, seed=0, compression="int8")
 history = fl.run_experiment(one_cell, progress=False)
 int8_megabytes = history.megabytes_to_accuracy(0.9, up_only=True)
-print(f"int8, seed 0: 90% first in round {history.rounds_to_accuracy(0.9)}, after {int8_megabytes:.4f} MB up")
+print(f"int8, seed 0: 90% first in round {history.rounds_to_accuracy(0.9)}, "
+      f"after {int8_megabytes or float('nan'):.4f} MB up")
 
 # %% [markdown]
 # The helper below runs the same experiment once per scheme (`none`, `int8`, `int4`, `top-k + EF`, `top-k`: one
 # seed, one setting) and draws the five curves:
 
 # %%
-default = communication.show_communication(n_clients=10, client_learning_rate=0.1, topk_fraction=0.05,
-                                           local_epochs=1)
+default = communication.show_communication(n_clients=n_clients, client_learning_rate=client_learning_rate,
+                                           topk_fraction=topk_fraction, local_epochs=local_epochs)
 
 # %% [markdown]
 # Its int8 row should be the experiment above, to the last digit:
 
 # %%
-same = int8_megabytes == default.megabytes_up["int8"]
-print(f"{'✔' if same else '✘'} int8 MB up to 90%: {int8_megabytes:.4f} by hand, "
-      f"{default.megabytes_up['int8']:.4f} in the helper's table")
+fl.check(int8_megabytes == default.megabytes_up["int8"], "int8: the run by hand is the helper's",
+         measured=f"{int8_megabytes or float('nan'):.4f} MB up to 90% by hand",
+         expected=f"{default.megabytes_up['int8'] or float('nan'):.4f} in the helper's table")
 
 # %% [markdown]
 # - **int8 and int4** lie on top of the uncompressed curve in accuracy and reach 90% with a quarter and an eighth of
@@ -152,17 +168,24 @@ print(f"{'✔' if same else '✘'} int8 MB up to 90%: {int8_megabytes:.4f} by ha
 # One seed can flatter; here are the medians of three:
 
 # %%
-seeds = communication.compute_seeds(seeds=(0, 1, 2))
+setting = dict(n_clients=n_clients, client_learning_rate=client_learning_rate, local_epochs=local_epochs)
+seeds = communication.compute_seeds(seeds=(0, 1, 2), topk_fraction=topk_fraction, **setting)
 print(seeds.table())
 
 # %%
 none_settled = seeds.median_settled("none")
-assert abs(seeds.upload_ratio["int8"] - 0.25) < 0.001 and abs(seeds.upload_ratio["int4"] - 0.125) < 0.001
-assert abs(seeds.median_settled("int8") - none_settled) < 0.02            # int8: same accuracy, 1/4 of the bytes up
-assert abs(seeds.median_settled("int4") - none_settled) < 0.02            # int4: same accuracy, 1/8
-assert seeds.median_settled("top-k + EF") > seeds.median_settled("top-k") + 0.03   # EF matters at 5%
-assert seeds.median_megabytes_up("int8") < 0.3 * seeds.median_megabytes_up("none")
-assert default.megabytes_total["int8"] > 0.5 * default.megabytes_total["none"]     # the download still dominates
+fl.check(abs(seeds.median_settled("int8") - none_settled) < 0.02 and abs(seeds.median_settled("int4") - none_settled) < 0.02
+         and seeds.median_megabytes_up("int8") < 0.3 * seeds.median_megabytes_up("none"),
+         "int8 and int4 keep the accuracy (within 0.02) with a quarter and an eighth of the upload",
+         measured=f"settled {seeds.median_settled('int8'):.3f} and {seeds.median_settled('int4'):.3f}",
+         expected=f"{none_settled:.3f} ± 0.02")
+fl.check(seeds.median_settled("top-k + EF") > seeds.median_settled("top-k") + 0.03,
+         "error feedback matters at this fraction", measured=f"{seeds.median_settled('top-k + EF'):.3f} with EF, "
+                                                            f"{seeds.median_settled('top-k'):.3f} without",
+         expected="more than 0.03 apart")
+fl.check(default.megabytes_total["int8"] > 0.5 * default.megabytes_total["none"],
+         "counting the download too, int8 saves less than half", measured=default.megabytes_total["int8"],
+         expected=f"more than half of {default.megabytes_total['none']:.3f} MB")
 
 # %% [markdown]
 # ### Error feedback and the kept fraction
@@ -174,7 +197,7 @@ assert default.megabytes_total["int8"] > 0.5 * default.megabytes_total["none"]  
 # `error_feedback=False`, seed 0. Its settled accuracy is the mean test accuracy of the last 5 rounds:
 
 # %%
-one_cell = one_cell.replace(compression="topk", topk_fraction=0.01, error_feedback=False)
+one_cell = one_cell.replace(compression="topk", topk_fraction=0.01, error_feedback=False)   # the sweep's first f
 one_percent = fl.sweeps.settled_accuracy(fl.run_experiment(one_cell, progress=False), last=5)
 print(f"top-k 1%, no error feedback, seed 0: settled accuracy {one_percent:.3f}")
 
@@ -182,12 +205,11 @@ print(f"top-k 1%, no error feedback, seed 0: settled accuracy {one_percent:.3f}"
 # The helper repeats it for each fraction (0.01, 0.05, 0.3) × {top-k + EF, top-k} (plus one uncompressed run):
 
 # %%
-topk = communication.show_topk_sweep(fractions=(0.01, 0.05, 0.3))
+topk = communication.show_topk_sweep(fractions=(0.01, 0.05, 0.3), **setting)
 
 # %%
-same = one_percent == topk.without_feedback[0]
-print(f"{'✔' if same else '✘'} top-k 1% without EF: settled {one_percent:.3f} by hand, "
-      f"{topk.without_feedback[0]:.3f} in the sweep")
+fl.check(one_percent == topk.without_feedback[0], "top-k 1% without EF: the run by hand is the sweep's",
+         measured=f"settled {one_percent:.3f} by hand", expected=f"{topk.without_feedback[0]:.3f} in the sweep")
 
 # %% [markdown]
 # At 1% the update without error feedback loses most of its signal; with error feedback the dropped coordinates
@@ -195,8 +217,9 @@ print(f"{'✔' if same else '✘'} top-k 1% without EF: settled {one_percent:.3f
 # versions keep nearly everything that matters.
 
 # %%
-assert topk.gap(0.01) > topk.gap(0.05) > topk.gap(0.3)
-assert topk.gap(0.01) > 0.1 and abs(topk.gap(0.3)) < 0.02
+fl.check(topk.gap(0.01) > topk.gap(0.05) > topk.gap(0.3) and topk.gap(0.01) > 0.1 and abs(topk.gap(0.3)) < 0.02,
+         "the smaller the fraction, the more error feedback matters: above 0.1 at 1%, nothing at 30%",
+         measured=[round(topk.gap(f), 3) for f in (0.01, 0.05, 0.3)])
 
 # %% [markdown]
 # ## 4 · The biggest lever: more local work
@@ -206,13 +229,15 @@ assert topk.gap(0.01) > 0.1 and abs(topk.gap(0.3)) < 0.02
 # uncompressed, three seeds:
 
 # %%
-more_work = communication.compute_seeds(seeds=(0, 1, 2), local_epochs=5, schemes=("none", "int8"))
+more_work = communication.compute_seeds(seeds=(0, 1, 2), n_clients=n_clients, client_learning_rate=client_learning_rate,
+                                        local_epochs=5, schemes=("none", "int8"))
 print(more_work.table())
 ratio = seeds.median_megabytes_up("none") / more_work.median_megabytes_up("none")
-print(f"E=5 reaches 90% with {ratio:.1f}x fewer MB than E=1 (uncompressed); "
+print(f"E=5 reaches 90% with {ratio:.1f}x fewer MB than E={local_epochs} (uncompressed); "
       f"with int8 on top: {seeds.median_megabytes_up('none') / more_work.median_megabytes_up('int8'):.0f}x fewer MB up")
-assert ratio >= 3
-assert more_work.median_megabytes_up("int8") < seeds.median_megabytes_up("int8") / 3
+fl.check(ratio >= 3 and more_work.median_megabytes_up("int8") < seeds.median_megabytes_up("int8") / 3,
+         "E = 5 needs at least 3 times fewer megabytes to 90%, with or without int8", measured=round(ratio, 2),
+         expected="≥ 3")
 
 # %% [markdown]
 # More local epochs cost device computation (five times the steps) and no bytes; compression costs a little
@@ -221,27 +246,28 @@ assert more_work.median_megabytes_up("int8") < seeds.median_megabytes_up("int8")
 #
 # ## Your turn
 #
-# Sliders: clients $K$, client learning rate, the top-k fraction (log scale) and local epochs $E$. A slider acts when
-# you release it; the compressed runs use the per-client engine (compression happens between local training and the
-# average), so a change of $K$, learning rate or $E$ takes a few seconds; a change of the fraction re-runs only the
-# two top-k curves, and every setting you return to is cached. Things to try: fraction 0.005; $E = 5$; a learning rate
-# of 1 (which scheme breaks first?); 30 clients.
+# Sliders: clients $K$, client learning rate η_l, the top-k fraction (log scale) and local epochs $E$. A slider acts
+# when you release it; a change of the fraction re-runs only the two top-k curves, and every setting you return to is
+# cached. The presets are the things to try: keep 0.5%; $E = 5$; a learning rate of 1 (which scheme breaks first?);
+# 30 clients. *Reset* returns to the notebook's settings.
 
 # %%
-controls = dict(n_clients=fl.widgets.client_slider(10, min=2, max=30),
-                client_learning_rate=fl.widgets.learning_rate_slider(0.1, min_exponent=-2, max_exponent=0),
-                topk_fraction=fl.widgets.learning_rate_slider(0.05, min_exponent=-2.3, max_exponent=-0.3,
-                                                              description="top-k fraction"),
-                local_epochs=fl.widgets.int_slider(1, 1, 5, "local epochs E"))
-output = widgets.interactive_output(communication.show_communication, controls)
-display(widgets.VBox([*controls.values(), output]))
+controls = dict(n_clients=fl.widgets.client_slider(n_clients, min=2, max=30),
+                client_learning_rate=fl.widgets.log_value_slider(client_learning_rate, 0.01, 1.0,
+                                                                 "client learning rate η_l"),
+                topk_fraction=fl.widgets.log_value_slider(topk_fraction, 0.005, 0.5, "top-k fraction f"),
+                local_epochs=fl.widgets.int_slider(local_epochs, 1, 5, "local epochs E"))
+display(fl.widgets.ControlPanel(communication.show_communication, controls, presets=communication.PRESETS,
+                                run_now=False))
 
 # %% [markdown]
-# For a reader without a running kernel, the default setting as numbers:
+# The panel draws when you move a slider; it starts from the figure of section 3, whose rounds say: int8 reaches
+# 90% in the same round as no compression, top-k without error feedback never does.
 
 # %%
-print(default.summary())
-assert default.rounds["int8"] == default.rounds["none"] and default.rounds["top-k"] is None
+fl.check(default.rounds["int8"] == default.rounds["none"] and default.rounds["top-k"] is None,
+         "int8 reaches 90% in the same round as no compression; top-k without error feedback never does",
+         measured=default.rounds)
 
 # %% [markdown]
 # ## Summary
