@@ -542,9 +542,8 @@ print(fl.exercises.check_run_bytes(round(mine * 1e6), n_parameters=P, rounds=rea
 
 # %% [markdown]
 # Mind the float32 accuracies: a round at exactly 90% is stored just below it (printed above), so a plain
-# `>= target` misses that round; allow a tiny tolerance, as the kit does. The bytes to a target are the bytes of the rounds up to and including
-# the first round that reaches it: with the
-# same $m$ and $P$ every round, that is (rounds to target) × $2 \cdot m \cdot P \cdot 4$, which is why saving
-# rounds saves bytes.
+# `>= target` misses that round; allow a tiny tolerance, as the kit does. The bytes to a target are the bytes of
+# the rounds up to and including the first round that reaches it: with the same $m$ and $P$ every round, that is
+# (rounds to target) × $2 \cdot m \cdot P \cdot 4$, which is why saving rounds saves bytes.
 #
 # **Next:** [08 · FAQ and applications](08_faq_and_applications.ipynb)

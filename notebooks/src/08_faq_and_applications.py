@@ -355,20 +355,21 @@ print(f"x_mix = {c:.3f} x_0 + {1 - c:.3f} x_1, up to {np.abs(x_mix - (c * x0 + (
 # 4. **Explore.** Fairness and personalisation: in the default hospital study, which hospital does the FedAvg
 #    model serve worst *on its own patients*? Fine-tune the FedAvg model for 5 epochs on that hospital's data
 #    (`fl.client_update` with `epochs=5`) and evaluate again. *Hint:* the hospitals' data sets are
-#    `app_widgets.hospital_datasets(fl.Simulation(study.fedavg_history.config, dataset=fl.load_dataset("breast_cancer")))`.
+#    `app_widgets.hospital_datasets(fl.Simulation(study.fedavg_history.config,
+#    dataset=fl.load_dataset("breast_cancer")))`.
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 # Solution to exercise 4
-hospitals = app_widgets.hospital_datasets(fl.Simulation(study.fedavg_history.config,
-                                                        dataset=fl.load_dataset("breast_cancer")))
-judge = fl.LocalTrainer(fl.build_model(hospitals[0].n_features, hospitals[0].n_classes))
+hospital_data = app_widgets.hospital_datasets(fl.Simulation(study.fedavg_history.config,
+                                                            dataset=fl.load_dataset("breast_cancer")))
+judge = fl.LocalTrainer(fl.build_model(hospital_data[0].n_features, hospital_data[0].n_classes))
 shared = study.fedavg_history.final_weights
-own = [judge.evaluate(shared, h.X_train, h.y_train)[1] for h in hospitals]
-worst = int(np.argmin(own))
-tuned = fl.client_update(judge, shared, hospitals[worst].X_train, hospitals[worst].y_train, epochs=5).weights
-print(f"on their own patients: {np.round(own, 3)}; hospital {worst} after fine-tuning "
-      f"{judge.evaluate(tuned, hospitals[worst].X_train, hospitals[worst].y_train)[1]:.3f}, on the shared test set "
-      f"{judge.evaluate(tuned, hospitals[worst].X_test, hospitals[worst].y_test)[1]:.3f} (FedAvg {study.fedavg_accuracy:.3f})")
+own = [judge.evaluate(shared, h.X_train, h.y_train)[1] for h in hospital_data]
+worst = hospital_data[int(np.argmin(own))]
+tuned = fl.client_update(judge, shared, worst.X_train, worst.y_train, epochs=5).weights
+print(f"on their own patients: {np.round(own, 3)}; hospital {int(np.argmin(own))} after fine-tuning "
+      f"{judge.evaluate(tuned, worst.X_train, worst.y_train)[1]:.3f}, on the shared test set "
+      f"{judge.evaluate(tuned, worst.X_test, worst.y_test)[1]:.3f} (FedAvg {study.fedavg_accuracy:.3f})")
 
 # %% [markdown]
 # Fine-tuning lifts the worst-served hospital on its own patients, and costs a little on everyone's patients:

@@ -537,7 +537,7 @@ wide = fl.build_model(digits.n_features, digits.n_classes, hidden_units=(256,))
 wide_rows = privacy.leakage_under_defences(digits.X_train, digits.y_train, fl.LocalTrainer(wide),
                                            fl.get_weights(wide), clip_norm=0.1, noise_multiplier=1.0,
                                            n_secure_clients=10)
-for narrow_row, wide_row in zip(rows[:4], wide_rows[:4]):
+for narrow_row, wide_row in zip(rows[:4], wide_rows[:4], strict=True):
     print(f"{wide_row.defence:28} 64 units: {narrow_row.recovered:>2} recovered, error {narrow_row.error:.3f}; "
           f"256 units: {wide_row.recovered:>2} recovered, error {wide_row.error:.3f}")
 
