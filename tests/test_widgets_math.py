@@ -5,6 +5,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np
 import pytest
 
@@ -135,3 +136,21 @@ def test_show_returns_the_computed_numbers(capsys):
 def test_bad_slider_values_name_the_parameter(kwargs, name):
     with pytest.raises((ValueError, TypeError), match=name):
         mw.compute_formula_comparison(**kwargs)
+
+
+@pytest.mark.parametrize("name", list(mw.PRESETS))
+def test_every_preset_of_the_panel_draws(name, capsys):
+    values = dict(n_clients=10, learning_rate=0.03, beta=0.9, server_learning_rate=1.0, local_epochs=1, batch_size=32,
+                  rounds=3)
+    values.update(mw.PRESETS[name])
+    result = mw.show_formula_comparison(**values)
+    assert not result.beta_changes_literal
+    assert all(ax.get_title() for ax in plt.gcf().axes)
+    plt.close("all")
+
+
+def test_fedsgd_preset_equals_the_full_batch_run():
+    fedsgd = mw.compute_formula_comparison(rounds=3, beta=0.0, local_epochs=1, batch_size=float("inf"))
+    history = fl.run_experiment(fl.FLConfig(n_clients=10, rounds=3, partition="quantity", alpha=0.5,
+                                            client_learning_rate=0.03, local_epochs=1, batch_size=None))
+    assert np.allclose(fedsgd.fedavg_accuracy[1:], history.accuracy)

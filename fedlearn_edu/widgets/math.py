@@ -35,7 +35,7 @@ from ..simulation import FLConfig, Simulation, run_experiment
 from ..style import pyplot
 
 __all__ = ["client_gradients", "tape_gradient", "formula_weights", "literal_formula_run",
-           "FormulaComparison", "compute_formula_comparison", "show_formula_comparison"]
+           "FormulaComparison", "compute_formula_comparison", "PRESETS", "show_formula_comparison"]
 
 
 # -- gradients ---------------------------------------------------------------------------
@@ -196,7 +196,8 @@ def _curve(history) -> np.ndarray:
 
 def compute_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03, beta: float = 0.9,
                                rounds: int = 10, partition: str = "quantity", alpha: float = 0.5,
-                               dataset: str = "article", seed: int = 0) -> FormulaComparison:
+                               dataset: str = "article", seed: int = 0, *, server_learning_rate: float = 1.0,
+                               local_epochs: int = 1, batch_size: int | None = 32) -> FormulaComparison:
     """Run the article's formula and FedAvgM with the same alpha (learning rate) and beta.
 
     Parameters
@@ -208,6 +209,9 @@ def compute_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03,
     partition, alpha : how the data is split (default: quantity skew, Dir(0.5) client sizes)
     dataset : one of the kit's data sets
     seed : int >= 0
+    server_learning_rate : float > 0, η_g of FedAvg and FedAvgM (w_{t+1} = w_t - η_g v_t)
+    local_epochs, batch_size : E and B of FedAvg and FedAvgM (B = None or math.inf: full batch; E = 1 and
+        B = ∞ is FedSGD); the article's formula takes one full gradient per client whatever they are
 
     Returns
     -------
@@ -221,7 +225,9 @@ def compute_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03,
     data = cached_dataset(dataset)
     config = FLConfig(n_clients=n_clients, rounds=rounds, partition=partition, alpha=alpha,
                       client_learning_rate=learning_rate, server_optimizer="fedavgm",
-                      server_momentum=beta, dataset=dataset, seed=seed)
+                      server_momentum=beta, dataset=dataset, seed=seed, local_epochs=local_epochs,
+                      batch_size=batch_size,
+                      server_learning_rate=check_positive("server_learning_rate", server_learning_rate))
     simulation = Simulation(config, dataset=data)
     trainer = _trainer(data.n_features, data.n_classes, config.hidden_units)
     literal = literal_formula_run(simulation, learning_rate, beta, rounds, trainer)
@@ -237,18 +243,34 @@ def compute_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03,
         fedavg_weights=shares["fedavg"], chance=1.0 / data.n_classes)
 
 
-def show_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03, beta: float = 0.9,
+#: classroom presets of notebook 05's panel (each changes only what it names)
+PRESETS: dict[str, dict] = {
+    "FedSGD: E = 1, B = ∞": dict(local_epochs=1, batch_size=float("inf")),
+    "more local work: E = 5": dict(local_epochs=5),
+    "no momentum: β = 0": dict(beta=0.0),
+    "too much momentum: β = 0.9 at η_l = 0.1": dict(beta=0.9, learning_rate=0.1),
+    "a half server step: η_g = 0.5": dict(server_learning_rate=0.5),
+    "the article's α near 1": dict(learning_rate=1.0),
+}
+
+
+def show_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03, beta: float = 0.9, *,
+                            server_learning_rate: float = 1.0, local_epochs: int = 1, batch_size: int | None = 32,
                             **kwargs) -> FormulaComparison:
-    """Slider callback: compute, print three lines, draw accuracy curves and client weights."""
+    """Slider callback: compute, print three lines, draw accuracy curves and client weights.
+
+    Parameters as :func:`compute_formula_comparison` (K, the article's α used as η_l, β, η_g, E, B)."""
     plt = pyplot()
-    result = compute_formula_comparison(n_clients, learning_rate, beta, **kwargs)
+    result = compute_formula_comparison(n_clients, learning_rate, beta, server_learning_rate=server_learning_rate,
+                                        local_epochs=local_epochs, batch_size=batch_size, **kwargs)
     s = result.smallest_client
-    print(f"article's formula (alpha={learning_rate:.3g}, beta={beta:.2f}): final accuracy "
+    print(f"article's formula (its α = η_l = {learning_rate:.3g}, β = {beta:.2f}): final accuracy "
           f"{result.literal_accuracy[-1]:.3f} (chance {result.chance:.3f}); "
           f"same curve with beta=0: {not result.beta_changes_literal}")
     fedavgm = ("diverged" if result.fedavgm_diverged
                else f"final accuracy {result.fedavgm_accuracy[-1]:.3f}")
-    print(f"FedAvgM (client lr {learning_rate:.3g}, server momentum {beta:.2f}): {fedavgm}; "
+    print(f"FedAvgM (η_l = {learning_rate:.3g}, β = {beta:.2f}, η_g = {server_learning_rate:.3g}, E = {local_epochs}, "
+          f"B = {'∞' if batch_size in (None, float('inf')) else batch_size}): {fedavgm}; "
           f"FedAvg (beta=0): {result.fedavg_accuracy[-1]:.3f}")
     print(f"smallest client holds {result.fedavg_weights[s]:.3f} of the data; the article's 1/n_i "
           f"gives it {result.article_weights[s]:.3f} of the say")
@@ -257,13 +279,13 @@ def show_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03, be
     left.plot(result.rounds, result.fedavg_accuracy, marker="o", markersize=3, label="FedAvg (β=0)")
     left.plot(result.rounds, result.fedavgm_accuracy, marker="o", markersize=3, label=f"FedAvgM (β={beta:.2f})")
     left.axhline(result.chance, color="gray", linestyle=":", linewidth=1, label="chance")
-    left.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1))
+    left.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1), title="the formula against FedAvg(M)")
     left.legend()
     left.grid(alpha=0.3)
     clients = np.arange(len(result.client_sizes))
     right.bar(clients - 0.2, result.fedavg_weights, width=0.4, label="n_i / n (FedAvg)")
     right.bar(clients + 0.2, result.article_weights, width=0.4, label="1/n_i (article)")
-    right.set(xlabel="client", ylabel="share of the say")
+    right.set(xlabel="client", ylabel="share of the say", title="each client's say")
     right.legend()
     fig.tight_layout()
     plt.show()

@@ -25,19 +25,33 @@
 # **Article section:** *3.3 数学模型公式详细讲解* ("3.3 Detailed explanation of the mathematical model formulas").
 #
 # **Prerequisites:** [03 · Model and local training](03_model_and_local_training.ipynb) (a gradient step on one
-# client) and [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb) (the five steps of a round).
+# client) and [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb) (the five steps of a round). This notebook
+# keeps the article's letters where it quotes the article ($\theta$ for the model, $N$ devices, $\alpha$ its learning
+# rate); the [glossary](GLOSSARY.md) maps them to the kit's ($w$, $K$, $\eta_l$).
+#
+# **Time:** about 40 minutes · core path (notebooks 00–08).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 import fedlearn_edu as fl
 import numpy as np
 import matplotlib.pyplot as plt
-from ipywidgets import interact
+from IPython.display import display
 from fedlearn_edu.plots import plot_history
 from fedlearn_edu.widgets import math as math_widgets
 
 fl.set_seed(42)
 fl.print_versions()
+
+# %% [markdown]
+# The knobs of this notebook. Change one, then run this cell and every cell below it (*Run › Run Selected Cell
+# and All Below*). Every value in the stated ranges runs to the end; the ✔/✘ lines say which claims still hold.
+
+# %% tags=["parameters"]
+n_clients = 10                  # devices N (our K), quantity-skewed: 2 .. 30
+article_alpha = 0.1             # the article's α, a learning rate (our η_l): 0.001 .. 1.0
+article_beta = 0.9              # the article's β, its "decay rate": 0.0 .. 0.99
+seed = 0                        # seed: 0 .. 20
 
 # %% [markdown]
 # ## The formula as the article prints it
@@ -73,7 +87,7 @@ fl.print_versions()
 # five FedAvg rounds to get a sensible $\theta_{t-1}$.
 
 # %%
-config = fl.FLConfig(n_clients=10, rounds=5, partition="quantity", alpha=0.5)
+config = fl.FLConfig(n_clients=n_clients, rounds=5, partition="quantity", alpha=0.5, seed=seed)
 sim = fl.Simulation(config)
 n = sim.client_sizes
 print("client sizes n_i:", n.tolist())
@@ -82,7 +96,6 @@ print("client sizes n_i:", n.tolist())
 history = fl.run_experiment(config)
 theta_prev = history.final_weights
 print(f"theta_(t-1) after 5 FedAvg rounds: test accuracy {history.final_accuracy:.3f}")
-assert history.final_accuracy >= 0.85
 
 # %% [markdown]
 # A client's full-batch gradient comes from the **FedSGD identity**: one local step of plain gradient descent
@@ -95,8 +108,8 @@ G = math_widgets.client_gradients(sim, theta_prev)        # row i is grad L_i(th
 print("gradients: shape", G.shape, "(clients, parameters)")
 X0, y0 = sim.client_data(0)
 reference = math_widgets.tape_gradient(sim.model, theta_prev, X0, y0)
-print("client 0 agrees with GradientTape to 1e-5:", np.allclose(G[0], reference, atol=1e-5))
-assert np.allclose(G[0], reference, atol=1e-5)
+fl.check(np.allclose(G[0], reference, atol=1e-5), "client 0's gradient agrees with GradientTape to 1e-5",
+         measured=np.abs(G[0] - reference).max())
 
 # %% [markdown]
 # ## The formula, run literally
@@ -105,7 +118,7 @@ assert np.allclose(G[0], reference, atol=1e-5)
 # and $\beta = 0.9$.
 
 # %%
-theta_t, theta_next = fl.seed_formula(fl.flatten_weights(theta_prev), G, n, alpha=0.1, beta=0.9)
+theta_t, theta_next = fl.seed_formula(fl.flatten_weights(theta_prev), G, n, alpha=article_alpha, beta=article_beta)
 print("theta_t:", theta_t.shape, " theta_(t+1):", theta_next.shape)
 
 # %% [markdown]
@@ -134,20 +147,21 @@ ratio = shares["article"][smallest] / shares["fedavg"][smallest]
 print(f"client {smallest} holds {shares['fedavg'][smallest]:.3f} of the data; if L_i is a mean loss it gets "
       f"{shares['article'][smallest]:.3f} of the say ({ratio:.0f} times too much), "
       f"if L_i is a sum {shares['article_sum'][smallest]:.3f}")
-assert shares["article"][smallest] > 20 * shares["fedavg"][smallest]
-assert shares["article"][smallest] == shares["article"].max()
-assert shares["fedavg"][smallest] < 0.01 and shares["article"][smallest] > 0.4
+fl.check(shares["article"][smallest] == shares["article"].max() and shares["fedavg"][smallest] < 0.01
+         and shares["article"][smallest] > 0.4, "a client with under 1% of the data gets over 40% of the say",
+         measured=f"{shares['fedavg'][smallest]:.3f} of the data, {shares['article'][smallest]:.3f} of the say")
 
 # %%
 # extra code – the three weightings side by side
 order = np.argsort(n)
 fig, ax = plt.subplots(figsize=(6, 3.2))
-ax.bar(np.arange(10) - 0.27, shares["fedavg"][order], width=0.27, label="data share $n_i/n$ (FedAvg)")
-ax.bar(np.arange(10), shares["article"][order], width=0.27, label="article, $L_i$ a mean: $1/n_i$, normalised")
-ax.bar(np.arange(10) + 0.27, shares["article_sum"][order], width=0.27, label="article, $L_i$ a sum: $1/N$")
-ax.set_xticks(np.arange(10), [str(n[i]) for i in order])
-ax.set(xlabel="client size $n_i$ (smallest first)", ylabel="share")
-ax.legend(fontsize=8)
+x = np.arange(len(n))
+ax.bar(x - 0.27, shares["fedavg"][order], width=0.27, label="data share $n_i/n$ (FedAvg)")
+ax.bar(x, shares["article"][order], width=0.27, label="article, $L_i$ a mean: $1/n_i$, normalised")
+ax.bar(x + 0.27, shares["article_sum"][order], width=0.27, label="article, $L_i$ a sum: $1/N$")
+ax.set_xticks(x, [str(n[i]) for i in order])
+ax.set(xlabel="client size $n_i$ (smallest first)", ylabel="share", title="each client's say under three weightings")
+ax.legend()
 plt.show()
 
 # %% [markdown]
@@ -167,7 +181,8 @@ theta_prev_vector = fl.flatten_weights(theta_prev)
 norm_ratio = np.linalg.norm(theta_t) / np.linalg.norm(theta_prev_vector)
 cosine = theta_t @ theta_prev_vector / (np.linalg.norm(theta_t) * np.linalg.norm(theta_prev_vector))
 print(f"|theta_t| / |theta_(t-1)| = {norm_ratio:.3f},  cosine(theta_t, theta_(t-1)) = {cosine:.3f}")
-assert norm_ratio < 0.05 and abs(cosine) < 0.2
+fl.check(norm_ratio < 0.05 and abs(cosine) < 0.2, "theta_t is tiny and unrelated to the model we had",
+         measured=f"norm ratio {norm_ratio:.3f}, cosine {cosine:.3f}", expected="below 0.05 and |cosine| below 0.2")
 
 # %% [markdown]
 # Use it as the global model and evaluate it on the test set. With weights this small every output of the
@@ -178,8 +193,9 @@ assert norm_ratio < 0.05 and abs(cosine) < 0.2
 loss_t, accuracy_t = sim.evaluate(fl.unflatten_weights(theta_next, theta_prev))
 print(f"theta_(t-1): accuracy {history.final_accuracy:.3f}")
 print(f"article's theta_(t+1): accuracy {accuracy_t:.3f}, loss {loss_t:.3f} (ln 3 = {np.log(3):.3f})")
-assert abs(accuracy_t - 1 / 3) < 0.05
-assert abs(loss_t - np.log(3)) < 0.01
+fl.check(abs(accuracy_t - 1 / 3) < 0.05 and abs(loss_t - np.log(3)) < 0.01,
+         "as a model it knows nothing: chance accuracy, loss ln 3", measured=f"{accuracy_t:.3f}, {loss_t:.3f}",
+         expected=f"{1 / 3:.3f} ± 0.05, {np.log(3):.3f} ± 0.01")
 
 # %% [markdown]
 # ### Problem 3: the second line does nothing, whatever $\beta$ is
@@ -190,13 +206,14 @@ assert abs(loss_t - np.log(3)) < 0.01
 # $\theta_t$, and once stored as the model's float32 weights it is the same model for every $\beta$:
 
 # %%
+same_for_every_beta = True
 for beta in [0.0, 0.1, 0.5, 0.9, 0.99, 1.0]:
-    _, theta_beta = fl.seed_formula(theta_prev_vector, G, n, alpha=0.1, beta=beta)
+    _, theta_beta = fl.seed_formula(theta_prev_vector, G, n, alpha=article_alpha, beta=beta)
     exact = np.array_equal(theta_beta, theta_t)
     same_model = np.array_equal(theta_beta.astype(np.float32), theta_t.astype(np.float32))
-    assert np.allclose(theta_beta, theta_t, rtol=1e-15, atol=0) and same_model
-    assert exact or beta not in (0.0, 0.5, 1.0)
+    same_for_every_beta &= same_model and (exact or beta not in (0.0, 0.5, 1.0))
     print(f"beta = {beta:<4}: theta_(t+1) == theta_t bit for bit: {exact!s:<5}  same float32 model: {same_model}")
+fl.check(same_for_every_beta, "every β gives the same float32 model (bit for bit at 0, 0.5 and 1)")
 
 # %% [markdown]
 # ## What the formula should be
@@ -223,8 +240,7 @@ fedsgd_by_hand = fl.flatten_weights(theta0) - eta * fl.fedavg_coefficients(n) @ 
 one_round = fl.run_experiment(config.replace(rounds=1, local_epochs=1, batch_size=None,
                                              client_learning_rate=eta))
 difference = np.max(np.abs(fedsgd_by_hand - fl.flatten_weights(one_round.final_weights)))
-print("FedSGD by hand == FedAvg(E=1, B=inf) to 1e-5:", difference < 1e-5)
-assert difference < 1e-5
+fl.check(difference < 1e-5, "FedSGD by hand is FedAvg with E = 1, B = ∞", measured=difference, expected="< 1e-5")
 
 # %% [markdown]
 # The weighted sum of client gradients $\sum_k \frac{n_k}{n}\nabla L_k$ is the gradient of the loss on the
@@ -232,9 +248,9 @@ assert difference < 1e-5
 
 # %%
 pooled = math_widgets.tape_gradient(sim.model, theta0, sim.dataset.X_train, sim.dataset.y_train)
-print("sum_k (n_k/n) grad L_k == gradient on the pooled data:",
-      np.allclose(fl.fedavg_coefficients(n) @ G0, pooled, atol=1e-5))
-assert np.allclose(fl.fedavg_coefficients(n) @ G0, pooled, atol=1e-5)
+fl.check(np.allclose(fl.fedavg_coefficients(n) @ G0, pooled, atol=1e-5),
+         "sum_k (n_k/n) grad L_k is the gradient on the pooled data",
+         measured=np.abs(fl.fedavg_coefficients(n) @ G0 - pooled).max(), expected="< 1e-5")
 
 # %% [markdown]
 # ## FedAvgM: a $\beta$ that does something
@@ -260,13 +276,13 @@ assert np.allclose(fl.fedavg_coefficients(n) @ G0, pooled, atol=1e-5)
 beta, eta = 0.9, 1.0
 theta, velocity = fl.flatten_weights(sim.initial_weights), 0.0
 for t in range(3):
-    clients = [sim.train_client(k, t, weights=fl.unflatten_weights(theta, theta0)) for k in range(10)]
+    clients = [sim.train_client(k, t, weights=fl.unflatten_weights(theta, theta0)) for k in range(config.n_clients)]
     g = theta - fl.flatten_weights(sim.aggregate(clients))        # pseudo-gradient g_t
     velocity = beta * velocity + g                                  # v_t
     theta = theta - eta * velocity                                  # theta_(t+1)
 engine = fl.run_experiment(config.replace(rounds=3, server_optimizer="fedavgm", server_momentum=beta))
-print("by hand == engine to 1e-5:", np.allclose(theta, fl.flatten_weights(engine.final_weights), atol=1e-5))
-assert np.allclose(theta, fl.flatten_weights(engine.final_weights), atol=1e-5)
+fl.check(np.allclose(theta, fl.flatten_weights(engine.final_weights), atol=1e-5), "FedAvgM by hand is the engine's",
+         measured=np.abs(theta - fl.flatten_weights(engine.final_weights)).max(), expected="< 1e-5")
 
 # %% [markdown]
 # Now $\beta$ matters. On a non-IID split (Dirichlet label skew, $\alpha = 0.1$) with a small client learning
@@ -274,9 +290,9 @@ assert np.allclose(theta, fl.flatten_weights(engine.final_weights), atol=1e-5)
 # model gets further per round (roughly $\eta/(1-\beta)$ times the step):
 
 # %%
-momentum_runs = {b: fl.run_experiment(n_clients=10, rounds=20, partition="dirichlet", alpha=0.1,
+momentum_runs = {b: fl.run_experiment(n_clients=n_clients, rounds=20, partition="dirichlet", alpha=0.1,
                                       client_learning_rate=0.01, server_optimizer="fedavgm",
-                                      server_momentum=b) for b in (0.0, 0.5, 0.9)}
+                                      server_momentum=b, seed=seed) for b in (0.0, 0.5, 0.9)}
 for b, h in momentum_runs.items():
     print(f"beta = {b}: accuracy after round 5 {h.accuracy[4]:.3f}, after round 20 {h.final_accuracy:.3f}")
 
@@ -286,41 +302,49 @@ plot_history(list(momentum_runs.values()), labels=[f"FedAvgM, β = {b}" for b in
 plt.show()
 
 # %%
-after_5 = [h.accuracy[4] for h in momentum_runs.values()]
-assert after_5[0] < after_5[1] < after_5[2], "more momentum, faster progress at this learning rate"
-assert after_5[2] > after_5[0] + 0.15
+after_5 = [h.accuracy[4] if len(h.accuracy) > 4 else float("nan") for h in momentum_runs.values()]
+fl.check(after_5[0] < after_5[1] < after_5[2] and after_5[2] > after_5[0] + 0.15,
+         "more momentum, faster progress at this learning rate", measured=after_5,
+         expected="increasing, the last 0.15 above the first")
 
 
 # %% [markdown]
 # ## Try it: the literal formula against FedAvgM
 #
-# The sliders set the article's $\alpha$ (used as the client learning rate of FedAvg/FedAvgM), its $\beta$
-# (used as FedAvgM's server momentum) and the number of clients $N$. The callback
+# The sliders set the number of clients $N$, the article's $\alpha$ (used as the client learning rate $\eta_l$ of
+# FedAvg/FedAvgM), its $\beta$ (used as FedAvgM's server momentum), FedAvgM's server learning rate $\eta_g$, and the
+# local epochs $E$ and batch size $B$ of FedAvg/FedAvgM ($E = 1$, $B = \infty$ is FedSGD). The callback
 # `math_widgets.show_formula_comparison` iterates the article's formula for 10 rounds from the initial model,
 # runs FedAvg and FedAvgM for 10 rounds with the same values, and shows each client's say under $1/n_i$
 # and under $n_i/n$ (quantity-skewed clients). Watch the article's curve: does any $\alpha$ or $\beta$ lift it
-# off chance? (At $\alpha$ near 1 it can even fall *below* chance: its "model" points up the gradient.)
+# off chance? (At $\alpha$ near 1 it can even fall *below* chance: its "model" points up the gradient.) Presets
+# show FedSGD, more local work, no momentum, too much momentum, a half server step and α near 1; *reset* returns.
 
 # %%
-@interact(n_clients=fl.widgets.client_slider(10, max=30, description="devices N"),
-          learning_rate=fl.widgets.learning_rate_slider(0.03, -3, 0, "learning rate α"),
-          beta=fl.widgets.float_slider(0.9, 0.0, 0.95, "β (decay / server momentum)"))
-def compare_formulas(n_clients, learning_rate, beta):
-    math_widgets.show_formula_comparison(n_clients, learning_rate, beta)
-
+controls = dict(n_clients=fl.widgets.client_slider(n_clients, min=2, max=30, description="devices N"),
+                learning_rate=fl.widgets.log_value_slider(0.03, 0.001, 1.0, "the article's α = η_l"),
+                beta=fl.widgets.float_slider(article_beta, 0.0, 0.95, "β (decay / server momentum)", step=0.05),
+                server_learning_rate=fl.widgets.log_value_slider(1.0, 0.1, 2.0, "server learning rate η_g"),
+                local_epochs=fl.widgets.int_slider(1, 1, 10, "local epochs E"),
+                batch_size=fl.widgets.batch_size_slider(32))
+display(fl.widgets.ControlPanel(math_widgets.show_formula_comparison, controls, presets=math_widgets.PRESETS,
+                                run_now=False))
 
 # %% [markdown]
-# In case the sliders do not render (a static page), here is the default setting, $N = 10$, $\alpha = 0.03$,
-# $\beta = 0.9$:
+# The panel draws when you move a slider. The same function at its starting values ($N$ as set above,
+# $\alpha = \eta_l = 0.03$, $\beta$ as set above), so the figure is also here without a running kernel:
 
 # %%
-comparison = math_widgets.show_formula_comparison(n_clients=10, learning_rate=0.03, beta=0.9)
+comparison = math_widgets.show_formula_comparison(n_clients=n_clients, learning_rate=0.03, beta=article_beta)
 
 # %%
-assert abs(comparison.literal_accuracy[-1] - comparison.chance) < 0.05, "the article's formula stays at chance"
-assert not comparison.beta_changes_literal, "beta has no effect on the article's formula"
-assert comparison.fedavgm_accuracy[-1] >= 0.85
-assert comparison.fedavgm_accuracy[3] > comparison.fedavg_accuracy[3], "momentum is ahead after 3 rounds"
+fl.check(abs(comparison.literal_accuracy[-1] - comparison.chance) < 0.05 and not comparison.beta_changes_literal,
+         "the article's formula stays at chance, and β changes nothing in it",
+         measured=comparison.literal_accuracy[-1], expected=f"{comparison.chance:.3f} ± 0.05")
+fl.check(comparison.fedavgm_accuracy[-1] >= 0.85 and comparison.fedavgm_accuracy[3] > comparison.fedavg_accuracy[3],
+         "FedAvgM reaches 85% and is ahead of FedAvg after 3 rounds",
+         measured=f"{comparison.fedavgm_accuracy[-1]:.3f}; after 3 rounds {comparison.fedavgm_accuracy[3]:.3f} vs "
+                  f"{comparison.fedavg_accuracy[3]:.3f}")
 
 # %% [markdown]
 # ## Summary
