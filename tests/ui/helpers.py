@@ -10,12 +10,16 @@ KERNEL_IDLE = """() => {
   return !!kernel && kernel.status === 'idle';
 }"""
 
+# a cell whose source is hidden (the exercises' solution cells) has no input prompt in the page: its
+# execution count alone says it ran (KERNEL_IDLE, waited for next, says nothing still runs)
 ALL_EXECUTED = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   const cells = panel.content.widgets;
-  return cells.every(c => c.model.type !== 'code'
-    || (c.model.executionCount !== null
-        && !c.node.querySelector('.jp-InputArea-prompt').textContent.includes('*')));
+  return cells.every(c => {
+    if (c.model.type !== 'code') return true;
+    const prompt = c.node.querySelector('.jp-InputArea-prompt');
+    return c.model.executionCount !== null && !(prompt && prompt.textContent.includes('*'));
+  });
 }"""
 
 
