@@ -80,9 +80,13 @@ assert history.final_accuracy >= 0.85, "FedAvg should reach 85% on the article's
 # ## Environment check: a slider must render
 #
 # Move the slider. If you see a slider and the sentence below it changes when you release it,
-# widgets work in your JupyterLab. If you see `interactive(children=...` as text instead,
-# ipywidgets is not installed in the environment of your kernel: run `pip install -r requirements.txt`
-# again in that environment and reload the page.
+# widgets work in your JupyterLab.
+#
+# **Reading this page on GitHub or nbviewer?** A static viewer cannot run Python, so every slider of the kit
+# shows there as one line of text, such as `interactive(children=...` or `[sliders: ...; they move when the
+# notebook runs in Jupyter]`, with the figure of the default setting under it. That is normal, not a broken install.
+# Only if you still see such text **in JupyterLab, after running the cell**, is ipywidgets missing from the
+# environment of your kernel: run `pip install -r requirements.txt` again in that environment and reload the page.
 
 # %%
 @interact(clients=fl.widgets.client_slider(10))
