@@ -17,14 +17,15 @@ ipywidgets' ``FloatLogSlider`` steps in the exponent and cannot return to 0.3.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import ipywidgets as widgets
 
-__all__ = ["ControlPanel", "describe_changes", "log_values", "log_value_slider"]
+__all__ = ["ControlPanel", "describe_changes", "log_values", "log_value_slider", "quietly", "set_values"]
 
 _STYLE = {"description_width": "initial"}
 CUSTOM = "(custom)"
@@ -58,6 +59,24 @@ def log_value_slider(value: float, low: float, high: float, description: str) ->
     options = [(f"{v:g}", v) for v in log_values(low, high, include=(value,))]
     return widgets.SelectionSlider(options=options, value=value, description=description,
                                    continuous_update=False, style=_STYLE)
+
+
+@contextlib.contextmanager
+def quietly(owner: Any) -> Iterator[None]:
+    """While inside, ``owner._suspended`` is True, so ``owner``'s observers return at once: several
+    controls change and the owner runs once afterwards (a preset, a reset)."""
+    owner._suspended = True
+    try:
+        yield
+    finally:
+        owner._suspended = False
+
+
+def set_values(owner: Any, controls: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Set ``controls[name].value`` for every ``name`` in ``values`` without triggering ``owner``."""
+    with quietly(owner):
+        for name, value in values.items():
+            controls[name].value = value
 
 
 def _label(widget: Any, name: str) -> str:
@@ -146,12 +165,7 @@ class ControlPanel:
         unknown = set(values) - set(self.controls)
         if unknown:
             raise ValueError(f"apply() got {sorted(unknown)}, which are not controls: {sorted(self.controls)}")
-        self._suspended = True
-        try:
-            for name, value in values.items():
-                self.controls[name].value = value
-        finally:
-            self._suspended = False
+        set_values(self, self.controls, values)
         self.update()
 
     def reset(self) -> None:
@@ -160,11 +174,8 @@ class ControlPanel:
         self.apply(**self.defaults)
 
     def _set_preset(self, name: str) -> None:
-        self._suspended = True
-        try:
+        with quietly(self):
             self.preset.value = name
-        finally:
-            self._suspended = False
 
     def _on_preset(self, change) -> None:
         if self._suspended or change["new"] not in self.presets:

@@ -28,6 +28,7 @@ from ..data import DATASETS, cached_dataset
 from ..model import set_weights
 from ..simulation import FLConfig, History, Simulation
 from ..style import pyplot
+from .classroom import quietly, set_values
 
 #: the lab's menu: the registry's algorithms without SCAFFOLD (notebook 11 has it)
 ALGORITHMS = ("FedSGD", "FedAvg", "FedAvgM", "FedProx", "FedAdam", "FedYogi", "FedAdagrad")
@@ -357,12 +358,7 @@ class FederatedLab:
 
     def apply(self, **values) -> None:
         """Set several controls at once and re-run once (used by presets and tests)."""
-        self._suspended = True
-        try:
-            for name, value in values.items():
-                self.controls[name].value = value
-        finally:
-            self._suspended = False
+        set_values(self, self.controls, values)
         self._sync_enabled()
         self.update()
 
@@ -385,9 +381,8 @@ class FederatedLab:
         if self._suspended:
             return
         if self.controls["preset"].value != "(custom)":
-            self._suspended = True
-            self.controls["preset"].value = "(custom)"
-            self._suspended = False
+            with quietly(self):
+                self.controls["preset"].value = "(custom)"
         self._sync_enabled()
         self.update()
 
