@@ -108,3 +108,27 @@ def test_the_static_figure_is_readable_on_a_projector():
     for ax in fig.axes:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel(), ax
     plt.close("all")
+
+
+@pytest.mark.parametrize("name", list(lab.LISTING_PRESETS))
+def test_every_listing_preset_draws(name, capsys):
+    import matplotlib.pyplot as plt
+    values = dict(n_clients=5, rounds=3, client_learning_rate=0.01, server_learning_rate=0.01)
+    values.update(lab.LISTING_PRESETS[name])
+    listing, usual = lab.show_listing(**values)
+    assert listing.config.server_learning_rate == values["server_learning_rate"]
+    assert usual.config.client_learning_rate == 0.1 and usual.config.server_learning_rate == 1.0
+    assert "test accuracy" in capsys.readouterr().out and plt.gcf().axes[0].get_title()
+    plt.close("all")
+
+
+def test_the_listing_as_printed_barely_learns():
+    listing, usual = lab.show_listing()
+    assert listing.final_accuracy < usual.final_accuracy - 0.2
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(server_learning_rate=0.0), "server_learning_rate"),
+                                          (dict(rounds=0), "rounds"), (dict(n_clients=0), "n_clients")])
+def test_the_listing_panel_names_a_bad_value(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        lab.show_listing(**kwargs)

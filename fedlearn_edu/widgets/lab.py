@@ -339,6 +339,7 @@ class FederatedLab:
             column.extend(c[n] for n in names)
         self.ui = w.HBox([w.VBox(column, layout=w.Layout(min_width="340px")),
                           w.VBox([self.summary, self.figure, self.status, self.output])])
+        self.ui.add_class("fl-lab")       # the browser tests find the dashboard's own controls by it
         for name, widget in c.items():
             widget.observe(self._on_preset if name == "preset" else self._on_change, names="value")
         self._sync_enabled()
@@ -423,3 +424,49 @@ class FederatedLab:
         self.figure.value = ""
         if self.output.outputs:
             self.output.clear_output()
+
+
+# -- the article's listing, made to run (the TFF-equivalent cell) -------------------------------------
+
+#: classroom presets of the listing panel (each changes only what it names)
+LISTING_PRESETS: dict[str, dict] = {
+    "FedAvg's server step: η_g = 1": dict(server_learning_rate=1.0),
+    "a larger client step: η_l = 0.1": dict(client_learning_rate=0.1),
+    "both as FedAvg: η_l = 0.1, η_g = 1": dict(client_learning_rate=0.1, server_learning_rate=1.0),
+    "fifty rounds of the listing": dict(rounds=50),
+}
+
+
+def show_listing(n_clients: int = 5, rounds: int = 10, client_learning_rate: float = 0.01,
+                 server_learning_rate: float = 0.01) -> tuple[History, History]:
+    """Slider callback of notebook 06's listing cell: the listing's learning rates against FedAvg's usual
+    ones (η_l = 0.1, η_g = 1) on the same IID clients and rounds; prints both, draws both curves.
+
+    Runs two experiments: ``FLConfig(n_clients, rounds, client_learning_rate, server_learning_rate)`` and the
+    same with ``client_learning_rate=0.1, server_learning_rate=1.0``.
+
+    Returns
+    -------
+    (History of the listing's settings, History of FedAvg's)
+    """
+    from ..simulation import run_experiment
+    listing = FLConfig(n_clients=check_int("n_clients", n_clients, minimum=1),
+                       rounds=check_int("rounds", rounds, minimum=1),
+                       client_learning_rate=check_positive("client_learning_rate", client_learning_rate),
+                       server_learning_rate=check_positive("server_learning_rate", server_learning_rate))
+    usual = listing.replace(client_learning_rate=0.1, server_learning_rate=1.0)
+    histories = run_experiment(listing, progress=False), run_experiment(usual, progress=False)
+    labels = (f"listing: η_l = {client_learning_rate:g}, η_g = {server_learning_rate:g}", "FedAvg: η_l = 0.1, η_g = 1")
+    for label, h in zip(labels, histories, strict=True):
+        state = f"diverged in round {h.diverged_at}" if h.diverged else f"test accuracy {h.final_accuracy:.3f}"
+        print(f"{label}: {state}")
+    plt = pyplot()
+    _, ax = plt.subplots(figsize=(6, 3.2))
+    for label, h in zip(labels, histories, strict=True):
+        ax.plot(np.arange(h.rounds_completed + 1), np.r_[h.initial_accuracy, h.accuracy], marker="o", markersize=3,
+                label=label)
+    ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1), title=f"{n_clients} IID clients, {rounds} rounds")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    plt.show()
+    return histories

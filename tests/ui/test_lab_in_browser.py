@@ -41,7 +41,8 @@ def press_toward_room(page, s) -> None:
 
 
 def slider(page, label: str):
-    return page.locator(".widget-slider").filter(has=page.locator(".widget-label", has_text=label)).first
+    # inside the dashboard (.fl-lab): notebook 06 has another panel, with its own "clients K", above it
+    return page.locator(".fl-lab .widget-slider").filter(has=page.locator(".widget-label", has_text=label)).first
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def lab_page(lab_server, browser):
 
 
 def choose_preset(page, label: str) -> None:
-    presets = page.locator(".widget-dropdown").filter(has=page.locator("label", has_text="preset")).first
+    presets = page.locator(".fl-lab .widget-dropdown").filter(has=page.locator("label", has_text="preset")).first
     before_g = generation(page)
     presets.locator("select").select_option(label=label)
     page.wait_for_function("(g) => Number(document.querySelector('.fl-lab-status').dataset.generation) > g",
@@ -83,7 +84,7 @@ def test_every_control_redraws_and_is_fast(lab_page):
         assert s.locator(".widget-readout").inner_text() != readout_before, f"{label}: value did not move"
     for label, option in DROPDOWNS.items():
         before_g, before_src = generation(page), image_src(page)
-        dropdown = page.locator(".widget-dropdown").filter(has=page.locator("label", has_text=label)).first
+        dropdown = page.locator(".fl-lab .widget-dropdown").filter(has=page.locator("label", has_text=label)).first
         t0 = time.perf_counter()
         dropdown.locator("select").select_option(label=option)
         wait_for_redraw(page, before_g, before_src)
