@@ -26,7 +26,7 @@ from ..algorithms import ALGORITHMS as REGISTRY
 from ..algorithms import algorithm_changes
 from ..data import DATASETS, cached_dataset
 from ..model import set_weights
-from ..simulation import FLConfig, History, Simulation
+from ..simulation import FLConfig, History, Simulation, run_experiment
 from ..style import pyplot
 from .classroom import quietly, set_values
 
@@ -449,7 +449,6 @@ def show_listing(n_clients: int = 5, rounds: int = 10, client_learning_rate: flo
     -------
     (History of the listing's settings, History of FedAvg's)
     """
-    from ..simulation import run_experiment
     listing = FLConfig(n_clients=check_int("n_clients", n_clients, minimum=1),
                        rounds=check_int("rounds", rounds, minimum=1),
                        client_learning_rate=check_positive("client_learning_rate", client_learning_rate),
