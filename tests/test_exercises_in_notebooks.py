@@ -18,7 +18,7 @@ from fedlearn_edu import reference
 from fedlearn_edu.handout import exercise_inventory, strip_solutions, write_handout
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 CORE = [p for p in NOTEBOOKS if int(p.name[:2]) <= 8]
 KINDS = {"Predict, then run", "Compute", "Read the chart", "Explore", "Find the bug",
          "Find the bug, then write the function", "Write the function", "Implement the variant", "Think it through"}
@@ -101,7 +101,7 @@ def _details_solutions():
                                        markdown, flags=re.S):
             for code in re.findall(r"```python\n(.*?)```", body, flags=re.S):
                 if "fl.exercises.check_" in code:
-                    yield pytest.param(code, id=f"{path.stem[:2]}-exercise-{number}")
+                    yield pytest.param(code, id=f"{path.stem.split('_')[0]}-exercise-{number}")
 
 
 @pytest.mark.parametrize("code", list(_details_solutions()))
@@ -201,9 +201,9 @@ def test_strip_command_writes_a_handout_that_runs_to_the_end(tmp_path):
 
 def test_the_readme_table_counts_what_the_notebooks_hold():
     from fedlearn_edu.handout import exercise_table
-    rows = exercise_table({p.name[:2]: _notebook(p) for p in NOTEBOOKS}, set(fl.exercises.CHECKERS))
+    rows = exercise_table({p.name.split("_")[0]: _notebook(p) for p in NOTEBOOKS}, set(fl.exercises.CHECKERS))
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    header = "| notebook | " + " | ".join(p.name[:2] for p in NOTEBOOKS) + " | all |"
+    header = "| notebook | " + " | ".join(p.name.split("_")[0] for p in NOTEBOOKS) + " | all |"
     assert header in readme, "the README's exercise table must have one column per notebook"
     for row in rows:
         assert row in readme, f"README.md is stale: expected the row\n{row}\n(python -m fedlearn_edu exercises ...)"

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import build_notebooks  # noqa: E402
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 
 
 def test_notebooks_match_their_sources():
@@ -18,7 +18,7 @@ def test_notebooks_match_their_sources():
 
 
 def test_every_source_has_a_notebook():
-    sources = {p.stem for p in (ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py")}
+    sources = {p.stem for p in (ROOT / "notebooks" / "src").glob("[0-9][0-9]*_*.py")}
     assert sources == {p.stem for p in NOTEBOOKS}
 
 
@@ -29,7 +29,7 @@ def test_notebook_shape(path):
     assert "widgets" not in nb["metadata"], "widget state must be stripped"
     markdown = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     first = "".join(nb["cells"][0]["source"])
-    assert first.startswith(f"# {path.name[:2]} ")
+    assert first.startswith(f"# {path.name.split('_')[0]} ")
     for heading in ("What you will learn", "Article section", "Prerequisites", "## Summary", "## Exercises"):
         assert heading in markdown, f"{path.name} lacks '{heading}'"
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]

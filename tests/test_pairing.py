@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import build_notebooks  # noqa: E402
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 
 
 def _update(workdir: Path, notebook: str, source: str) -> None:
@@ -79,7 +79,7 @@ def test_no_execute_keeps_the_outputs(tmp_path):
     assert nb.cells[code + 1].source == "inserted = 1" and nb.cells[code + 1].outputs == []
     assert nb.cells[code + 1].execution_count is None
     assert [c.get("outputs") for c in nb.cells[code + 2:]] == [c.get("outputs") for c in have.cells[code + 1:]]
-    assert [c.id for c in nb.cells] == [f"{notebook.name[:2]}-{i:03d}" for i in range(len(have.cells) + 1)]
+    assert [c.id for c in nb.cells] == [f"{notebook.name.split('_')[0]}-{i:03d}" for i in range(len(have.cells) + 1)]
 
 
 def test_tags_and_raw_cells_survive_the_reader(tmp_path):

@@ -45,7 +45,7 @@ def read_source(source: Path) -> nbformat.NotebookNode:
     for key in ("text_representation",):
         nb.metadata["jupytext"].pop(key, None)
     for i, cell in enumerate(nb.cells):
-        cell["id"] = f"{source.stem[:2]}-{i:03d}"
+        cell["id"] = f"{source.stem.split('_')[0]}-{i:03d}"
     return nb
 
 
@@ -80,7 +80,7 @@ def update(source: Path, target: Path) -> nbformat.NotebookNode:
         return nb
     nb = combine_inputs_with_outputs(nb, nbformat.read(target, as_version=4), fmt="py:percent")
     for i, cell in enumerate(nb.cells):
-        cell["id"] = f"{source.stem[:2]}-{i:03d}"
+        cell["id"] = f"{source.stem.split('_')[0]}-{i:03d}"
     nb.metadata["jupytext"] = {"formats": FORMATS}
     nb.metadata.pop("widgets", None)
     return nb
@@ -111,7 +111,7 @@ def check() -> list[str]:
     """Names of notebooks that are not what their paired source says: cells (type, source, tags,
     metadata) differ, the pairing is missing, or the source has no notebook."""
     stale = []
-    for source in sorted(SOURCES.glob("[0-9][0-9]_*.py")):
+    for source in sorted(SOURCES.glob("[0-9][0-9]*_*.py")):
         target = NOTEBOOKS / f"{source.stem}.ipynb"
         if not target.exists():
             stale.append(target.name)
@@ -125,8 +125,8 @@ def check() -> list[str]:
 
 def sync(numbers: list[str]) -> None:
     """``jupytext --sync`` for the chosen notebooks: the newer file of each pair wins."""
-    for target in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        if not numbers or target.name[:2] in numbers:
+    for target in sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb")):
+        if not numbers or target.name.split("_")[0] in numbers:
             subprocess.run([sys.executable, "-m", "jupytext", "--sync", str(target)], check=True)
 
 
@@ -145,9 +145,9 @@ def main(argv=None) -> int:
     if args.sync:
         sync(args.numbers)
         return 0
-    sources = sorted(SOURCES.glob("[0-9][0-9]_*.py"))
+    sources = sorted(SOURCES.glob("[0-9][0-9]*_*.py"))
     if args.numbers:
-        sources = [s for s in sources if s.name[:2] in args.numbers]
+        sources = [s for s in sources if s.name.split("_")[0] in args.numbers]
     for source in sources:
         build(source, run=not args.no_execute)
     return 0

@@ -86,7 +86,7 @@ def read_knobs(notebook_path: Path) -> list[Knob]:
 
 
 def main(argv: list[str]) -> int:
-    for stem in argv or [p.name[:2] for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]:
+    for stem in argv or [p.name.split("_")[0] for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))]:
         path = next((ROOT / "notebooks").glob(f"{stem}_*.ipynb"))
         print(path.name)
         for knob in read_knobs(path):

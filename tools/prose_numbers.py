@@ -200,9 +200,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("numbers", nargs="*", help="two-digit notebook numbers (default: all)")
     args = parser.parse_args(argv)
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
     if args.numbers:
-        paths = [p for p in paths if p.name[:2] in args.numbers]
+        paths = [p for p in paths if p.name.split("_")[0] in args.numbers]
     total = 0
     for path in paths:
         missing = unexplained(path)
