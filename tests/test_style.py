@@ -52,3 +52,52 @@ def test_no_small_fonts_or_off_palette_colours_in_the_source():
         named = re.finditer(r"color=\"(tab:\w+|red|green|blue|orange)\"", text)
         colours += [f"{path.name}: {m.group(0)}" for m in named]
     assert small == [] and colours == [], small + colours
+
+
+# --- figures in the notebooks: alt text next to each, a title and labelled axes where a cell draws one ------------
+import json  # noqa: E402
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+ALT_TEXT = "*Figure:*"
+
+
+def _text(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_has_alt_text_next_to_it(path):
+    """A screen reader (and a student on a slow connection) gets the figure's point as a sentence: the Markdown
+    cell right after a cell that draws starts with '*Figure:*' and says what the figure shows."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    missing = []
+    for index, cell in enumerate(cells):
+        draws = any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+        if cell["cell_type"] != "code" or not draws:
+            continue
+        after = cells[index + 1] if index + 1 < len(cells) else None
+        if after is None or after["cell_type"] != "markdown" or not _text(after).lstrip().startswith(ALT_TEXT):
+            missing.append(f"cell {cell.get('id')}: {_text(cell).splitlines()[0][:60]!r}")
+    assert missing == [], f"{path.name}: figures without a '{ALT_TEXT} ...' sentence right after them: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_figure_drawn_in_a_notebook_has_a_title_and_labelled_axes(path):
+    """Figures the kit draws are titled and labelled by its functions (tested above and in the widget tests);
+    a notebook cell that makes its own axes sets them itself."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    unlabelled = []
+    for cell in cells:
+        source = _text(cell)
+        if cell["cell_type"] != "code" or not re.search(r"plt\.(subplots|figure)\(", source):
+            continue
+        titled = re.search(r"set_title\(|suptitle\(|title=", source)
+        labelled = re.search(r"set_xlabel\(|xlabel=|set\(.*xlabel", source) and re.search(
+            r"set_ylabel\(|ylabel=|set\(.*ylabel", source)
+        if not (titled and labelled):
+            unlabelled.append(f"cell {cell.get('id')}: {source.splitlines()[0][:60]!r}")
+    assert unlabelled == [], f"{path.name}: figures without a title or an axis label: {unlabelled}"
