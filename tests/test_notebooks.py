@@ -25,7 +25,7 @@ def test_every_source_has_a_notebook():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_shape(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
-    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
+    assert re.fullmatch(r"\d\d[a-z]?_[a-z0-9_]+\.ipynb", path.name)
     assert "widgets" not in nb["metadata"], "widget state must be stripped"
     markdown = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     first = "".join(nb["cells"][0]["source"])

@@ -247,3 +247,15 @@ def test_leakage_against_noise_grows_from_exact_to_nothing(digits, digits_model)
     assert errors[1] < 0.1 and errors[2] > 0.9 and errors[3] > 0.9
     with pytest.raises(ValueError, match="one record"):
         privacy.leakage_against_noise(digits.X_train[:2], digits.y_train[:2], trainer, sent, [0.1])
+
+
+def test_epsilon_curve_is_the_accountant_round_by_round():
+    """One RDP computation times the rounds gives what composing the rounds in dp_accounting gives."""
+    rounds = [1, 2, 15, 60, 500]
+    curve = privacy.dp_epsilon_curve(1.0, 0.2, rounds, delta=1e-5)
+    expected = [privacy.dp_epsilon(1.0, 0.2, r, delta=1e-5) for r in rounds]
+    np.testing.assert_allclose(curve, expected, rtol=1e-9)
+    assert np.all(np.diff(curve) > 0)
+    assert np.all(np.isinf(privacy.dp_epsilon_curve(0.0, 0.2, rounds, delta=1e-5)))
+    with pytest.raises(ValueError, match="rounds"):
+        privacy.dp_epsilon_curve(1.0, 0.2, [0], delta=1e-5)

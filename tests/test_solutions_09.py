@@ -13,3 +13,13 @@ def test_exercise_1_four_times_the_rounds_cost_about_twice_the_epsilon():
 def test_exercise_2_divides_by_the_expected_clients():
     text = solution_text("09_privacy_and_security", 2)
     assert "0.2 * 50" in text and privacy.dp_noise_std(1.0, 0.5, 0.2 * 50) == 0.05
+
+
+def test_exercise_6_clips_each_client_before_the_sum():
+    text = solution_text("09_privacy_and_security", 6)
+    assert "def dp_aggregate" in text and "each client first" in text and "check_dp_aggregate" in text
+
+
+def test_exercise_7_scales_whole_rows():
+    text = solution_text("09_privacy_and_security", 7)
+    assert "def clip_to_norm" in text and "check_clip_to_norm" in text

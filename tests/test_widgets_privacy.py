@@ -156,3 +156,76 @@ def test_show_poisoning_draws_a_diverged_run(poison_results, capsys):
     diverged = [rule for rule, run in study.runs.items() if run.diverged_at is not None]
     assert diverged, "this setting blows FedAvg up: the test needs a diverged run"
     assert all(f"{rule} diverged in round" in out for rule in diverged)
+
+
+# -- the accounting panel: ε from (q, rounds, z, δ), no training -----------------------------------------------------
+# (sampling rate q, rounds, noise multiplier z, δ): the ends of every slider's range, mixed, and the default
+EPSILON_GRID = [(0.01, 1, 0.0, 1e-9), (1.0, 500, 8.0, 1e-3), (0.01, 500, 0.1, 1e-9), (1.0, 1, 0.1, 1e-3),
+                (0.01, 1, 8.0, 1e-3), (1.0, 500, 0.0, 1e-9), (0.2, 15, 1.0, 1e-5)]
+
+
+@pytest.mark.parametrize("values", EPSILON_GRID, ids=lambda v: f"q{v[0]}-R{v[1]}-z{v[2]}-d{v[3]:g}")
+def test_epsilon_grid_is_the_accountants(values):
+    from fedlearn_edu import privacy
+    q, rounds, z, delta = values
+    b = pw.compute_epsilon(q, rounds, z, delta)
+    assert b.rounds[0] == 1 and b.rounds[-1] == rounds and np.all(np.diff(b.rounds) > 0)
+    assert len(b.curve) == len(b.rounds) == len(b.reference)
+    if z == 0:
+        assert b.epsilon == np.inf and np.all(np.isinf(b.curve))
+    else:
+        assert b.epsilon == pytest.approx(privacy.dp_epsilon(z, q, rounds, delta), rel=1e-9)
+        assert np.all(np.isfinite(b.curve)) and np.all(np.diff(b.curve) >= 0), "ε never shrinks with rounds"
+    assert b.reference[-1] == pytest.approx(privacy.dp_epsilon(1.0, pw.DP_SAMPLING_PROBABILITY, rounds,
+                                                               pw.DP_DELTA), rel=1e-9)
+
+
+def test_epsilon_moves_the_way_the_notebook_says():
+    base = pw.compute_epsilon(0.2, 15, 1.0, 1e-5).epsilon
+    assert base == pytest.approx(pw.compute_dp_tradeoff(1.0, 0.5, 50, 0.5).run.epsilon, rel=1e-9)
+    assert pw.compute_epsilon(1.0, 15, 1.0, 1e-5).epsilon > base            # q = 1: every client every round
+    assert pw.compute_epsilon(0.2, 500, 1.0, 1e-5).epsilon > base           # more rounds
+    assert pw.compute_epsilon(0.2, 15, 1.0, 1e-7).epsilon > base            # a stricter δ
+    assert pw.compute_epsilon(0.2, 15, 0.5, 1e-5).epsilon > base            # less noise
+    four_times = pw.compute_epsilon(0.2, 60, 1.0, 1e-5).epsilon / base
+    assert 1.6 < four_times < 2.4, "four times the rounds, about twice the ε"
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(sampling_probability=0.0), "sampling_probability"), (dict(sampling_probability=1.5), "sampling_probability"),
+    (dict(rounds=0), "rounds"), (dict(rounds=501), "rounds"), (dict(noise_multiplier=-1.0), "noise_multiplier"),
+    (dict(noise_multiplier=9.0), "noise_multiplier"), (dict(delta=0.0), "delta"), (dict(delta=0.01), "delta"),
+])
+def test_bad_epsilon_slider_values_name_the_parameter(kwargs, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        pw.compute_epsilon(**kwargs)
+
+
+def test_show_epsilon_prints_and_draws(capsys):
+    import matplotlib.pyplot as plt
+    shown = pw.show_epsilon(0.2, 15, 1.0, 1e-5)
+    assert "after 15 rounds 6.7" in capsys.readouterr().out and "0x" not in repr(shown)
+    ax = plt.gcf().axes[0]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    pw.show_epsilon(0.01, 1, 0.0, 1e-9)
+    assert "no guarantee" in capsys.readouterr().out
+    plt.close("all")
+
+
+@pytest.mark.parametrize("presets, limits", [
+    (pw.EPSILON_PRESETS, pw.EPSILON_LIMITS),
+    (pw.DP_PRESETS, dict(noise_multiplier=(0.0, 8.0), clip_norm=(0.1, 2.0), n_clients=(20, 200),
+                         client_learning_rate=(0.1, 1.0))),
+    (pw.POISONING_PRESETS, dict(factor=(1.0, 50.0), n_clients=(3, 20), client_learning_rate=(0.01, 1.0),
+                                attack=("sign_flip", "scaled", "label_flip"))),
+])
+def test_presets_stay_inside_the_sliders(presets, limits):
+    """Every preset names only controls of its panel, at values its slider can show (the notebooks' ranges)."""
+    for name, values in presets.items():
+        assert set(values) <= set(limits), name
+        for control, value in values.items():
+            allowed = limits[control]
+            if isinstance(value, str):
+                assert value in allowed, name
+            else:
+                assert allowed[0] <= value <= allowed[1], name

@@ -1,5 +1,7 @@
-"""Notebook 09 (privacy and security): the sliders' callbacks.
+"""Notebooks 09 (privacy) and 09b (secure aggregation and poisoning): the sliders' callbacks.
 
+* :func:`compute_epsilon` / :func:`show_epsilon`: the ε of the RDP accountant for a sampling rate q,
+  a number of rounds, a noise multiplier z and a δ; accounting only, no training, instant.
 * :func:`compute_dp_tradeoff` / :func:`show_dp_tradeoff`: DP-FedAvg at a noise multiplier z and
   clip norm S (plus clients and learning rate), its ε, and where it sits on the accuracy-against-ε
   curve of the default setting.
@@ -18,11 +20,13 @@ import numpy as np
 
 from .._validate import check_choice, check_float, check_int, check_positive
 from ..poisoning import AGGREGATION_RULES, PoisoningRun, run_poisoned_fedavg
-from ..privacy import DPRun, run_dp_fedavg
+from ..privacy import DPRun, dp_epsilon_curve, run_dp_fedavg
 from ..simulation import FLConfig, Simulation
 from ..style import pyplot
 
-__all__ = ["DP_SAMPLING_PROBABILITY", "DP_ROUNDS", "DP_DELTA", "REFERENCE_NOISE_MULTIPLIERS", "dp_config",
+__all__ = ["EPSILON_PRESETS", "EPSILON_LIMITS", "EpsilonBudget", "compute_epsilon", "show_epsilon", "DP_PRESETS",
+           "POISONING_PRESETS", "DP_SAMPLING_PROBABILITY", "DP_ROUNDS", "DP_DELTA", "REFERENCE_NOISE_MULTIPLIERS",
+           "dp_config",
            "DPTradeoff", "compute_dp_tradeoff", "privacy_curve", "show_dp_tradeoff", "PoisoningStudy",
            "compute_poisoning", "show_poisoning"]
 
@@ -33,6 +37,104 @@ REFERENCE_NOISE_MULTIPLIERS = (0.5, 1.0, 2.0, 4.0, 8.0)
 POISONING_ROUNDS = 15
 _DEFAULT = dict(clip_norm=0.5, n_clients=50, client_learning_rate=0.5)
 NO_CLIPPING = 1e9
+
+
+# -- the ε accountant alone (notebook 09) ----------------------------------------------------------
+#: presets of the accounting panel (each changes only what it names; the rest stays at the notebook's values)
+EPSILON_PRESETS: dict[str, dict] = {
+    "the notebook's defaults": {},
+    "every client every round: q = 1": dict(sampling_probability=1.0),
+    "more rounds: 500": dict(rounds=500),
+    "a stricter δ = 1e-7": dict(delta=1e-7),
+    "little noise: z = 0.5": dict(noise_multiplier=0.5),
+}
+#: the accounting sliders' ranges (notebook 09's parameters cell states the same)
+EPSILON_LIMITS = dict(sampling_probability=(0.01, 1.0), rounds=(1, 500), noise_multiplier=(0.0, 8.0),
+                      delta=(1e-9, 1e-3))
+
+
+@dataclass
+class EpsilonBudget:
+    """What :func:`compute_epsilon` computed.
+
+    Attributes
+    ----------
+    epsilon : float, ε after ``rounds`` rounds (inf without noise)
+    rounds : ndarray of int, the rounds of the curve (1 .. the chosen number of rounds)
+    curve : ndarray, ε after each of them
+    reference : ndarray, ε of the DP-FedAvg runs' setting (q = 0.2, z = 1, δ = 1e-5) at the same rounds
+    sampling_probability, noise_multiplier, delta : q, z, δ
+    """
+
+    epsilon: float
+    rounds: np.ndarray
+    curve: np.ndarray
+    reference: np.ndarray
+    sampling_probability: float
+    noise_multiplier: float
+    delta: float
+
+    def __repr__(self) -> str:
+        return (f"EpsilonBudget(q={self.sampling_probability:g}, {int(self.rounds[-1])} rounds, "
+                f"z={self.noise_multiplier:g}, delta={self.delta:g}: epsilon={self.epsilon:.3g})")
+
+
+def compute_epsilon(sampling_probability: float = DP_SAMPLING_PROBABILITY, rounds: int = DP_ROUNDS,
+                    noise_multiplier: float = 1.0, delta: float = DP_DELTA) -> EpsilonBudget:
+    """ε of the RDP accountant after 1 .. ``rounds`` rounds of Poisson sampling at rate q with
+    Gaussian noise z; no training, no drawing.
+
+    Parameters
+    ----------
+    sampling_probability : float in [0.01, 1], q (the fraction of clients in a round, on average)
+    rounds : int in [1, 500]
+    noise_multiplier : float in [0, 8], z (0: ε = inf)
+    delta : float in [1e-9, 1e-3], δ
+    """
+    (q_low, q_high), (r_low, r_high), (z_low, z_high), (d_low, d_high) = (
+        EPSILON_LIMITS[name] for name in ("sampling_probability", "rounds", "noise_multiplier", "delta"))
+    q = check_float("sampling_probability", sampling_probability, low=q_low, high=q_high)
+    rounds = check_int("rounds", rounds, minimum=r_low, maximum=r_high)
+    z = check_float("noise_multiplier", noise_multiplier, low=z_low, high=z_high)
+    delta = check_float("delta", delta, low=d_low, high=d_high)
+    grid = np.unique(np.round(np.linspace(1, rounds, 40)).astype(int))
+    curve = dp_epsilon_curve(z, q, grid, delta)
+    reference = dp_epsilon_curve(1.0, DP_SAMPLING_PROBABILITY, grid, DP_DELTA)
+    return EpsilonBudget(epsilon=float(curve[-1]), rounds=grid, curve=curve, reference=reference,
+                         sampling_probability=q, noise_multiplier=z, delta=delta)
+
+
+def show_epsilon(sampling_probability: float = DP_SAMPLING_PROBABILITY, rounds: int = DP_ROUNDS,
+                 noise_multiplier: float = 1.0, delta: float = DP_DELTA) -> EpsilonBudget:
+    """Slider callback: print ε and draw ε against the round, with the DP-FedAvg runs' setting for comparison."""
+    plt = pyplot()
+    b = compute_epsilon(sampling_probability, rounds, noise_multiplier, delta)
+    after_one = "∞" if not np.isfinite(b.curve[0]) else f"{b.curve[0]:.3g}"
+    total = "∞ (no noise: no guarantee)" if not np.isfinite(b.epsilon) else f"{b.epsilon:.3g}"
+    print(f"q = {b.sampling_probability:g}, z = {b.noise_multiplier:g}, δ = {b.delta:g}: "
+          f"ε after 1 round {after_one}, after {rounds} round{'s' if rounds > 1 else ''} {total}")
+    fig, ax = plt.subplots(figsize=(6, 3.3))
+    if np.isfinite(b.epsilon):
+        ax.plot(b.rounds, b.curve, color="C0", linewidth=3, label="your setting")
+        ax.plot([b.rounds[-1]], [b.epsilon], "o", color="C0")
+    ax.plot(b.rounds, b.reference, color="gray", linestyle="--",
+            label=f"q = {DP_SAMPLING_PROBABILITY:g}, z = 1, δ = {DP_DELTA:g} (the DP-FedAvg runs)")
+    ax.set(xlabel="rounds", ylabel="ε (smaller = more private)", ylim=(0, None),
+           title="Privacy spent, ε, against the number of rounds")
+    ax.legend(loc="best")
+    fig.tight_layout()
+    plt.show()
+    return b
+
+
+#: presets of the DP-FedAvg training panel
+DP_PRESETS: dict[str, dict] = {
+    "clipping only, no noise: z = 0": dict(noise_multiplier=0.0),
+    "strong privacy: z = 8": dict(noise_multiplier=8.0),
+    "strong privacy with many clients: z = 8, K = 200": dict(noise_multiplier=8.0, n_clients=200),
+    "tight clipping: S = 0.1": dict(clip_norm=0.1),
+    "small steps: η_l = 0.1": dict(client_learning_rate=0.1),
+}
 
 
 def dp_config(n_clients: int = 50, client_learning_rate: float = 0.5, seed: int = 0) -> FLConfig:
@@ -125,7 +227,7 @@ def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_cl
     rounds = np.arange(1, len(r.accuracy) + 1)
     left.plot(rounds, t.non_private.accuracy, color="gray", label="no DP")
     left.plot(rounds, r.accuracy, color="C3", label=f"DP, z={r.noise_multiplier:g}, S={r.clip_norm:g}")
-    left.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1))
+    left.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1), title="Test accuracy per round")
     left.legend(loc="lower right")
     eps = [run.epsilon for run in t.reference]
     right.plot(eps, [run.late_accuracy for run in t.reference], "o-", color="lightgray",
@@ -134,14 +236,24 @@ def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_cl
         right.plot([r.epsilon], [r.late_accuracy], "o", color="C3", label="your setting")
     right.axhline(t.non_private.late_accuracy, color="gray", linestyle="--", label="no DP (epsilon = inf)")
     right.set(xscale="log", xlabel="epsilon (smaller = more private)", ylabel="test accuracy, last 5 rounds",
-              ylim=(0, 1))
+              ylim=(0, 1), title="Accuracy against privacy")
     right.legend(loc="lower right")
     fig.tight_layout()
     plt.show()
     return t
 
 
-# -- poisoning -----------------------------------------------------------------------------------
+# -- poisoning (notebook 09b) ---------------------------------------------------------------------
+#: presets of the poisoning panel
+POISONING_PRESETS: dict[str, dict] = {
+    "a stronger attacker: factor 50": dict(factor=50.0),
+    "a scaled update, not flipped": dict(attack="scaled"),
+    "a label flipper": dict(attack="label_flip"),
+    "few clients: K = 3": dict(n_clients=3),
+    "a large learning rate: η_l = 1": dict(client_learning_rate=1.0),
+}
+
+
 @dataclass
 class PoisoningStudy:
     """One attacker against each aggregation rule.
@@ -211,7 +323,8 @@ def show_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning_ra
     for rule, run in study.runs.items():        # a diverged run's curve ends where it blew up
         ax.plot(rounds[:len(run.accuracy)], run.accuracy, label=rule if run.diverged_at is None
                 else f"{rule} (diverged in round {run.diverged_at})")
-    ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1))
+    ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1),
+           title=f"One attacker ({attack}, factor {factor:g}) among {n_clients} clients")
     ax.legend(loc="lower right")
     fig.tight_layout()
     plt.show()

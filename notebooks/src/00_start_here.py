@@ -107,7 +107,8 @@ def check_slider(clients):
 # | [06_interactive_lab](06_interactive_lab.ipynb) | 4.3 | the article's TFF listing explained; the full dashboard |
 # | [07_challenges](07_challenges.ipynb) | 5 | non-IID convergence, communication, limited devices — measured |
 # | [08_faq_and_applications](08_faq_and_applications.ipynb) | 6 | FL vs distributed learning; hospitals sharing a model on breast-cancer data |
-# | [09_privacy_and_security](09_privacy_and_security.ipynb) | 2.3, 6 | the "data security" claim tested: reading a record off an update, DP-FedAvg with ε, secure aggregation, poisoning |
+# | [09_privacy_and_security](09_privacy_and_security.ipynb) | 2.3, 6 | the "data security" claim tested: reading a record off an update, DP-FedAvg with ε |
+# | [09b_secure_aggregation_and_poisoning](09b_secure_aggregation_and_poisoning.ipynb) | 2.3, 6 | secure aggregation (masks that cancel, dropouts), poisoned clients and robust aggregation |
 # | [10_from_classroom_to_deployment](10_from_classroom_to_deployment.ipynb) | 3.2, 6 | the same client and server on Flower: simulation engine and a TLS deployment on this machine |
 # | [11_non_iid_algorithms](11_non_iid_algorithms.ipynb) | 5 | client drift; rounds to target against α for FedAvg, FedProx, FedAvgM and SCAFFOLD |
 # | [12_communication_cost](12_communication_cost.ipynb) | 5 | exact bytes; quantisation and top-k with error feedback: accuracy against megabytes |

@@ -171,7 +171,8 @@ plt.show()
 # With bigger batches and several local steps the inversion is no longer exact, but optimisation attacks still
 # recover recognisable inputs (Zhu et al. 2019, *Deep Leakage from Gradients*; Geiping et al. 2020). Privacy
 # needs more on top of FL: secure aggregation (the server sees only the sum of the updates) and differential
-# privacy (clipped, noised updates). That is the subject of [09 · Privacy and security](09_privacy_and_security.ipynb).
+# privacy (clipped, noised updates). That is the subject of [09 · Privacy](09_privacy_and_security.ipynb) and
+# [09b · Security](09b_secure_aggregation_and_poisoning.ipynb).
 #
 # **The corrected answer**
 #
@@ -274,7 +275,7 @@ assert sizes_study.fedavg_accuracy >= sizes_study.pooled_accuracy - 0.03
 # | 模型收敛性 model convergence | non-IID clients pull the model different ways (client drift); more rounds, lower accuracy, possible divergence | [07 · Challenges](07_challenges.ipynb); server momentum in [05 · The math](05_the_math.ipynb); the splits in [02 · Data and partitions](02_data_and_partitions.ipynb) |
 # | 通信开销 communication overhead | every round moves the whole model down and up, per client | [07 · Challenges](07_challenges.ipynb); Q1 above; [01 · Why federated learning](01_why_federated.ipynb) |
 # | 设备资源有限 limited device resources | small memory, battery, CPU: fewer local steps, smaller models, clients that drop out | [07 · Challenges](07_challenges.ipynb); partial participation in Q1 above |
-# | privacy and security (not in the article's list) | updates leak data; malicious clients can poison the model | Q1 above; [09 · Privacy and security](09_privacy_and_security.ipynb) |
+# | privacy and security (not in the article's list) | updates leak data; malicious clients can poison the model | Q1 above; [09 · Privacy](09_privacy_and_security.ipynb); [09b · Security](09b_secure_aggregation_and_poisoning.ipynb) |
 # | fairness (not in the article's list) | the global model can serve some clients worse than others | exercise 3 below |
 
 # %% [markdown]
@@ -437,5 +438,5 @@ print(f"alone: mean {many.mean_lone_accuracy:.3f}, worst {many.worst_lone_accura
 # true one, whose $1 - p_y > 0$ makes it go up. The argmax of $\Delta b_2$ is the label.
 # </details>
 #
-# **Next:** [09 · Privacy and security](09_privacy_and_security.ipynb) puts the article's claim that federated
+# **Next:** [09 · Privacy](09_privacy_and_security.ipynb) puts the article's claim that federated
 # learning "improves data security" to the test: this notebook's one-example attack is where it starts.

@@ -250,7 +250,7 @@ assert deployment.round_seconds.mean() > 100 * comparison.kit_seconds_per_round(
 # CA instead of a CA made on the spot; node keys made on the device and registered by an administrator (here
 # the script makes them, as it makes the certificates); a SuperLink database (`--database`) so that a restart keeps the state; log files with
 # rotation (`--log-file`); and secure aggregation or differential privacy on top, since TLS protects the
-# updates only on the wire (notebook 09).
+# updates only on the wire (notebooks 09 and 09b).
 
 # %% [markdown]
 # ## Summary
