@@ -157,16 +157,49 @@ def test_show_lab_draws_and_returns_the_numbers(digits, capsys):
     computed = ch.compute_challenge_lab(**DEFAULTS, data=digits)
     assert shown.rounds == computed.rounds and shown.final_accuracy == computed.final_accuracy
     assert "Dir(0.05)" in capsys.readouterr().out
-    assert len(plt.gcf().axes) == 2
+    figure = plt.gcf()
+    assert len(figure.axes) == 2 and all(ax.get_title() and ax.get_xlabel() for ax in figure.axes)
+    assert "FedAvg" in figure._suptitle.get_text()
 
 
-def test_alpha_slider_is_log_and_released_only():
-    slider = ch.alpha_slider(0.05)
-    assert slider.value == pytest.approx(0.05) and slider.continuous_update is False
-    assert slider.min == -2 and slider.max == 2
+@pytest.mark.parametrize("algorithm", list(ch.ALGORITHMS))
+@pytest.mark.parametrize("server_learning_rate", [0.001, 3.0])
+def test_lab_algorithm_and_server_learning_rate_ends(digits, algorithm, server_learning_rate):
+    """Every algorithm at both ends of the η_g slider: a result, never a traceback; the config carries both."""
+    result = ch.compute_challenge_lab(**DEFAULTS, algorithm=algorithm, server_learning_rate=server_learning_rate,
+                                      data=digits, rounds=5)
+    assert result.algorithm == algorithm and result.config.server_learning_rate == server_learning_rate
+    assert result.config.mu == ch.ALGORITHMS[algorithm].get("mu", 0.0)
+    assert algorithm in result.summary() and f"η_g={server_learning_rate:g}" in result.summary()
 
 
-# -- the measurement functions ------------------------------------------------------------
+def test_lab_server_learning_rate_changes_fedadam(digits):
+    """FedAdam's step is about η_g per coordinate: 0.03 reaches the target sooner than the package's 0.01."""
+    slow, fast = (ch.compute_challenge_lab(**DEFAULTS, algorithm="FedAdam", server_learning_rate=lr, data=digits)
+                  for lr in (0.01, 0.03))
+    assert fast.rounds["IID"] is not None
+    assert slow.rounds["IID"] is None or fast.rounds["IID"] < slow.rounds["IID"]
+
+
+def test_lab_seed_changes_the_run_and_repeats_it(digits):
+    runs = [ch.compute_challenge_lab(**DEFAULTS, data=digits, rounds=5, seed=s) for s in (0, 20, 20)]
+    assert runs[1].final_accuracy == runs[2].final_accuracy
+    assert runs[0].final_accuracy != runs[1].final_accuracy
+
+
+def test_lab_bad_algorithm_and_server_rate_name_the_parameter(digits):
+    with pytest.raises(ValueError, match="algorithm.*FedAvg"):
+        ch.compute_challenge_lab(**DEFAULTS, algorithm="FedSGD", data=digits)
+    with pytest.raises(ValueError, match="server_learning_rate"):
+        ch.compute_challenge_lab(**DEFAULTS, server_learning_rate=0.0, data=digits)
+
+
+@pytest.mark.parametrize("preset", list(ch.PRESETS))
+def test_every_lab_preset_runs(digits, preset):
+    values = {**DEFAULTS, "algorithm": "FedAvg", "server_learning_rate": 1.0, "seed": 0, **ch.PRESETS[preset]}
+    result = ch.compute_challenge_lab(**values, data=digits, rounds=5)
+    assert result.config.seed == values["seed"] and result.algorithm == values["algorithm"]
+
 
 def test_convergence_grid_shards_slower_than_iid(digits, small_base):
     grid = ch.compute_convergence_grid(digits, small_base, ["iid", "shards"], ["FedAvg", "FedAvgM"],
@@ -243,3 +276,12 @@ def test_stragglers_trade_rounds_for_time(digits, small_base):
     assert result.megabytes[drop] < result.megabytes[wait]                       # half the clients, fewer MB
     assert result.time[wait] == 3 * result.rounds[wait]
     assert "accept partial work" in result.table()
+
+
+def test_presets_for_a_smaller_lab_keep_only_its_controls():
+    controls = dict.fromkeys(["alpha", "local_epochs", "fraction", "n_clients", "client_learning_rate"])
+    chosen = ch.presets_for(controls)
+    assert chosen and all(set(values) <= set(controls) for values in chosen.values())
+    assert not any("algorithm" in values for values in chosen.values())
+    only_algorithm = ch.presets_for({"algorithm": None})
+    assert "FedAvgM: β = 0.9" in only_algorithm and not any("FedAdam" in name for name in only_algorithm)

@@ -81,6 +81,31 @@ def test_dashboard_follows_its_controls():
     assert dashboard._repr_mimebundle_()["text/plain"] == "FederatedLab(15 controls)"
 
 
+def test_dashboard_reset_and_what_changed():
+    """A lecturer's controls: one line of what differs from the defaults, and reset brings them all back."""
+    dashboard = lab.FederatedLab()
+    assert "defaults" in dashboard.changes.value and "done" not in dashboard.status.value
+    assert "computed in" in dashboard.status.value
+    dashboard.apply(n_clients=25, client_learning_rate=1.0)
+    assert "clients K 10 → 25" in dashboard.changes.value and "client learning rate 0.1 → 1" in dashboard.changes.value
+    dashboard.controls["preset"].value = "too high a learning rate: client lr = 10"
+    generation = dashboard.generation
+    dashboard.reset()
+    assert dashboard.generation == generation + 1, "reset runs once"
+    assert dashboard.settings() == lab.LabSettings() and dashboard.controls["preset"].value == "(custom)"
+    assert "defaults" in dashboard.changes.value and not dashboard.last_result.history.diverged
+
+
+def test_dashboard_shows_busy_while_it_runs(monkeypatch):
+    dashboard = lab.FederatedLab()
+    seen = []
+    real = lab.run_lab
+    monkeypatch.setattr(lab, "run_lab", lambda settings: seen.append(dashboard.status.value) or real(settings))
+    dashboard.controls["seed"].value = 4
+    assert seen and "running" in seen[0]
+    assert "running" not in dashboard.status.value and "computed in" in dashboard.status.value
+
+
 def test_dashboard_shows_failures_instead_of_raising(monkeypatch):
     dashboard = lab.FederatedLab()
 

@@ -24,7 +24,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-import ipywidgets as ipw
 import numpy as np
 
 from .._validate import check_choice, check_float, check_int, check_positive, check_seed
@@ -49,7 +48,7 @@ __all__ = ["ALGORITHMS", "STRAGGLER_POLICIES", "PartitionSpec", "partition_spec"
            "plot_settled", "EpochsResult", "compute_local_epochs", "show_local_epochs",
            "plot_accuracy_vs_megabytes", "ParticipationResult", "compute_participation", "show_participation",
            "StragglerResult", "full_local_steps", "straggler_configs", "compute_stragglers", "show_stragglers",
-           "LabResult", "compute_challenge_lab", "show_challenge_lab", "alpha_slider"]
+           "LabResult", "compute_challenge_lab", "show_challenge_lab", "PRESETS", "presets_for"]
 
 #: The remedies compared with FedAvg: FLConfig fields each one changes (from the registry,
 #: :data:`fedlearn_edu.algorithms.ALGORITHMS`). FedProx with mu = 1; FedAvgM with beta 0.9 and
@@ -268,6 +267,7 @@ def plot_convergence_grid(result: GridResult, ax=None):
     ax.set_xticklabels([p.label for p in result.partitions])
     ax.set_xlabel("partition (more skewed to the right)")
     ax.set_ylabel(f"rounds to {result.target:.0%} (median)")
+    ax.set_title(f"rounds to {result.target:.0%} by partition, median of {len(result.seeds)} seeds")
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
@@ -287,6 +287,8 @@ def plot_settled(result: GridResult, ax=None):
     ax.set_xticks(x)
     ax.set_xticklabels([a.replace(" ", "\n", 1) for a in result.algorithms])
     ax.set_ylabel(f"settled accuracy (last {SETTLE_ROUNDS} rounds)")
+    ax.set_xlabel("algorithm or setting")
+    ax.set_title(f"settled accuracy, median of {len(result.seeds)} seeds")
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
     return ax
@@ -549,6 +551,8 @@ def show_participation(data: Dataset | str, base: FLConfig,
     ax.axhline(result.target, color="gray", linestyle=":", linewidth=1)
     ax.set_xlabel("round")
     ax.set_ylabel("test accuracy")
+    first_seed = next(iter(result.histories.values())).config.seed
+    ax.set_title(f"fewer clients per round (fraction C), seed {first_seed}")
     ax.set_ylim(max(0.0, result.target - 0.3), 1.0)
     ax.legend()
     ax.grid(alpha=0.3)
@@ -701,6 +705,8 @@ def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float 
         ax.bar(range(len(result.policies)), heights, color=["C0", "C1", "C2"])
         ax.set_xticks(range(len(result.policies)))
         ax.set_xticklabels([p.replace(" ", "\n", 1) for p in result.policies])
+        ax.set_xlabel("policy")
+        ax.set_ylabel(title.split(" to ")[0])
         ax.set_title(title)
         ax.grid(alpha=0.3, axis="y")
     plt.tight_layout()
@@ -710,9 +716,29 @@ def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float 
 
 # -- the slider callback ------------------------------------------------------------------
 
+#: the lab's presets for a lecturer: each changes only the controls it names (notebooks 07 and 07b)
+PRESETS: dict[str, dict] = {
+    "IID against nearly IID: α_D = 100": dict(alpha=100.0),
+    "extreme non-IID: α_D = 0.01": dict(alpha=0.01),
+    "FedAdam, the grid's η_g = 0.03": dict(algorithm="FedAdam", server_learning_rate=0.03),
+    "FedAdam, the package's η_g = 0.01": dict(algorithm="FedAdam", server_learning_rate=0.01),
+    "FedAvgM: β = 0.9": dict(algorithm="FedAvgM"),
+    "FedProx: μ = 1": dict(algorithm="FedProx mu=1"),
+    "more local work: E = 10": dict(local_epochs=10),
+    "few clients per round: C = 0.1": dict(fraction=0.1),
+    "too-large learning rate: η_l = 3": dict(client_learning_rate=3.0),
+    "another seed: 1": dict(seed=1),
+}
+
+
+def presets_for(controls: Mapping) -> dict[str, dict]:
+    """The :data:`PRESETS` that set only the given controls (a lab with fewer controls, as in 07b)."""
+    return {name: values for name, values in PRESETS.items() if set(values) <= set(controls)}
+
+
 @dataclass
 class LabResult:
-    """One slider setting: FedAvg on IID data against FedAvg on Dirichlet(alpha) data.
+    """One slider setting: an algorithm on IID data against the same on Dirichlet(alpha) data.
 
     Attributes
     ----------
@@ -735,12 +761,13 @@ class LabResult:
     diverged_at: dict
     target: float
     histories: dict = field(default_factory=dict, repr=False)
+    algorithm: str = "FedAvg"
 
     def summary(self) -> str:
         c = self.config
-        lines = [f"K={c.n_clients} clients, C={c.fraction:.2f} -> m={self.clients_per_round} per round, "
-                 f"E={c.local_epochs}, client lr {c.client_learning_rate:.3g}: "
-                 f"{self.megabytes_per_round:.3f} MB per round"]
+        lines = [f"{self.algorithm}, K={c.n_clients} clients, C={c.fraction:.2f} -> m={self.clients_per_round} "
+                 f"per round, E={c.local_epochs}, η_l={c.client_learning_rate:.3g}, "
+                 f"η_g={c.server_learning_rate:.3g}, seed {c.seed}: {self.megabytes_per_round:.3f} MB per round"]
         for label in self.rounds:
             if self.diverged_at[label] is not None:
                 lines.append(f"{label:<10} DIVERGED in round {self.diverged_at[label]}: "
@@ -757,17 +784,21 @@ class LabResult:
 
 
 def compute_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learning_rate: float = 0.1,
-                          local_epochs: int = 2, fraction: float = 0.5, *, data: Dataset | str = "digits",
+                          local_epochs: int = 2, fraction: float = 0.5, *, algorithm: str = "FedAvg",
+                          server_learning_rate: float = 1.0, data: Dataset | str = "digits",
                           rounds: int = 30, target: float = 0.9, seed: int = 0) -> LabResult:
-    """FedAvg with the slider values on IID and on Dirichlet(alpha) data; no drawing.
+    """One algorithm with the slider values on IID and on Dirichlet(alpha) data; no drawing.
 
     Parameters
     ----------
-    alpha : float > 0, Dirichlet concentration (small: each client holds few classes)
+    alpha : float > 0, Dirichlet concentration α_D (small: each client holds few classes)
     n_clients : int, 1..n_train, K
-    client_learning_rate : float > 0
+    client_learning_rate : float > 0, η_l
     local_epochs : int >= 1, E
     fraction : float in (0, 1], C
+    algorithm : one of :data:`ALGORITHMS` ("FedAvg", "FedProx mu=1", "FedAvgM", "FedAdam")
+    server_learning_rate : float > 0, η_g: the server's step on the averaged update (replaces the
+        algorithm's own value; FedAvg and FedAvgM use 1, the grid's FedAdam 0.03)
     data : Dataset or name (default digits, 10 classes)
     rounds : int >= 1
     target : float in [0, 1]
@@ -776,9 +807,12 @@ def compute_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learn
     data = _dataset_of(data)
     alpha = check_positive("alpha", alpha)
     n_clients = check_int("n_clients", n_clients, minimum=1, maximum=len(data.y_train))
+    algorithm = check_choice("algorithm", algorithm, tuple(ALGORITHMS))
+    server_learning_rate = check_positive("server_learning_rate", server_learning_rate)
     config = FLConfig(n_clients=n_clients, rounds=rounds, fraction=fraction, local_epochs=local_epochs,
                       client_learning_rate=client_learning_rate, partition="dirichlet", alpha=alpha,
-                      dataset=data.name if data.name in DATASETS else "article", seed=seed)
+                      dataset=data.name if data.name in DATASETS else "article", seed=seed,
+                      **{**ALGORITHMS[algorithm], "server_learning_rate": server_learning_rate})
     target = _check_target(target)
     runs = {"IID": config.replace(partition="iid"), f"Dir({alpha:.3g})": config}
     histories = {label: run_experiment(c, dataset=data, progress=False) for label, c in runs.items()}
@@ -790,7 +824,7 @@ def compute_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learn
         megabytes={k: h.megabytes_to_accuracy(target) for k, h in histories.items()},
         final_accuracy={k: h.final_accuracy for k, h in histories.items()},
         diverged_at={k: h.diverged_at for k, h in histories.items()},
-        target=target, histories=histories)
+        target=target, histories=histories, algorithm=algorithm)
 
 
 def _n_parameters(history: History) -> int:
@@ -798,11 +832,13 @@ def _n_parameters(history: History) -> int:
 
 
 def show_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learning_rate: float = 0.1,
-                       local_epochs: int = 2, fraction: float = 0.5, *, data: Dataset | str = "digits",
+                       local_epochs: int = 2, fraction: float = 0.5, *, algorithm: str = "FedAvg",
+                       server_learning_rate: float = 1.0, data: Dataset | str = "digits",
                        rounds: int = 30, target: float = 0.9, seed: int = 0) -> LabResult:
     """The slider callback: :func:`compute_challenge_lab`, a summary, and two panels
     (accuracy against rounds, accuracy against MB communicated)."""
     result = compute_challenge_lab(alpha, n_clients, client_learning_rate, local_epochs, fraction,
+                                   algorithm=algorithm, server_learning_rate=server_learning_rate,
                                    data=data, rounds=rounds, target=target, seed=seed)
     print(result.summary())
     plt = pyplot()
@@ -816,14 +852,11 @@ def show_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learning
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
     ax_rounds.set_ylabel("test accuracy")
+    ax_rounds.set_title("accuracy per round")
+    ax_bytes.set_title("accuracy per megabyte")
     ax_rounds.legend()
+    plt.gcf().suptitle(f"{result.algorithm} on IID and on Dirichlet(α_D = {result.config.alpha:.3g}) data, "
+                       f"seed {result.config.seed}")
     plt.tight_layout()
     plt.show()
     return result
-
-
-def alpha_slider(value: float = 0.05, min_exponent: float = -2, max_exponent: float = 2) -> ipw.FloatLogSlider:
-    """Dirichlet alpha on a log scale (10**min_exponent .. 10**max_exponent), released value only."""
-    return ipw.FloatLogSlider(value=value, base=10, min=min_exponent, max=max_exponent, step=0.1,
-                              description="Dirichlet alpha", continuous_update=False, readout_format=".3g",
-                              style={"description_width": "initial"})

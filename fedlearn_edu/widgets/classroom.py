@@ -142,6 +142,7 @@ class ControlPanel:
         header = [self.preset] if self.presets else []
         self.ui = widgets.VBox([widgets.HBox(header + [self.reset_button, self.busy]),
                                 widgets.VBox(list(self.controls.values())), self.summary, self.output])
+        self.ui.add_class("fl-panel")           # the browser tests find every panel by it
         self.preset.observe(self._on_preset, names="value")
         self.reset_button.on_click(lambda _button: self.reset())
         for widget in self.controls.values():

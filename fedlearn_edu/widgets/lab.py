@@ -28,7 +28,7 @@ from ..data import DATASETS, cached_dataset
 from ..model import set_weights
 from ..simulation import FLConfig, History, Simulation, run_experiment
 from ..style import pyplot
-from .classroom import quietly, set_values
+from .classroom import describe_changes, quietly, set_values
 
 #: the lab's menu: the registry's algorithms without SCAFFOLD (notebook 11 has it)
 ALGORITHMS = ("FedSGD", "FedAvg", "FedAvgM", "FedProx", "FedAdam", "FedYogi", "FedAdagrad")
@@ -259,7 +259,7 @@ def lab_svg(result: LabResult, width: int = 760, height: int = 470) -> str:
 
 PRESETS: dict[str, dict] = {
     "article defaults: 10 IID clients, FedAvg": {},
-    "IID vs non-IID: Dirichlet alpha = 0.1": dict(partition="dirichlet", alpha=0.1),
+    "IID vs non-IID: Dirichlet α_D = 0.1": dict(partition="dirichlet", alpha=0.1),
     "pathological non-IID: 2 shards per client (digits)": dict(dataset="digits", partition="shards",
                                                                n_clients=50, fraction=0.2, rounds=40),
     "too high a learning rate: client lr = 10": dict(client_learning_rate=10.0),
@@ -294,6 +294,7 @@ class FederatedLab:
 
         from . import float_slider, int_slider, learning_rate_slider
         settings = settings or LabSettings()
+        self.defaults = dataclasses.asdict(settings)          # what *reset* returns to
         self.generation = 0
         self.last_result: LabResult | None = None
         self._suspended = False
@@ -328,17 +329,20 @@ class FederatedLab:
         self.figure = w.HTML()            # the four panels, as SVG (see lab_svg)
         self.summary = w.HTML()
         self.status = w.HTML()
+        self.changes = w.HTML()           # one line: what differs from the defaults
+        self.reset_button = w.Button(description="reset", icon="undo", tooltip="back to the defaults")
+        self.reset_button.on_click(lambda _button: self.reset())
         groups = [("Algorithm", ["preset", "algorithm"]),
                   ("Federation", ["n_clients", "fraction", "rounds", "seed"]),
                   ("Local training", ["local_epochs", "batch_size", "client_learning_rate", "mu"]),
                   ("Server", ["server_learning_rate", "server_momentum"]),
                   ("Data", ["dataset", "partition", "alpha"])]
-        column = []
+        column = [self.reset_button]
         for title, names in groups:
             column.append(w.HTML(f"<b>{title}</b>"))
             column.extend(c[n] for n in names)
         self.ui = w.HBox([w.VBox(column, layout=w.Layout(min_width="340px")),
-                          w.VBox([self.summary, self.figure, self.status, self.output])])
+                          w.VBox([self.changes, self.summary, self.figure, self.status, self.output])])
         self.ui.add_class("fl-lab")       # the browser tests find the dashboard's own controls by it
         for name, widget in c.items():
             widget.observe(self._on_preset if name == "preset" else self._on_change, names="value")
@@ -362,6 +366,12 @@ class FederatedLab:
         set_values(self, self.controls, values)
         self._sync_enabled()
         self.update()
+
+    def reset(self) -> None:
+        """Every control back to the dashboard's defaults, the preset menu to "(custom)", and one run."""
+        with quietly(self):
+            self.controls["preset"].value = "(custom)"
+        self.apply(**self.defaults)
 
     def _sync_enabled(self):
         algorithm = self.controls["algorithm"].value
@@ -390,6 +400,12 @@ class FederatedLab:
     # -- running and drawing ----------------------------------------------------------
     def update(self) -> LabResult | None:
         """Run for the current controls and redraw; errors are shown, never raised."""
+        values = {name: widget.value for name, widget in self.controls.items() if name != "preset"}
+        labels = {name: widget.description for name, widget in self.controls.items()}
+        self.changes.value = (f'<span class="fl-lab-changes">'
+                              f'{html.escape(describe_changes(values, self.defaults, labels), quote=False)}</span>')
+        self.status.value = (f'<span class="fl-lab-status" data-generation="{self.generation}">'
+                             f"⏳ running…</span>")
         try:
             settings = self.settings()
             result = run_lab(settings)

@@ -345,7 +345,7 @@ def show_drift(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 5,
               f"try a smaller one")
         return numbers
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.5), gridspec_kw={"width_ratios": [3, 2]})
-    colours = {"IID": "C0", f"Dirichlet alpha={alpha:.3g}": "C3"}
+    colours = {"IID": "C0", f"Dirichlet α_D={alpha:.3g}": "C3"}
     for (label, colour), result, points in zip(colours.items(), (iid, non_iid), _project((iid, non_iid)), strict=True):
         sizes = 15 + 200 * result.n_examples / result.n_examples.max()
         left.scatter(points[:, 0], points[:, 1], s=sizes, color=colour, alpha=0.5, label=label)

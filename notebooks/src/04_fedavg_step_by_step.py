@@ -32,7 +32,7 @@
 # 4. 服务器端将所有边缘设备的模型聚合成一个全局模型，并将其重新分发到各个边缘设备上 — the server aggregates them into a new global model and sends it out again;
 # 5. 重复步骤1-4，直到模型收敛 — repeat steps 1–4 until the model converges.
 #
-# **Time:** about 40 minutes · core path (notebooks 00–08).
+# **Time:** about 30 minutes, plus about 45 for the exercises · core path (notebooks 00–08).
 #
 # **Prerequisites:** [02 · Data and partitions](02_data_and_partitions.ipynb),
 # [03 · The model and local training](03_model_and_local_training.ipynb). Symbols as in the
@@ -41,7 +41,6 @@
 # %%
 # NBVAL_IGNORE_OUTPUT
 import fedlearn_edu as fl
-import inspect
 import numpy as np
 import matplotlib.pyplot as plt
 from IPython.display import display
@@ -99,7 +98,7 @@ clients = sim.sample_clients(0)
 print(f"clients of round 0: {clients.tolist()}, m = max(1, ⌊C K⌋) = {config.clients_per_round}")
 
 # %% [markdown]
-# The choice depends only on the seed and the round number, so every run (and both engines) picks
+# The choice depends only on the seed and the round number, so every run picks
 # the same clients. Before training, how good is the random initial model on the test set?
 
 # %%
@@ -219,20 +218,17 @@ round1_weights = [x.copy() for x in new_global]
 # %% [markdown]
 # ## Is that really what the engine does?
 #
-# Run round 1 with the engine itself: `fl.run_experiment` with the per-client engine (the loop in
-# `Simulation.run`), and with the default vectorised engine (all clients trained together in one
-# compiled function). Both start from the same initial model, pick the same clients and use the
-# same batch order.
+# Run round 1 with the engine itself, `fl.run_experiment`: it starts from the same initial model, picks the
+# same clients and uses the same batch order. (How the kit's two engines work, and why they agree, is in the
+# appendix, [15 · How the kit is built](15_how_the_kit_is_built.ipynb).)
 
 # %%
-per_client = fl.run_experiment(config.replace(rounds=1, engine="per_client"))
-vectorised = fl.run_experiment(config.replace(rounds=1))
-for h in (per_client, vectorised):
-    gap = max(np.abs(a - b).max() for a, b in zip(h.final_weights, round1_weights))
-    uploads = int(h.bytes_up[0]) if len(h.bytes_up) else 0          # a diverged round records no bytes
-    fl.check(gap < 1e-5 and uploads == round_bytes_up, f"the {h.engine} engine's round 1 is the round by hand",
-             measured=f"largest weight difference {'< 1e-5' if gap < 1e-5 else f'{gap:.2g}'}, uploads {uploads} bytes",
-             expected=f"< 1e-5 and {round_bytes_up} bytes")
+engine_round = fl.run_experiment(config.replace(rounds=1), progress=False)
+gap = max(np.abs(a - b).max() for a, b in zip(engine_round.final_weights, round1_weights))
+uploads = int(engine_round.bytes_up[0]) if len(engine_round.bytes_up) else 0     # a diverged round records no bytes
+fl.check(gap < 1e-5 and uploads == round_bytes_up, "the engine's round 1 is the round by hand",
+         measured=f"largest weight difference {'< 1e-5' if gap < 1e-5 else f'{gap:.2g}'}, uploads {uploads} bytes",
+         expected=f"< 1e-5 and {round_bytes_up} bytes")
 
 # %% [markdown]
 # ## Step 5 · Repeat
@@ -240,14 +236,8 @@ for h in (per_client, vectorised):
 # ### The round, assembled
 #
 # Steps 1–4 together are `sim.run_round(round_index)`, the one round body: `sim.run()` loops over it, and
-# the variants of later notebooks (DP-FedAvg, poisoned clients) call it with hooks. Read it: apart from the
-# hooks (`transform_updates`, `aggregate`) every line is one of the cells above. `fs.fedavg_round(sim, r)`
-# calls it and keeps what each step produced, for the table below.
-
-# %%
-import textwrap
-
-print(textwrap.dedent(inspect.getsource(fl.Simulation.run_round).split('"""')[-1]).strip())
+# the variants of later notebooks (DP-FedAvg, poisoned clients) call it with hooks (the appendix prints it).
+# `fs.fedavg_round(sim, r)` calls it and keeps what each step produced, for the table below.
 
 # %% [markdown]
 # A few more rounds by hand (rounds 1 and 2, counted from 0; round 0 is the one we just did):
@@ -295,7 +285,7 @@ def fedavg_from_scratch(X, y, parts, w0, *, rounds, fraction, epochs, batch_size
 
 
 # %% [markdown]
-# Three rounds of it, then three rounds of each engine on the same federation. Look at the largest
+# Three rounds of it, then three rounds of the kit's engine on the same federation. Look at the largest
 # difference between the final weights, and at the test accuracy after each round.
 
 # %%
@@ -304,11 +294,10 @@ mine = fedavg_from_scratch(d.X_train, d.y_train, sim.partitions, sim.initial_wei
                            fraction=config.fraction, epochs=config.local_epochs, batch_size=config.batch_size,
                            client_learning_rate=config.client_learning_rate, seed=config.seed)
 print("from scratch, test accuracy per round:", [round(reference.evaluate(w, d.X_test, d.y_test)[1], 3) for w in mine])
-for engine in ("per_client", "vectorized"):
-    h = fl.run_experiment(config.replace(rounds=3, engine=engine), progress=False)
-    gap = max(float(np.abs(a - b).max()) for a, b in zip(mine[-1], h.final_weights))
-    print(f"{'✔' if gap < 1e-5 else '✘'} {engine:>10} engine: largest weight difference {gap:.1e} after 3 rounds "
-          f"(expected below 1e-5); test accuracy per round {np.round(h.accuracy, 3).tolist()}")
+h = fl.run_experiment(config.replace(rounds=3), progress=False)
+gap = max(float(np.abs(a - b).max()) for a, b in zip(mine[-1], h.final_weights))
+print(f"{'✔' if gap < 1e-5 else '✘'} the kit's engine: largest weight difference {gap:.1e} after 3 rounds "
+      f"(expected below 1e-5); test accuracy per round {np.round(h.accuracy, 3).tolist()}")
 
 # %% [markdown]
 # ### "Until the model converges" — a stated criterion
@@ -362,14 +351,14 @@ fl.check(abs(first_loss - new_loss) < 1e-6, "the loop's round 1 is the round by 
          expected=new_loss)
 
 # %% [markdown]
-# The vectorised engine runs the same loop in one compiled call; applying the same criterion to its
-# losses stops in the same round:
+# The slider below draws its curves with `fs.compute_learning_curve`, which runs the same federation in one
+# call of the engine; the same criterion applied to its losses must stop in the same round:
 
 # %%
 curve = fs.compute_learning_curve(n_clients, client_learning_rate, 100, config=config)
-print("vectorised engine: the criterion stops after round", curve.stop_round)
+print("the slider's curve: the criterion stops after round", curve.stop_round)
 fl.check(curve.stop_round == run.rounds and np.allclose(curve.loss[1:len(run.loss) + 1], run.loss, atol=1e-5),
-         "the vectorised engine has the same losses and stops in the same round", measured=curve.stop_round,
+         "the slider's curve has the same losses and stops in the same round", measured=curve.stop_round,
          expected=run.rounds)
 
 # %% [markdown]
@@ -400,6 +389,10 @@ display(fl.widgets.ControlPanel(fs.show_learning_curve, controls, presets=fs.PRE
 # %%
 default = fs.show_learning_curve(n_clients, client_learning_rate, 50, fraction=fraction, local_epochs=local_epochs,
                                  batch_size=batch_size)
+
+# %% [markdown]
+# *Figure:* test loss (left) and test accuracy (right) against the round over 50 rounds, with a dashed line where the
+# stopping rule fires; the loss falls fast at first and then flattens.
 
 # %% [markdown]
 # Two presets say the most. **FedSGD** (E = 1, B = ∞, every client) takes one gradient step per client per
@@ -447,10 +440,10 @@ fl.check(slow.stop_round is None and fast.failed and not failed_run.converged,
 # - "Until convergence" needs a stated rule; ours stops when the test loss fails to improve by 0.005 for
 #   3 rounds in a row. It also fires on a run whose loss explodes, and never on one that crawls: check
 #   that the loss actually went down.
-# - A round by hand equals round 1 of the per-client engine, and the vectorised engine agrees to 1e-5.
+# - A round by hand equals round 1 of the kit's engine, to 1e-5.
 # - The whole of FedAvg without the kit's machinery, in plain NumPy and about 60 lines, is
 #   `fedlearn_edu/reference.py`: sampling, local SGD by hand, and the FedAvg line `w = fedavg(models, n_k)`.
-#   Both engines give its weights (`tests/test_reference.py`).
+#   The kit's engines give its weights (`tests/test_reference.py`).
 #
 # ## Exercises
 # They go from predicting to writing the code. Each has a collapsed solution; the ones with a checker tell you

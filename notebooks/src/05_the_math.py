@@ -29,7 +29,7 @@
 # keeps the article's letters where it quotes the article ($\theta$ for the model, $N$ devices, $\alpha$ its learning
 # rate); the [glossary](GLOSSARY.md) maps them to the kit's ($w$, $K$, $\eta_l$).
 #
-# **Time:** about 40 minutes · core path (notebooks 00–08).
+# **Time:** about 25 minutes, plus about 45 for the exercises · core path (notebooks 00–08).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -165,6 +165,10 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
+# *Figure:* bars of each client's share of the say under FedAvg's n_k/n and under the article's 1/n_i; the smallest
+# client gets the largest share under the article's weights.
+
+# %% [markdown]
 # Under the mean-loss reading, the few examples of a tiny client get almost as much say as all the other clients
 # together. Its mean gradient is the noisiest of all (fewest examples), so the update is dominated by noise. Under
 # the sum reading every client gets the same say, so each example of a small client still counts more than one of
@@ -221,24 +225,24 @@ fl.check(same_for_every_beta, "every β gives the same float32 model (bit for bi
 # **FedSGD** (McMahan et al. 2017): every client computes the full-batch gradient at the *current* model,
 # the server averages the gradients weighted by data share and takes one step:
 #
-# $$\theta_{t+1} = \theta_t - \eta \sum_{k=1}^{K} \frac{n_k}{n} \nabla L_k(\theta_t), \qquad n = \sum_k n_k .$$
+# $$w_{t+1} = w_t - \eta_l \sum_{k=1}^{K} \frac{n_k}{n} \nabla L_k(w_t), \qquad n = \sum_k n_k .$$
 #
-# **FedAvg**: every client trains locally ($E$ epochs of mini-batch SGD, batch size $B$) from $\theta_t$ to
-# $\theta_k^{t+1}$, and the server averages the *models*:
+# **FedAvg**: every client trains locally ($E$ epochs of mini-batch SGD, batch size $B$) from $w_t$ to
+# $w_k^{t+1}$, and the server averages the *models*:
 #
-# $$\theta_{t+1} = \sum_{k=1}^{K} \frac{n_k}{n}\, \theta_k^{t+1} .$$
+# $$w_{t+1} = \sum_{k=1}^{K} \frac{n_k}{n}\, w_k^{t+1} .$$
 #
 # With $E = 1$ and $B = \infty$ (one full-batch step, `batch_size=None`) each client returns
-# $\theta_k^{t+1} = \theta_t - \eta \nabla L_k(\theta_t)$, and the average of those is exactly the FedSGD update.
+# $w_k^{t+1} = w_t - \eta_l \nabla L_k(w_t)$, and the average of those is exactly the FedSGD update.
 # Check it: FedSGD by hand from the clients' gradients, against one round of the engine.
 
 # %%
-eta = 0.5
-theta0 = sim.initial_weights
-G0 = math_widgets.client_gradients(sim, theta0)
-fedsgd_by_hand = fl.flatten_weights(theta0) - eta * fl.fedavg_coefficients(n) @ G0
+eta_l = 0.5                                   # the clients' learning rate η_l
+w0 = sim.initial_weights
+G0 = math_widgets.client_gradients(sim, w0)
+fedsgd_by_hand = fl.flatten_weights(w0) - eta_l * fl.fedavg_coefficients(n) @ G0
 one_round = fl.run_experiment(config.replace(rounds=1, local_epochs=1, batch_size=None,
-                                             client_learning_rate=eta))
+                                             client_learning_rate=eta_l))
 difference = np.max(np.abs(fedsgd_by_hand - fl.flatten_weights(one_round.final_weights)))
 fl.check(difference < 1e-5, "FedSGD by hand is FedAvg with E = 1, B = ∞", measured=difference, expected="< 1e-5")
 
@@ -247,7 +251,7 @@ fl.check(difference < 1e-5, "FedSGD by hand is FedAvg with E = 1, B = ∞", meas
 # *pooled* data: FedSGD is plain full-batch gradient descent, computed without pooling the data.
 
 # %%
-pooled = math_widgets.tape_gradient(sim.model, theta0, sim.dataset.X_train, sim.dataset.y_train)
+pooled = math_widgets.tape_gradient(sim.model, w0, sim.dataset.X_train, sim.dataset.y_train)
 fl.check(np.allclose(fl.fedavg_coefficients(n) @ G0, pooled, atol=1e-5),
          "sum_k (n_k/n) grad L_k is the gradient on the pooled data",
          measured=np.abs(fl.fedavg_coefficients(n) @ G0 - pooled).max(), expected="< 1e-5")
@@ -256,38 +260,38 @@ fl.check(np.allclose(fl.fedavg_coefficients(n) @ G0, pooled, atol=1e-5),
 # ## FedAvgM: a $\beta$ that does something
 #
 # The article's $\beta$ is called a decay rate and mixes "the new model" with something. The likely intent is
-# **server momentum** (FedAvgM, Hsu et al. 2019). In the notation of `fedlearn_edu/server.py`: $\bar\theta$ is
-# the FedAvg average of the round's client models and $g_t = \theta_t - \bar\theta$ is the *pseudo-gradient*
+# **server momentum** (FedAvgM, Hsu et al. 2019). In the notation of `fedlearn_edu/server.py`: $\bar w$ is
+# the FedAvg average of the round's client models and $g_t = w_t - \bar w$ is the *pseudo-gradient*
 # (minus the average client update). Then
 #
 # $$
 # \begin{aligned}
-# g_t &= \theta_t - \sum_k \frac{n_k}{n}\theta_k^{t+1}, \\
+# g_t &= w_t - \sum_k \frac{n_k}{n}w_k^{t+1}, \\
 # v_t &= \beta\, v_{t-1} + g_t, \qquad v_{-1} = 0, \\
-# \theta_{t+1} &= \theta_t - \eta\, v_t .
+# w_{t+1} &= w_t - \eta_g\, v_t .
 # \end{aligned}
 # $$
 #
 # $\beta$ is the decay of the velocity $v$: how much of the past rounds' direction is kept. With $\beta = 0$ and
-# $\eta = 1$ this is plain FedAvg. Three rounds by hand, with the simulation's own client step and
+# $\eta_g = 1$ this is plain FedAvg. Three rounds by hand, with the simulation's own client step and
 # aggregation, against the engine (`server_optimizer="fedavgm"`):
 
 # %%
-beta, eta = 0.9, 1.0
-theta, velocity = fl.flatten_weights(sim.initial_weights), 0.0
+beta, eta_g = 0.9, 1.0
+w, velocity = fl.flatten_weights(sim.initial_weights), 0.0
 for t in range(3):
-    clients = [sim.train_client(k, t, weights=fl.unflatten_weights(theta, theta0)) for k in range(config.n_clients)]
-    g = theta - fl.flatten_weights(sim.aggregate(clients))        # pseudo-gradient g_t
+    clients = [sim.train_client(k, t, weights=fl.unflatten_weights(w, w0)) for k in range(config.n_clients)]
+    g = w - fl.flatten_weights(sim.aggregate(clients))        # pseudo-gradient g_t
     velocity = beta * velocity + g                                  # v_t
-    theta = theta - eta * velocity                                  # theta_(t+1)
+    w = w - eta_g * velocity                                  # w_(t+1)
 engine = fl.run_experiment(config.replace(rounds=3, server_optimizer="fedavgm", server_momentum=beta))
-fl.check(np.allclose(theta, fl.flatten_weights(engine.final_weights), atol=1e-5), "FedAvgM by hand is the engine's",
-         measured=np.abs(theta - fl.flatten_weights(engine.final_weights)).max(), expected="< 1e-5")
+fl.check(np.allclose(w, fl.flatten_weights(engine.final_weights), atol=1e-5), "FedAvgM by hand is the engine's",
+         measured=np.abs(w - fl.flatten_weights(engine.final_weights)).max(), expected="< 1e-5")
 
 # %% [markdown]
-# Now $\beta$ matters. On a non-IID split (Dirichlet label skew, $\alpha = 0.1$) with a small client learning
+# Now $\beta$ matters. On a non-IID split (Dirichlet label skew, $\alpha_D = 0.1$) with a small client learning
 # rate, compare $\beta \in \{0, 0.5, 0.9\}$. Momentum keeps moving in the direction of past rounds, so the
-# model gets further per round (roughly $\eta/(1-\beta)$ times the step):
+# model gets further per round (roughly $\eta_g/(1-\beta)$ times the step):
 
 # %%
 momentum_runs = {b: fl.run_experiment(n_clients=n_clients, rounds=20, partition="dirichlet", alpha=0.1,
@@ -300,6 +304,10 @@ for b, h in momentum_runs.items():
 # extra code – learning curves for the three betas
 plot_history(list(momentum_runs.values()), labels=[f"FedAvgM, β = {b}" for b in momentum_runs])
 plt.show()
+
+# %% [markdown]
+# *Figure:* test accuracy against the round for FedAvgM with β = 0, 0.5 and 0.9 on label-skewed data with a small
+# client learning rate; the larger β, the faster the climb.
 
 # %%
 after_5 = [h.accuracy[4] if len(h.accuracy) > 4 else float("nan") for h in momentum_runs.values()]
@@ -337,6 +345,10 @@ display(fl.widgets.ControlPanel(math_widgets.show_formula_comparison, controls, 
 # %%
 comparison = math_widgets.show_formula_comparison(n_clients=n_clients, learning_rate=0.03, beta=article_beta)
 
+# %% [markdown]
+# *Figure:* left, test accuracy against the round for the article's formula, FedAvg and FedAvgM, with the formula flat
+# at chance; right, each client's share of the say under n_i/n and under 1/n_i.
+
 # %%
 fl.check(abs(comparison.literal_accuracy[-1] - comparison.chance) < 0.05 and not comparison.beta_changes_literal,
          "the article's formula stays at chance, and β changes nothing in it",
@@ -353,11 +365,11 @@ fl.check(comparison.fedavgm_accuracy[-1] >= 0.85 and comparison.fedavgm_accuracy
 #   got over 40% of the say); if $L_i$ is a sum, every client counts $1/N$ whatever its size. And it produces a
 #   scaled **sum of gradients**, not a model: used as a model it scores chance, with loss $\ln 3$.
 # - Its second line, $\beta\theta_t + (1-\beta)\theta_t$, **is** $\theta_t$ for every $\beta$ (to the last bit).
-# - Correct: FedSGD $\theta_{t+1} = \theta_t - \eta\sum_k \frac{n_k}{n}\nabla L_k(\theta_t)$ (full-batch gradient
-#   descent on the pooled loss, without pooling the data); FedAvg $\theta_{t+1} = \sum_k \frac{n_k}{n}\theta_k^{t+1}$.
+# - Correct: FedSGD $w_{t+1} = w_t - \eta_l\sum_k \frac{n_k}{n}\nabla L_k(w_t)$ (full-batch gradient
+#   descent on the pooled loss, without pooling the data); FedAvg $w_{t+1} = \sum_k \frac{n_k}{n}w_k^{t+1}$.
 #   FedSGD is FedAvg with $E = 1$, $B = \infty$ (checked to $10^{-5}$).
-# - A $\beta$ that works is server momentum (FedAvgM): $v_t = \beta v_{t-1} + g_t$, $\theta_{t+1} = \theta_t - \eta v_t$,
-#   $g_t = \theta_t - \bar\theta$. With a small client learning rate it speeds training up on non-IID data.
+# - A $\beta$ that works is server momentum (FedAvgM): $v_t = \beta v_{t-1} + g_t$, $w_{t+1} = w_t - \eta_g v_t$,
+#   $g_t = w_t - \bar w$. With a small client learning rate it speeds training up on non-IID data.
 # - How non-IID data slows convergence, and what else helps, is measured in
 #   [07 · Challenges](07_challenges.ipynb); the article's FAQ is in [08 · FAQ and applications](08_faq_and_applications.ipynb).
 #

@@ -28,7 +28,7 @@
 # (the FedAvg round), [05](05_the_math.ipynb) (server optimizers). Symbols as in the [glossary](GLOSSARY.md):
 # η_l the client learning rate, η_g the server learning rate.
 #
-# **Time:** about 30 minutes · core path (notebooks 00–08).
+# **Time:** about 15 minutes, plus about 20 for the exercises · core path (notebooks 00–08).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -181,6 +181,11 @@ lab.draw_lab(default)
 plt.show()
 
 # %% [markdown]
+# *Figure:* the dashboard at its defaults: test accuracy and test loss against the round for the federated and the
+# centralised model, the label mix per client as a heat map, and the global model's accuracy on each client's own
+# data.
+
+# %% [markdown]
 # ## What the presets show
 #
 # Each preset is a claim you can check; the cell below checks them.
@@ -321,4 +326,4 @@ for algorithm in ("FedAvg", "FedProx", "FedAvgM"):
 # its own examples; `fl.make_partition` does this for IID and non-IID splits (notebook 02).
 # </details>
 #
-# **Next:** [07 · Challenges](07_challenges.ipynb)
+# **Next:** [07 · Challenges I: convergence on non-IID data](07_challenges.ipynb)

@@ -19,12 +19,11 @@
 # **What you will learn**
 # - what *client drift* is: why local steps on skewed data pull the client models apart, measured as the
 #   client models' test accuracy and the agreement of their updates;
-# - how much label skew (Dirichlet $\alpha$) costs FedAvg in *rounds to a target accuracy*;
+# - how much label skew (Dirichlet $\alpha_D$) costs FedAvg in *rounds to a target accuracy*;
 # - what FedProx, FedAvgM and SCAFFOLD each change (one equation each), and which of them actually helps on
-#   this data — including the one that does not;
+#   this data, including the one that does not;
 # - why SCAFFOLD's rounds are not free: it sends twice the bytes per round, so in megabytes it about breaks even;
-# - which objective each algorithm minimises: all four here minimise the same $F(w) = \sum_k p_k F_k(w)$;
-# - that the kit's two engines (per-client and vectorised) run the same SCAFFOLD.
+# - which objective each algorithm minimises: all four here minimise the same $F(w) = \sum_k p_k F_k(w)$.
 #
 # **Article section:** *5.未来发展趋势与挑战* ("5. Future trends and challenges"):
 # *federated learning 仍然存在一些挑战，比如模型收敛性、通信开销、设备资源有限等* ("federated learning still faces
@@ -32,12 +31,12 @@
 # protocol ends with *重复步骤1-4，直到模型收敛* ("repeat steps 1–4 until the model converges"); this notebook asks
 # how many repetitions that takes when the clients' data differ.
 #
-# **Prerequisites:** [02 · Data and partitions](02_data_and_partitions.ipynb) (Dirichlet $\alpha$),
+# **Prerequisites:** [02 · Data and partitions](02_data_and_partitions.ipynb) (Dirichlet $\alpha_D$),
 # [05 · The math](05_the_math.ipynb) (FedAvg and FedAvgM) and [07 · Challenges](07_challenges.ipynb)
-# (rounds to target, medians over seeds). Symbols as in the [glossary](GLOSSARY.md): here $\alpha$ is the Dirichlet
-# concentration α_D, $\eta$ the client learning rate η_l and $\eta_g$ the server learning rate.
+# (rounds to target, medians over seeds). Symbols as in the [glossary](GLOSSARY.md): $\alpha_D$ is the Dirichlet
+# concentration, $\eta_l$ the client learning rate and $\eta_g$ the server learning rate.
 #
-# **Time:** about 40 minutes · going deeper (notebooks 09–14).
+# **Time:** about 25 minutes, plus about 25 for the exercises · going deeper (notebooks 09–14).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -66,7 +65,7 @@ seed = 0                        # seed of the single runs (the sweeps use seeds 
 # %% [markdown]
 # ## The federation
 #
-# Digits (10 classes, 1437 training images of 8×8 pixels) split across $K = 10$ clients by a Dirichlet($\alpha$)
+# Digits (10 classes, 1437 training images of 8×8 pixels) split across $K = 10$ clients by a Dirichlet($\alpha_D$)
 # label skew; every client takes part in every round and trains $E = 5$ local epochs of mini-batches of 64 at a
 # client learning rate of 0.3; 20 rounds; the yardstick is the first round whose global model reaches **95%**
 # test accuracy. Digits shows non-IID effects much more clearly than the article's 3-class data: with ten
@@ -93,9 +92,13 @@ print(f"K={config.n_clients}, E={config.local_epochs}, B={config.batch_size}, "
 drift = non_iid.show_drift(alphas=(0.05, 100.0), epochs=(1, 5, 20))
 
 # %% [markdown]
+# *Figure:* the client models' test accuracy and the agreement of their updates against the local epochs E, for
+# Dirichlet 0.05 and 100; the skewed clients lose accuracy and agree less as E grows.
+
+# %% [markdown]
 # On $\mathrm{Dir}(0.05)$ a typical client holds three or four digits. The longer it trains, the more its model becomes a
 # specialist in those digits: its accuracy on all ten digits falls as $E$ grows, while on near-IID data
-# ($\alpha = 100$) it stays at the global model's level. And the skewed clients' updates agree less at every $E$:
+# ($\alpha_D = 100$) it stays at the global model's level. And the skewed clients' updates agree less at every $E$:
 # each pulls towards the optimum of *its own* loss $F_k$, and those optima differ. The average of updates that
 # partly cancel is a short, bent step towards the optimum of the whole data. That is **client drift**. (Agreement
 # grows with $E$ on both splits: after one epoch an update is mostly mini-batch noise, which cancels too.)
@@ -112,17 +115,17 @@ fl.check(all(drift.agreement_of(0.05, e) < drift.agreement_of(100.0, e) - 0.03 f
 # %% [markdown]
 # ## 2 · Four algorithms, one equation each
 #
-# With $\eta$ the client learning rate, $w_t$ the global model, $F_k$ client $k$'s loss and $p_k = n_k/n$:
+# With $\eta_l$ the client learning rate, $w_t$ the global model, $F_k$ client $k$'s loss and $p_k = n_k/n$:
 #
 # | algorithm | the one change | equation | `FLConfig` |
 # |---|---|---|---|
-# | **FedAvg** (McMahan et al. 2017) | — | local $w \leftarrow w - \eta \nabla F_k(w)$; $\; w_{t+1} = \sum_k p_k w_k$ | default |
-# | **FedProx** (Li et al. 2020) | a pull towards $w_t$ in every local step | $w \leftarrow w - \eta\,[\nabla F_k(w) + \mu (w - w_t)]$ | `mu` |
+# | **FedAvg** (McMahan et al. 2017) | — | local $w \leftarrow w - \eta_l \nabla F_k(w)$; $\; w_{t+1} = \sum_k p_k w_k$ | default |
+# | **FedProx** (Li et al. 2020) | a pull towards $w_t$ in every local step | $w \leftarrow w - \eta_l\,[\nabla F_k(w) + \mu (w - w_t)]$ | `mu` |
 # | **FedAvgM** (Hsu et al. 2019) | momentum on the server | $v \leftarrow \beta v + (w_t - \bar w)$; $\; w_{t+1} = w_t - v$ | `server_optimizer="fedavgm"`, `server_momentum` |
-# | **SCAFFOLD** (Karimireddy et al. 2020) | a drift correction in every local step | $w \leftarrow w - \eta\,[\nabla F_k(w) - c_k + c]$ | `scaffold=True` |
+# | **SCAFFOLD** (Karimireddy et al. 2020) | a drift correction in every local step | $w \leftarrow w - \eta_l\,[\nabla F_k(w) - c_k + c]$ | `scaffold=True` |
 #
 # In SCAFFOLD, $c_k$ estimates client $k$'s own gradient direction and $c$ the average one; after $K_k$ local steps
-# the client sets $c_k \leftarrow c_k - c + (w_t - w_k)/(K_k \eta)$ from its own model $w_k$, and the server moves
+# the client sets $c_k \leftarrow c_k - c + (w_t - w_k)/(K_k \eta_l)$ from its own model $w_k$, and the server moves
 # $c$ by $\sum_k p_k\,(c_k^{+} - c_k)$ over the round's clients, so that $c = \sum_k p_k c_k$ at all times.
 # So each local step follows $\nabla F_k - c_k + c \approx \nabla F$, the gradient of the *whole* objective: the
 # drift is subtracted, not just damped. The price: $c$ travels down and $\Delta c_k$ up with every model, **twice
@@ -143,12 +146,12 @@ for name in non_iid.ALGORITHMS:
     print(f"{name:<9} {non_iid.algorithm_fields(name, mu=0.01, server_momentum=0.5)}")
 
 # %% [markdown]
-# ## 3 · Rounds to 95% against $\alpha$
+# ## 3 · Rounds to 95% against $\alpha_D$
 #
-# Each algorithm on three splits, from skewed ($\alpha = 0.1$) to near-IID ($\alpha = 100$), three seeds each
+# Each algorithm on three splits, from skewed ($\alpha_D = 0.1$) to near-IID ($\alpha_D = 100$), three seeds each
 # (the seed changes the split, the initial model and the batch order); the table shows medians.
 #
-# Every point of that sweep rests on runs like this one, written out: FedAvg at $\alpha = 0.1$, seed 0, with the
+# Every point of that sweep rests on runs like this one, written out: FedAvg at $\alpha_D = 0.1$, seed 0, with the
 # shared settings above. Read off the first round whose global model reaches 95%:
 
 # %%
@@ -159,8 +162,8 @@ fedavg_rounds = history.rounds_to_accuracy(0.95)
 print(f"FedAvg, alpha=0.1, seed 0: 95% first in round {fedavg_rounds}")
 
 # %% [markdown]
-# The helper repeats it for every $\alpha$ (0.1, 1, 100) × algorithm (FedAvg, FedProx, FedAvgM, SCAFFOLD, each with
-# its `algorithm_fields`) × seed (0, 1, 2), 36 runs, and plots the median rounds of each algorithm against $\alpha$:
+# The helper repeats it for every $\alpha_D$ (0.1, 1, 100) × algorithm (FedAvg, FedProx, FedAvgM, SCAFFOLD, each with
+# its `algorithm_fields`) × seed (0, 1, 2), 36 runs, and plots the median rounds of each algorithm against $\alpha_D$:
 
 # %%
 knobs = dict(n_clients=n_clients, client_learning_rate=client_learning_rate, mu=mu, server_momentum=server_momentum,
@@ -168,7 +171,11 @@ knobs = dict(n_clients=n_clients, client_learning_rate=client_learning_rate, mu=
 sweep = non_iid.show_alpha_sweep(alphas=(0.1, 1.0, 100.0), seeds=(0, 1, 2), **knobs)
 
 # %% [markdown]
-# Its seed-0 FedAvg run at $\alpha = 0.1$ is the one above:
+# *Figure:* median rounds to 95% against the Dirichlet concentration α_D for FedAvg, FedProx, FedAvgM and SCAFFOLD;
+# every algorithm needs the most rounds at the smallest α_D, SCAFFOLD and FedAvgM the fewest.
+
+# %% [markdown]
+# Its seed-0 FedAvg run at $\alpha_D = 0.1$ is the one above:
 
 # %%
 in_sweep = sweep.per_seed[sweep.alphas.index(0.1), sweep.algorithms.index("FedAvg"), sweep.seeds.index(0)]
@@ -177,7 +184,7 @@ fl.check(fedavg_rounds == in_sweep or (fedavg_rounds is None and in_sweep == np.
          expected=f"round {in_sweep:g} in the sweep")
 
 # %% [markdown]
-# Read the **FedAvg** column: at $\alpha = 0.1$ it needs more than twice the rounds it needs at $\alpha = 100$.
+# Read the **FedAvg** column: at $\alpha_D = 0.1$ it needs more than twice the rounds it needs at $\alpha_D = 100$.
 # That is the cost of client drift, in rounds.
 
 # %%
@@ -189,9 +196,9 @@ fl.check(sweep.rounds_of(0.1, "FedAvg") >= 2 * sweep.rounds_of(100.0, "FedAvg"),
 # %% [markdown]
 # Now the remedies, measured:
 #
-# - **SCAFFOLD** cuts the rounds at $\alpha = 0.1$ in every seed, and its gain shrinks to about a round on
+# - **SCAFFOLD** cuts the rounds at $\alpha_D = 0.1$ in every seed, and its gain shrinks to about a round on
 #   near-IID data, where there is little drift to correct. That is what a drift correction should do.
-# - **FedAvgM** ($\beta = 0.5$) helps at $\alpha = 0.1$ as much and ties FedAvg on near-IID data. It does
+# - **FedAvgM** ($\beta = 0.5$) helps at $\alpha_D = 0.1$ as much and ties FedAvg on near-IID data. It does
 #   not correct drift: the update agreement above says that on skewed data the averaged update is *short*,
 #   and momentum lengthens it (a steady direction is applied up to $1/(1-\beta) = 2$ times). A bigger step,
 #   not a better direction — exercise 2 shows that a large $\beta$ overshoots.
@@ -261,16 +268,20 @@ fl.check(cheaper >= 1 and dearer >= 1 and abs(medians["SCAFFOLD"] / medians["Fed
 # *latency* (fewer synchronisations), not automatically in traffic.
 
 # %% [markdown]
-# ## 4 · The four curves at $\alpha = 0.1$
+# ## 4 · The four curves at $\alpha_D = 0.1$
 #
 # One seed, accuracy against rounds. Left the curves, right the rounds to 95% (a hatched bar: not reached in 20
 # rounds). SCAFFOLD and FedAvgM climb faster; FedProx lies on top of FedAvg.
 #
-# Every run is cached (`functools.lru_cache` keyed on its `FLConfig`, a frozen dataclass): the figure below reuses
-# the seed-0 runs of the sweep, and in the sliders further down a new $\mu$ or $\beta$ re-runs only FedProx or FedAvgM.
+# Every run is computed once and kept: the figure below reuses the seed-0 runs of the sweep, and in the sliders
+# further down a new $\mu$ or $\beta$ re-runs only FedProx or FedAvgM (how: [the appendix](15_how_the_kit_is_built.ipynb)).
 
 # %%
 curves = non_iid.show_algorithms(alpha=0.1, seed=seed, **knobs)
+
+# %% [markdown]
+# *Figure:* left, test accuracy against the round for the four algorithms at α_D = 0.1; right, bars of their rounds to
+# 95%; SCAFFOLD and FedAvgM climb faster and FedProx lies on top of FedAvg.
 
 # %%
 def rounds_or_more(name):                     # a run that never reaches 95% counts as one round more than it had
@@ -283,26 +294,11 @@ fl.check(curves.megabytes_per_round["SCAFFOLD"] == 2 * curves.megabytes_per_roun
          expected=2 * curves.megabytes_per_round["FedAvg"])
 
 # %% [markdown]
-# **Two engines, one SCAFFOLD.** The kit's per-client engine trains the clients one after another and updates $c_k$
-# and $c$ in NumPy between rounds (`Simulation.update_controls`: easy to read, slow when a round has many clients).
-# The vectorised engine trains all clients of a round at once in one compiled function and keeps the control
-# variates inside that graph, so a SCAFFOLD slider move costs about what a FedAvg one does. Same algorithm? Run it
-# once more on the per-client engine (`engine="per_client"`) and compare the curves:
-
-# %%
-reference = fl.run_experiment(config.replace(scaffold=True, engine="per_client"), dataset=fl.cached_dataset("digits"))
-gap = np.abs(reference.accuracy - scaffold_run.accuracy).max() if len(reference.accuracy) == len(scaffold_run.accuracy) \
-    else float("nan")
-fl.check(gap <= 0.003, "both engines run the same SCAFFOLD, at most one test image apart",
-         measured=f"{curves.engines['SCAFFOLD']} vs {reference.engine}: largest accuracy difference {gap:.3f} over "
-                  f"{config.rounds} rounds", expected="≤ 0.003")
-
-# %% [markdown]
 # ## Your turn
 #
-# Sliders: the skew $\alpha$ (log scale, 0.05 to 100), the number of clients $K$, the client learning rate, FedProx's
+# Sliders: the skew $\alpha_D$ (log scale, 0.05 to 100), the number of clients $K$, the client learning rate, FedProx's
 # $\mu$, FedAvgM's $\beta$ and server learning rate $\eta_g$, and the seed: one seed can mislead, so move it and
-# watch the ranking change. A slider acts when you release it; a new $\alpha$, $K$, learning rate or seed re-runs all
+# watch the ranking change. A slider acts when you release it; a new $\alpha_D$, $K$, learning rate or seed re-runs all
 # four algorithms (a second or two on an idle machine), a new $\mu$, $\beta$ or $\eta_g$ only one. Presets: near-IID
 # data, too much momentum, a half server step, a strong FedProx, another seed, more clients; *reset* returns to the
 # notebook's settings. Also try a client learning rate of 3 (divergence).
@@ -328,12 +324,12 @@ display(fl.widgets.ControlPanel(non_iid.show_algorithms, controls, presets=non_i
 #
 # - **Client drift:** trained from the same model, clients on skewed data end up as specialists (lower test
 #   accuracy) whose updates partly cancel in the average (lower agreement). More local epochs, more drift.
-# - On digits with $K = 10$, $E = 5$, FedAvg needs more than **twice** the rounds to 95% at $\alpha = 0.1$ as at
-#   $\alpha = 100$ (medians of 3 seeds).
-# - **SCAFFOLD** corrects each local step by $c - c_k$; it saves rounds in every seed at $\alpha = 0.1$ and little on
+# - On digits with $K = 10$, $E = 5$, FedAvg needs more than **twice** the rounds to 95% at $\alpha_D = 0.1$ as at
+#   $\alpha_D = 100$ (medians of 3 seeds).
+# - **SCAFFOLD** corrects each local step by $c - c_k$; it saves rounds in every seed at $\alpha_D = 0.1$ and little on
 #   near-IID data. It sends twice the bytes per round, so in megabytes it about breaks even here (cheaper for
 #   some seeds, dearer for others). Its $c$ is weighted like its average, so it minimises the same objective as
-#   FedAvg. Both engines run it to the same numbers.
+#   FedAvg.
 # - **FedAvgM** ($\beta = 0.5$) saves about as many rounds on skewed data by taking longer steps, not better ones.
 # - **FedProx** does not help on this data: a small $\mu$ changes nothing, a large $\mu$ slows training. It
 #   addresses statistical heterogeneity (drift, notebook 07) and systems heterogeneity (unequal local work,
@@ -345,7 +341,7 @@ display(fl.widgets.ControlPanel(non_iid.show_algorithms, controls, presets=non_i
 # They go from predicting to writing code. Each has a collapsed solution; the checkers say what is wrong, not only
 # that something is.
 #
-# 1. **Predict, then run.** With $K = 10$ clients at $\alpha = 0.1$, SCAFFOLD reaches 95% in the round shown in the
+# 1. **Predict, then run.** With $K = 10$ clients at $\alpha_D = 0.1$, SCAFFOLD reaches 95% in the round shown in the
 #    summary above. With $K = 30$ clients (each holds fewer examples and fewer classes), how many rounds does it
 #    need? Write your guess, then run.
 
@@ -363,7 +359,7 @@ print(fl.exercises.check_prediction(guess_scaffold_rounds, many.rounds["SCAFFOLD
 # <details><summary>Solution to exercise 1</summary>
 #
 # SCAFFOLD needs 7 rounds with 30 clients against 5 with 10, while FedAvg and FedProx barely make it (round 20):
-# SCAFFOLD gains most. At a fixed $\alpha$ a client with fewer examples draws its label mix from fewer images, so
+# SCAFFOLD gains most. At a fixed $\alpha_D$ a client with fewer examples draws its label mix from fewer images, so
 # it holds fewer classes and its distribution is further from the whole: the non-IID score grows (0.693 against
 # 0.626), the drift grows, and a drift correction has more to correct.
 # </details>
@@ -385,8 +381,8 @@ print(f"{'✔' if same_first else '✘'} round 1 is FedAvg's; the control variat
 # Round 1 only: its local steps use $c_k = c = 0$. After it every client sets $c_k$ from its own progress, so from
 # round 2 on the steps are corrected and the curves part.
 #
-# 3. **Explore.** Too much momentum: compare FedAvgM with $\beta \in \{0, 0.5, 0.95\}$ at $\alpha = 0.1$ and at
-#    $\alpha = 100$, with `non_iid.compute_algorithms(alpha=alpha, server_momentum=beta, algorithms=("FedAvgM",))`.
+# 3. **Explore.** Too much momentum: compare FedAvgM with $\beta \in \{0, 0.5, 0.95\}$ at $\alpha_D = 0.1$ and at
+#    $\alpha_D = 100$, with `non_iid.compute_algorithms(alpha=alpha, server_momentum=beta, algorithms=("FedAvgM",))`.
 #    Which $\beta$ is best, and is it the same on both splits?
 #
 # <details><summary>Solution to exercise 3</summary>
@@ -397,9 +393,9 @@ print(f"{'✔' if same_first else '✘'} round 1 is FedAvg's; the control variat
 #         r = non_iid.compute_algorithms(alpha=alpha, server_momentum=beta, algorithms=("FedAvgM",))
 #         print(alpha, beta, r.rounds["FedAvgM"], f"{r.final_accuracy['FedAvgM']:.3f}")
 # ```
-# $\beta = 0$ is FedAvg exactly (13 rounds at $\alpha = 0.1$, 4 at $\alpha = 100$). $\beta = 0.5$ is best on both
-# splits: 7 rounds at $\alpha = 0.1$ (the short averaged update gets longer), and at $\alpha = 100$ it ties FedAvg's
-# 4 rounds but ends higher. With $\beta = 0.95$ the steps overshoot: 12 rounds at $\alpha = 0.1$, and on both
+# $\beta = 0$ is FedAvg exactly (13 rounds at $\alpha_D = 0.1$, 4 at $\alpha_D = 100$). $\beta = 0.5$ is best on both
+# splits: 7 rounds at $\alpha_D = 0.1$ (the short averaged update gets longer), and at $\alpha_D = 100$ it ties FedAvg's
+# 4 rounds but ends higher. With $\beta = 0.95$ the steps overshoot: 12 rounds at $\alpha_D = 0.1$, and on both
 # splits the run ends *below* $\beta = 0.5$ (0.958 and 0.956 against 0.967 and 0.969). A server momentum is a
 # hyper-parameter to tune per federation.
 # </details>
@@ -422,7 +418,7 @@ for mu_e20 in (0.0, 0.1):
 # more local work still helps FedAvg (compare its rounds at $E = 5$ in the sweep), and the proximal term mostly
 # takes that progress back.
 #
-# 5. **Find the bug.** FedProx's local step is $w \leftarrow w - \eta\,[\nabla F_k(w) + \mu (w - w_t)]$, and this
+# 5. **Find the bug.** FedProx's local step is $w \leftarrow w - \eta_l\,[\nabla F_k(w) + \mu (w - w_t)]$, and this
 #    gradient of its proximal term makes the clients drift *faster*:
 #
 #    ```python
@@ -445,7 +441,7 @@ for mu_e20 in (0.0, 0.1):
 #
 # 6. **Write the function.** Write SCAFFOLD's client control update,
 #    `scaffold_control(c_k, c, x, y_k, n_steps, learning_rate)`, returning
-#    $c_k^{+} = c_k - c + (x - y_k)/(K_k \eta)$ for flattened vectors ($x$ the global model, $y_k$ the client's model
+#    $c_k^{+} = c_k - c + (x - y_k)/(K_k \eta_l)$ for flattened vectors ($x$ the global model, $y_k$ the client's model
 #    after its $K_k$ = `n_steps` local steps). Check it with
 #    `print(fl.exercises.check_scaffold_control(scaffold_control))`.
 #
@@ -457,7 +453,7 @@ for mu_e20 in (0.0, 0.1):
 #
 # print(fl.exercises.check_scaffold_control(scaffold_control))
 # ```
-# $(x - y_k)/(K_k \eta)$ is the mean of the corrected steps $\nabla F_k - c_k + c$ the client took; adding $c_k - c$
+# $(x - y_k)/(K_k \eta_l)$ is the mean of the corrected steps $\nabla F_k - c_k + c$ the client took; adding $c_k - c$
 # back leaves an estimate of its own gradient $\nabla F_k$. Forget $K_k$ and $c_k$ grows with the number of steps.
 # </details>
 #

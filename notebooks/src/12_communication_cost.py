@@ -27,11 +27,11 @@
 # ("communication overhead") as a challenge; *1.背景介绍* ("1. Background") and *2.3 federated learning* claim that
 # federated learning *降低通信开销* ("lowers the communication overhead"). Here we measure both statements.
 #
-# **Prerequisites:** [07 · Challenges](07_challenges.ipynb) (bytes per round, $E$ and rounds) and
+# **Prerequisites:** [07b · Challenges II](07b_communication_and_devices.ipynb) (bytes per round, $E$ and rounds) and
 # [11 · Non-IID algorithms](11_non_iid_algorithms.ipynb) (rounds to a target). Symbols as in the
 # [glossary](GLOSSARY.md).
 #
-# **Time:** about 35 minutes · going deeper (notebooks 09–14).
+# **Time:** about 20 minutes, plus about 30 for the exercises · going deeper (notebooks 09–14).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -151,6 +151,10 @@ default = communication.show_communication(n_clients=n_clients, client_learning_
                                            topk_fraction=topk_fraction, local_epochs=local_epochs)
 
 # %% [markdown]
+# *Figure:* test accuracy against the megabytes sent up (left) and sent both ways (right) for the five compression
+# schemes; the compressed schemes reach the target with far fewer megabytes up, and plain top-k falls short.
+
+# %% [markdown]
 # Its int8 row should be the experiment above, to the last digit:
 
 # %%
@@ -207,6 +211,10 @@ print(f"top-k 1%, no error feedback, seed 0: settled accuracy {one_percent:.3f}"
 # %%
 topk = communication.show_topk_sweep(fractions=(0.01, 0.05, 0.3), **setting)
 
+# %% [markdown]
+# *Figure:* settled test accuracy against the fraction of coordinates sent, top-k with and without error feedback; at
+# the smallest fraction error feedback keeps the model close to the uncompressed one, plain top-k does not.
+
 # %%
 fl.check(one_percent == topk.without_feedback[0], "top-k 1% without EF: the run by hand is the sweep's",
          measured=f"settled {one_percent:.3f} by hand", expected=f"{topk.without_feedback[0]:.3f} in the sweep")
@@ -241,7 +249,7 @@ fl.check(ratio >= 3 and more_work.median_megabytes_up("int8") < seeds.median_meg
 
 # %% [markdown]
 # More local epochs cost device computation (five times the steps) and no bytes; compression costs a little
-# accuracy and no computation worth mentioning; the two multiply. On non-IID data $E$ helps less (notebook 07) and
+# accuracy and no computation worth mentioning; the two multiply. On non-IID data $E$ helps less (notebook 07b) and
 # can make drift worse (notebook 11).
 #
 # ## Your turn

@@ -30,9 +30,9 @@
 # ("limited device resources, network latency and so on"). Here both become numbers: compute speed and link speed
 # per device, and what they do to a federation.
 #
-# **Time:** about 35 minutes · going deeper (notebooks 09–14).
+# **Time:** about 20 minutes, plus about 35 for the exercises · going deeper (notebooks 09–14).
 #
-# **Prerequisites:** [07 · Challenges](07_challenges.ipynb) (the light straggler model this notebook replaces) and
+# **Prerequisites:** [07b · Challenges II](07b_communication_and_devices.ipynb) (the light straggler model this notebook replaces) and
 # [11 · Non-IID algorithms](11_non_iid_algorithms.ipynb) (FedProx). Symbols as in the [glossary](GLOSSARY.md).
 
 # %%
@@ -86,6 +86,10 @@ print(f"median device: {fl.devices.MEDIAN_EXAMPLES_PER_SECOND:g} examples/s, "
 times = stragglers.show_round_times(speed_spread=speed_spread, n_clients=n_clients)
 
 # %% [markdown]
+# *Figure:* bars of each device's simulated seconds in round 1, fastest to slowest, with the round duration as a
+# dashed line at the slowest device.
+
+# %% [markdown]
 # Without a deadline the server waits for everybody: **the round lasts as long as the slowest device**, several
 # times the median. The simulated clock of a real run agrees:
 
@@ -108,6 +112,10 @@ cut = stragglers.show_round_times(speed_spread=speed_spread, n_clients=n_clients
 fl.check(same.seconds.max() - same.seconds.min() < 0.1 and cut.round_seconds == deadline and cut.stragglers >= 5,
          "identical devices finish together; the deadline ends the round and leaves at least 5 stragglers",
          measured=f"round {cut.round_seconds:.1f} s, {cut.stragglers} stragglers")
+
+# %% [markdown]
+# *Figure:* the same bars with a deadline: the devices over it are coloured as stragglers, and the round now ends at
+# the deadline.
 
 # %% [markdown]
 # ## 2 · Three answers to stragglers
@@ -188,6 +196,10 @@ fl.check(median_slow[partial] > median_slow[drop] + 0.02, "partial work keeps pa
 biased = stragglers.show_devices(correlated=True, **settings)
 
 # %% [markdown]
+# *Figure:* left, test accuracy against simulated minutes for the three policies when speed goes with the data; right,
+# the final accuracy per digit, where dropping stragglers loses the slow devices' digits.
+
+# %% [markdown]
 # ### When speed is independent of the data
 #
 # The same devices dealt at random (`correlated=False`, seed 0). Dropping stragglers still loses data — but whose
@@ -214,6 +226,10 @@ unbiased = stragglers.show_devices(correlated=False, **settings)
 fl.check(unbiased.fast_class_accuracy[drop] < unbiased.fast_class_accuracy[wait] - 0.04,
          "this time dropping stragglers costs digits 0-4", measured=f"{unbiased.fast_class_accuracy[drop]:.3f}",
          expected=f"below {unbiased.fast_class_accuracy[wait] - 0.04:.3f}")
+
+# %% [markdown]
+# *Figure:* the same two panels with devices dealt at random: dropping stragglers now loses a random part of the data
+# instead of the same digits.
 
 # %%
 fl.check(partial_minutes == unbiased.minutes[partial], "accept partial work: the run by hand is the helper's",

@@ -73,3 +73,71 @@ def full_screenshot(page, path) -> None:
 def shut_down_kernel(page) -> None:
     """Stop the notebook's kernel (each notebook test starts its own)."""
     page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+
+
+# --- the classroom panels (fl.widgets.ControlPanel): every control moved, reset, a preset ------------------------
+
+PANEL_GENERATION = """(panel) => {
+  const busy = panel.querySelector('.fl-panel-busy[data-generation]');
+  return busy ? Number(busy.dataset.generation) : 0;
+}"""
+
+
+def _panel_generation(panel) -> int:
+    return int(panel.evaluate(PANEL_GENERATION))
+
+
+def _wait_for_next_generation(page, panel, before: int, timeout_s: float) -> float:
+    """Wait until the panel's callback has finished once more; returns the seconds it took."""
+    t0 = time.perf_counter()
+    handle = panel.element_handle()
+    page.wait_for_function(f"([panel, g]) => ({PANEL_GENERATION})(panel) > g", arg=[handle, before],
+                           timeout=timeout_s * 1000)
+    return time.perf_counter() - t0
+
+
+def _readout(slider) -> str:
+    readout = slider.locator(".widget-readout")
+    return readout.first.inner_text() if readout.count() else slider.locator(".noUi-handle").first.get_attribute(
+        "aria-valuenow")
+
+
+def exercise_control_panels(page, timeout_s: float = 120) -> dict[str, float]:
+    """Move every slider of every ``.fl-panel`` once (the arrow key on its handle), wait for the panel's
+    callback to finish and check the page says so without an error; then *reset* (every readout back) and
+    the first preset. Returns seconds per control, keyed "panel i: label"."""
+    timings: dict[str, float] = {}
+    panels = page.locator(".fl-panel")
+    for i in range(panels.count()):
+        panel = panels.nth(i)
+        panel.scroll_into_view_if_needed()
+        sliders = panel.locator(".widget-slider")
+        defaults = [_readout(sliders.nth(j)) for j in range(sliders.count())]
+        for j in range(sliders.count()):
+            s = sliders.nth(j)
+            label = s.locator(".widget-label").first.inner_text().strip()
+            if s.locator(".noUi-target[disabled]").count():
+                continue
+            before, shown = _panel_generation(panel), _readout(s)
+            handle = s.locator(".noUi-handle").first
+            now, top = float(handle.get_attribute("aria-valuenow")), float(handle.get_attribute("aria-valuemax"))
+            handle.focus()
+            page.keyboard.press("ArrowLeft" if now >= top else "ArrowRight")
+            timings[f"panel {i}: {label}"] = _wait_for_next_generation(page, panel, before, timeout_s)
+            assert _readout(s) != shown, f"panel {i}, {label}: the value did not move"
+            text = panel.inner_text()
+            assert "The run failed" not in text and "Traceback" not in text, f"panel {i}, {label}: {text[-1500:]}"
+            assert "running" not in panel.locator(".fl-panel-busy").first.inner_text(), f"panel {i}: still busy"
+        reset = panel.locator("button", has_text="reset").first
+        before = _panel_generation(panel)
+        reset.click()
+        _wait_for_next_generation(page, panel, before, timeout_s)
+        assert [_readout(sliders.nth(j)) for j in range(sliders.count())] == defaults, f"panel {i}: reset"
+        presets = panel.locator(".widget-dropdown").filter(has=page.locator("label", has_text="preset"))
+        if presets.count():
+            options = presets.first.locator("option").all_inner_texts()
+            before = _panel_generation(panel)
+            presets.first.locator("select").select_option(label=options[1])       # options[0] is "(custom)"
+            timings[f"panel {i}: preset {options[1]}"] = _wait_for_next_generation(page, panel, before, timeout_s)
+            assert "The run failed" not in panel.inner_text(), f"panel {i}, preset {options[1]}"
+    return timings
