@@ -40,7 +40,7 @@ def plot_label_distribution(counts: np.ndarray, ax=None, title: str | None = Non
 
 
 def plot_history(histories, labels: Sequence[str] | None = None, ax=None, metric: str = "accuracy",
-                 baseline: float | None = None, target: float | None = None):
+                 baseline: float | None = None, target: float | None = None, title: str | None = None):
     """Learning curves: test ``metric`` ("accuracy" or "loss") against the round.
 
     Parameters
@@ -49,6 +49,7 @@ def plot_history(histories, labels: Sequence[str] | None = None, ax=None, metric
     labels : one label per History
     baseline : draw a horizontal line (e.g. a centrally trained model's accuracy)
     target : draw a dotted target line
+    title : the axes' title (default: "test <metric> per round")
     """
     plt = pyplot()
     if not isinstance(histories, (list, tuple)):
@@ -68,6 +69,7 @@ def plot_history(histories, labels: Sequence[str] | None = None, ax=None, metric
         ax.axhline(target, color="gray", linestyle=":", linewidth=1, label=f"target {target:g}")
     ax.set_xlabel("round")
     ax.set_ylabel(f"test {metric}")
+    ax.set_title(title or f"test {metric} per round")
     ax.legend()
     ax.grid(alpha=0.3)
     return ax

@@ -282,6 +282,8 @@ def show_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = 
         ax.set_xticklabels([str(e) for e in result.epochs])
         ax.set_xlabel("local epochs E")
         ax.grid(alpha=0.3)
+    ax_acc.set_title("client models on all ten digits")
+    ax_agree.set_title("do the clients' updates agree?")
     ax_acc.legend()
     plt.tight_layout()
     plt.show()

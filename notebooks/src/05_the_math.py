@@ -302,7 +302,8 @@ for b, h in momentum_runs.items():
 
 # %%
 # extra code – learning curves for the three betas
-plot_history(list(momentum_runs.values()), labels=[f"FedAvgM, β = {b}" for b in momentum_runs])
+plot_history(list(momentum_runs.values()), labels=[f"FedAvgM, β = {b}" for b in momentum_runs],
+             title="FedAvgM on skewed data: three server momenta β")
 plt.show()
 
 # %% [markdown]
