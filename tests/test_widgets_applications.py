@@ -136,3 +136,28 @@ def test_reconstruction_rejects_updates_it_cannot_invert(article_trainer_and_wei
         aw.reconstruct_single_example(sent, [w.copy() for w in sent])
     with pytest.raises(ValueError, match="weights_before"):
         aw.reconstruct_single_example(sent[:2], sent[:2])
+
+
+NOTEBOOK_DEFAULTS = dict(n_hospitals=5, client_learning_rate=0.1, alpha=0.5, partition="dirichlet", seed=0)
+
+
+@pytest.mark.parametrize("name", list(aw.PRESETS))
+def test_every_preset_of_the_hospital_panel_runs_and_draws_a_titled_figure(name):
+    from fedlearn_edu.style import pyplot
+    plt = pyplot()
+    values = {**NOTEBOOK_DEFAULTS, **aw.PRESETS[name]}
+    study = aw.show_hospital_study(**values)
+    ax = plt.gcf().axes[0]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert study.hospital_sizes.shape == (values["n_hospitals"],)
+    plt.close("all")
+
+
+def test_the_presets_show_what_their_names_say():
+    iid = aw.compute_hospital_study(**{**NOTEBOOK_DEFAULTS, **aw.PRESETS["IID hospitals"]})
+    skewed = aw.compute_hospital_study(**{**NOTEBOOK_DEFAULTS, **aw.PRESETS["very different hospitals: α_D = 0.1"]})
+    too_large = aw.compute_hospital_study(**{**NOTEBOOK_DEFAULTS,
+                                             **aw.PRESETS["too-large learning rate: η_l = 10"]})
+    assert iid.non_iid < skewed.non_iid
+    assert iid.mean_lone_accuracy > skewed.mean_lone_accuracy      # alone, the skewed hospitals fall behind
+    assert too_large.fedavg_accuracy < iid.fedavg_accuracy - 0.2    # a too-large η_l breaks training

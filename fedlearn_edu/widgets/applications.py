@@ -28,9 +28,20 @@ from ..simulation import FLConfig, History, Simulation
 from ..style import pyplot
 
 __all__ = ["hospital_datasets", "HospitalStudy", "compute_hospital_study", "show_hospital_study",
-           "reconstruct_single_example"]
+           "reconstruct_single_example", "PRESETS", "HOSPITAL_PARTITIONS"]
 
 HOSPITAL_PARTITIONS = ("dirichlet", "quantity", "iid")
+
+#: presets of notebook 08's hospital panel (each starts from the notebook's settings and changes what it names)
+PRESETS: dict[str, dict] = {
+    "IID hospitals": dict(partition="iid"),
+    "very different hospitals: α_D = 0.1": dict(alpha=0.1),
+    "many small, very different hospitals: K = 20, α_D = 0.1": dict(n_hospitals=20, alpha=0.1),
+    "sizes differ, same mix of diagnoses": dict(partition="quantity"),
+    "too-large learning rate: η_l = 10": dict(client_learning_rate=10.0),
+    "too-small learning rate: η_l = 0.01": dict(client_learning_rate=0.01),
+    "another seed: 1": dict(seed=1),
+}
 
 
 def hospital_datasets(simulation: Simulation) -> list[Dataset]:
@@ -157,6 +168,7 @@ def show_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0.1,
                   fontsize=7 if n_hospitals <= 8 else 5)
     ax.set(xlabel=f"hospital, and its patients per class ({'/'.join(study.class_names)})",
            ylabel="test accuracy", ylim=(0, 1.25), yticks=np.linspace(0, 1, 6))
+    ax.set_title(f"{n_hospitals} hospitals: alone, FedAvg, pooled")
     ax.legend(loc="upper center", ncol=3, frameon=False)
     fig.tight_layout()
     plt.show()

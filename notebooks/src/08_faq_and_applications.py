@@ -23,23 +23,40 @@
 # - the article's medical example, run: hospitals that train alone, together (FedAvg), or pool their records;
 # - which notebook measures each of the challenges the article lists.
 #
-# **Article section:** *6.附录常见问题与解答* ("6. Appendix: frequently asked questions and answers"),
+# **Article section:** 6. 附录常见问题与解答 ("Appendix: frequently asked questions and answers"),
 # its three questions and answers.
 #
+# **Time:** about 25 minutes, plus about 35 for the exercises · core path (notebooks 00–08).
+#
 # **Prerequisites:** [01 · Why federated learning](01_why_federated.ipynb) (the two baselines),
-# [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb), [05 · The math](05_the_math.ipynb).
+# [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb), [05 · The math](05_the_math.ipynb). Symbols as in
+# the [glossary](GLOSSARY.md): K clients (here hospitals), η_l the client learning rate, E local epochs, B batch
+# size, α_D the Dirichlet concentration of a label skew, w the model.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 import fedlearn_edu as fl
 import numpy as np
-import matplotlib.pyplot as plt
-from ipywidgets import interact
+import ipywidgets as widgets
+from IPython.display import display
 from fedlearn_edu.plots import plot_history
 from fedlearn_edu.widgets import applications as app_widgets
 
+plt = fl.style.pyplot()
 fl.set_seed(42)
 fl.print_versions()
+
+# %% [markdown]
+# The knobs of this notebook: the hospital study of Q2. Change one, then run this cell and every cell below it
+# (in JupyterLab: *Run › Run Selected Cell and All Below*). Every value in the stated ranges runs to the end;
+# the ✔/✘ lines then say which of the notebook's claims still hold.
+
+# %% tags=["parameters"]
+n_hospitals = 5                   # hospitals K in the medical study: 2 .. 20
+client_learning_rate = 0.1        # client learning rate η_l of the hospitals: 0.01 .. 10.0
+dirichlet_concentration = 0.5     # label skew α_D of the hospitals (small: very different): 0.1 .. 5.0
+hospital_partition = "dirichlet"  # how the patients are split: one of "dirichlet", "quantity", "iid"
+seed = 0                          # seed of the hospital study: 0 .. 20
 
 # %% [markdown]
 # ## Q1 · How does federated learning differ from traditional distributed learning?
@@ -64,11 +81,13 @@ fl.print_versions()
 # - **communication**: workers on a fast network synchronise after *every* mini-batch step; clients on slow
 #   links cannot, so FedAvg trains for several local epochs between rounds.
 #
+# ### Measured: rounds and bytes to 95%
+#
 # Let us measure it on one data set, the handwritten digits (1437 training images, 10 classes).
 # **Distributed SGD** (`fl.baselines.distributed_sgd`): 10 workers, the data shuffled by the data centre (IID),
 # the gradients averaged after every step. **FedAvg**: 10 clients whose data stays put and is non-IID
-# (Dirichlet label skew, $\alpha = 0.1$), 5 local epochs per round. Same model, same learning rate (0.1), same
-# batch size (32).
+# (Dirichlet label skew with concentration $\alpha_D = 0.1$: each client holds mostly a few digits),
+# $E = 5$ local epochs per round. Same model, same learning rate (0.1), same batch size (32).
 
 # %%
 digits = fl.load_dataset("digits")
@@ -79,7 +98,7 @@ fedavg_iid = fl.run_experiment(fl.FLConfig(dataset="digits", n_clients=10, round
 
 # %%
 runs = {"distributed SGD (IID, sync every step)": dsgd, "FedAvg, IID clients, E=5": fedavg_iid,
-        "FedAvg, non-IID clients (alpha=0.1), E=5": fedavg}
+        "FedAvg, non-IID clients (α_D = 0.1), E=5": fedavg}
 print(f"{'':42} rounds to 95%   MB to 95%   final accuracy")
 for name, h in runs.items():
     print(f"{name:42} {h.rounds_to_accuracy(0.95):>12} {h.bytes_to_accuracy(0.95) / 1e6:>11.2f} "
@@ -87,23 +106,34 @@ for name, h in runs.items():
 
 # %%
 # extra code – test accuracy against communication rounds
-ax = plot_history(list(runs.values()), labels=list(runs))
+ax = plot_history(list(runs.values()), labels=list(runs), title="distributed SGD and FedAvg on the digits")
 ax.set_xlabel("communication round (one synchronisation each)")
 ax.set_ylim(0.5, 1.0)
 plt.show()
 
 # %% [markdown]
+# *Figure:* test accuracy against the communication round for distributed SGD and two FedAvg runs; both FedAvg
+# curves climb to 95% in far fewer rounds than distributed SGD.
+#
 # Each synchronisation of distributed SGD is one step; each FedAvg round is five local epochs. So FedAvg needs
 # several times fewer rounds and bytes to reach 95%, even on non-IID data, and ends as accurate. Non-IID data
-# costs it rounds compared with IID clients (the subject of [07 · Challenges](07_challenges.ipynb)).
+# costs it rounds compared with IID clients (the subject of
+# [07 · Challenges I](07_challenges.ipynb)).
 
 # %%
-assert 3 * fedavg.rounds_to_accuracy(0.95) < dsgd.rounds_to_accuracy(0.95)
-assert fedavg_iid.rounds_to_accuracy(0.95) < fedavg.rounds_to_accuracy(0.95), "non-IID costs rounds"
-assert fedavg.final_accuracy >= 0.94 and dsgd.final_accuracy >= 0.94
+fl.check(lambda: 3 * fedavg.rounds_to_accuracy(0.95) < dsgd.rounds_to_accuracy(0.95),
+         "FedAvg (non-IID) needs several times fewer rounds to 95% than distributed SGD",
+         measured=fedavg.rounds_to_accuracy(0.95), expected=f"< {dsgd.rounds_to_accuracy(0.95)} / 3")
+fl.check(lambda: fedavg_iid.rounds_to_accuracy(0.95) < fedavg.rounds_to_accuracy(0.95),
+         "non-IID data costs FedAvg rounds", measured=fedavg.rounds_to_accuracy(0.95),
+         expected=f"> {fedavg_iid.rounds_to_accuracy(0.95)} (IID)")
+fl.check(fedavg.final_accuracy >= 0.94 and dsgd.final_accuracy >= 0.94, "FedAvg ends as accurate (both ≥ 0.94)",
+         measured=f"{fedavg.final_accuracy:.3f} and {dsgd.final_accuracy:.3f}", expected="≥ 0.94")
 
 # %% [markdown]
-# **The price: computation.** FedAvg saves communication by computing more on the clients between rounds.
+# ### The price: computation
+#
+# FedAvg saves communication by computing more on the clients between rounds.
 # Count the passes over the training data each method made before it reached 95%:
 
 # %%
@@ -111,7 +141,8 @@ n_train = len(digits.y_train)
 dsgd_epochs = dsgd.rounds_to_accuracy(0.95) * 10 * 32 / n_train      # 10 workers x 32 examples per step
 fedavg_epochs = fedavg.rounds_to_accuracy(0.95) * 5                   # every client: 5 epochs per round
 print(f"epochs of data processed to reach 95%: distributed SGD {dsgd_epochs:.1f}, FedAvg {fedavg_epochs:.1f}")
-assert fedavg_epochs > 2 * dsgd_epochs
+fl.check(fedavg_epochs > 2 * dsgd_epochs, "FedAvg processes more than twice the epochs of data",
+         measured=f"{fedavg_epochs:.1f}", expected=f"> 2 × {dsgd_epochs:.1f}")
 
 # %% [markdown]
 # Computing on the device is cheap; sending over a phone network is slow and expensive. That trade, not a
@@ -125,23 +156,30 @@ assert fedavg_epochs > 2 * dsgd_epochs
 raw_bytes = fl.baselines.raw_data_bytes(digits)
 fedavg_bytes = fedavg.bytes_to_accuracy(0.95)
 print(f"upload the raw data once: {raw_bytes / 1e6:.2f} MB;  FedAvg to 95%: {fedavg_bytes / 1e6:.2f} MB")
-assert raw_bytes < fedavg_bytes
+fl.check(raw_bytes < fedavg_bytes, "uploading the raw data once moves fewer bytes than FedAvg to 95%",
+         measured=f"{raw_bytes / 1e6:.2f} MB", expected=f"< {fedavg_bytes / 1e6:.2f} MB")
 
 # %% [markdown]
 # With a small model and a lot of data per client (photos, video, years of keyboard logs) the balance tips the
 # other way. But the real reason for FL is that raw records never leave their owner, whatever the bytes.
 #
-# **Unreliable clients.** Clients come and go. With only half of the clients taking part in each round
+# ### Unreliable clients
+#
+# Clients come and go. With only half of the clients taking part in each round
 # (`fraction=0.5`, a different half each time), FedAvg still gets there:
 
 # %%
 half = fl.run_experiment(fedavg.config.replace(fraction=0.5))
 print(f"half of the clients per round: 95% in round {half.rounds_to_accuracy(0.95)}, "
       f"final accuracy {half.final_accuracy:.3f}")
-assert half.rounds_to_accuracy(0.95) is not None and half.final_accuracy >= 0.94
+fl.check(half.rounds_to_accuracy(0.95) is not None and half.final_accuracy >= 0.94,
+         "with half of the clients per round FedAvg still reaches 95% and ends at 0.94 or more",
+         measured=f"{half.final_accuracy:.3f}", expected="≥ 0.94")
 
 # %% [markdown]
-# **"Improves data security" — not by itself.** The data stays on the device, but the update leaves it, and
+# ### "Improves data security" — not by itself
+#
+# The data stays on the device, but the update leaves it, and
 # an update can contain the data. Take the extreme case: a client holding one example takes one gradient
 # step and sends its model back. The server subtracts the model it sent and divides two numbers
 # (`app_widgets.reconstruct_single_example`: for a Dense first layer,
@@ -153,21 +191,27 @@ trainer, sent = fl.LocalTrainer(model), fl.get_weights(model)
 x_private, y_private = digits.X_train[:1], digits.y_train[:1]
 returned = fl.client_update(trainer, sent, x_private, y_private, batch_size=None, client_learning_rate=0.1)
 x_recovered, label_recovered = app_widgets.reconstruct_single_example(sent, returned.weights)
-print(f"label {label_recovered} (true {y_private[0]}); image recovered to within 1e-4:",
-      np.allclose(x_recovered, x_private[0], atol=1e-4))
-assert label_recovered == y_private[0] and np.allclose(x_recovered, x_private[0], atol=1e-4)
+fl.check(label_recovered == y_private[0], "the server reads the label off the update",
+         measured=label_recovered, expected=y_private[0])
+fl.check(lambda: np.allclose(x_recovered, x_private[0], atol=1e-4),
+         "the server reads the image off the update, to within 1e-4",
+         measured=f"{np.abs(x_recovered - x_private[0]).max():.1e}", expected="≤ 1e-4")
 
 # %%
 # extra code – the client's image and what the server read off its update
-fig, axes = plt.subplots(1, 2, figsize=(4, 2.2))
+fig, axes = plt.subplots(1, 2, figsize=(5, 3))
 for ax, image, title in zip(axes, [x_private[0], x_recovered], ["on the client", "read off the update"]):
     ax.imshow(image.reshape(8, 8), cmap="gray_r")
-    ax.set_title(title, fontsize=9)
-    ax.axis("off")
+    ax.set_title(title)
+    ax.set(xticks=[], yticks=[], xlabel="8 pixels", ylabel="8 pixels")
+fig.suptitle("one private example, and the server's copy")
 plt.show()
 
 
 # %% [markdown]
+# *Figure:* the client's private 8×8 digit next to the image the server computed from the update; the two are
+# the same picture.
+#
 # With bigger batches and several local steps the inversion is no longer exact, but optimisation attacks still
 # recover recognisable inputs (Zhu et al. 2019, *Deep Leakage from Gradients*; Geiping et al. 2020). Privacy
 # needs more on top of FL: secure aggregation (the server sees only the sum of the updates) and differential
@@ -196,44 +240,64 @@ plt.show()
 # communication is expensive, such as medical diagnosis, financial risk assessment and face recognition.*
 #
 # We run the first one. The Wisconsin breast-cancer data (569 patients, 30 features of a cell sample,
-# malignant or benign) is split across **5 hospitals** with label skew (Dirichlet $\alpha = 0.5$: some hospitals
-# see mostly one diagnosis) and unequal sizes. This is **cross-silo** FL: few clients, each reliable, each with
-# many records. Three ways to learn, judged on the same held-out patients:
+# malignant or benign) is split across **5 hospitals** with label skew (Dirichlet concentration
+# $\alpha_D = 0.5$: some hospitals see mostly one diagnosis) and unequal sizes. This is
+# [**cross-silo**](GLOSSARY.md) FL: a few large, reliable clients (hospitals, banks), usually all of them in every
+# round; its opposite, **cross-device** FL, has many small, unreliable clients (phones), only a fraction $C$ of
+# them per round. Three ways to learn, judged on the same held-out patients:
 #
 # 1. **alone**: each hospital trains on its own patients only (20 epochs);
 # 2. **FedAvg**: the hospitals train together, 20 rounds of one local epoch; no record leaves its hospital;
 # 3. **pooled**: all records in one place (20 epochs), the upper reference that privacy rules usually forbid.
 #
 # The callback `app_widgets.show_hospital_study` does all three (`compute_hospital_study` returns the numbers
-# without drawing). Move the sliders: more hospitals, a different learning rate, more or less label skew.
+# without drawing). Sliders: the number of hospitals $K$, the client learning rate $\eta_l$ (log scale), the
+# Dirichlet concentration $\alpha_D$ (small: very different hospitals), how the patients are split, and the
+# seed. A slider acts when you release it. Presets: IID hospitals, very different hospitals, many small ones,
+# sizes that differ, a too-large and a too-small learning rate, another seed; *reset* returns to the notebook's
+# settings.
 
 # %%
-@interact(n_hospitals=fl.widgets.client_slider(5, min=2, max=20, description="hospitals"),
-          client_learning_rate=fl.widgets.learning_rate_slider(0.1, -2, 0),
-          alpha=fl.widgets.float_slider(0.5, 0.1, 5.0, "label skew α (small: more skew)", step=0.1))
-def hospitals(n_hospitals, client_learning_rate, alpha):
-    app_widgets.show_hospital_study(n_hospitals, client_learning_rate, alpha)
-
+controls = dict(
+    n_hospitals=fl.widgets.client_slider(n_hospitals, min=2, max=20, description="hospitals K"),
+    client_learning_rate=fl.widgets.log_value_slider(client_learning_rate, 0.01, 10.0, "client learning rate η_l"),
+    alpha=fl.widgets.log_value_slider(dirichlet_concentration, 0.1, 5.0, "Dirichlet concentration α_D"),
+    partition=widgets.Dropdown(options=app_widgets.HOSPITAL_PARTITIONS, value=hospital_partition,
+                               description="split"),
+    seed=fl.widgets.int_slider(seed, 0, 20, "seed"))
+display(fl.widgets.ControlPanel(app_widgets.show_hospital_study, controls, presets=app_widgets.PRESETS,
+                                run_now=False))
 
 # %% [markdown]
-# The default setting (5 hospitals, learning rate 0.1, $\alpha = 0.5$), as a plain cell. The numbers under
-# each bar are that hospital's malignant/benign patients.
+# The panel draws when you move a slider. The notebook's setting (the parameters cell), as a plain cell; the
+# numbers under each bar are that hospital's malignant/benign patients.
 
 # %%
-study = app_widgets.show_hospital_study(n_hospitals=5, client_learning_rate=0.1, alpha=0.5)
-
-# %%
-assert study.fedavg_accuracy >= study.mean_lone_accuracy + 0.05, "FedAvg beats the average lone hospital"
-assert study.fedavg_accuracy >= study.worst_lone_accuracy + 0.2, "the worst-off hospital gains most"
-assert study.fedavg_accuracy >= study.pooled_accuracy - 0.03, "FedAvg comes close to pooling"
+study = app_widgets.show_hospital_study(n_hospitals, client_learning_rate, dirichlet_concentration,
+                                        partition=hospital_partition, seed=seed)
 
 # %% [markdown]
+# *Figure:* test accuracy of each hospital trained alone (bars), against FedAvg across the hospitals and all
+# records pooled (lines); the lone hospitals that saw mostly one diagnosis fall far below the FedAvg line.
+
+# %%
+fl.check(study.fedavg_accuracy >= study.mean_lone_accuracy + 0.05, "FedAvg beats the average lone hospital",
+         measured=f"{study.fedavg_accuracy:.3f}", expected=f"≥ {study.mean_lone_accuracy:.3f} + 0.05")
+fl.check(study.fedavg_accuracy >= study.worst_lone_accuracy + 0.2, "the worst-off hospital gains most",
+         measured=f"{study.fedavg_accuracy:.3f}", expected=f"≥ {study.worst_lone_accuracy:.3f} + 0.2")
+fl.check(study.fedavg_accuracy >= study.pooled_accuracy - 0.03, "FedAvg comes close to pooling",
+         measured=f"{study.fedavg_accuracy:.3f}", expected=f"≥ {study.pooled_accuracy:.3f} - 0.03")
+
+# %% [markdown]
+# ### Quantity skew
+#
 # Hospitals whose patients are mostly of one kind cannot learn the other kind alone. Together they reach what
 # pooling reaches, without pooling. With **quantity skew** instead (every hospital has the usual mix of
 # diagnoses, but sizes differ a lot), the gains are smaller, and they go to the small hospitals:
 
 # %%
-sizes_study = app_widgets.compute_hospital_study(n_hospitals=5, partition="quantity", alpha=0.5)
+sizes_study = app_widgets.compute_hospital_study(n_hospitals, client_learning_rate, alpha=0.5,
+                                                 partition="quantity", seed=seed)
 gains = sizes_study.fedavg_accuracy - sizes_study.lone_accuracy
 for size, lone, gain in zip(sizes_study.hospital_sizes, sizes_study.lone_accuracy, gains):
     print(f"hospital with {size:>3} patients: alone {lone:.3f}, with FedAvg {sizes_study.fedavg_accuracy:.3f} "
@@ -241,9 +305,11 @@ for size, lone, gain in zip(sizes_study.hospital_sizes, sizes_study.lone_accurac
 
 # %%
 biggest_gain_size = sizes_study.hospital_sizes[np.argmax(gains)]
-assert gains.min() >= -0.01, "no hospital does better alone"
-assert biggest_gain_size < 0.1 * sizes_study.hospital_sizes.sum(), "the biggest gain is at a small hospital"
-assert sizes_study.fedavg_accuracy >= sizes_study.pooled_accuracy - 0.03
+fl.check(gains.min() >= -0.01, "no hospital does better alone", measured=f"{gains.min():+.3f}", expected="≥ -0.01")
+fl.check(biggest_gain_size < 0.1 * sizes_study.hospital_sizes.sum(), "the biggest gain is at a small hospital",
+         measured=int(biggest_gain_size), expected=f"< 10% of {int(sizes_study.hospital_sizes.sum())} patients")
+fl.check(sizes_study.fedavg_accuracy >= sizes_study.pooled_accuracy - 0.03, "FedAvg comes close to pooling",
+         measured=f"{sizes_study.fedavg_accuracy:.3f}", expected=f"≥ {sizes_study.pooled_accuracy:.3f} - 0.03")
 
 # %% [markdown]
 # Two simplifications to keep in mind: every hospital was standardised with the statistics of the whole
@@ -272,11 +338,11 @@ assert sizes_study.fedavg_accuracy >= sizes_study.pooled_accuracy - 0.03
 #
 # | challenge | what it means | where it is measured |
 # |---|---|---|
-# | 模型收敛性 model convergence | non-IID clients pull the model different ways (client drift); more rounds, lower accuracy, possible divergence | [07 · Challenges](07_challenges.ipynb); server momentum in [05 · The math](05_the_math.ipynb); the splits in [02 · Data and partitions](02_data_and_partitions.ipynb) |
-# | 通信开销 communication overhead | every round moves the whole model down and up, per client | [07 · Challenges](07_challenges.ipynb); Q1 above; [01 · Why federated learning](01_why_federated.ipynb) |
-# | 设备资源有限 limited device resources | small memory, battery, CPU: fewer local steps, smaller models, clients that drop out | [07 · Challenges](07_challenges.ipynb); partial participation in Q1 above |
+# | 模型收敛性 model convergence | non-IID clients pull the model different ways (client drift); more rounds, lower accuracy, possible divergence | [07 · Challenges I](07_challenges.ipynb); [11 · Non-IID algorithms](11_non_iid_algorithms.ipynb); server momentum in [05 · The math](05_the_math.ipynb); the splits in [02 · Data and partitions](02_data_and_partitions.ipynb) |
+# | 通信开销 communication overhead | every round moves the whole model down and up, per client | [07b · Challenges II](07b_communication_and_devices.ipynb); [12 · Communication cost](12_communication_cost.ipynb); Q1 above; [01 · Why federated learning](01_why_federated.ipynb) |
+# | 设备资源有限 limited device resources | small memory, battery, CPU: fewer local steps, smaller models, clients that drop out | [07b · Challenges II](07b_communication_and_devices.ipynb); [13 · Devices and deadlines](13_devices_and_deadlines.ipynb); partial participation in Q1 above |
 # | privacy and security (not in the article's list) | updates leak data; malicious clients can poison the model | Q1 above; [09 · Privacy](09_privacy_and_security.ipynb); [09b · Security](09b_secure_aggregation_and_poisoning.ipynb) |
-# | fairness (not in the article's list) | the global model can serve some clients worse than others | exercise 3 below |
+# | fairness (not in the article's list) | the global model can serve some clients worse than others | exercise 4 below |
 
 # %% [markdown]
 # ## Summary
@@ -312,10 +378,10 @@ print(fl.exercises.check_prediction(guess_round_95, few.rounds_to_accuracy(0.95)
 # %% [markdown]
 # <details><summary>Solution to exercise 1</summary>
 #
-# Later than with 5 clients per round. With $\alpha = 0.1$ each client holds few digits, so a round of 3 clients
+# Later than with 5 clients per round. With $\alpha_D = 0.1$ each client holds few digits, so a round of 3 clients
 # sees only part of the classes, and its average pulls the model towards them; it takes more rounds for every
 # class to be seen often enough. Fewer clients per round also means fewer bytes per round: the trade of
-# notebook 07.
+# notebook 07b.
 # </details>
 #
 # 2. **Explore.** A fairer race: give distributed SGD as much computation as FedAvg used (as many epochs of data
