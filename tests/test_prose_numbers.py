@@ -29,8 +29,8 @@ ALLOWED: dict[str, dict[str, str]] = {
         "260": f"exercise 3's solution, {SOLUTIONS}",
     },
     "03_model_and_local_training": {"6156": DERIVED + " (1539 parameters × 4 bytes)"},
-    "07b_communication_and_devices": {"96": f"exercise 3's solution, {SOLUTIONS}", "48": f"exercise 3's solution, {SOLUTIONS}",
-                      "9.6": f"exercise 3's solution, {SOLUTIONS}", "4.8": f"exercise 3's solution, {SOLUTIONS}"},
+    "07b_communication_and_devices": {number: f"exercise 3's solution, {SOLUTIONS}"
+                                      for number in ("96", "48", "9.6", "4.8")},
     "11_non_iid_algorithms": {"0.958": f"exercise 3's solution, {SOLUTIONS}"},
 }
 

@@ -1,4 +1,6 @@
 """The classroom panel: presets, reset, busy state, what changed, errors as one line."""
+import re
+
 import ipywidgets as widgets
 import pytest
 
@@ -106,3 +108,20 @@ def test_batch_size_slider_ends_with_the_full_batch():
     assert slider.value == math.inf and slider.options[-1] == ("∞", math.inf) and slider.continuous_update is False
     assert fl.FLConfig(batch_size=slider.value).batch_size is None       # ∞ is the full batch
     assert batch_size_slider(48).value == 48 and ("48", 48) in batch_size_slider(48).options
+
+
+def test_a_preset_the_controls_cannot_show_is_refused_by_name():
+    """A preset that sets a selection to a value it does not offer (None where ∞ is math.inf) or a slider beyond
+    its range would fail inside a widget observer, where the student sees nothing: refuse it when the panel is made."""
+    from fedlearn_edu.widgets import batch_size_slider
+    controls = dict(batch_size=batch_size_slider(32), local_epochs=widgets.IntSlider(value=1, min=1, max=20),
+                    alpha=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2))
+    for preset, words in (({"batch_size": None}, "batch_size = None"), ({"local_epochs": 50}, "1 .. 20"),
+                          ({"alpha": 1000.0}, "0.01 .. 100")):
+        with pytest.raises(ValueError, match=re.escape(words)):
+            ControlPanel(lambda **values: None, controls, presets={"bad": preset}, run_now=False)
+    panel = ControlPanel(lambda **values: None, controls, run_now=False,
+                                   presets={"FedSGD": {"batch_size": float("inf"), "local_epochs": 1},
+                                            "near-IID": {"alpha": 100.0}})
+    panel.preset.value = "FedSGD"
+    assert panel.values()["batch_size"] == float("inf") and panel.generation == 1

@@ -25,7 +25,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 import ipywidgets as widgets
 
-__all__ = ["ControlPanel", "describe_changes", "log_values", "log_value_slider", "quietly", "set_values"]
+__all__ = ["accepted_values", "ControlPanel", "describe_changes", "log_values", "log_value_slider", "quietly",
+           "set_values"]
 
 _STYLE = {"description_width": "initial"}
 CUSTOM = "(custom)"
@@ -77,6 +78,34 @@ def set_values(owner: Any, controls: Mapping[str, Any], values: Mapping[str, Any
     with quietly(owner):
         for name, value in values.items():
             controls[name].value = value
+
+
+def accepted_values(widget: Any) -> tuple | None:
+    """What a control can be set to: its option values (a selection), its (min, max) range (a slider),
+    or None (anything, e.g. a text box). A log slider's range is in values, not exponents."""
+    options = getattr(widget, "options", None)
+    if options is not None:
+        return ("one of", tuple(o[1] if isinstance(o, tuple) else o for o in options))
+    if hasattr(widget, "min") and hasattr(widget, "max"):
+        if hasattr(widget, "base"):                            # FloatLogSlider: min/max are exponents
+            return ("between", widget.base ** widget.min, widget.base ** widget.max)
+        return ("between", widget.min, widget.max)
+    return None
+
+
+def _accepts(allowed: tuple, value: Any) -> bool:
+    if allowed[0] == "one of":
+        return any(value == option and type(value) is not bool for option in allowed[1]) or value in allowed[1]
+    try:
+        return allowed[1] - 1e-12 <= value <= allowed[2] + 1e-12
+    except TypeError:
+        return False
+
+
+def _describe(allowed: tuple) -> str:
+    if allowed[0] == "one of":
+        return "one of " + ", ".join(_short(v) for v in allowed[1])
+    return f"{_short(allowed[1])} .. {_short(allowed[2])}"
 
 
 def _label(widget: Any, name: str) -> str:
@@ -131,6 +160,11 @@ class ControlPanel:
             if unknown:
                 raise ValueError(f"preset {name!r} sets {sorted(unknown)}, which are not controls: "
                                  f"{sorted(self.controls)}")
+            for control, value in values.items():
+                allowed = accepted_values(self.controls[control])
+                if allowed is not None and not _accepts(allowed, value):
+                    raise ValueError(f"preset {name!r} sets {control} = {value!r}, which its control cannot show: "
+                                     f"allowed {_describe(allowed)}")
         self.generation, self.last_result, self.seconds = 0, None, 0.0
         self._suspended = False
         self.preset = widgets.Dropdown(options=[CUSTOM] + list(self.presets), value=CUSTOM, description="preset",

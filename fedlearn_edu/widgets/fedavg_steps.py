@@ -285,7 +285,7 @@ def compute_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.
 
 #: classroom presets of notebook 04's learning-curve panel (each changes only what it names)
 PRESETS: dict[str, dict] = {
-    "FedSGD: E = 1, B = ∞, every client": dict(local_epochs=1, batch_size=None, fraction=1.0),
+    "FedSGD: E = 1, B = ∞, every client": dict(local_epochs=1, batch_size=float("inf"), fraction=1.0),
     "more local work: E = 5, B = 8": dict(local_epochs=5, batch_size=8),
     "every client in every round: C = 1": dict(fraction=1.0),
     "one client per round: C = 0.1": dict(fraction=0.1),

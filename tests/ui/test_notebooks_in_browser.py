@@ -5,7 +5,14 @@ from pathlib import Path
 import pytest
 
 from .conftest import ARTIFACTS, ROOT
-from .helpers import exercise_control_panels, full_screenshot, open_notebook, run_all, shut_down_kernel, wait_for_widgets
+from .helpers import (
+    exercise_control_panels,
+    full_screenshot,
+    open_notebook,
+    run_all,
+    shut_down_kernel,
+    wait_for_widgets,
+)
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
