@@ -334,3 +334,16 @@ def test_superlink_refuses_an_unregistered_supernode(tmp_path):
     finally:
         for process in reversed(processes):
             process.stop()
+
+
+def test_the_apps_call_the_kits_own_steps():
+    """Notebook 10 prints these lines of the apps as 'the same client_update', 'the same functions'."""
+    import inspect
+    from fedlearn_edu.flower import client_app, server_app
+    train = inspect.getsource(client_app.train)
+    assert "client_update(" in train and "round_index=server_round - 1" in train
+    aggregate = inspect.getsource(server_app.KitStrategy.aggregate_train)
+    assert "weighted_average(" in aggregate and "server_optimizer.step(" in aggregate
+    # the lines the notebook cuts out are still there
+    assert "    result =" in train and "    metrics =" in train
+    assert "        counts =" in aggregate and "        metrics =" in aggregate
