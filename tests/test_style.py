@@ -101,3 +101,20 @@ def test_a_figure_drawn_in_a_notebook_has_a_title_and_labelled_axes(path):
         if not (titled and labelled):
             unlabelled.append(f"cell {cell.get('id')}: {source.splitlines()[0][:60]!r}")
     assert unlabelled == [], f"{path.name}: figures without a title or an axis label: {unlabelled}"
+
+
+def test_the_figure_audit_finds_a_missing_title_and_label():
+    """tests/conftest.py checks every figure the kit shows during the tests; here, that the check can fail."""
+    from conftest import figure_problems
+    plt = style.pyplot()
+    fig, (left, right) = plt.subplots(1, 2, sharey=True)
+    left.plot([0, 1], [0, 1])
+    right.bar(["a", "b"], [1, 2])
+    left.set_ylabel("accuracy")
+    assert figure_problems(fig) == ["axes 0 (untitled): no title", "axes 0 (untitled): no x label",
+                                    "axes 1 (untitled): no title", "axes 1 (untitled): no x label"]
+    fig.suptitle("two panels")
+    left.set_xlabel("round")
+    right.set_xlabel("method")
+    assert figure_problems(fig) == []            # the y label is shared, the title is the figure's
+    plt.close(fig)

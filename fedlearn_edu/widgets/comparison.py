@@ -27,7 +27,7 @@ from ..style import pyplot
 __all__ = ["MethodResult", "ComparisonResult", "CrossoverResult", "equal_compute_steps",
            "summarise_methods", "compute_comparison", "show_comparison", "plot_accuracy_vs_bytes",
            "bytes_per_example", "raw_bytes_per_client", "update_bytes_per_client", "crossover_samples",
-           "compute_bytes_crossover", "show_bytes_crossover"]
+           "compute_bytes_crossover", "show_bytes_crossover", "PRESETS", "CROSSOVER_PRESETS"]
 
 #: the three ways of training compared in notebook 01, in display order
 METHODS = ("centralised", "distributed SGD", "FedAvg")
@@ -215,11 +215,25 @@ def plot_accuracy_vs_bytes(result: ComparisonResult, ax=None):
     return ax
 
 
+#: presets of notebook 01's comparison panel (section 3): each changes only what it names
+PRESETS: dict[str, dict] = {
+    "the article's data: K = 10, η_l = 0.1, 20 passes": dict(n_clients=10, client_learning_rate=0.1, rounds=20),
+    "many clients with little data: K = 50": dict(n_clients=50),
+    "one mini-batch per client: K = 25": dict(n_clients=25),
+    "too-small learning rate: η_l = 0.001": dict(client_learning_rate=0.001),
+    "too-large learning rate: η_l = 10": dict(client_learning_rate=10.0),
+    "few passes over the data: 3": dict(rounds=3),
+}
+
+
 def show_comparison(n_clients: int = 10, client_learning_rate: float = 0.1, rounds: int = 20,
-                    target: float = 0.85) -> ComparisonResult:
-    """Slider callback: :func:`compute_comparison`, then accuracy-vs-bytes and a bar chart of bytes."""
+                    target: float = 0.85, *, show_table: bool = True) -> ComparisonResult:
+    """Slider callback: :func:`compute_comparison`, its table (``show_table``), then accuracy-vs-bytes and a
+    bar chart of bytes."""
     plt = pyplot()
     result = compute_comparison(n_clients, client_learning_rate, rounds, target)
+    if show_table:
+        print(result.table())
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
     plot_accuracy_vs_bytes(result, left)
     left.set_title(f"K = {result.n_clients}, learning rate {result.client_learning_rate:.3g}")
@@ -231,6 +245,7 @@ def show_comparison(n_clients: int = 10, client_learning_rate: float = 0.1, roun
     right.set_ylim(top=max(megabytes) * 3)
     right.set_ylabel("megabytes moved (log scale)")
     right.set_title(f"whole run: {result.rounds} passes over the data")
+    right.set_xlabel("method")
     fig.tight_layout()
     plt.show()
     return result
@@ -335,11 +350,25 @@ def compute_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_pa
                            crossover_samples=crossover_samples(n_parameters, rounds, example_bytes, fraction))
 
 
+#: presets of notebook 01's crossover panel (section 4), for the article's model and examples
+CROSSOVER_PRESETS: dict[str, dict] = {
+    "the article's clients: 80 examples, R = 20": dict(samples_per_client=80, rounds=20),
+    "just past the crossover: 2940 examples": dict(samples_per_client=2940),
+    "big clients: 10000 examples": dict(samples_per_client=10000),
+    "long training: R = 200": dict(rounds=200),
+    "a single round: R = 1": dict(rounds=1),
+}
+
+
 def show_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_parameters: int = 1539,
-                         example_bytes: int = 84, fraction: float = 1.0) -> CrossoverResult:
-    """Slider callback: both byte counts against samples per client (log-log), crossover marked."""
+                         example_bytes: int = 84, fraction: float = 1.0, *,
+                         show_summary: bool = True) -> CrossoverResult:
+    """Slider callback: the summary line (``show_summary``), then both byte counts against samples per client
+    (log-log), crossover marked."""
     plt = pyplot()
     result = compute_bytes_crossover(samples_per_client, rounds, n_parameters, example_bytes, fraction)
+    if show_summary:
+        print(result)
     low = max(1.0, min(samples_per_client, result.crossover_samples) / 100)
     high = max(samples_per_client, result.crossover_samples) * 100
     samples = np.logspace(np.log10(low), np.log10(high), 200)
@@ -356,6 +385,7 @@ def show_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_param
     ax.set_yscale("log")
     ax.set_xlabel("examples per client (log scale)")
     ax.set_ylabel("MB per client (log scale)")
+    ax.set_title("upload the data once, or train with FedAvg?")
     ax.grid(alpha=0.3)
     ax.legend()
     plt.show()

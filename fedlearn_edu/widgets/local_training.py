@@ -358,6 +358,8 @@ def show_drift(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 5,
     left.legend()
     right.bar(["IID", "non-IID"], [iid.drift, non_iid.drift], color=list(colours.values()))
     right.set_title("drift: mean distance to the average")
+    right.set_xlabel("federation")
+    right.set_ylabel("drift")
     fig.tight_layout()
     plt.show()
     print(f"K={n_clients}, E={local_epochs}, client learning rate {client_learning_rate:.3g}: "

@@ -455,6 +455,7 @@ def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rat
     ax_bars.set_ylabel(f"rounds to {result.target:.0%} (hatched: not reached)")
     ax_curve.set_title(f"test accuracy, Dirichlet α_D = {alpha:g}, seed {seed}")
     ax_bars.set_title(f"rounds to {result.target:.0%}")
+    ax_bars.set_xlabel("algorithm")
     for ax in (ax_curve, ax_bars):
         ax.grid(alpha=0.3)
     plt.tight_layout()

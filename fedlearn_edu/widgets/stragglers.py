@@ -364,6 +364,7 @@ def show_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: floa
     ax_bars.legend()
     ax_curve.set_title("accuracy against simulated time")
     ax_bars.set_title("final accuracy by digit group")
+    ax_bars.set_xlabel("digit group")
     for ax in (ax_curve, ax_bars):
         ax.grid(alpha=0.3)
     plt.tight_layout()
