@@ -329,7 +329,7 @@ class CrossoverResult:
                 f"({self.samples_per_client} examples x {self.example_bytes} B) vs FedAvg "
                 f"{self.update_bytes / 1e6:.3f} MB ({self.rounds} rounds x {self.fraction:.3g} "
                 f"x 2 x {self.n_parameters} parameters x 4 B)\n"
-                f"crossover at {self.crossover_samples:.1f} examples per client; {winner} "
+                f"crossover at about {round(self.crossover_samples)} examples per client; {winner} "
                 f"(raw / FedAvg = {self.ratio:.3f})")
 
 
