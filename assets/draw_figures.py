@@ -146,7 +146,7 @@ def draw_architecture():
     t = ax.text(
         4,
         sy + sh * 0.28,
-        r"global model $\theta_t$",
+        r"global model $w_t$",
         ha="center",
         va="center",
         fontsize=11,
@@ -222,7 +222,7 @@ def draw_architecture():
     ax.text(
         0.5,
         key_y,
-        r"$\theta_t$ (broadcast)",
+        r"$w_t$ (broadcast)",
         ha="left",
         va="center",
         fontsize=11,
@@ -235,7 +235,7 @@ def draw_architecture():
     ax.text(
         ux + 0.18,
         key_y,
-        r"$\theta_k^{t+1}$ (model update;" "\nraw data never leave)",
+        r"$w_k^{t+1}$ (model update;" "\nraw data never leave)",
         ha="left",
         va="center",
         fontsize=10.5,
@@ -265,7 +265,7 @@ def draw_architecture():
 STEPS = [
     "Server initialises\nthe global model\nand sends it to\nthe clients",
     "Each client trains\non its local data\n"
-    r"($E$ epochs, batch $B$," "\n" r"learning rate $\eta$)",
+    r"($E$ epochs, batch $B$," "\n" r"learning rate $\eta_l$)",
     "Clients send their\nupdated models\nback to the server",
     None,  # step 4 (formula) is laid out separately, see draw_five_steps
     "Repeat steps 2–4\nuntil convergence",
@@ -346,7 +346,7 @@ def draw_five_steps():
             t = ax.text(
                 bx + bw / 2,
                 by + bh * 0.30,
-                r"$\theta_{t+1}=\sum_k \dfrac{n_k}{n}\,\theta_k^{t+1}$",
+                r"$w_{t+1}=\sum_k \dfrac{n_k}{n}\,w_k^{t+1}$",
                 ha="center",
                 va="center",
                 fontsize=12,

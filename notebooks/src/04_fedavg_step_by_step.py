@@ -64,7 +64,14 @@ dirichlet_concentration = 1.0   # label skew α_D (small: very different clients
 seed = 0                        # seed: 0 .. 20
 
 # %% [markdown]
-# ![the five steps of the protocol](../assets/five_steps.png)
+# ![the five steps of the protocol: the server initialises and sends the model, clients train, send their models
+# back, the server takes the weighted average, and steps 2 to 4 repeat](../assets/five_steps.png)
+#
+# **Why the diagram repeats steps 2–4 and the article 1–4.** The article's step 1 does two things: it
+# *initialises* the global model and *sends* it to the devices. Only the sending happens every round, and the
+# article's step 4 already ends with it (并将其重新分发到各个边缘设备上, "and redistributes it to the edge devices").
+# Repeating the initialisation would throw away everything learned so far. So a round is steps 2–4, with the
+# redistribution at the end of step 4, and step 1 happens once.
 #
 # ## The federation
 #
