@@ -43,3 +43,21 @@ def test_notebook_shape(path):
     if path.name != index[-1]:
         nxt = index[index.index(path.name) + 1]
         assert f"({nxt})" in markdown, f"{path.name} must end with a link to {nxt}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_link_and_notebook_number_resolves(path):
+    """Links to files (other notebooks, the glossary, assets) and "notebook NN" in the prose point at something
+    that exists: a notebook renamed or split (07 -> 07/07b, 09 -> 09/09b) leaves no stale reference."""
+    stale = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = "".join(cell["source"])
+        for match in re.finditer(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", text):
+            if not match.group(1).startswith(("http:", "https:")) and not (path.parent / match.group(1)).exists():
+                stale.append(match.group(1))
+        for match in re.finditer(r"\b[Nn]otebooks? (\d\d[a-z]?)\b", text):
+            if not list(path.parent.glob(f"{match.group(1)}_*.ipynb")):
+                stale.append(f"notebook {match.group(1)}")
+    assert stale == [], f"{path.name} refers to what does not exist: {stale}"
