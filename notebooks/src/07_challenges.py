@@ -144,7 +144,7 @@ plt.show()
 # | FedAvgM | the server applies the average update with momentum $\beta = 0.9$ (notebook 05) | `server_optimizer="fedavgm"` |
 # | FedAdam | the server applies the average update with Adam (Reddi et al. 2021) | `server_optimizer="fedadam"`, `server_learning_rate=0.03` |
 #
-# The *pseudo-gradient* is the server's name for the averaged update $w_t - \bar w_{t+1}$: FedAvgM and FedAdam
+# The *pseudo-gradient* $g_t = w_t - \bar w$ (notebook 05) is minus the clients' average update: FedAvgM and FedAdam
 # feed it to a server optimizer as if it were a gradient. Each cell of the grid is one experiment run once per
 # seed. Here is one cell written out, **shards × FedAvg**: an `FLConfig` with the federation's settings, run for
 # the three seeds, and the first round at or above the target read off each `History`:
@@ -383,7 +383,7 @@ for server_learning_rate in (0.001, 0.01, 0.03, 0.3):
 #
 # <details><summary>Solution to exercise 4</summary>
 #
-# Momentum adds up past pseudo-gradients: $m_t = \beta m_{t-1} + \Delta_t$. When the averaged updates point the
+# Momentum adds up past pseudo-gradients: $v_t = \beta v_{t-1} + g_t$. When the averaged updates point the
 # same way round after round (digits, $E = 2$), the sum makes the steps longer, up to $1/(1-\beta)$ times, and
 # the target comes sooner. When each round's average is pulled by whichever skewed clients were sampled, the
 # directions change from round to round, and momentum keeps applying the old, drifted ones: the model overshoots
