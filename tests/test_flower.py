@@ -339,6 +339,7 @@ def test_superlink_refuses_an_unregistered_supernode(tmp_path):
 def test_the_apps_call_the_kits_own_steps():
     """Notebook 10 prints these lines of the apps as 'the same client_update', 'the same functions'."""
     import inspect
+
     from fedlearn_edu.flower import client_app, server_app
     train = inspect.getsource(client_app.train)
     assert "client_update(" in train and "round_index=server_round - 1" in train

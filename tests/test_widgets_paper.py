@@ -75,7 +75,8 @@ def test_show_curve_draws_both_curves_and_returns_the_numbers(capsys):
 
 def test_sliders_match_the_callback_and_release_only():
     s = pw.sliders()
-    assert set(s) == {"n_clients", "fraction", "client_learning_rate", "local_epochs", "batch_size", "partition"}
+    assert set(s) == {"n_clients", "fraction", "client_learning_rate", "local_epochs", "batch_size", "partition",
+                      "seed"}
     assert list(s["fraction"].options) == list(paper.FRACTIONS) and s["n_clients"].value == 100
     for name in ("n_clients", "fraction", "client_learning_rate", "local_epochs", "batch_size"):
         assert s[name].continuous_update is False
@@ -94,3 +95,33 @@ def test_rounds_vs_u_reads_the_table_and_plots():
     assert u.tolist() == [1.0, 28.7] and rounds.tolist() == [20.0, 4.0]     # "—" cells left out
     axes = pw.plot_rounds_vs_u(rows)
     assert len(axes) == 2 and len(axes[1].get_lines()) == 2                   # the paper's IID and non-IID
+
+
+def test_sliders_start_at_the_given_values_and_infinity_is_the_full_batch():
+    s = pw.sliders(10, 0.5, 0.1, 20, None, "shards", 3)
+    assert {k: w.value for k, w in s.items()} == dict(n_clients=10, fraction=0.5, client_learning_rate=0.1,
+                                                      local_epochs=20, batch_size=float("inf"),
+                                                      partition="shards", seed=3)
+    r = pw.compute_curve(0.1, 0.3, 1, s["batch_size"].value, "iid", **TINY)     # the slider's ∞
+    assert r.config.batch_size is None and r.local_steps == 1.0
+
+
+@pytest.mark.parametrize("name", list(pw.PRESETS))
+def test_every_preset_is_a_value_its_controls_accept(name):
+    from fedlearn_edu.widgets.classroom import ControlPanel
+    panel = ControlPanel(lambda **values: values, pw.sliders(), presets=pw.PRESETS, run_now=False)
+    panel.preset.value = name
+    for control, value in pw.PRESETS[name].items():
+        assert panel.controls[control].value == value
+    values = {k: w.value for k, w in panel.controls.items()}
+    r = pw.compute_curve(values["fraction"], values["client_learning_rate"], values["local_epochs"],
+                         values["batch_size"], values["partition"], n_clients=values["n_clients"],
+                         seed=values["seed"], **TINY)
+    assert r.fedavg_accuracy.shape == (3,)
+
+
+def test_the_fedsgd_preset_is_fedsgd():
+    preset = pw.PRESETS["FedSGD: E = 1, B = ∞"]
+    r = pw.compute_curve(0.1, preset["client_learning_rate"], preset["local_epochs"], preset["batch_size"], "iid",
+                         **TINY)
+    assert r.config.is_fedsgd and np.array_equal(r.fedavg_accuracy, r.fedsgd_accuracy)

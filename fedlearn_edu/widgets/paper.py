@@ -18,10 +18,11 @@ from .._validate import check_choice, check_float, check_int, check_positive
 from ..data import Dataset, cached_dataset
 from ..simulation import run_experiment
 from ..style import pyplot
-from . import int_slider, learning_rate_slider
+from . import batch_size_slider, int_slider
+from .classroom import log_value_slider
 
 __all__ = ["CurveResult", "compute_curve", "show_curve", "plot_curve", "sliders", "FEDSGD_LEARNING_RATE",
-           "CURVE_ROUNDS", "CLIENT_COUNTS", "rounds_vs_u", "plot_rounds_vs_u"]
+           "CURVE_ROUNDS", "CLIENT_COUNTS", "BATCH_SIZES", "PRESETS", "rounds_vs_u", "plot_rounds_vs_u"]
 
 #: FedSGD's client learning rate in the slider figure: the best of the grid for FedSGD at
 #: C = 0.1 in the full benchmark (both partitions).
@@ -30,6 +31,20 @@ FEDSGD_LEARNING_RATE = 1.0
 CURVE_ROUNDS = 30
 #: the client counts K the slider offers (K = 100 is the paper's; 10 gives each client ~144 images)
 CLIENT_COUNTS = (10, 20, 50, 100)
+#: the batch sizes B the slider offers besides ∞ (the paper's grid)
+BATCH_SIZES = (10, 50)
+
+#: presets of notebook 14's panel (each starts from the notebook's settings and changes what it names);
+#: B = ∞ is ``float("inf")``, the value the batch-size slider holds for the full batch
+PRESETS: dict[str, dict] = {
+    "FedSGD: E = 1, B = ∞": dict(local_epochs=1, batch_size=float("inf"), client_learning_rate=1.0),
+    "the paper's best: E = 20, B = 10": dict(local_epochs=20, batch_size=10, client_learning_rate=0.1),
+    "fewer, bigger clients: K = 10, C = 0.5": dict(n_clients=10, fraction=0.5, client_learning_rate=0.1),
+    "pathological non-IID: shards": dict(partition="shards"),
+    "one client per round: C = 0": dict(fraction=0.0),
+    "too-large learning rate: η_l = 3": dict(client_learning_rate=3.0),
+    "another seed: 1": dict(seed=1),
+}
 
 
 @dataclass
@@ -69,7 +84,8 @@ class CurveResult:
 
 
 def _batch(batch_size) -> int | None:
-    if batch_size is None or (isinstance(batch_size, str) and batch_size in ("inf", "∞")):
+    if batch_size is None or (isinstance(batch_size, str) and batch_size in ("inf", "∞")) \
+            or (isinstance(batch_size, float) and np.isinf(batch_size)):
         return None
     return check_int("batch_size", batch_size, minimum=1)
 
@@ -86,7 +102,7 @@ def compute_curve(fraction: float = 0.1, client_learning_rate: float = 0.3, loca
     fraction : C in [0, 1]; 0 means one client per round
     client_learning_rate : float > 0, of the FedAvg cell
     local_epochs : E >= 1
-    batch_size : B >= 1, or None / "∞" for the full batch
+    batch_size : B >= 1, or None / "∞" / float("inf") (the slider's ∞) for the full batch
     partition : "iid" or "shards"
     rounds : int >= 1
     fedsgd_learning_rate : float > 0, FedSGD's client learning rate
@@ -153,20 +169,22 @@ def show_curve(fraction: float = 0.1, client_learning_rate: float = 0.3, local_e
     return result
 
 
-def sliders() -> dict:
-    """The sliders of the figure, keyed by :func:`show_curve`'s argument names."""
+def sliders(n_clients: int = paper.N_CLIENTS, fraction: float = 0.1, client_learning_rate: float = 0.3,
+            local_epochs: int = 5, batch_size: int | None = 10, partition: str = "iid",
+            seed: int = paper.SEED) -> dict:
+    """The controls of the figure, keyed by :func:`show_curve`'s argument names, starting at the given
+    values (notebook 14's parameters cell). ``batch_size=None`` starts at ∞ (the full batch)."""
     return {
-        "n_clients": ipw.SelectionSlider(options=list(CLIENT_COUNTS), value=paper.N_CLIENTS,
+        "n_clients": ipw.SelectionSlider(options=list(CLIENT_COUNTS), value=n_clients,
                                          description="clients K", continuous_update=False,
                                          style={"description_width": "initial"}),
-        "fraction": ipw.SelectionSlider(options=list(paper.FRACTIONS), value=0.1, description="fraction C",
+        "fraction": ipw.SelectionSlider(options=list(paper.FRACTIONS), value=fraction, description="fraction C",
                                         continuous_update=False, style={"description_width": "initial"}),
-        "client_learning_rate": learning_rate_slider(0.3, -2, 0.5),
-        "local_epochs": int_slider(5, 1, 20, "local epochs E"),
-        "batch_size": ipw.SelectionSlider(options=[("10", 10), ("50", 50), ("∞", None)], value=10,
-                                          description="batch size B", continuous_update=False,
-                                          style={"description_width": "initial"}),
-        "partition": ipw.ToggleButtons(options=list(paper.PARTITIONS), value="iid", description="partition"),
+        "client_learning_rate": log_value_slider(client_learning_rate, 0.01, 3.0, "client learning rate η_l"),
+        "local_epochs": int_slider(local_epochs, 1, 20, "local epochs E"),
+        "batch_size": batch_size_slider(batch_size, sizes=BATCH_SIZES),
+        "partition": ipw.ToggleButtons(options=list(paper.PARTITIONS), value=partition, description="partition"),
+        "seed": int_slider(seed, 0, 20, "seed"),
     }
 
 

@@ -26,41 +26,60 @@
 #   order of magnitude on IID data with small local batches, by less on pathological non-IID data — and how
 #   much of it holds on digits: nothing with the paper's 100 clients (14 images each), 6.5× on IID and nothing on non-IID with
 #   10 bigger clients; what decides it is how much data each client holds;
-# - a slider: one configuration's learning curve against FedSGD.
+# - a panel: one configuration's learning curve against FedSGD, with the paper's cells as presets.
 #
-# **Article section:** *3.1 算法原理* ("3.1 Principle of the algorithm") and *3.2 具体操作步骤*
-# ("3.2 Concrete steps"), step 2: *边缘设备根据本地数据进行模型训练，并更新本地模型* ("the edge devices
-# train the model on their local data and update the local model"), and step 4: *服务器端将所有边缘设备的模型聚合成一个全局模型*
-# ("the server aggregates the models of all edge devices into one global model"); and *3.3 数学模型公式详细讲解*
-# ("3.3 The mathematical model in detail"), whose formula notebook 05 replaced by FedAvg,
-# $\theta_{t+1} = \sum_k \frac{n_k}{n}\,\theta_k^{t+1}$. The article never says *how much* local training
-# step 2 should do. The paper that introduced FedAvg measured exactly that; this notebook repeats its measurement.
+# **Article section:** 3.1 算法原理 ("Algorithm principle") and 3.2 具体操作步骤 ("Concrete steps"), step 2
+# (边缘设备根据本地数据进行模型训练，并更新本地模型: "the edge devices train the model on their local data and
+# update the local model") and step 4 (服务器端将所有边缘设备的模型聚合成一个全局模型: "the server aggregates the
+# models of all edge devices into one global model"); and 3.3 数学模型公式详细讲解 ("The mathematical model in
+# detail"), whose formula notebook 05 replaced by FedAvg, $w_{t+1} = \sum_k \frac{n_k}{n}\,w_k$ (the article writes
+# $\theta$). The article never says *how much* local training step 2 should do. The paper that introduced FedAvg
+# measured exactly that; this notebook repeats its measurement.
+#
+# **Time:** about 25 minutes, plus about 20 for the exercises · going deeper (notebooks 09–14).
 #
 # **Prerequisites:** [04 · FedAvg step by step](04_fedavg_step_by_step.ipynb) (one round),
 # [05 · The math](05_the_math.ipynb) (FedSGD = FedAvg with $E=1$, $B=\infty$) and
-# [07 · Challenges](07_challenges.ipynb) (rounds to a target, shards).
+# [07 · Challenges I](07_challenges.ipynb) (rounds to a target, shards). Symbols as in the
+# [glossary](GLOSSARY.md): K clients, n_k examples on client k, C the client fraction, E local epochs, B the
+# batch size ($B = \infty$: one full batch), η_l the client learning rate, w the model.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 import fedlearn_edu as fl
 import numpy as np
-import matplotlib.pyplot as plt
 from pathlib import Path
-import ipywidgets as widgets
 from IPython.display import Markdown, display
 from fedlearn_edu import paper
 from fedlearn_edu.widgets import paper as paper_widgets
 
+plt = fl.style.pyplot()
 fl.set_seed(42)
 fl.print_versions()
+
+# %% [markdown]
+# The knobs of this notebook: the configuration that section 5 runs against FedSGD (sections 1–4 read the
+# benchmark's fixed grid). Change one, then run this cell and every cell below it (in JupyterLab: *Run › Run
+# Selected Cell and All Below*). Every value in the stated ranges runs to the end; the ✔/✘ lines then say which
+# of the notebook's claims still hold. Many clients per round with $E = 20$, $B = 10$ take about a minute.
+
+# %% tags=["parameters"]
+n_clients = 100                 # clients K (the digits are shared among them): one of 10, 20, 50, 100
+fraction = 0.1                  # client fraction C (0: one client per round): one of 0.0, 0.1, 0.2, 0.5, 1.0
+client_learning_rate = 0.3      # client learning rate η_l of the FedAvg cell: 0.01 .. 3.0
+local_epochs = 5                # local epochs E: 1 .. 20
+batch_size = 10                 # local batch size B (None: the full batch, B = ∞): one of 10, 50, None
+partition = "iid"               # how the digits are split: one of "iid", "shards"
+seed = 0                        # seed of the two runs: 0 .. 20
 
 # %% [markdown]
 # ## 1. What the paper measured
 #
 # In every round, the server samples $m = \max(1, \lfloor C\cdot K\rfloor)$ of the $K$ clients
 # ($C = 0$ means one client). Each sampled client $k$ runs **ClientUpdate**: $E$ passes over its $n_k$
-# examples in mini-batches of size $B$, each a step $w \leftarrow w - \eta\,\nabla \ell(w; b)$ — that is
-# $u = E\cdot n_k/B$ local updates. The server then averages, $w_{t+1} = \sum_k \frac{n_k}{n} w^k_{t+1}$.
+# examples in mini-batches of size $B$, each a step $w \leftarrow w - \eta_l\,\nabla \ell(w; b)$ with the client
+# learning rate $\eta_l$ — that is $u = E\cdot n_k/B$ local updates. The server then averages,
+# $w_{t+1} = \sum_k \frac{n_k}{n} w_k$.
 # **FedSGD** is the special case $E = 1$, $B = \infty$: one full-batch gradient step per client, so one
 # round is one step of (large-batch) gradient descent. The paper counts the rounds until the global model's
 # test accuracy first reaches a target and divides FedSGD's count by each cell's. Its targets (McMahan et al.
@@ -84,7 +103,9 @@ for a, b in zip(iid, non_iid):
 paper_best_iid = max(r.speedup for r in iid if r.speedup)
 paper_best_non_iid = max(r.speedup for r in non_iid if r.speedup)
 print(f"paper: best speed-up IID {paper_best_iid:.1f}x, non-IID {paper_best_non_iid:.1f}x")
-assert paper_best_iid >= 10 and paper_best_non_iid < paper_best_iid / 5
+fl.check(paper_best_iid >= 10 and paper_best_non_iid < paper_best_iid / 5,
+         "in the paper, local computation buys an order of magnitude on IID data, far less on non-IID",
+         measured=f"{paper_best_iid:.1f}x and {paper_best_non_iid:.1f}x", expected="≥ 10x, and < a fifth of it")
 
 # %% [markdown]
 # ## 2. The same grid on digits
@@ -135,6 +156,8 @@ display(Markdown(paper.markdown_comparison(rows, "2", n_clients=100, fraction=0.
 display(Markdown(paper.markdown_comparison(rows, "1", n_clients=100)))
 
 # %% [markdown]
+# ### Table 1: more clients per round
+#
 # **Read it.** Table 1 keeps the paper's shape: one client per round ($C = 0$) needs 92–99 rounds, ten
 # clients per round 17–24 — a 4× speed-up for $B = 10$, as in the paper (3.6× IID, 4.9× non-IID).
 # (Here $B = \infty$ gains as much, 4.5–5.4×; in the paper its IID column hardly moved.)
@@ -142,16 +165,21 @@ display(Markdown(paper.markdown_comparison(rows, "1", n_clients=100)))
 # %%
 table1 = {(r["partition"], r["B"]): r["speedup"] for r in paper.comparison(rows, "1") if r["C"] == 0.1}
 print("K=100, E=1, C=0.1 vs C=0:", {f"{p}, B={paper.format_batch(b)}": f"{x:.1f}x" for (p, b), x in table1.items()})
-assert table1[("iid", 10)] >= 3 and table1[("shards", 10)] >= 3
+fl.check(table1[("iid", 10)] >= 3 and table1[("shards", 10)] >= 3,
+         "ten clients per round need at least 3 times fewer rounds than one (B = 10, both splits)",
+         measured=f'{table1[("iid", 10)]:.1f}x and {table1[("shards", 10)]:.1f}x', expected="≥ 3x")
 
 # %% [markdown]
+# ### Table 2: more local computation
+#
 # Table 2 does **not** keep its shape. With $K = 100$ clients on digits, no amount of local computation brings
 # the rounds down much: every FedAvg cell needs about as many rounds as FedSGD (17 IID, 22 non-IID), 0.7–1.4×.
 
 # %%
 k100_iid, k100_non_iid = paper.best_speedup(rows, "iid"), paper.best_speedup(rows, "shards")
 print(f"K=100: best FedAvg speed-up over FedSGD: IID {k100_iid:.1f}x, non-IID {k100_non_iid:.1f}x")
-assert k100_iid < 2 and k100_non_iid < 2      # the paper's 34.8x does not appear here
+fl.check(k100_iid < 2 and k100_non_iid < 2, "with K = 100 no FedAvg cell is even 2 times faster than FedSGD",
+         measured=f"{k100_iid:.1f}x and {k100_non_iid:.1f}x", expected="< 2x (the paper: 34.8x)")
 
 # %% [markdown]
 # ## 3. Why: a client's local model is only as good as its data
@@ -161,6 +189,8 @@ assert k100_iid < 2 and k100_non_iid < 2      # the paper's 34.8x does not appea
 # a decent model alone; a client with 14 digits images cannot: its extra steps mostly fit its 14 images.
 # Check it: one round with one client ($C = 0$) and $E = 20$, $B = 10$ leaves the global model equal to that
 # client's local model.
+#
+# ### One client alone
 
 # %%
 alone = {}
@@ -169,9 +199,13 @@ for k in (paper.N_CLIENTS, paper.BIG_CLIENTS):
     h = fl.run_experiment(one_client, dataset=digits, progress=False)
     alone[k] = h.final_accuracy
     print(f"K={k:>3}: one client, {h.client_sizes[h.participants[0][0]]:>3} images, alone: test accuracy {h.final_accuracy:.3f}")
-assert alone[paper.BIG_CLIENTS] > alone[paper.N_CLIENTS] + 0.2
+fl.check(alone[paper.BIG_CLIENTS] > alone[paper.N_CLIENTS] + 0.2,
+         "a client of the K = 10 federation alone beats one of K = 100 by more than 0.2",
+         measured=f"{alone[paper.BIG_CLIENTS]:.3f}", expected=f"> {alone[paper.N_CLIENTS]:.3f} + 0.2")
 
 # %% [markdown]
+# ### Fewer, bigger clients
+#
 # So the benchmark also ran Table 2 with **fewer, bigger clients**: $K = 10$ clients of about 144 images (the
 # paper's had 600) and $C = 0.5$ (5 clients per round; $C = 0.1$ would leave one). Now $B = 10$ means 15
 # steps per epoch and $u$ reaches 288:
@@ -183,7 +217,8 @@ display(Markdown(paper.markdown_comparison(rows, "2", n_clients=paper.BIG_CLIENT
 k10_iid = paper.best_speedup(rows, "iid", paper.BIG_CLIENTS, paper.BIG_FRACTION)
 k10_non_iid = paper.best_speedup(rows, "shards", paper.BIG_CLIENTS, paper.BIG_FRACTION)
 print(f"K=10: best FedAvg speed-up over FedSGD: IID {k10_iid:.1f}x, non-IID {k10_non_iid:.1f}x")
-assert k10_iid >= 5 and k10_non_iid < 2
+fl.check(k10_iid >= 5 and k10_non_iid < 2, "with K = 10 FedAvg is at least 5 times faster on IID data, not 2 on non-IID",
+         measured=f"{k10_iid:.1f}x and {k10_non_iid:.1f}x", expected="≥ 5x and < 2x")
 
 # %% [markdown]
 # Now the claim is back in its shape: on IID data FedAvg needs 2 rounds where FedSGD needs 13 (6.5×), and
@@ -192,6 +227,9 @@ assert k10_iid >= 5 and k10_non_iid < 2
 # - It is not the paper's *order of magnitude*. The speed-up can be at most FedSGD's own count, and digits is
 #   easy: FedSGD needs 13 rounds here, 626 in the paper. No cell needs fewer than 2 (after one round only 5 of
 #   the 10 clients have contributed).
+#
+# ### How fine the learning-rate grid is
+#
 # - The number depends on the learning-rate grid. The grid steps by about $\sqrt{10}$ (0.03 … 3, printed in
 #   section 2); with a finer grid FedSGD would do a little better. One rate between 1 and 3:
 
@@ -200,7 +238,8 @@ fine = paper.run_configuration(paper.fedsgd("iid", paper.BIG_FRACTION), digits, 
                                n_clients=paper.BIG_CLIENTS, round_budget=paper.BIG_ROUND_BUDGET, stages=paper.BIG_STAGES)
 print(f"FedSGD at client learning rate 1.5: {paper.format_table_rounds(fine.rounds)} rounds to 95%, "
       f"so the best FedAvg cell (2 rounds) would be {fine.rounds / 2:.1f}x faster")
-assert fine.rounds is not None and fine.rounds < 13
+fl.check(lambda: fine.rounds < 13, "a finer grid makes FedSGD faster than the grid's 13 rounds",
+         measured=fine.rounds, expected="< 13")
 
 # %% [markdown]
 # Rounds to the target against $u$, both scales of digits on the left, the paper on the right (cells that never
@@ -209,8 +248,13 @@ assert fine.rounds is not None and fine.rounds < 13
 # %%
 # extra code – rounds to target against u, digits and the paper
 paper_widgets.plot_rounds_vs_u(rows)
+plt.suptitle("rounds to the target against the local updates per round u")
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# *Figure:* rounds to the target against $u$ on log scales, digits on the left and the paper's MNIST CNN on the
+# right; the paper's IID curve falls steeply as $u$ grows, on digits only the $K = 10$ IID curve falls.
 
 # %% [markdown]
 # ## 4. Check the table yourself (a small grid, here and now)
@@ -226,38 +270,60 @@ for cell in cells:
     mine = paper.run_configuration(cell, digits, learning_rates=(row["learning_rate"],), n_clients=paper.BIG_CLIENTS,
                                    round_budget=paper.BIG_ROUND_BUDGET, stages=paper.BIG_STAGES)
     print(f"{cell.label}: rounds here {paper.format_table_rounds(mine.rounds)}, in the CSV {paper.format_table_rounds(row['rounds'])}")
-    assert mine.rounds is not None and abs(mine.rounds - row["rounds"]) <= 1
+    fl.check(lambda: abs(mine.rounds - row["rounds"]) <= 1, f"{cell.label}: the rounds match the CSV",
+             measured=mine.rounds, expected=f"{row['rounds']} ± 1")
 
 # %% [markdown]
 # ## 5. One configuration against FedSGD
 #
-# Move the sliders: the number of clients $K$ (the data set is shared among them), the client fraction $C$,
-# the client learning rate, $E$, $B$ and the split. The figure shows the FedAvg cell and FedSGD (same $K$ and
-# $C$, client learning rate 1.0, FedSGD's best in the grid) for 30 rounds. Runs take seconds; many clients
-# per round with $E = 20$, $B = 10$ (e.g. $K = 100$, $C = 1$: 100 clients × 40 steps per round) take about
-# a minute.
+# Sliders: the number of clients $K$ (the data set is shared among them), the client fraction $C$, the client
+# learning rate $\eta_l$ (log scale), $E$, $B$ ($\infty$: the full batch), the split and the seed. The figure shows
+# the FedAvg cell and FedSGD (same $K$ and $C$, client learning rate 1.0, FedSGD's best in the grid) for 30
+# rounds. A slider acts when you release it; runs take seconds, and many clients per round with $E = 20$,
+# $B = 10$ (e.g. $K = 100$, $C = 1$: 100 clients × 40 steps per round) take about a minute. Presets: FedSGD
+# itself, the paper's best cell, fewer and bigger clients, the shards split, one client per round, a too-large
+# learning rate, another seed; *reset* returns to the notebook's settings.
 
 # %%
-controls = paper_widgets.sliders()
-curve_output = widgets.interactive_output(paper_widgets.show_curve, controls)
-display(widgets.VBox([*controls.values(), curve_output]))
+controls = paper_widgets.sliders(n_clients, fraction, client_learning_rate, local_epochs, batch_size, partition,
+                                 seed)
+display(fl.widgets.ControlPanel(paper_widgets.show_curve, controls, presets=paper_widgets.PRESETS, run_now=False))
 
 # %% [markdown]
-# For a reader without a live kernel, the slider's default ($K = 100$, $C = 0.1$, learning rate 0.3, $E = 5$,
-# $B = 10$, IID): FedAvg is hardly faster to 95% than FedSGD.
+# The panel draws when you move a slider. For a reader without a live kernel, the notebook's setting (the
+# parameters cell: $K = 100$, $C = 0.1$, client learning rate 0.3, $E = 5$, $B = 10$, IID): FedAvg is hardly
+# faster to 95% than FedSGD.
 
 # %%
-default = paper_widgets.show_curve(0.1, 0.3, 5, 10, "iid")
-assert default.fedsgd_rounds is not None and default.fedavg_rounds is not None
-assert default.speedup < 2
+default = paper_widgets.show_curve(fraction, client_learning_rate, local_epochs, batch_size, partition,
+                                   n_clients=n_clients, seed=seed)
 
 # %% [markdown]
-# And the same cell with fewer, bigger clients ($K = 10$, $C = 0.5$, learning rate 0.1): FedAvg is there in
-# two rounds.
+# *Figure:* test accuracy against the round for this FedAvg cell and FedSGD, with the 95% target as a dotted
+# line; the two curves reach it within a few rounds of each other.
 
 # %%
-bigger = paper_widgets.show_curve(0.5, 0.1, 5, 10, "iid", n_clients=10)
-assert bigger.speedup is not None and bigger.speedup >= 4
+fl.check(lambda: default.speedup < 2, "FedAvg is less than 2 times faster to 95% than FedSGD here",
+         measured=paper.format_speedup(default.speedup), expected="< 2x")
+
+# %% [markdown]
+# ### Fewer, bigger clients, one more time
+
+# %% [markdown]
+#
+# The same cell with fewer, bigger clients ($K = 10$, $C = 0.5$, client learning rate 0.1; the preset *fewer,
+# bigger clients*): FedAvg is there in two rounds.
+
+# %%
+bigger = paper_widgets.show_curve(0.5, 0.1, local_epochs, batch_size, partition, n_clients=10, seed=seed)
+
+# %% [markdown]
+# *Figure:* the same two curves with ten bigger clients; FedAvg passes the 95% line in round 2, FedSGD many
+# rounds later.
+
+# %%
+fl.check(lambda: bigger.speedup >= 4, "with ten bigger clients FedAvg is at least 4 times faster than FedSGD",
+         measured=paper.format_speedup(bigger.speedup), expected="≥ 4x")
 
 # %% [markdown]
 # ## Summary
@@ -279,7 +345,7 @@ assert bigger.speedup is not None and bigger.speedup >= 4
 # not only that something is.
 #
 # 1. **Predict, then run.** With $K = 10$ clients, $C = 0.5$, $E = 5$, $B = 10$ and client learning rate 0.1,
-#    FedAvg reached 95% in two rounds on IID data (the last figure). Same cell on the pathological non-IID split
+#    FedAvg reached 95% in two rounds on IID data (the last figure, at the notebook's settings). Same cell on the pathological non-IID split
 #    (`"shards"`): what is its speed-up over FedSGD? Write your guess, then run.
 
 # %%
@@ -381,4 +447,5 @@ for r in rows:
 # anything else (0, or the round budget) would invent a number.
 # </details>
 #
-# **Next:** [00 · Start here](00_start_here.ipynb)
+# **Next:** [15 · Appendix: how the kit is built](15_how_the_kit_is_built.ipynb), or back to
+# [00 · Start here](00_start_here.ipynb)
