@@ -23,9 +23,7 @@ TO_TRY = "a value the student is asked to try or to reach, not a measurement"
 #: notebook -> {number as written (with % or ×): why it need not be printed}
 ALLOWED: dict[str, dict[str, str]] = {
     "01_why_federated": {
-        "16": DERIVED + " (800 / 50)",
         "150,528": DERIVED + " (224 × 224 × 3 bytes of one photo)",
-        "0.001": TO_TRY + " (a learning rate at the slider's low end)",
         "260": f"exercise 3's solution, {SOLUTIONS}",
     },
     "03_model_and_local_training": {"6156": DERIVED + " (1539 parameters × 4 bytes)"},

@@ -185,3 +185,56 @@ def test_bytes_per_example():
 def test_bad_crossover_values_name_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def _comparison_controls():
+    """The controls of notebook 01's comparison panel (section 3), at their defaults."""
+    return dict(n_clients=fl.widgets.client_slider(10, min=2, max=50),
+                client_learning_rate=fl.widgets.log_value_slider(0.1, 0.001, 10.0, "client learning rate η_l"),
+                rounds=fl.widgets.int_slider(20, 1, 50, "passes over the data"))
+
+
+def _crossover_controls():
+    return dict(samples_per_client=fl.widgets.int_slider(80, 10, 10000, "examples per client", step=10),
+                rounds=fl.widgets.int_slider(20, 1, 200, "rounds R"))
+
+
+@pytest.mark.parametrize("presets, controls", [(comparison.PRESETS, _comparison_controls),
+                                               (comparison.CROSSOVER_PRESETS, _crossover_controls)])
+def test_presets_fit_the_notebook_controls(presets, controls):
+    panel = fl.widgets.ControlPanel(lambda **values: None, controls(), presets=presets, run_now=False)
+    assert len(presets) >= 4 and set(panel.presets) == set(presets)
+
+
+def test_presets_show_what_they_say(grid):
+    assert comparison.PRESETS["many clients with little data: K = 50"] == dict(n_clients=50)
+    assert grid[(25, 0.1)].fedavg.bytes_moved == grid[(25, 0.1)].distributed.bytes_moved
+    past = comparison.compute_bytes_crossover(**comparison.CROSSOVER_PRESETS["just past the crossover: 2940 examples"])
+    article = comparison.compute_bytes_crossover(
+        **comparison.CROSSOVER_PRESETS["the article's clients: 80 examples, R = 20"])
+    assert past.federated_moves_less and not article.federated_moves_less
+
+
+def test_show_comparison_prints_its_table_unless_asked_not_to(grid, capsys):
+    comparison.show_comparison(10, 0.1)
+    assert grid[(10, 0.1)].table() in capsys.readouterr().out
+    comparison.show_comparison(10, 0.1, show_table=False)
+    assert "passes over the data each" not in capsys.readouterr().out
+
+
+def test_show_bytes_crossover_prints_its_summary_unless_asked_not_to(capsys):
+    shown = comparison.show_bytes_crossover(80, 20)
+    assert str(shown) in capsys.readouterr().out
+    comparison.show_bytes_crossover(80, 20, show_summary=False)
+    assert capsys.readouterr().out == ""
+
+
+def test_the_article_crossover_and_its_neighbours():
+    """Notebook 01, section 4: the formula against the runs' counts (moved here from the notebook)."""
+    article = comparison.compute_bytes_crossover(80, 20, ARTICLE_N_PARAMETERS, ARTICLE_EXAMPLE_BYTES)
+    assert 10 * article.raw_bytes == fl.baselines.raw_data_bytes(fl.load_dataset("article"))
+    n_star = article.crossover_samples
+    assert n_star == pytest.approx(8 * ARTICLE_N_PARAMETERS * 20 / ARTICLE_EXAMPLE_BYTES, abs=1e-9)
+    below = comparison.compute_bytes_crossover(math.floor(n_star), 20, ARTICLE_N_PARAMETERS, ARTICLE_EXAMPLE_BYTES)
+    above = comparison.compute_bytes_crossover(math.ceil(n_star), 20, ARTICLE_N_PARAMETERS, ARTICLE_EXAMPLE_BYTES)
+    assert not below.federated_moves_less and above.federated_moves_less

@@ -23,21 +23,35 @@
 # - when federated learning really lowers communication (and when it does not), with the crossover computed;
 # - what "the data never leave the device" means, and why it is not a privacy guarantee.
 #
-# **Article section:** *1.背景介绍* (1. Background), *2.1 分布式学习* (2.1 Distributed learning),
-# *2.2 边缘计算* (2.2 Edge computing), *2.3 federated learning* (2.3 Federated learning).
+# **Article section:** 1.背景介绍 ("Background"), 2.1 分布式学习 ("Distributed learning"),
+# 2.2 边缘计算 ("Edge computing"), 2.3 联邦学习 ("Federated learning").
 #
-# **Prerequisites:** [00 · Start here](00_start_here.ipynb).
+# **Time:** about 25 minutes, plus about 30 for the exercises · core path (notebooks 00–08).
+#
+# **Prerequisites:** [00 · Start here](00_start_here.ipynb). Symbols as in the [glossary](GLOSSARY.md):
+# K clients, n_k examples on client k, η_l the client learning rate, P parameters, R rounds, C the fraction of
+# clients per round.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 import fedlearn_edu as fl
-import numpy as np
 import matplotlib.pyplot as plt
-from ipywidgets import interact
+from IPython.display import display
 from fedlearn_edu.widgets import comparison
 
 fl.set_seed(42)
 fl.print_versions()
+
+# %% [markdown]
+# The knobs of this notebook. Change one, then run this cell and every cell below it (in JupyterLab: *Run ›
+# Run Selected Cell and All Below*). Every value in the stated ranges runs to the end; the ✔/✘ lines then say
+# which of the notebook's claims still hold.
+
+# %% tags=["parameters"]
+n_clients = 10                  # clients K (workers of distributed SGD): 2 .. 50
+client_learning_rate = 0.1      # client learning rate η_l (all three methods): 0.001 .. 10.0
+rounds = 20                     # passes over the data (FedAvg's rounds R): 1 .. 50
+samples_per_client = 80         # examples per client n_k in the crossover of section 4: 10 .. 10000
 
 # %% [markdown]
 # ## 1 · Background: from one machine to many, from many to the edge
@@ -65,7 +79,8 @@ fl.print_versions()
 #
 # All three runs use the article's data (800 training and 200 test examples, 20 features, 3 classes;
 # notebook 02 shows how it is made), the article's network (20 → 64 → 3), mini-batches of 32,
-# learning rate 0.1 and the **same amount of computation**: 20 passes over the data.
+# learning rate η_l = 0.1 and the **same amount of computation**: 20 passes over the data (the parameters
+# `client_learning_rate` and `rounds`).
 
 # %%
 data = fl.load_dataset("article")
@@ -77,18 +92,18 @@ print(f"uploading the training data once: 800 x (20 x 4 + 4) bytes = {raw_bytes}
 # **(a) Centralised training**: upload all the data to one server, then train there for 20 epochs.
 
 # %%
-central = fl.baselines.train_centralised(data, epochs=20, learning_rate=0.1)
+central = fl.baselines.train_centralised(data, epochs=rounds, learning_rate=client_learning_rate)
 print(f"centralised: test accuracy {central.final_accuracy:.3f}")
 
 # %% [markdown]
-# **(b) Data-parallel distributed SGD** on 10 workers. Each worker holds 80 examples, i.e.
+# **(b) Data-parallel distributed SGD** on K = 10 workers (the parameter `n_clients`). Each worker holds 80 examples, i.e.
 # ceil(80 / 32) = 3 mini-batches per pass, so 20 passes are 60 synchronous steps, and after **every** step
 # each worker receives the model and sends back its result. (In the engine this is FedAvg with
 # `local_steps=1`: averaging models after one step is the same as averaging the gradients.)
 
 # %%
-steps = comparison.equal_compute_steps(n_clients=10, rounds=20)
-distributed = fl.baselines.distributed_sgd(data, n_workers=10, steps=steps, learning_rate=0.1)
+steps = comparison.equal_compute_steps(n_clients=n_clients, rounds=rounds)
+distributed = fl.baselines.distributed_sgd(data, n_workers=n_clients, steps=steps, learning_rate=client_learning_rate)
 print(f"distributed SGD: {steps} steps, test accuracy {distributed.final_accuracy:.3f}, "
       f"{distributed.total_bytes / 1e6:.3f} MB moved")
 
@@ -97,7 +112,8 @@ print(f"distributed SGD: {steps} steps, test accuracy {distributed.final_accurac
 # over its own data, then sends its model back.
 
 # %%
-fedavg = fl.run_experiment(fl.FLConfig(n_clients=10, rounds=20, client_learning_rate=0.1), dataset=data)
+fedavg = fl.run_experiment(fl.FLConfig(n_clients=n_clients, rounds=rounds, client_learning_rate=client_learning_rate),
+                           dataset=data)
 print(f"FedAvg: test accuracy {fedavg.final_accuracy:.3f}, {fedavg.total_bytes / 1e6:.3f} MB moved, "
       f"{(fedavg.bytes_down[0] + fedavg.bytes_up[0]) / 1e6:.3f} MB per round")
 
@@ -111,17 +127,25 @@ print(result.table())
 
 # %% [markdown]
 # Look at two things in the table. All three reach about the same accuracy: on this data set the
-# way of training hardly matters for the result. And the bytes differ a lot.
+# way of training hardly matters for the result. And the bytes differ a lot. The ✔ lines check four claims.
 
 # %%
-assert all(m.accuracy >= 0.85 for m in result.methods), "all three reach 85% on the article's data"
-assert result.fedavg.bytes_to_target < result.distributed.bytes_to_target, \
-    "to reach 85%, FedAvg moves fewer bytes than distributed SGD"
-assert result.fedavg.bytes_moved < result.distributed.bytes_moved, "same computation, fewer exchanges"
-assert raw_bytes < result.fedavg.bytes_moved, "on this tiny data set, uploading the data is cheapest"
-print(f"to reach 85%: FedAvg {result.fedavg.bytes_to_target / 1e6:.3f} MB, "
-      f"distributed SGD {result.distributed.bytes_to_target / 1e6:.3f} MB")
+def megabytes(n_bytes):                       # None: the run never reached 85%
+    return "never" if n_bytes is None else f"{n_bytes / 1e6:.3f} MB"
+
+print(f"to reach 85%: FedAvg {megabytes(result.fedavg.bytes_to_target)}, "
+      f"distributed SGD {megabytes(result.distributed.bytes_to_target)}")
 print(f"whole run: FedAvg moves {result.fedavg.bytes_moved / raw_bytes:.1f} times the raw data")
+fl.check(lambda: all(m.accuracy >= 0.85 for m in result.methods), "all three reach 85% on the article's data",
+         measured=[round(m.accuracy, 3) for m in result.methods], expected=">= 0.85 each")
+fl.check(lambda: result.fedavg.bytes_to_target < result.distributed.bytes_to_target,
+         "to reach 85%, FedAvg moves fewer bytes than distributed SGD",
+         measured=result.fedavg.bytes_to_target, expected=f"< {result.distributed.bytes_to_target}")
+fl.check(result.fedavg.bytes_moved < result.distributed.bytes_moved,
+         "same computation, fewer exchanges: FedAvg moves fewer bytes in the whole run",
+         measured=result.fedavg.bytes_moved, expected=f"< {result.distributed.bytes_moved}")
+fl.check(raw_bytes < result.fedavg.bytes_moved, "on this tiny data set, uploading the data is cheapest",
+         measured=raw_bytes, expected=f"< {result.fedavg.bytes_moved}")
 
 # %% [markdown]
 # The same numbers as a picture: test accuracy against megabytes moved so far. Centralised training is
@@ -129,8 +153,13 @@ print(f"whole run: FedAvg moves {result.fedavg.bytes_moved / raw_bytes:.1f} time
 
 # %%
 # extra code – accuracy against bytes moved, one curve per method
-comparison.plot_accuracy_vs_bytes(result)
+ax = comparison.plot_accuracy_vs_bytes(result)
+ax.set_title("accuracy against megabytes moved")
 plt.show()
+
+# %% [markdown]
+# *Figure:* test accuracy against megabytes moved; centralised training is one star at 0.067 MB, distributed SGD
+# and FedAvg reach the same accuracy, and FedAvg gets there with fewer megabytes.
 
 
 # %% [markdown]
@@ -145,38 +174,45 @@ plt.show()
 # %% [markdown]
 # ## 3 · Try it: clients and learning rate
 #
-# Move the sliders (the runs start when you release them). Things to look for:
+# Move the sliders (the runs start when you release them; the busy line says when the panel is computing).
+# Presets show the cases worth a look, and *reset* returns to the notebook's parameters. Things to look for:
 # - with **25 or more clients** each client holds at most 800/25 = 32 examples, i.e. one mini-batch: a FedAvg round
 #   is then a single SGD step, and FedAvg and distributed SGD become *the same algorithm* (same numbers);
 # - bytes grow linearly with the number of clients, accuracy hardly changes;
 # - a learning rate of **0.001** is too small for 20 passes, and around **10** the runs diverge.
 
 # %%
-@interact(n_clients=fl.widgets.client_slider(10), client_learning_rate=fl.widgets.learning_rate_slider(0.1),
-          rounds=fl.widgets.int_slider(20, 1, 50, "passes over the data"))
-def compare(n_clients, client_learning_rate, rounds):
-    print(comparison.show_comparison(n_clients, client_learning_rate, rounds))
-
-
-# %% [markdown]
-# The sliders start at the values of section 2, and the callback is a plain function: called with
-# the defaults it gives back exactly the table above (every run is seeded).
-
-# %%
-default = comparison.compute_comparison(n_clients=10, client_learning_rate=0.1)
-assert default.methods == result.methods, "the slider's default is the run of section 2"
-print(f"FedAvg at the slider defaults: accuracy {default.fedavg.accuracy:.3f}, "
-      f"{default.fedavg.bytes_moved / 1e6:.3f} MB")
+controls = dict(n_clients=fl.widgets.client_slider(n_clients, min=2, max=50),
+                client_learning_rate=fl.widgets.log_value_slider(client_learning_rate, 0.001, 10.0,
+                                                                 "client learning rate η_l"),
+                rounds=fl.widgets.int_slider(rounds, 1, 50, "passes over the data"))
+display(fl.widgets.ControlPanel(comparison.show_comparison, controls, presets=comparison.PRESETS, run_now=False))
 
 # %% [markdown]
-# If you read this page without a running kernel, here is what the sliders show for 50 clients
-# (each holds 800/50 = 16 examples, less than one mini-batch) at the default learning rate:
+# The panel draws when you move a slider. Its callback is a plain function: here it is at the notebook's
+# parameters, i.e. the runs of section 2 (every run is seeded), with a bar chart of the bytes.
 
 # %%
-many = comparison.show_comparison(n_clients=50, client_learning_rate=0.1)
-print(many)
-assert many.fedavg.bytes_moved == many.distributed.bytes_moved, "one mini-batch per client: FedAvg = distributed SGD"
-assert abs(many.fedavg.accuracy - many.distributed.accuracy) < 1e-6
+default = comparison.show_comparison(n_clients, client_learning_rate, rounds, show_table=False)
+
+# %% [markdown]
+# *Figure:* left, test accuracy against megabytes moved for the three methods; right, the megabytes each method
+# moves in the whole run on a log scale, where FedAvg's bar is lower than distributed SGD's and higher than the raw
+# data's.
+#
+# The preset *many clients with little data* spreads the data over 50 clients: each holds 800/50 = 16 examples,
+# less than one mini-batch, so FedAvg and distributed SGD are the same algorithm. The ✔ lines check that, and that
+# the figure above is the table of section 2.
+
+# %%
+many = comparison.compute_comparison(n_clients=50, client_learning_rate=client_learning_rate, rounds=rounds)
+print(f"K = 50 clients of {800 // 50} examples: FedAvg {many.fedavg.bytes_moved} bytes, accuracy {many.fedavg.accuracy:.3f}; "
+      f"distributed SGD {many.distributed.bytes_moved} bytes, accuracy {many.distributed.accuracy:.3f}")
+fl.check(default.methods == result.methods, "the callback at the notebook's parameters is the run of section 2")
+fl.check(lambda: many.fedavg.bytes_moved == many.distributed.bytes_moved
+         and abs(many.fedavg.accuracy - many.distributed.accuracy) < 1e-6,
+         "one mini-batch per client: FedAvg = distributed SGD (same bytes, same accuracy)",
+         measured=(many.fedavg.accuracy, many.distributed.accuracy))
 
 # %% [markdown]
 # ## 4 · When do model updates cost less than the data?
@@ -188,54 +224,73 @@ assert abs(many.fedavg.accuracy - many.distributed.accuracy) < 1e-6
 #   the client takes part in (C is the share of clients sampled per round).
 #
 # The two are equal at **n\* = 8 P R C / b** examples per client. The number of clients cancels out
-# (both totals grow with K). For the article's data, b = 20 × 4 + 4 = 84 bytes, P = 1539, R = 20, C = 1:
+# (both totals grow with K). For the article's data, b = 20 × 4 + 4 = 84 bytes, P = 1539, R = 20, C = 1, and a
+# client of the article holds n_k = 800 / 10 = 80 examples (the parameters `samples_per_client` and `rounds`):
 
 # %%
-article = comparison.compute_bytes_crossover(samples_per_client=80, rounds=20, n_parameters=1539,
-                                             example_bytes=comparison.bytes_per_example(20))
+article = comparison.compute_bytes_crossover(samples_per_client=samples_per_client, rounds=rounds,
+                                             n_parameters=1539, example_bytes=comparison.bytes_per_example(20))
 print(article)
 
 # %% [markdown]
-# Check the formula against what the runs above actually counted: 10 clients' raw data is the
-# measured upload, and 10 clients' update traffic is FedAvg's measured total.
+# Check the formula against what the run of section 2 actually counted: K clients' update traffic is FedAvg's
+# measured total. And is the article's client below the crossover?
 
 # %%
-assert 10 * article.raw_bytes == raw_bytes
-assert 10 * article.update_bytes == fedavg.total_bytes
 n_star = article.crossover_samples
-assert abs(n_star - 8 * 1539 * 20 / 84) < 1e-9 and 80 < n_star
-below = comparison.compute_bytes_crossover(int(np.floor(n_star)), 20, 1539, 84)
-above = comparison.compute_bytes_crossover(int(np.ceil(n_star)), 20, 1539, 84)
-assert not below.federated_moves_less and above.federated_moves_less
-print(f"FedAvg moves less once a client holds more than {n_star:.0f} examples; the article's clients hold 80")
-
+print(f"FedAvg moves less once a client holds more than {n_star:.0f} examples; this client holds {samples_per_client}")
+fl.check(n_clients * article.update_bytes == fedavg.total_bytes,
+         "the formula's update bytes, times K, are what FedAvg's run counted",
+         measured=int(n_clients * article.update_bytes), expected=fedavg.total_bytes)
+fl.check(samples_per_client < n_star, "the article's clients hold fewer examples than n*: uploading the data is cheaper",
+         measured=samples_per_client, expected=f"< {n_star:.0f}")
 
 # %% [markdown]
 # Move the sliders: the number of examples per client, and the number of rounds. More rounds push the
 # crossover to the right (more model traffic); more examples move your client along the black line.
+# The presets jump to the article's clients, just past the crossover, big clients, long training and a single round.
 
 # %%
-@interact(samples_per_client=fl.widgets.int_slider(80, 10, 10000, "examples per client", step=10),
-          rounds=fl.widgets.int_slider(20, 1, 200, "rounds R"))
-def crossover(samples_per_client, rounds):
-    print(comparison.show_bytes_crossover(samples_per_client, rounds, n_parameters=1539, example_bytes=84))
+crossover_controls = dict(samples_per_client=fl.widgets.int_slider(samples_per_client, 10, 10000,
+                                                                   "examples per client", step=10),
+                          rounds=fl.widgets.int_slider(rounds, 1, 200, "rounds R"))
+display(fl.widgets.ControlPanel(comparison.show_bytes_crossover, crossover_controls,
+                                presets=comparison.CROSSOVER_PRESETS, run_now=False))
+
+# %% [markdown]
+# The panel draws when you move a slider; at the notebook's parameters it shows:
+
+# %%
+shown = comparison.show_bytes_crossover(samples_per_client, rounds, show_summary=False)
+
+# %% [markdown]
+# *Figure:* megabytes per client against examples per client, both on log scales; the raw-data line rises with
+# the examples, FedAvg's traffic is flat, and the two cross at n\* = 2931 examples, far right of the article's 80.
 
 
 # %% [markdown]
-# **Where federated learning does save bytes: a phone full of photos.** Take a phone with 2000 photos,
+# ### Where federated learning does save bytes: a phone full of photos
+#
+# Take a phone with 2000 photos,
 # each fed to the model at 224 × 224 pixels × 3 colour bytes (224 × 224 × 3 = 150,528 bytes; the original JPEG files
-# are larger still), and a small image model of one million parameters (4 MB). In a cross-device
-# federation, say 1000 rounds that each sample 1% of the phones, a phone takes part in about 10 rounds.
+# are larger still), and a small image model of one million parameters (4 MB). A **cross-device** federation has
+# many small, unreliable clients (phones), of which only a small fraction C trains in each round; its opposite,
+# **cross-silo**, has a few large, reliable clients (hospitals, banks) that usually all train in every round (both
+# in the [glossary](GLOSSARY.md); notebook 08 compares them). In a cross-device federation, say 1000 rounds that
+# each sample 1% of the phones, a phone takes part in about 10 rounds.
 # (These are round illustrative numbers, not measurements of a real system.)
 
 # %%
 phone = comparison.show_bytes_crossover(samples_per_client=2000, rounds=1000, n_parameters=1_000_000,
                                         example_bytes=224 * 224 * 3 + 4, fraction=0.01)
-print(phone)
-assert phone.federated_moves_less and phone.ratio > 3
-assert 500 < phone.crossover_samples < 600
+fl.check(lambda: phone.federated_moves_less and phone.ratio > 3,
+         "a phone full of photos: FedAvg moves more than 3 times fewer bytes than uploading the photos",
+         measured=round(phone.ratio, 1), expected="> 3")
 
 # %% [markdown]
+# *Figure:* the same two byte counts for the phone, on log scales; the phone's 2000 photos lie right of the
+# crossover, where FedAvg's flat line is below the raw-data line.
+#
 # So the article's claim holds **when the data are large relative to the model traffic**: many
 # or big examples per device, a model that is small, and few rounds per device. It fails on the
 # article's own toy data (tiny examples, every client in every round).
@@ -251,7 +306,9 @@ update = fedavg.final_weights
 print("shapes:", [w.shape for w in update])
 n_numbers = sum(w.size for w in update)
 print(f"{n_numbers} float32 numbers = {4 * n_numbers} bytes per message")
-assert n_numbers == 1539 and fedavg.bytes_up[0] == 10 * 4 * 1539
+fl.check(n_numbers == 1539 and fedavg.bytes_up[0] == n_clients * 4 * n_numbers,
+         "a client sends 1539 numbers, 4 bytes each, and nothing else", measured=fedavg.bytes_up[0],
+         expected=f"{n_clients} × 4 × 1539")
 
 # %% [markdown]
 # These 1539 numbers are **computed from the client's data**. That is not the same as privacy:
@@ -353,10 +410,10 @@ print(fl.exercises.check_prediction(guess_fedavg_accuracy_slow, slow.fedavg.accu
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 # Solution to exercise 5
-for n_clients in (24, 25):
-    largest = -(-800 // n_clients)                    # ceil(800 / K) examples on the largest client
-    steps = comparison.equal_compute_steps(n_clients, rounds=20)
-    print(f"{n_clients} clients: largest client {largest} examples, distributed SGD needs {steps} steps "
+for k in (24, 25):
+    largest = -(-800 // k)                            # ceil(800 / K) examples on the largest client
+    steps = comparison.equal_compute_steps(k, rounds=20)
+    print(f"{k} clients: largest client {largest} examples, distributed SGD needs {steps} steps "
           f"for 20 rounds ({steps // 20} per round)")
 # From 25 clients on, every client holds at most 32 examples, one mini-batch: a FedAvg round is one step per
 # client, averaged, which is exactly one step of distributed SGD. With 24 clients some hold 34: two local steps.
