@@ -61,3 +61,13 @@ def test_every_link_and_notebook_number_resolves(path):
             if not list(path.parent.glob(f"{match.group(1)}_*.ipynb")):
                 stale.append(f"notebook {match.group(1)}")
     assert stale == [], f"{path.name} refers to what does not exist: {stale}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_sliders_come_with_classroom_controls(path):
+    """Every slider a notebook shows sits in a panel with presets, reset and a busy line (fl.widgets.ControlPanel,
+    or the lab's dashboard), never in a bare @interact / interactive_output."""
+    bare = [line.strip() for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+            if cell["cell_type"] == "code" for line in "".join(cell["source"]).splitlines()
+            if re.match(r"\s*(@interact\b|.*\binteractive_output\(|.*\binteractive\()", line)]
+    assert bare == [], f"{path.name} shows sliders without presets, reset and busy line: {bare}"

@@ -125,3 +125,19 @@ def test_a_preset_the_controls_cannot_show_is_refused_by_name():
                                             "near-IID": {"alpha": 100.0}})
     panel.preset.value = "FedSGD"
     assert panel.values()["batch_size"] == float("inf") and panel.generation == 1
+
+
+@pytest.mark.parametrize("clients", [1, 10, 100, 800])
+def test_the_environment_check_of_notebook_00(clients, capsys):
+    from fedlearn_edu.widgets import ENVIRONMENT_PRESETS, client_slider, show_examples_per_client
+    assert show_examples_per_client(clients) == 800 // clients
+    assert f"{clients} clients would each hold about {800 // clients} of the 800" in capsys.readouterr().out
+    panel = ControlPanel(show_examples_per_client, dict(clients=client_slider(10)), presets=ENVIRONMENT_PRESETS)
+    assert panel.last_result == 80 and panel.generation == 1
+
+
+@pytest.mark.parametrize("bad", [0, 801, 2.5, True])
+def test_the_environment_check_names_a_bad_client_count(bad):
+    from fedlearn_edu.widgets import show_examples_per_client
+    with pytest.raises(ValueError, match="clients must be an integer in 1 .. 800"):
+        show_examples_per_client(bad)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 __all__ = ["client_slider", "learning_rate_slider", "int_slider", "float_slider", "batch_size_slider",
-           "ControlPanel", "log_value_slider"]
+           "ControlPanel", "log_value_slider", "show_examples_per_client", "ENVIRONMENT_PRESETS"]
 
 _STYLE = {"description_width": "initial"}
 
@@ -57,4 +57,9 @@ def batch_size_slider(value: int | None = 32, sizes: tuple = (1, 2, 4, 8, 16, 32
                                    continuous_update=False, style=_STYLE)
 
 
-from .classroom import ControlPanel, log_value_slider  # noqa: E402  (after the sliders it builds on)
+from .classroom import (  # noqa: E402  (after the sliders it builds on)
+    ENVIRONMENT_PRESETS,
+    ControlPanel,
+    log_value_slider,
+    show_examples_per_client,
+)

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator, Mapping
 import ipywidgets as widgets
 
 __all__ = ["accepted_values", "ControlPanel", "describe_changes", "log_values", "log_value_slider", "quietly",
-           "set_values"]
+           "set_values", "show_examples_per_client", "ENVIRONMENT_PRESETS"]
 
 _STYLE = {"description_width": "initial"}
 CUSTOM = "(custom)"
@@ -250,3 +250,20 @@ class ControlPanel:
         self.busy.value = (f'<span class="fl-panel-busy" data-generation="{self.generation}">'
                            f"{html.escape(state)}</span>")
         return result
+
+
+# -- notebook 00's environment check: the smallest panel there is --------------------------------------
+
+#: presets of notebook 00's environment check
+ENVIRONMENT_PRESETS = {"one client holds everything: K = 1": {"clients": 1},
+                       "a hundred clients: K = 100": {"clients": 100}}
+
+
+def show_examples_per_client(clients: int, n_train: int = 800) -> int:
+    """Notebook 00's environment check: print how many of the ``n_train`` training examples each of
+    ``clients`` clients would hold (an even split, rounded down) and return it."""
+    if isinstance(clients, bool) or not isinstance(clients, int) or not 1 <= clients <= n_train:
+        raise ValueError(f"clients must be an integer in 1 .. {n_train}, got {clients!r}")
+    share = n_train // clients
+    print(f"{clients} clients would each hold about {share} of the {n_train} training examples")
+    return share

@@ -34,7 +34,7 @@
 # %%
 # NBVAL_IGNORE_OUTPUT
 import fedlearn_edu as fl
-from ipywidgets import interact
+from IPython.display import display
 
 fl.set_seed(42)
 fl.print_versions()
@@ -111,16 +111,17 @@ fl.check(lambda: history.final_accuracy >= 0.85, "FedAvg reaches 85% test accura
 # Move the slider. If you see a slider and the sentence below it changes when you release it,
 # widgets work in your JupyterLab.
 #
-# **Reading this page on GitHub or nbviewer?** A static viewer cannot run Python, so every slider of the kit
-# shows there as one line of text, such as `interactive(children=...` or `[sliders: ...; they move when the
-# notebook runs in Jupyter]`, with the figure of the default setting under it. That is normal, not a broken install.
+# **Reading this page on GitHub or nbviewer?** A static viewer cannot run Python, so every panel of sliders in
+# the kit shows there as one line of text, `[sliders: ...; they move when the notebook runs in Jupyter]`, with the
+# figure of the default setting under it (a plain ipywidgets slider shows as `interactive(children=...`). That is
+# normal, not a broken install.
 # Only if you still see such text **in JupyterLab, after running the cell**, is ipywidgets missing from the
 # environment of your kernel: run `pip install -r requirements.txt` again in that environment and reload the page.
 
 # %%
-@interact(clients=fl.widgets.client_slider(n_clients))
-def check_slider(clients):
-    print(f"{clients} clients would each hold about {800 // clients} of the 800 training examples")
+display(fl.widgets.ControlPanel(fl.widgets.show_examples_per_client,
+                                dict(clients=fl.widgets.client_slider(n_clients)),
+                                presets=fl.widgets.ENVIRONMENT_PRESETS))
 
 # %% [markdown]
 # ## The map of notebooks
