@@ -158,6 +158,7 @@ def test_phone_example_favours_federated_learning():
     phone = comparison.compute_bytes_crossover(2000, 1000, 1_000_000, 224 * 224 * 3 + 4, 0.01)
     assert phone.federated_moves_less and phone.ratio > 3
     assert phone.update_bytes == pytest.approx(80e6)
+    assert 500 < phone.crossover_samples < 600
 
 
 @pytest.mark.parametrize("samples", (10, 80, 10000))

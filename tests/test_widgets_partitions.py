@@ -231,3 +231,65 @@ def test_show_fedavg_on_partition_draws_and_returns_numbers(training_grid):
 def test_training_bad_values_name_the_parameter(bad, name):
     with pytest.raises(ValueError, match=name):
         partitions.compute_fedavg_on_partition(**bad)
+
+
+# -- the panels of notebook 02 --------------------------------------------------------------------
+
+def _split_controls():
+    """The controls of notebook 02's split panel (section 7), at the notebook's defaults."""
+    return dict(n_clients=fl.widgets.client_slider(10, min=2, max=100), scheme=partitions.scheme_dropdown("dirichlet"),
+                alpha=fl.widgets.log_value_slider(0.5, 0.01, 1000.0, "Dirichlet concentration α_D"),
+                seed=fl.widgets.int_slider(0, 0, 20, "seed"))
+
+
+def _training_controls():
+    controls = _split_controls()
+    controls["client_learning_rate"] = fl.widgets.log_value_slider(0.1, 0.001, 10.0, "client learning rate η_l")
+    return controls
+
+
+@pytest.mark.parametrize("presets, controls", [(partitions.PRESETS, _split_controls),
+                                               (partitions.TRAINING_PRESETS, _training_controls)])
+def test_presets_fit_the_notebook_controls(presets, controls):
+    panel = fl.widgets.ControlPanel(lambda **values: None, controls(), presets=presets, run_now=False)
+    assert len(presets) >= 4 and set(panel.presets) == set(presets)
+    assert "IID baseline" in presets and "shards (McMahan et al.)" in presets
+
+
+@pytest.mark.parametrize("name", list(partitions.PRESETS))
+def test_every_split_preset_draws(name, capsys):
+    values = {**dict(n_clients=10, scheme="dirichlet", alpha=0.5, seed=0), **partitions.PRESETS[name]}
+    shown = partitions.show_partition(**values)
+    assert repr(shown) in capsys.readouterr().out
+    assert shown.scheme == values["scheme"] and shown.n_clients == values["n_clients"]
+
+
+def test_extreme_preset_is_more_skewed_than_the_iid_baseline():
+    extreme = partitions.compute_partition(**partitions.PRESETS["extreme non-IID: α_D = 0.05"])
+    iid = partitions.compute_partition(**partitions.PRESETS["IID baseline"])
+    assert extreme.score > 0.5 > 0.1 > iid.score
+
+
+def test_show_partition_prints_nothing_when_asked(capsys):
+    partitions.show_partition(10, "iid", 0.5, show_summary=False)
+    assert capsys.readouterr().out == ""
+
+
+def test_show_fedavg_on_partition_takes_a_seed_and_prints_its_result(capsys):
+    shown = partitions.show_fedavg_on_partition(4, "iid", 0.5, 0.1, rounds=2, seed=1)
+    assert shown == partitions.compute_fedavg_on_partition(4, "iid", 0.5, 0.1, rounds=2, seed=1)
+    assert repr(shown) in capsys.readouterr().out
+
+
+def test_the_seed_dataset_is_the_manual_pipeline():
+    """Notebook 02, section 3: fl.make_seed_dataset() is the stratified 80/20 split with the scaler fitted on the
+    training part (moved here from the notebook)."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+    X, y = fl.make_seed_arrays()
+    X_train, X_test, _, _ = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    proper = StandardScaler().fit(X_train)
+    data = fl.make_seed_dataset()
+    np.testing.assert_allclose(data.X_train, proper.transform(X_train), atol=1e-6)
+    np.testing.assert_allclose(data.X_test, proper.transform(X_test), atol=1e-6)
+    assert np.abs(data.X_train.mean(axis=0)).max() < 1e-5

@@ -32,7 +32,8 @@ from ..style import pyplot
 __all__ = ["feature_roles", "plot_informative_features", "alpha_slider", "scheme_dropdown",
            "PartitionResult", "compute_partition", "show_partition", "plot_schemes",
            "ScoreCurve", "compute_score_vs_alpha", "show_score_vs_alpha",
-           "TrainingResult", "compute_fedavg_on_partition", "show_fedavg_on_partition"]
+           "TrainingResult", "compute_fedavg_on_partition", "show_fedavg_on_partition", "PRESETS",
+           "TRAINING_PRESETS"]
 
 SCHEME_LABELS = {"iid": "IID", "dirichlet": "Dirichlet label skew", "shards": "shards (2 per client)",
                  "quantity": "quantity skew"}
@@ -191,11 +192,37 @@ def _draw_partition(result: PartitionResult, heat_ax, size_ax) -> None:
     size_ax.legend()
 
 
+#: presets of notebook 02's split panel (section 6; controls n_clients, scheme, alpha, seed)
+PRESETS: dict[str, dict] = {
+    "IID baseline": dict(scheme="iid"),
+    "extreme non-IID: α_D = 0.05": dict(scheme="dirichlet", alpha=0.05),
+    "nearly IID: α_D = 100": dict(scheme="dirichlet", alpha=100.0),
+    "shards (McMahan et al.)": dict(scheme="shards"),
+    "quantity skew: α_D = 0.1": dict(scheme="quantity", alpha=0.1),
+    "small clients: K = 100, IID": dict(scheme="iid", n_clients=100),
+    "another seed: 1": dict(seed=1),
+}
+
+#: presets of notebook 02's training panel (section 7): the split presets and the learning rate
+TRAINING_PRESETS: dict[str, dict] = {
+    "IID baseline": dict(scheme="iid"),
+    "extreme non-IID: α_D = 0.05": dict(scheme="dirichlet", alpha=0.05),
+    "shards (McMahan et al.)": dict(scheme="shards"),
+    "big local steps on skewed data: α_D = 0.1, η_l = 1": dict(scheme="dirichlet", alpha=0.1,
+                                                                 client_learning_rate=1.0),
+    "too-large learning rate: η_l = 10": dict(client_learning_rate=10.0),
+    "another seed: 1": dict(seed=1),
+}
+
+
 def show_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: float = 0.5,
-                   seed: int = 0) -> PartitionResult:
-    """Slider callback: heatmap of labels per client and a bar chart of client sizes."""
+                   seed: int = 0, *, show_summary: bool = True) -> PartitionResult:
+    """Slider callback: the split's counts and score (``show_summary``), a heatmap of labels per client and a bar
+    chart of client sizes."""
     plt = pyplot()
     result = compute_partition(n_clients, scheme, alpha, seed)
+    if show_summary:
+        print(result)
     fig, (heat, sizes) = plt.subplots(1, 2, figsize=(9, 3.5))
     _draw_partition(result, heat, sizes)
     fig.tight_layout()
@@ -355,10 +382,11 @@ def compute_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", 
 
 
 def show_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: float = 0.5,
-                             client_learning_rate: float = 0.1, rounds: int = 10) -> TrainingResult:
-    """Slider callback: learning curves on the chosen split and on an IID split."""
+                             client_learning_rate: float = 0.1, rounds: int = 10, seed: int = 0) -> TrainingResult:
+    """Slider callback: the result (printed), then learning curves on the chosen split and on an IID split."""
     plt = pyplot()
-    result = compute_fedavg_on_partition(n_clients, scheme, alpha, client_learning_rate, rounds)
+    result = compute_fedavg_on_partition(n_clients, scheme, alpha, client_learning_rate, rounds, seed)
+    print(result)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     plot_history([result.histories["split"], result.histories["iid"]],
                  [f"{SCHEME_LABELS[result.partition.scheme]} (score {result.partition.score:.2f})",
