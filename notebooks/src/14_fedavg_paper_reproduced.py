@@ -68,7 +68,7 @@ n_clients = 100                 # clients K (the digits are shared among them): 
 fraction = 0.1                  # client fraction C (0: one client per round): one of 0.0, 0.1, 0.2, 0.5, 1.0
 client_learning_rate = 0.3      # client learning rate η_l of the FedAvg cell: 0.01 .. 3.0
 local_epochs = 5                # local epochs E: 1 .. 20
-batch_size = 10                 # local batch size B (None: the full batch, B = ∞): one of 10, 50, None
+batch_size = 10                 # local batch size B (None: the full batch, ∞): one of 10, 50, None
 partition = "iid"               # how the digits are split: one of "iid", "shards"
 seed = 0                        # seed of the two runs: 0 .. 20
 
