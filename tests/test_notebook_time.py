@@ -48,3 +48,9 @@ def test_the_estimate_counts_what_a_student_does(tmp_path):
     assert e.stated_lesson == 5 and e.stated_exercises == 10
     assert 260 <= e.words <= 280            # the collapsed solution is not read as lesson
     assert e.agrees(5, e.lesson_minutes) and not e.agrees(30, e.lesson_minutes)
+
+
+def test_the_readme_pacing_table_is_what_the_notebooks_state():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for row in notebook_time.pacing_table(NOTEBOOKS):
+        assert row in readme, f"README.md is stale: expected\n{row}\n(python tools/notebook_time.py --markdown)"

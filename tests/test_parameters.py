@@ -16,9 +16,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from notebook_parameters import TAG, read_knobs  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
-#: notebooks whose parameters cell is still to be written (issue 16); an entry that has one fails
-PENDING: set[str] = set()
-WITH_KNOBS = [p for p in NOTEBOOKS if p.name.split("_")[0] not in PENDING]
+WITH_KNOBS = NOTEBOOKS               # every notebook has its knobs (issue 16)
 
 
 def _run(path: Path, parameters: dict, tmp_path: Path) -> dict:
@@ -41,9 +39,6 @@ def _errors(notebook: dict) -> list[str]:
 def test_the_parameters_cell_follows_the_set_up_cell(path):
     code = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
     tagged = [i for i, c in enumerate(code) if TAG in c.get("metadata", {}).get("tags", [])]
-    if path.name.split("_")[0] in PENDING:
-        assert not tagged, f"{path.name} has a parameters cell: remove it from PENDING"
-        return
     assert tagged == [1], f"{path.name}: one cell tagged {TAG!r}, the second code cell (after the set-up)"
     knobs = read_knobs(path)
     assert knobs, "the parameters cell defines no knob"

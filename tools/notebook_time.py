@@ -3,6 +3,7 @@ states ("**Time:** about 25 minutes, plus about 30 for the exercises") is a meas
 
     python tools/notebook_time.py            # every notebook: the estimate, its parts, and the stated time
     python tools/notebook_time.py 07 09b     # some of them
+    python tools/notebook_time.py --markdown # the README's pacing table, from the times the notebooks state
 
 The lesson is what a student reads and runs; the exercises are counted apart, because a class may do them
 later or as homework. Each part at a pace for a student who reads, runs and thinks:
@@ -92,8 +93,28 @@ def estimate(path: Path) -> Estimate:
     return Estimate(path.name, words, code_lines, exercise_minutes, *stated)
 
 
+def _path_of(number: str) -> str:
+    n = int(number[:2])
+    return "core path" if n <= 8 else ("appendix" if n >= 15 else "going deeper")
+
+
+def pacing_table(paths: list[Path]) -> list[str]:
+    """Markdown rows: notebook, path, the stated lesson and exercise minutes, and a running total of the lesson."""
+    rows = ["| notebook | path | lesson | exercises | lessons so far |", "|---|---|---|---|---|"]
+    total = 0
+    for path in paths:
+        e = estimate(path)
+        total += e.stated_lesson or 0
+        rows.append(f"| [{path.stem}](notebooks/{path.name}) | {_path_of(path.name.split('_')[0])} | "
+                    f"{e.stated_lesson} min | {e.stated_exercises} min | {total / 60:.1f} h |")
+    return rows
+
+
 def main(argv: list[str]) -> int:
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
+    if argv == ["--markdown"]:
+        print("\n".join(pacing_table(paths)))
+        return 0
     if argv:
         paths = [p for p in paths if p.name.split("_")[0] in argv]
     print(f"{'notebook':40} {'words':>6} {'code':>5} {'lesson':>7} {'stated':>7} {'exercises':>10} {'stated':>7}")
