@@ -95,7 +95,7 @@ def accepted_values(widget: Any) -> tuple | None:
 
 def _accepts(allowed: tuple, value: Any) -> bool:
     if allowed[0] == "one of":
-        return any(value == option and type(value) is not bool for option in allowed[1]) or value in allowed[1]
+        return value in allowed[1]                 # what a selection widget itself compares with ==
     try:
         return allowed[1] - 1e-12 <= value <= allowed[2] + 1e-12
     except TypeError:
