@@ -385,7 +385,7 @@ def show_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", alp
                              client_learning_rate: float = 0.1, rounds: int = 10, seed: int = 0) -> TrainingResult:
     """Slider callback: the result (printed), then learning curves on the chosen split and on an IID split."""
     plt = pyplot()
-    result = compute_fedavg_on_partition(n_clients, scheme, alpha, client_learning_rate, rounds, seed)
+    result = compute_fedavg_on_partition(n_clients, scheme, alpha, client_learning_rate, rounds=rounds, seed=seed)
     print(result)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     plot_history([result.histories["split"], result.histories["iid"]],
