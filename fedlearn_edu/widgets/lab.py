@@ -28,7 +28,7 @@ from ..data import DATASETS, cached_dataset
 from ..model import set_weights
 from ..simulation import FLConfig, History, Simulation, run_experiment
 from ..style import pyplot
-from .classroom import describe_changes, quietly, set_values
+from .classroom import describe_changes, log_value_slider, quietly, set_values
 
 #: the lab's menu: the registry's algorithms without SCAFFOLD (notebook 11 has it)
 ALGORITHMS = ("FedSGD", "FedAvg", "FedAvgM", "FedProx", "FedAdam", "FedYogi", "FedAdagrad")
@@ -292,7 +292,7 @@ class FederatedLab:
     def __init__(self, settings: LabSettings | None = None):
         import ipywidgets as w
 
-        from . import float_slider, int_slider, learning_rate_slider
+        from . import float_slider, int_slider
         settings = settings or LabSettings()
         self.defaults = dataclasses.asdict(settings)          # what *reset* returns to
         self.generation = 0
@@ -310,15 +310,15 @@ class FederatedLab:
             "local_epochs": int_slider(settings.local_epochs, 1, 20, "local epochs E"),
             "batch_size": w.SelectionSlider(options=list(BATCH_SIZES), value=settings.batch_size,
                                             description="batch size B", continuous_update=False),
-            "client_learning_rate": learning_rate_slider(settings.client_learning_rate, -3, 1,
-                                                         "client learning rate"),
-            "server_learning_rate": learning_rate_slider(settings.server_learning_rate, -3, 1,
-                                                         "server learning rate"),
+            # log sliders over 1-2-3-5 per decade that hold the default: they return to it exactly
+            "client_learning_rate": log_value_slider(settings.client_learning_rate, 0.001, 10.0,
+                                                     "client learning rate η_l"),
+            "server_learning_rate": log_value_slider(settings.server_learning_rate, 0.001, 10.0,
+                                                     "server learning rate η_g"),
             "server_momentum": float_slider(settings.server_momentum, 0.0, 0.99, "server momentum β", step=0.01),
             "mu": float_slider(settings.mu, 0.0, 1.0, "FedProx μ", step=0.01),
             "partition": w.Dropdown(options=LAB_PARTITIONS, value=settings.partition, description="partition"),
-            "alpha": w.FloatLogSlider(value=settings.alpha, base=10, min=-2, max=2, step=0.1,
-                                      description="Dirichlet α", continuous_update=False, readout_format=".3g"),
+            "alpha": log_value_slider(settings.alpha, 0.01, 100.0, "Dirichlet α_D"),
             "rounds": int_slider(settings.rounds, 1, 100, "rounds R"),
             "seed": int_slider(settings.seed, 0, 20, "seed"),
         }
