@@ -177,6 +177,8 @@ fl.check(challenges.median_or_inf(cell_rounds) == grid.rounds_of("shards", "FedA
          measured=challenges.median_or_inf(cell_rounds), expected=grid.rounds_of("shards", "FedAvg"))
 
 # %% [markdown]
+# ### Reading the grid
+#
 # Read the **FedAvg** column first: the more skewed the split, the more rounds to the target, and shards are the
 # worst. Compare with the single run plotted above: that seed's shards federation got there sooner than the
 # median. One run would have told a different story; that is why we take medians. The settled accuracy tells
@@ -203,7 +205,9 @@ fl.check(all(grid.rounds_of("shards", a) > grid.rounds_of("iid", a) for a in gri
          expected="shards > IID for all")
 
 # %% [markdown]
-# Now the remedies, honestly:
+# ### The remedies, honestly
+#
+# Now the remedies:
 #
 # - **FedAvgM and FedAdam** reach the target in fewer rounds than FedAvg on every split, on IID data too. They
 #   are better *server optimizers*; they do not remove the non-IID penalty (the last line above). Part of

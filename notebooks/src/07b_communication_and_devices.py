@@ -94,6 +94,8 @@ fl.check(run.bytes_down[0] + run.bytes_up[0] == per_round == 2 * base.clients_pe
          expected=2 * base.clients_per_round * P * 4)
 
 # %% [markdown]
+# ### More local computation: E
+#
 # These models are tiny; a phone-sized vision model has millions of parameters, so a round costs hundreds of
 # megabytes. With $m$ and $P$ fixed, the bytes to reach a target are (rounds to target) × (bytes per round):
 # **the way to save bytes is to need fewer rounds.** The classic lever (McMahan et al., 2017) is more local
