@@ -184,6 +184,8 @@ fl.check(fedavg_rounds == in_sweep or (fedavg_rounds is None and in_sweep == np.
          expected=f"round {in_sweep:g} in the sweep")
 
 # %% [markdown]
+# ### The cost of drift
+#
 # Read the **FedAvg** column: at $\alpha_D = 0.1$ it needs more than twice the rounds it needs at $\alpha_D = 100$.
 # That is the cost of client drift, in rounds.
 
@@ -194,7 +196,9 @@ fl.check(sweep.rounds_of(0.1, "FedAvg") >= 2 * sweep.rounds_of(100.0, "FedAvg"),
          expected=f"≥ 2 × {sweep.rounds_of(100.0, 'FedAvg'):g}")
 
 # %% [markdown]
-# Now the remedies, measured:
+# ### The remedies, measured
+#
+# Now the remedies:
 #
 # - **SCAFFOLD** cuts the rounds at $\alpha_D = 0.1$ in every seed, and its gain shrinks to about a round on
 #   near-IID data, where there is little drift to correct. That is what a drift correction should do.
@@ -216,6 +220,8 @@ fl.check(sweep.rounds_of(0.1, "FedAvgM") <= sweep.rounds_of(0.1, "FedAvg") - 3
          measured=f"{sweep.rounds_of(0.1, 'FedAvgM'):g} vs {sweep.rounds_of(0.1, 'FedAvg'):g} rounds")
 
 # %% [markdown]
+# ### FedProx, with a strong pull
+#
 # - **FedProx does not help here.** With $\mu = 0.01$ it behaves like FedAvg (the pull $\mu (w - w_t)$ is tiny),
 #   and a strong pull ($\mu = 1$) makes it *slower*: the proximal term limits drift and limits progress alike.
 #   In this federation drift slows FedAvg down but does not stop it, and every client does the same amount of
