@@ -87,7 +87,8 @@ def test_dashboard_reset_and_what_changed():
     assert "defaults" in dashboard.changes.value and "done" not in dashboard.status.value
     assert "computed in" in dashboard.status.value
     dashboard.apply(n_clients=25, client_learning_rate=1.0)
-    assert "clients K 10 → 25" in dashboard.changes.value and "client learning rate η_l 0.1 → 1" in dashboard.changes.value
+    changes = dashboard.changes.value
+    assert "clients K 10 → 25" in changes and "client learning rate η_l 0.1 → 1" in changes
     dashboard.controls["preset"].value = "too high a learning rate: client lr = 10"
     generation = dashboard.generation
     dashboard.reset()
