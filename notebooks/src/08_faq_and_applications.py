@@ -148,8 +148,11 @@ fl.check(fedavg_epochs > 2 * dsgd_epochs, "FedAvg processes more than twice the 
 # Computing on the device is cheap; sending over a phone network is slow and expensive. That trade, not a
 # different place of training, is what FedAvg is designed around. (On IID data the two algorithms even meet:
 # FedAvg with IID workers is what the distributed-training literature calls *local SGD*.)
+
+# %% [markdown]
+# ### "Reduces communication overhead": compared with what?
 #
-# **"Reduces communication overhead" — compared with what?** Against distributed SGD, yes. Against uploading
+# Against distributed SGD, yes. Against uploading
 # the raw data to a data centre once, not here: the digits take 0.37 MB, less than FedAvg moved.
 
 # %%
