@@ -115,6 +115,8 @@ fl.check(all(default.bytes_up_per_round[s] == config.n_clients * formula[s] for 
          "every run recorded exactly the bytes of its formula")
 
 # %% [markdown]
+# ### What top-k's positions cost
+#
 # Note the index: a kept coordinate costs 8 bytes, not 4. Top-k with $f = 0.5$ sends exactly as many bytes as no
 # compression at all.
 
@@ -168,6 +170,9 @@ fl.check(int8_megabytes == default.megabytes_up["int8"], "int8: the run by hand 
 # - **top-k + EF** (a tenth of the upload) needs a few more rounds; **top-k without error feedback** settles
 #   visibly lower: the small coordinates it never sends are lost for good, and they add up.
 # - On the right the picture is less rosy: the download is not compressed, so the total falls by at most half.
+
+# %% [markdown]
+# ### Medians of three seeds
 #
 # One seed can flatter; here are the medians of three:
 
@@ -220,6 +225,8 @@ fl.check(one_percent == topk.without_feedback[0], "top-k 1% without EF: the run 
          measured=f"settled {one_percent:.3f} by hand", expected=f"{topk.without_feedback[0]:.3f} in the sweep")
 
 # %% [markdown]
+# ### What error feedback buys
+#
 # At 1% the update without error feedback loses most of its signal; with error feedback the dropped coordinates
 # are sent later, once their accumulated size makes the top $k$, and the model still gets close. At 30% both
 # versions keep nearly everything that matters.
