@@ -198,6 +198,8 @@ print(f"{'✔' if gap < 1e-5 else '✘'} largest weight difference {gap:.1e} (ex
 print(fl.exercises.check_local_update(local_update))
 
 # %% [markdown]
+# ### One skewed client, trained alone
+#
 # Pick the most skewed client (the largest share of a single label among clients with at least
 # 20 examples) and train it **alone** for E = 20 epochs, starting from the initial model.
 
@@ -220,6 +222,8 @@ fl.check(alone.accuracy > test_accuracy + 0.3, "a skewed client looks far better
          measured=f"{alone.accuracy:.3f} vs {test_accuracy:.3f}", expected="a gap above 0.3")
 
 # %% [markdown]
+# ### The same with an IID client
+#
 # The client looks perfect at home: it holds only one label, so "always answer that label" is right
 # every time. On everyone's data it is barely better than guessing one of three classes. The same
 # experiment with an **IID** client (a random tenth of the data) shows only a small gap:
@@ -357,6 +361,8 @@ plt.show()
 # IID and the Dirichlet federation; drift grows with both, and the Dirichlet clients drift further.
 
 # %% [markdown]
+# ### Two sources of drift
+#
 # One honest caveat, which you will meet with the sliders: the IID clients drift too, because each
 # follows its own random mini-batches, and with long, aggressive local training (E = 20 at learning
 # rate 1) that noise alone spreads them as far as the label skew does. Drift has two sources —
