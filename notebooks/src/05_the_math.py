@@ -189,6 +189,8 @@ fl.check(norm_ratio < 0.05 and abs(cosine) < 0.2, "theta_t is tiny and unrelated
          measured=f"norm ratio {norm_ratio:.3f}, cosine {cosine:.3f}", expected="below 0.05 and |cosine| below 0.2")
 
 # %% [markdown]
+# #### Used as a model, it scores chance
+#
 # Use it as the global model and evaluate it on the test set. With weights this small every output of the
 # softmax is close to $1/3$: the loss is $\ln 3 \approx 1.099$ (a model that knows nothing) and the accuracy
 # is chance, although $\theta_{t-1}$ was a good model (its accuracy is printed first).
@@ -247,6 +249,8 @@ difference = np.max(np.abs(fedsgd_by_hand - fl.flatten_weights(one_round.final_w
 fl.check(difference < 1e-5, "FedSGD by hand is FedAvg with E = 1, B = ∞", measured=difference, expected="< 1e-5")
 
 # %% [markdown]
+# ### FedSGD is gradient descent on the pooled data
+#
 # The weighted sum of client gradients $\sum_k \frac{n_k}{n}\nabla L_k$ is the gradient of the loss on the
 # *pooled* data: FedSGD is plain full-batch gradient descent, computed without pooling the data.
 
@@ -289,6 +293,8 @@ fl.check(np.allclose(w, fl.flatten_weights(engine.final_weights), atol=1e-5), "F
          measured=np.abs(w - fl.flatten_weights(engine.final_weights)).max(), expected="< 1e-5")
 
 # %% [markdown]
+# ### When β matters
+#
 # Now $\beta$ matters. On a non-IID split (Dirichlet label skew, $\alpha_D = 0.1$) with a small client learning
 # rate, compare $\beta \in \{0, 0.5, 0.9\}$. Momentum keeps moving in the direction of past rounds, so the
 # model gets further per round (roughly $\eta_g/(1-\beta)$ times the step):
