@@ -71,3 +71,20 @@ def test_sliders_come_with_classroom_controls(path):
             if cell["cell_type"] == "code" for line in "".join(cell["source"]).splitlines()
             if re.match(r"\s*(@interact\b|.*\binteractive_output\(|.*\binteractive\()", line)]
     assert bare == [], f"{path.name} shows sliders without presets, reset and busy line: {bare}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_at_most_one_check_cell_per_section(path):
+    """Issue 16: a section states its claim and checks it in one cell next to it, not in a scatter of verdicts.
+    Sections are delimited by Markdown headings (# to ####); solution cells do not count."""
+    counts: dict[str, int] = {}
+    section = "(before the first heading)"
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            headings = [line.strip() for line in source.splitlines() if re.match(r"#{1,4} ", line)]
+            section = headings[-1] if headings else section
+        elif "fl.check(" in source and "solution" not in cell.get("metadata", {}).get("tags", []):
+            counts[section] = counts.get(section, 0) + 1
+    crowded = {name: n for name, n in counts.items() if n > 1}
+    assert crowded == {}, f"{path.name}: sections with more than one check cell: {crowded}"

@@ -348,6 +348,8 @@ fl.check(run.converged and run.final_accuracy >= 0.85, "the loop converges, to a
          measured=run.final_accuracy, expected="converged and ≥ 0.85")
 
 # %% [markdown]
+# #### Its first round is ours
+#
 # `run_until_converged` reset the simulation to the initial model and replayed round 0, so its first
 # round must be the one we did by hand:
 
@@ -358,6 +360,8 @@ fl.check(abs(first_loss - new_loss) < 1e-6, "the loop's round 1 is the round by 
          expected=new_loss)
 
 # %% [markdown]
+# #### The slider's curve stops in the same round
+#
 # The slider below draws its curves with `fs.compute_learning_curve`, which runs the same federation in one
 # call of the engine; the same criterion applied to its losses must stop in the same round:
 
@@ -420,8 +424,11 @@ fl.check(local_work.stop_round is not None and (fedsgd.stop_round is None or loc
 # Fewer rounds means fewer uploads: what FedAvg saves is communication, paid for with computation on the
 # clients (notebook 12 counts the bytes). Compare the accuracies too: more local work on skewed clients pulls
 # their models apart (notebook 03's drift), and here the rule stops it at a lower accuracy than FedSGD.
+
+# %% [markdown]
+# ### The two ends of the learning-rate slider
 #
-# And the two ends of the learning-rate slider, where the rule alone would mislead you. At 0.001 the
+# The two ends of the learning-rate slider, where the rule alone would mislead you. At 0.001 the
 # loss falls so slowly but steadily that the rule never fires in 100 rounds. At 10 the loss *explodes*
 # (thousands of times the initial loss), which also means "no improvement for 3 rounds": the rule fires
 # after round 3, and a few rounds later the weights are NaN. So `run_until_converged` also checks that
