@@ -4,8 +4,6 @@ Everything heavy (data sets, a compiled trainer) is built once per session.
 """
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 import fedlearn_edu as fl
@@ -70,18 +68,15 @@ def figure_problems(figure) -> list[str]:
 def _close_figures(monkeypatch):
     """Check every figure the kit shows against the style (title, labelled axes), then close the figures a
     test drew (the widget callbacks draw with matplotlib)."""
+    import matplotlib.pyplot as pyplot  # imported here, so the audit also covers a test that imports it first
     problems = []
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is not None:
-        real_show = pyplot.show
+    real_show = pyplot.show
 
-        def audited_show(*args, **kwargs):
-            for number in pyplot.get_fignums():
-                problems.extend(figure_problems(pyplot.figure(number)))
-            return real_show(*args, **kwargs)
-        monkeypatch.setattr(pyplot, "show", audited_show)
+    def audited_show(*args, **kwargs):
+        for number in pyplot.get_fignums():
+            problems.extend(figure_problems(pyplot.figure(number)))
+        return real_show(*args, **kwargs)
+    monkeypatch.setattr(pyplot, "show", audited_show)
     yield
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is not None:
-        pyplot.close("all")
+    pyplot.close("all")
     assert not problems, f"a figure the kit showed breaks its style: {sorted(set(problems))}"
