@@ -593,7 +593,7 @@ def _build_run(arch: Architecture):
     def run(inputs: RunInputs) -> dict:
         return _RunGraph(arch, inputs).run()
 
-    return tf.function(run, input_signature=[_input_signature(arch)], reduce_retracing=False)
+    return tf.function(run, input_signature=[_input_signature(arch)], reduce_retracing=False, autograph=False)
 
 
 def data_inputs(dataset, partitions: Sequence[np.ndarray], client_weights: np.ndarray,
