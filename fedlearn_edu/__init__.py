@@ -5,7 +5,8 @@ Import it before TensorFlow: it sets ``TF_CPP_MIN_LOG_LEVEL=3`` and
 
 One concept per module: :mod:`~fedlearn_edu.data`, :mod:`~fedlearn_edu.partition`,
 :mod:`~fedlearn_edu.model`, :mod:`~fedlearn_edu.client`, :mod:`~fedlearn_edu.aggregate`,
-:mod:`~fedlearn_edu.server`, :mod:`~fedlearn_edu.simulation`, :mod:`~fedlearn_edu.plots`.
+:mod:`~fedlearn_edu.server`, :mod:`~fedlearn_edu.simulation`, :mod:`~fedlearn_edu.batch` (sweeps in one
+compiled call), :mod:`~fedlearn_edu.plots`.
 The challenges: :mod:`~fedlearn_edu.compression`, :mod:`~fedlearn_edu.devices`,
 :mod:`~fedlearn_edu.paper` (McMahan et al. 2017 reproduced). Imported on demand (they need
 the extras): :mod:`~fedlearn_edu.privacy`, :mod:`~fedlearn_edu.secure_aggregation`,
@@ -27,6 +28,7 @@ from .server import (SERVER_OPTIMIZERS, FedAdagradServer, FedAdamServer, FedAvgM
                      FedAvgServer, FedYogiServer, make_server_optimizer)
 from .simulation import FLConfig, History, RoundOutcome, Simulation, divergence_message, run_experiment
 from .round_plan import RoundPlan
+from .batch import run_experiments
 from .algorithms import ALGORITHMS, Algorithm, algorithm_changes, algorithm_config
 from .utils import MissingExtra, print_versions, require_extra, set_seed, versions
 from .claims import check
@@ -52,7 +54,7 @@ __all__ = [
     "FedAvgServer", "FedYogiServer", "make_server_optimizer",
     # one round (steps 1-4), the loop (step 5) and the algorithms it runs
     "FLConfig", "History", "RoundOutcome", "RoundPlan", "Simulation", "divergence_message", "run_experiment",
-    "ALGORITHMS", "Algorithm", "algorithm_changes", "algorithm_config",
+    "run_experiments", "ALGORITHMS", "Algorithm", "algorithm_changes", "algorithm_config",
     # a notebook's claims, checked where the student reads them
     "check",
     # the environment

@@ -13,6 +13,7 @@ activation and number of classes.
 """
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import keras
@@ -56,6 +57,19 @@ def build_model(n_features: int = 20, n_classes: int = 3, hidden_units: Sequence
         n_classes, activation="softmax",
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 1000 + len(hidden_units))))
     return keras.Sequential(layers)
+
+
+@functools.lru_cache(maxsize=256)
+def initial_weights(n_features: int = 20, n_classes: int = 3, hidden_units: tuple = (64,), activation: str = "relu",
+                    seed: int = 0) -> tuple[np.ndarray, ...]:
+    """The initial weights of :func:`build_model` with these arguments, read-only and cached:
+    a sweep of many runs builds each Keras model once, not once per run (building one takes
+    about 20 ms). ``hidden_units`` must be a tuple (it is a cache key)."""
+    model = build_model(n_features, n_classes, hidden_units, activation, seed)
+    weights = tuple(np.array(w) for w in model.get_weights())
+    for w in weights:
+        w.flags.writeable = False
+    return weights
 
 
 def build_article_model(seed: int = 0) -> keras.Model:

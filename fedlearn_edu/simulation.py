@@ -26,12 +26,20 @@ from .client import ClientResult, LocalTrainer, batch_plan, client_update
 from .compression import BYTES_PER_FLOAT, COMPRESSIONS, Compressor
 from .data import DATASETS, Dataset, cached_dataset
 from .devices import STRAGGLER_POLICIES, make_device_profiles, plan_round
-from .model import ACTIVATIONS, build_model, count_parameters, flatten_weights, get_weights, unflatten_weights
+from .model import (
+    ACTIVATIONS,
+    build_model,
+    count_parameters,
+    flatten_weights,
+    get_weights,
+    initial_weights,
+    unflatten_weights,
+)
 from .partition import PARTITIONS, label_distribution, make_partition
 from .rng import sample_clients
 from .round_plan import NO_STEP_CAP, RoundPlan
 from .server import SERVER_OPTIMIZERS, ServerOptimizer, make_server_optimizer
-from .vectorized import Architecture, concrete_run, data_inputs, run_inputs
+from .vectorized import NEVER, Architecture, BatchMember, experiment_knobs, padded_client_index, run_batch
 
 ENGINES = ("auto", "vectorized", "per_client")
 #: the vectorised engine receives int8/int4 rounding draws as one float64 array; larger runs go per client
@@ -346,24 +354,26 @@ class Simulation:
         #: u_k, each client's weight in the objective (n_k or 1); p_k = u_k / sum_j u_j
         self.client_weights = client_weights(self.client_sizes, config.client_weighting)
         self.label_counts = label_distribution(dataset.y_train, self.partitions, dataset.n_classes)
-        if model is None:
-            model = build_model(dataset.n_features, dataset.n_classes, config.hidden_units,
-                                config.activation, config.seed)
+        self._model, self._trainer = None, None
+        if model is None:       # the config's MLP: its initial weights are cached, its Keras model built when needed
+            self.initial_weights = [w.copy() for w in initial_weights(
+                dataset.n_features, dataset.n_classes, config.hidden_units, config.activation, config.seed)]
+            architecture = Architecture((dataset.n_features, *config.hidden_units, dataset.n_classes),
+                                        (config.activation,) * len(config.hidden_units))
         else:   # train a copy: the caller's model keeps its weights
             if not isinstance(model, keras.Model):
                 raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
             copy = keras.models.clone_model(model)
             copy.set_weights(model.get_weights())
-            model = copy
-        self.model = model
-        self.trainer = LocalTrainer(model)
-        self.initial_weights = get_weights(model)
+            self._model = copy
+            self.initial_weights = get_weights(copy)
+            architecture = Architecture.from_model(copy)
         self.global_weights = [w.copy() for w in self.initial_weights]
         self.n_parameters = count_parameters(self.initial_weights)
         self.server_optimizer: ServerOptimizer = make_server_optimizer(
             config.server_optimizer, server_learning_rate=config.server_learning_rate,
             server_momentum=config.server_momentum, beta1=config.beta1, beta2=config.beta2, tau=config.tau)
-        self.architecture = Architecture.from_model(model)
+        self.architecture = architecture
         if config.engine == "vectorized" and self.architecture is None:
             raise ValueError("engine='vectorized' serves models made only of Dense layers with a softmax "
                              "output; this model is not one. Use engine='auto' or 'per_client'")
@@ -385,6 +395,22 @@ class Simulation:
         self.compressor = Compressor(config.compression, config.topk_fraction, config.error_feedback,
                                      config.seed)
         self._graph_inputs = None
+
+    @property
+    def model(self) -> keras.Model:
+        """The Keras model (built on first use: the vectorised engine needs only its weights)."""
+        if self._model is None:
+            c = self.config
+            self._model = build_model(self.dataset.n_features, self.dataset.n_classes, c.hidden_units, c.activation,
+                                      c.seed)
+        return self._model
+
+    @property
+    def trainer(self) -> LocalTrainer:
+        """The per-client engine's compiled local training (built on first use)."""
+        if self._trainer is None:
+            self._trainer = LocalTrainer(self.model)
+        return self._trainer
 
     # -- the five steps ----------------------------------------------------------------
     def sample_clients(self, round_index: int) -> np.ndarray:
@@ -476,8 +502,9 @@ class Simulation:
         self.global_weights = [w.copy() for w in self.initial_weights]
         self.server_optimizer.reset()
         self.compressor.reset()
-        self.server_control[:] = 0.0
-        self.client_controls[:] = 0.0
+        # fresh zeros rather than writing zeros: a (K, P) table nobody uses then costs no memory
+        self.server_control = np.zeros(self.n_parameters, np.float32)
+        self.client_controls = np.zeros((self.config.n_clients, self.n_parameters), np.float32)
 
     def compress(self, results: Sequence[ClientResult], round_index: int) -> int:
         """Step 3 on a thin link: each client sends its compressed update; the results are
@@ -633,42 +660,62 @@ class Simulation:
         return np.stack([np.stack([self.compressor.rounding_draws(int(k), plan.round_index, self.n_parameters)
                                    for k in plan.sampled]) for plan in plans])
 
-    def _run_vectorized(self, callback, client_metrics: bool) -> History:
-        """All rounds in one compiled call (see :mod:`fedlearn_edu.vectorized`): the host plans
-        every round first (it does not depend on training), the graph trains them all."""
-        self.reset()
+    def batch_member(self, plans: Sequence[RoundPlan], stop_accuracy: float | None = None) -> BatchMember:
+        """This experiment as one member of a vectorised batch (see
+        :func:`fedlearn_edu.vectorized.run_batch`), from the host's ``plans`` of its rounds.
+        ``stop_accuracy``: stop after the first round whose test accuracy reaches it."""
         c = self.config
         if self._graph_inputs is None:          # what stays the same from run to run: built once
-            self._graph_inputs = data_inputs(self.dataset, self.partitions, self.client_weights,
-                                             self.initial_weights)
-        plans = [self.plan_round(r) for r in range(c.rounds)]
-        t0 = time.perf_counter()
-        inputs = run_inputs(self._graph_inputs, c, step_caps=np.stack([plan.step_caps for plan in plans]),
-                            rounding_draws=self._rounding_draws(plans),
-                            server_learning_rate=self.server_optimizer.server_learning_rate,
-                            topk_k=self.compressor.topk_count(self.n_parameters),
-                            n_train=self.dataset.X_train.shape[0], record_client_metrics=client_metrics)
-        out = concrete_run(self.architecture)(inputs)
-        elapsed = time.perf_counter() - t0
-        rounds_run, diverged = int(out["rounds_run"]), bool(out["diverged"])
+            self._graph_inputs = padded_client_index(self.partitions)
+        index, sizes = self._graph_inputs
+        stop = NEVER if stop_accuracy is None else float(stop_accuracy) - ACCURACY_TOLERANCE
+        knobs = experiment_knobs(c, server_learning_rate=self.server_optimizer.server_learning_rate,
+                                 topk_k=self.compressor.topk_count(self.n_parameters),
+                                 n_train=self.dataset.X_train.shape[0], stop_accuracy=stop)
+        return BatchMember(client_index=index, client_size=sizes, client_weight=self.client_weights.astype(np.float32),
+                           initial_weights=tuple(self.initial_weights),
+                           participants=np.stack([plan.sampled for plan in plans]),
+                           step_caps=np.stack([plan.step_caps for plan in plans]),
+                           rounding_draws=self._rounding_draws(plans), knobs=knobs)
+
+    def history_from_batch(self, answer: dict, plans: Sequence[RoundPlan], seconds_per_round: float,
+                           client_metrics: bool = False) -> History:
+        """The :class:`History` of this experiment from its answer in a vectorised batch
+        (one dict of :func:`fedlearn_edu.vectorized.split_outputs`); sets the global model."""
+        c = self.config
+        rounds_run, diverged = answer["rounds_run"], answer["diverged"]
         done = rounds_run - 1 if diverged else rounds_run
-        self.global_weights = [w.numpy() for w in out["final"]]
-        history = self._new_history("vectorized", out["initial_accuracy"], out["initial_loss"], False)
-        rows = {"accuracy": out["accuracy"].numpy()[:done], "loss": out["loss"].numpy()[:done],
-                "wall_time": np.full(done, elapsed / max(rounds_run, 1))}
+        self.global_weights = [np.array(w) for w in answer["final"]]
+        history = self._new_history("vectorized", answer["initial_accuracy"], answer["initial_loss"], False)
+        rows = {"accuracy": answer["accuracy"][:done], "loss": answer["loss"][:done],
+                "wall_time": np.full(done, seconds_per_round)}
         _fill(history, rows, plans[:done], self.global_weights)
         if diverged:
             history.diverged_at, history.message = rounds_run, divergence_message(c, [])
+        elif done < c.rounds:
+            history.message = f"stopped after {done} of {c.rounds} rounds: the accuracy to stop at was reached"
         else:
             history.message = f"completed {done} rounds"
         if client_metrics:
-            cl, ca = out["client_loss"].numpy(), out["client_accuracy"].numpy()
+            cl, ca = answer["client_loss"], answer["client_accuracy"]
             history.client_metrics = [
                 {"ids": plan.clients, "n_examples": self.client_sizes[plan.clients],
                  "loss": cl[r][plan.arrived].astype(np.float64), "accuracy": ca[r][plan.arrived].astype(np.float64)}
                 for r, plan in enumerate(plans[:done])]
+        return history
+
+    def _run_vectorized(self, callback, client_metrics: bool) -> History:
+        """All rounds in one compiled call (see :mod:`fedlearn_edu.vectorized`): the host plans
+        every round first (it does not depend on training), the graph trains them all."""
+        self.reset()
+        plans = [self.plan_round(r) for r in range(self.config.rounds)]
+        t0 = time.perf_counter()
+        answer = run_batch(self.architecture, self.dataset, [self.batch_member(plans)],
+                           record_client_metrics=client_metrics)[0]
+        elapsed = time.perf_counter() - t0
+        history = self.history_from_batch(answer, plans, elapsed / max(answer["rounds_run"], 1), client_metrics)
         if callback is not None:
-            for r in range(1, done + 1):
+            for r in range(1, history.rounds_completed + 1):
                 callback(_truncated(history, r))
         return history
 

@@ -39,14 +39,14 @@ import keras
 import numpy as np
 
 from ._tf import tf
-from .rng import HASH_MULTIPLIER, HASH_START, MASK32, SALT_ORDER, SALT_SAMPLE
+from .rng import HASH_MULTIPLIER, HASH_START, MASK32, SALT_ORDER
 
+#: batch orders of all rounds are computed before the loop when they have at most this many entries
+MAX_PRECOMPUTED_ORDERS = 4_000_000
 #: server optimizer codes inside the graph
 SERVER_CODES = {"fedavg": 0, "fedavgm": 0, "fedadagrad": 1, "fedadam": 2, "fedyogi": 3}
 #: compression codes inside the graph
 COMPRESSION_CODES = {"none": 0, "int8": 1, "int4": 2, "topk": 3}
-#: batch orders of all rounds are computed before the loop when they have at most this many entries
-MAX_PRECOMPUTED_ORDERS = 4_000_000
 
 
 # ---------------------------------------------------------------------------------------
@@ -66,13 +66,6 @@ def _combine(*parts, start=None):
     return h
 
 
-def _sample_from_keys(keys, n_sampled):
-    """The ``n_sampled`` clients with the smallest keys (along the last axis), sorted ids:
-    keys (..., K) -> (..., n_sampled)."""
-    chosen = tf.argsort(keys, axis=-1, stable=True)[..., :n_sampled]
-    return tf.sort(tf.cast(chosen, tf.int64), axis=-1)
-
-
 def _orders_from_keys(client_keys, sizes, n_max, epochs):
     """Batch orders (m, epochs, n_max) from per-client hash states ``client_keys`` (m, 1, 1)."""
     positions = tf.range(n_max, dtype=tf.int64)[None, None, :]
@@ -82,28 +75,30 @@ def _orders_from_keys(client_keys, sizes, n_max, epochs):
     return tf.argsort(keys, axis=-1, stable=True)
 
 
-def tf_sample_clients(n_clients, n_sampled, seed, round_index):
-    """Graph version of :func:`fedlearn_edu.rng.sample_clients`: sorted ids, shape (m,)."""
-    keys = _combine(SALT_SAMPLE, seed, round_index, tf.range(n_clients, dtype=tf.int64))
-    return _sample_from_keys(keys, n_sampled)
-
-
 def tf_epoch_orders(sizes, n_max, epochs, seed, round_index, client_ids):
     """Graph version of :func:`fedlearn_edu.rng.epoch_orders` for m clients at once.
 
-    Returns positions of shape (m, epochs, n_max); row (k, e) starts with a permutation
-    of range(sizes[k]) (the per-client engine's order) followed by the padding.
+    ``seed`` is one seed or one per client (m,). Returns positions of shape (m, epochs,
+    n_max); row (k, e) starts with a permutation of range(sizes[k]) (the per-client
+    engine's order) followed by the padding.
     """
     clients = tf.cast(client_ids, tf.int64)[:, None, None]
-    return _orders_from_keys(_combine(SALT_ORDER, seed, round_index, clients), sizes, n_max, epochs)
+    seeds = tf.cast(seed, tf.int64)
+    seeds = seeds[:, None, None] if seeds.shape.rank == 1 else seeds       # one per client, or one for all
+    return _orders_from_keys(_combine(SALT_ORDER, seeds, round_index, clients), sizes, n_max, epochs)
 
 
 # ---------------------------------------------------------------------------------------
 class RunInputs(NamedTuple):
-    """Everything the compiled run takes, by name (the call site and the input signature
-    share this one structure, so no argument depends on its position). Shapes: N training
-    examples, d features, K clients, n_max the largest client, R rounds, m clients per
-    round, P parameters."""
+    """Everything one compiled call takes, by name: a *batch* of X experiments (X = 1 for a
+    single run) that share the data set and the architecture.
+
+    The experiments' clients are stacked into one client table (K rows in all); the clients
+    a round trains are M *slots* (experiment x owns m_x consecutive slots; M = sum m_x). The
+    call site and the input signature share this one structure, so no argument depends on
+    its position. Shapes: N training examples, d features, n_max the largest client, R the
+    longest run, P parameters.
+    """
 
     X_train: object             # (N, d) float32
     y_train: object             # (N,) int64
@@ -112,28 +107,33 @@ class RunInputs(NamedTuple):
     client_index: object        # (K, n_max) int64, each client's example indices, padded
     client_size: object         # (K,) int64, n_k
     client_weight: object       # (K,) float32, u_k of the objective (n_k or 1)
-    initial_weights: object     # tuple of the global model's arrays
-    rounds: object              # () int64, R
-    clients_per_round: object   # () int64, m
-    local_epochs: object        # () int64, E
-    batch_size: object          # () int64, B (N for a full batch)
-    step_caps: object           # (R, m) int64, local steps each sampled client may take; 0 = never arrives
-    seed: object                # () int64
-    client_learning_rate: object    # () float32, eta_l
-    client_momentum: object     # () float32
-    mu: object                  # () float32, FedProx
-    server_code: object         # () int64, SERVER_CODES
-    server_learning_rate: object    # () float32, eta
-    server_momentum: object     # () float32, beta of FedAvgM (0 otherwise)
-    beta1: object               # () float32
-    beta2: object               # () float32
-    tau: object                 # () float32
+    client_experiment: object   # (K,) int64, the experiment a client belongs to
+    client_local_id: object     # (K,) int64, k within its experiment (what the batch-order hash uses)
+    initial_weights: object     # tuple of the X global models' arrays, each with a leading X axis
+    rounds: object              # (X,) int64, R_x
+    local_epochs: object        # (X,) int64, E
+    batch_size: object          # (X,) int64, B (N for a full batch)
+    seed: object                # (X,) int64
+    client_learning_rate: object    # (X,) float32, eta_l
+    client_momentum: object     # (X,) float32
+    mu: object                  # (X,) float32, FedProx
+    server_code: object         # (X,) int64, SERVER_CODES
+    server_learning_rate: object    # (X,) float32, eta_g
+    server_momentum: object     # (X,) float32, beta of FedAvgM (0 otherwise)
+    beta1: object               # (X,) float32
+    beta2: object               # (X,) float32
+    tau: object                 # (X,) float32
+    scaffold: object            # (X,) bool
+    compression_code: object    # (X,) int64, 0 none, 1 int8, 2 int4, 3 top-k
+    topk_k: object              # (X,) int64
+    error_feedback: object      # (X,) bool
+    stop_accuracy: object       # (X,) float32, stop after the round whose test accuracy reaches it (> 1: never)
+    race_group: object          # (X,) int64 in [0, X): experiments of a group stop when one reaches stop_accuracy
+    slot_experiment: object     # (M,) int64, the experiment of each slot
+    participants: object        # (R, M) int64, the client-table row each slot trains in each round
+    step_caps: object           # (R, M) int64, local steps each slot may take; 0 = never arrives
+    rounding_draws: object      # (R, M, P) float64, int8/int4 rounding draws (empty otherwise)
     record_client_metrics: object   # () bool
-    scaffold: object            # () bool
-    compression_code: object    # () int64, 0 none, 1 int8, 2 int4, 3 top-k
-    topk_k: object              # () int64
-    error_feedback: object      # () bool
-    rounding_draws: object      # (R, m, P) float64, int8/int4 rounding draws (empty otherwise)
 
 
 @dataclass(frozen=True)
@@ -211,79 +211,70 @@ def _masked_metrics(weights, x, y, valid, activations):
     return tf.reduce_sum(ce * validf, axis=1) / count, tf.reduce_sum(correct * validf, axis=1) / count
 
 
-def _server_branches(eta, beta, beta1, beta2, tau):
-    """The server updates of :mod:`fedlearn_edu.server` as ``switch_case`` branches.
-
-    Each branch maps (theta, g = theta - theta_bar, moment, second_moment) to (new theta,
-    new moment, new second moment); only the selected one runs.
-    """
-    def fedavgm(theta, g, moment, second_moment):                  # code 0 (FedAvg: beta = 0)
-        # m <- beta m + g;  theta <- theta - eta m
-        moment_next = beta * moment + g
-        return theta - eta * moment_next, moment_next, second_moment
-
-    def adaptive(second_moment_update):
-        def branch(theta, g, moment, second_moment):
-            # m <- beta1 m + (1 - beta1) g;  v <- (the optimizer's rule);  theta <- theta - eta m / (sqrt(v) + tau)
-            moment_next = beta1 * moment + (1.0 - beta1) * g
-            second_next = second_moment_update(second_moment, g * g)
-            return theta - eta * moment_next / (tf.sqrt(second_next) + tau), moment_next, second_next
-        return branch
-
-    return [fedavgm,
-            adaptive(lambda v, g2: v + g2),                                       # 1 FedAdagrad
-            adaptive(lambda v, g2: beta2 * v + (1.0 - beta2) * g2),               # 2 FedAdam
-            adaptive(lambda v, g2: v - (1.0 - beta2) * g2 * tf.sign(v - g2))]     # 3 FedYogi
-
-
 def _input_signature(arch: Architecture) -> RunInputs:
-    """The ``tf.TensorSpec`` of every input: every size is ``None``, so one trace serves all runs."""
+    """The ``tf.TensorSpec`` of every input: every size is ``None``, so one trace serves all
+    runs and all batches."""
     fans = list(zip(arch.widths[:-1], arch.widths[1:], strict=True))
     weight_spec = []
     for fan_in, fan_out in fans:
-        weight_spec += [tf.TensorSpec([fan_in, fan_out], tf.float32), tf.TensorSpec([fan_out], tf.float32)]
+        weight_spec += [tf.TensorSpec([None, fan_in, fan_out], tf.float32), tf.TensorSpec([None, fan_out], tf.float32)]
     n_features = arch.widths[0]
-    i64, f32, flag = tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.bool)
+
+    def vector(dtype):
+        return tf.TensorSpec([None], dtype)
+
+    i64, f32, flag = vector(tf.int64), vector(tf.float32), vector(tf.bool)
     return RunInputs(
-        X_train=tf.TensorSpec([None, n_features], tf.float32), y_train=tf.TensorSpec([None], tf.int64),
-        X_test=tf.TensorSpec([None, n_features], tf.float32), y_test=tf.TensorSpec([None], tf.int64),
-        client_index=tf.TensorSpec([None, None], tf.int64), client_size=tf.TensorSpec([None], tf.int64),
-        client_weight=tf.TensorSpec([None], tf.float32), initial_weights=tuple(weight_spec),
-        rounds=i64, clients_per_round=i64, local_epochs=i64, batch_size=i64,
-        step_caps=tf.TensorSpec([None, None], tf.int64), seed=i64,
+        X_train=tf.TensorSpec([None, n_features], tf.float32), y_train=i64,
+        X_test=tf.TensorSpec([None, n_features], tf.float32), y_test=i64,
+        client_index=tf.TensorSpec([None, None], tf.int64), client_size=i64, client_weight=f32,
+        client_experiment=i64, client_local_id=i64, initial_weights=tuple(weight_spec),
+        rounds=i64, local_epochs=i64, batch_size=i64, seed=i64,
         client_learning_rate=f32, client_momentum=f32, mu=f32,
         server_code=i64, server_learning_rate=f32, server_momentum=f32, beta1=f32, beta2=f32, tau=f32,
-        record_client_metrics=flag, scaffold=flag, compression_code=i64, topk_k=i64, error_feedback=flag,
-        rounding_draws=tf.TensorSpec([None, None, None], tf.float64))
+        scaffold=flag, compression_code=i64, topk_k=i64, error_feedback=flag,
+        stop_accuracy=f32, race_group=i64, slot_experiment=i64,
+        participants=tf.TensorSpec([None, None], tf.int64), step_caps=tf.TensorSpec([None, None], tf.int64),
+        rounding_draws=tf.TensorSpec([None, None, None], tf.float64),
+        record_client_metrics=tf.TensorSpec([], tf.bool))
 
 
 class _LoopState(NamedTuple):
-    """What one round hands the next inside the ``tf.while_loop`` (P parameters, K clients)."""
+    """What one round hands the next inside the ``tf.while_loop`` (X experiments, P
+    parameters, K clients in the client table)."""
 
     round_index: object        # () int64
-    diverged: object           # () bool
-    theta: object              # (P,) the global model
-    server_moment: object      # (P,) first moment of the server optimizer
-    server_second: object      # (P,) second moment (adaptive optimizers)
-    server_control: object     # (P,) SCAFFOLD's c
-    client_controls: object    # (K, P) SCAFFOLD's c_k
-    residuals: object          # (K, P) error-feedback residuals
-    accuracy: object           # TensorArray of () per round
-    loss: object               # TensorArray of () per round
-    participants: object       # TensorArray of (m,) per round
-    client_loss: object        # TensorArray of (m,) per round
-    client_accuracy: object    # TensorArray of (m,) per round
+    rounds_run: object         # (X,) int64
+    diverged: object           # (X,) bool
+    finished: object           # (X,) bool, stopped because its race group reached the accuracy
+    theta: object              # (X, P) the global models
+    server_moment: object      # (X, P) first moment of the server optimizer
+    server_second: object      # (X, P) second moment (adaptive optimizers)
+    server_control: object     # (X, P) SCAFFOLD's c
+    client_controls: object    # (K, P) SCAFFOLD's c_k (0 rows when no experiment uses SCAFFOLD)
+    residuals: object          # (K, P) error-feedback residuals (0 rows when none uses error feedback)
+    accuracy: object           # TensorArray of (X,) per round
+    loss: object               # TensorArray of (X,) per round
+    client_loss: object        # TensorArray of (M,) per round
+    client_accuracy: object    # TensorArray of (M,) per round
+
+
+def _segment_sum(values, segments, n_segments):
+    """Sum of the rows of ``values`` per segment: (M, ...) -> (X, ...)."""
+    return tf.math.unsorted_segment_sum(values, segments, n_segments)
 
 
 class _RunGraph:
-    """The pieces of one compiled run, each a method that reads on its own.
+    """The pieces of one compiled call, each a method that reads on its own.
 
-    Built once inside the trace from the run's inputs (so the constants below are emitted
-    once, not in every loop iteration). Shapes: m clients per round, P parameters, b the
-    batch size, d features, C classes.
+    Built once inside the trace from the inputs (so the constants below are emitted once,
+    not in every loop iteration). Shapes: X experiments, M slots (the clients of a round of
+    every experiment, stacked), P parameters, b the batch width, d features, C classes.
+    A slot's hyper-parameters are its experiment's, gathered once (``self.slot_*``), so a
+    local step is the same handful of ops for one experiment or for a whole sweep.
 
     Layout inside a round: the batches of all local steps are gathered up front into one
-    time-major tensor ``pack`` of shape (n_steps, m, b, d + 1 + C + 1) holding the inputs
+    time-major tensor ``pack`` of shape (n_steps, M, b, d + 1 + C + 1) holding the inputs
     (with a ones column for the bias), the scaled one-hot targets and the per-example
     scale 1/b_k (0 for padding and for steps a client does not take). A local step then
     reads one slice of it, so the step loop runs ~25 graph ops (plain SGD) instead of ~90;
@@ -299,61 +290,75 @@ class _RunGraph:
         self.n_classes = arch.widths[-1]
         self.act_fns = [keras.activations.get(name) for name in arch.activations]
         self.act_grads = [_backprop_through(name) for name in arch.activations]
-        self.m = inputs.clients_per_round
-        self.n_clients = tf.shape(inputs.client_index, out_type=tf.int64)[0]
-        self.shapes = [list(w.shape) for w in inputs.initial_weights]
+        self.n_experiments = tf.shape(inputs.rounds, out_type=tf.int64)[0]
+        self.n_slots = tf.shape(inputs.slot_experiment, out_type=tf.int64)[0]
+        self.shapes = [list(w.shape[1:]) for w in inputs.initial_weights]
         self.sizes = [int(np.prod(s)) for s in self.shapes]
-        self.flat_init = tf.concat([tf.reshape(w, [-1]) for w in inputs.initial_weights], axis=0)
+        self.flat_init = tf.concat([tf.reshape(w, tf.stack([tf.shape(w)[0], -1])) for w in inputs.initial_weights],
+                                   axis=1)                                       # (X, P)
         X = inputs.X_train
         self.X_aug = tf.concat([X, tf.ones_like(X[:, :1])], axis=1)          # (N, d + 1): bias column
-        self.X_test_aug = tf.concat([inputs.X_test, tf.ones_like(inputs.X_test[:, :1])], axis=1)
-        self.test_ones = tf.ones_like(inputs.X_test[:, :1])
+        self.X_test_aug = tf.concat([inputs.X_test, tf.ones_like(inputs.X_test[:, :1])], axis=1)[None]
         self.pack_split = tf.constant([arch.widths[0] + 1, self.n_classes, 1], tf.int64)
         self.layer_split = tf.constant(layer_sizes, tf.int64)
         self.layer_shapes = [tf.constant([-1, fan_in + 1, fan_out], tf.int32) for fan_in, fan_out in fans]
         self.flat_shapes = [tf.constant([-1, size], tf.int32) for size in layer_sizes]
-        self.plain_sgd = (tf.equal(inputs.client_momentum, 0.0) & tf.equal(inputs.mu, 0.0)
-                          & tf.logical_not(inputs.scaffold))
-        self.server_branches = _server_branches(inputs.server_learning_rate, inputs.server_momentum,
-                                                inputs.beta1, inputs.beta2, inputs.tau)
-        #: p_k, each client's weight in the objective (K,)
-        self.objective_p = inputs.client_weight / tf.reduce_sum(inputs.client_weight)
-        self._plan_sampling_and_orders()
+        # every slot's hyper-parameters, from its experiment: (M,) or (M, 1)
+        slot = inputs.slot_experiment
+        self.slot_learning_rate = tf.gather(inputs.client_learning_rate, slot)[:, None]
+        self.slot_momentum = tf.gather(inputs.client_momentum, slot)[:, None]
+        self.slot_mu = tf.gather(inputs.mu, slot)[:, None]
+        self.slot_scaffold = tf.gather(inputs.scaffold, slot)
+        self.slot_compression = tf.gather(inputs.compression_code, slot)
+        self.slot_topk = tf.gather(inputs.topk_k, slot)
+        self.slot_error_feedback = tf.gather(inputs.error_feedback, slot)
+        self.slot_epochs = tf.gather(inputs.local_epochs, slot)
+        self.slot_batch = tf.gather(inputs.batch_size, slot)
+        self.slot_seed = tf.gather(inputs.seed, slot)
+        self.plain_sgd = (tf.reduce_all(tf.equal(inputs.client_momentum, 0.0)) & tf.reduce_all(tf.equal(inputs.mu, 0.0))
+                          & tf.logical_not(tf.reduce_any(inputs.scaffold)))
+        self.any_scaffold = tf.reduce_any(inputs.scaffold)
+        self.any_compression = tf.reduce_any(inputs.compression_code > 0)
+        #: p_k, each client's weight in its experiment's objective (K,)
+        totals = _segment_sum(inputs.client_weight, inputs.client_experiment, self.n_experiments)
+        self.objective_p = inputs.client_weight / tf.gather(totals, inputs.client_experiment)
+        self._plan_orders()
 
-    # -- step 1: who takes part, and the order of their batches --------------------------
-    def _plan_sampling_and_orders(self) -> None:
-        """Every round's clients and, when it is small, every round's batch order: one
-        vectorised pass before the loop instead of many small ones inside it (the hash
-        chains start with (salt, seed, round): that part is done for every round at once)."""
-        inputs, m, rounds = self.inputs, self.m, self.inputs.rounds
-        all_rounds = tf.range(rounds, dtype=tf.int64)
-        sample_keys = _combine(all_rounds, start=_combine(SALT_SAMPLE, inputs.seed))
-        self.order_keys = _combine(all_rounds, start=_combine(SALT_ORDER, inputs.seed))
-        client_range = tf.range(self.n_clients, dtype=tf.int64)
-        self.all_ids = tf.cond(                                                # (R, m)
-            m >= self.n_clients, lambda: tf.tile(client_range[None], tf.stack([rounds, 1])),
-            lambda: _sample_from_keys(_combine(client_range[None], start=sample_keys[:, None]), m))
-        all_sizes = tf.gather(inputs.client_size, self.all_ids)               # (R, m)
-        n_max_all = tf.reduce_max(all_sizes)
-        self.precomputed = rounds * m * inputs.local_epochs * n_max_all <= MAX_PRECOMPUTED_ORDERS
+    # -- step 1 (the host planned who trains): the order of their batches ----------------
+    def _plan_orders(self) -> None:
+        """Every round's batch orders, when they are small: one vectorised pass before the
+        loop instead of many small ones inside it (else each round computes its own)."""
+        inputs = self.inputs
+        n_rounds = tf.shape(inputs.participants, out_type=tf.int64)[0]
+        all_sizes = tf.gather(inputs.client_size, inputs.participants)             # (R, M)
+        n_max_all, epochs = tf.reduce_max(all_sizes), tf.reduce_max(inputs.local_epochs)
+        self.precomputed = n_rounds * self.n_slots * epochs * n_max_all <= MAX_PRECOMPUTED_ORDERS
 
         def all_orders():
-            keys = _combine(self.all_ids[:, :, None, None], start=self.order_keys[:, None, None, None])
-            orders = _orders_from_keys(tf.reshape(keys, [-1, 1, 1]), tf.reshape(all_sizes, [-1]),
-                                       n_max_all, inputs.local_epochs)
-            return tf.reshape(orders, tf.stack([rounds, m, inputs.local_epochs, n_max_all]))
+            keys = _combine(SALT_ORDER, self.slot_seed[None, :], tf.range(n_rounds)[:, None],
+                            tf.gather(inputs.client_local_id, inputs.participants))   # (R, M)
+            orders = _orders_from_keys(tf.reshape(keys, [-1, 1, 1]), tf.reshape(all_sizes, [-1]), n_max_all, epochs)
+            return tf.reshape(orders, tf.stack([n_rounds, self.n_slots, epochs, n_max_all]))
 
         self.orders = tf.cond(self.precomputed, all_orders, lambda: tf.zeros([0, 0, 0, 0], tf.int32))
 
     def batch_orders(self, r, ids, n_k, n_max):
-        """(m, E, n_max): each client's permutation of its examples per epoch, then padding."""
+        """(M, E_max, n_max): each slot's permutation of its client's examples per epoch, then padding."""
         return tf.cond(self.precomputed, lambda: self.orders[r][:, :, :n_max],
-                       lambda: _orders_from_keys(_combine(ids[:, None, None], start=self.order_keys[r]),
-                                                 n_k, n_max, self.inputs.local_epochs))
+                       lambda: tf_epoch_orders(n_k, n_max, tf.reduce_max(self.slot_epochs), seed=self.slot_seed,
+                                               round_index=r, client_ids=tf.gather(self.inputs.client_local_id, ids)))
+
+    def per_slot(self, values):
+        """An experiment's row for each of its slots: (X, ...) -> (M, ...)."""
+        return tf.gather(values, self.inputs.slot_experiment)
+
+    def per_experiment(self, values):
+        """The sum over each experiment's slots: (M, ...) -> (X, ...)."""
+        return _segment_sum(values, self.inputs.slot_experiment, self.n_experiments)
 
     # -- step 2: local training -----------------------------------------------------------
     def gradients(self, W, xb, target, scale, ones):
-        """d (mean cross-entropy) / d W for the m stacked models on one batch each: (m, P)."""
+        """d (mean cross-entropy) / d W for the M stacked models on one batch each: (M, P)."""
         w = [tf.reshape(p, s) for p, s in zip(tf.split(W, self.layer_split, axis=1), self.layer_shapes, strict=True)]
         h, layer_inputs, pre, post = xb, [], [], []
         for layer, wl in enumerate(w):
@@ -375,47 +380,51 @@ class _RunGraph:
         return tf.concat(grads, axis=1)
 
     def local_batches(self, ids, n_k, cap_k, r):
-        """The batches of every local step of the m clients ``ids``, gathered up front.
+        """The batches of every local step of the M slots' clients ``ids``, gathered up front.
 
-        Returns ``pack`` (n_steps, m, b, d + 1 + C + 1), ``active`` (n_steps, m), whether
-        client k takes step t, the number of steps the loop must run, and b.
+        Slot k takes its steps t = 0, 1, ... in order: step t is batch j = t mod s_k of epoch
+        e = t div s_k, where s_k = ceil(n_k / B_k), and it stops after min(E_k s_k, cap_k) steps.
+        Returns ``pack`` (n_steps, M, b, d + 1 + C + 1), ``active`` (n_steps, M), whether slot k
+        takes step t, and the number of steps each slot takes (M,).
         """
-        inputs, m = self.inputs, self.m
+        inputs, M = self.inputs, self.n_slots
         n_max = tf.reduce_max(n_k)
-        index = tf.gather(inputs.client_index, ids)[:, :n_max]               # (m, n_max)
-        samples = tf.gather(index, self.batch_orders(r, ids, n_k, n_max), batch_dims=1)   # (m, E, n_max)
-        b = tf.minimum(inputs.batch_size, n_max)
-        steps = (n_max + b - 1) // b                                          # batches per epoch
-        n_steps = inputs.local_epochs * steps
-        samples = tf.pad(samples, [[0, 0], [0, 0], [0, steps * b - n_max]])
-        samples = tf.transpose(tf.reshape(samples, [m, n_steps, b]), [1, 0, 2])   # (E*steps, m, b)
-        # client k takes part in step t when it has a batch there and has not used up its
-        # local step cap (its own step count is e * steps_k + j)
-        steps_k = (n_k + b - 1) // b                                           # (m,)
-        t_idx = tf.range(n_steps)
-        e_idx, j_idx = t_idx // steps, t_idx % steps
-        rank = e_idx[:, None] * steps_k[None, :] + j_idx[:, None]
-        active = (j_idx[:, None] < steps_k[None, :]) & (rank < cap_k[None, :])            # (E*steps, m)
-        slot = j_idx[:, None, None] * b + tf.range(b, dtype=tf.int64)[None, None, :]
-        validf = tf.cast((slot < n_k[None, :, None]) & active[:, :, None], tf.float32)   # (E*steps, m, b)
+        batch, epochs = self.slot_batch, self.slot_epochs
+        index = tf.gather(inputs.client_index, ids)[:, :n_max]               # (M, n_max)
+        orders = self.batch_orders(r, ids, n_k, n_max)                      # (M, E_max, n_max)
+        b = tf.minimum(tf.reduce_max(batch), n_max)                           # batch width
+        steps_k = (n_k + batch - 1) // batch                                  # batches per epoch (M,)
+        taken = tf.minimum(epochs * steps_k, cap_k)                           # local steps (M,)
+        n_steps = tf.reduce_max(taken)
+        t = tf.range(n_steps)[None, :]                                        # (1, T)
+        safe_steps = tf.maximum(steps_k, 1)[:, None]
+        epoch = tf.minimum(t // safe_steps, epochs[:, None] - 1)              # (M, T)
+        slot = (t % safe_steps)[..., None] * batch[:, None, None] + tf.range(b, dtype=tf.int64)[None, None, :]
+        valid = ((tf.range(b, dtype=tf.int64)[None, None, :] < batch[:, None, None])      # (M, T, b)
+                 & (slot < n_k[:, None, None]) & (t < taken[:, None])[..., None])
+        flat = epoch[..., None] * n_max + tf.minimum(slot, n_max - 1)
+        positions = tf.gather(tf.reshape(orders, tf.stack([M, -1])), tf.reshape(flat, tf.stack([M, -1])),
+                              batch_dims=1)
+        samples = tf.gather(index, positions, batch_dims=1)                   # (M, T * b)
+        samples = tf.transpose(tf.reshape(samples, tf.stack([M, n_steps, b])), [1, 0, 2])   # (T, M, b)
+        validf = tf.transpose(tf.cast(valid, tf.float32), [1, 0, 2])
         scale = (validf / tf.maximum(tf.reduce_sum(validf, axis=2, keepdims=True), 1.0))[..., None]
         target = tf.one_hot(tf.gather(inputs.y_train, samples), self.n_classes) * scale
         pack = tf.concat([tf.gather(self.X_aug, samples), target, scale], axis=-1)
-        loop_end = tf.reduce_max(tf.where(tf.reduce_any(active, axis=1), t_idx, -1)) + 1
-        return pack, active, loop_end, b
+        active = tf.transpose(t < taken[:, None])                             # (T, M)
+        return pack, active, taken, b
 
     def local_training(self, theta, ids, n_k, cap_k, r, correction):
-        """The client update: E epochs of minibatch SGD for the m clients ``ids`` at once,
-        from the global model ``theta`` (P,).
+        """The client update: E epochs of minibatch SGD for the M slots at once, each from its
+        experiment's global model ``theta`` (M, P).
 
-        ``correction`` (m, P) is added to every gradient (SCAFFOLD's c - c_k, else 0).
-        Returns the clients' weights (m, P) and how many local steps each took (m,).
+        ``correction`` (M, P) is added to every gradient (SCAFFOLD's c - c_k, else 0).
+        Returns the clients' weights (M, P) and how many local steps each took (M,).
         """
-        inputs = self.inputs
-        lr, momentum, mu = inputs.client_learning_rate, inputs.client_momentum, inputs.mu
-        pack, active, loop_end, b = self.local_batches(ids, n_k, cap_k, r)
-        ones = tf.ones([self.m, b, 1])
-        G = tf.tile(theta[None], [self.m, 1])                                 # (m, P) global model
+        lr, momentum, mu = self.slot_learning_rate, self.slot_momentum, self.slot_mu
+        pack, active, taken, b = self.local_batches(ids, n_k, cap_k, r)
+        ones = tf.ones(tf.stack([self.n_slots, b, 1]))
+        loop_end = tf.reduce_max(taken)
         start = tf.constant(0, tf.int64)
 
         def sgd_step(t, W):
@@ -426,214 +435,368 @@ class _RunGraph:
         def momentum_prox_step(t, W, V):
             xb, target_t, scale_t = tf.split(tf.gather(pack, t), self.pack_split, axis=-1)
             # g = grad + mu (w - w_global) + (c - c_k);  v <- momentum v - eta_l g;  w <- w + v
-            g = self.gradients(W, xb, target_t, scale_t, ones) + mu * (W - G) + correction
+            g = self.gradients(W, xb, target_t, scale_t, ones) + mu * (W - theta) + correction
             v_next = momentum * V - lr * g
             active_t = tf.gather(active, t)[:, None]
             return t + 1, tf.where(active_t, W + v_next, W), tf.where(active_t, v_next, V)
 
         W = tf.cond(
             self.plain_sgd,
-            lambda: tf.while_loop(lambda t, W: t < loop_end, sgd_step, (start, G))[1],
+            lambda: tf.while_loop(lambda t, W: t < loop_end, sgd_step, (start, theta))[1],
             lambda: tf.while_loop(lambda t, W, V: t < loop_end, momentum_prox_step,
-                                  (start, G, tf.zeros_like(G)))[1])
-        return W, tf.reduce_sum(tf.cast(active, tf.int64), axis=0)
+                                  (start, theta, tf.zeros_like(theta)))[1])
+        return W, taken
 
     def client_metrics(self, W, ids, n_k):
-        """Each client's mean loss and accuracy on its own data under its own model: (m,), (m,)."""
+        """Each client's mean loss and accuracy on its own data under its own model: (M,), (M,)."""
         inputs = self.inputs
         n_max = tf.reduce_max(n_k)
         index = tf.gather(inputs.client_index, ids)[:, :n_max]
-        w = [tf.reshape(p, [self.m] + s) for p, s in zip(tf.split(W, self.sizes, axis=1), self.shapes, strict=True)]
+        w = [tf.reshape(p, tf.concat([[-1], s], axis=0))
+             for p, s in zip(tf.split(W, self.sizes, axis=1), self.shapes, strict=True)]
         valid = tf.range(n_max, dtype=tf.int64)[None, :] < n_k[:, None]
         return _masked_metrics(w, tf.gather(inputs.X_train, index), tf.gather(inputs.y_train, index), valid,
                                self.activations)
 
-    def update_controls(self, theta, W, n_steps, ids, arrived, c, C):
+    def update_controls(self, theta_s, W, n_steps, ids, arrived, c, C):
         """SCAFFOLD option II (as Simulation.update_controls), from the clients' own models
-        W (m, P): new c_k and c; clients whose update did not arrive keep their c_k."""
+        W (M, P): new c_k and c; clients whose update did not arrive (or whose experiment does
+        not use SCAFFOLD) keep their c_k."""
         c_k = tf.gather(C, ids)
         steps = tf.cast(tf.maximum(n_steps, 1), tf.float32)[:, None]
         # c_k+ = c_k - c + (x - y_k) / (K_k * eta_l)
-        new_k = tf.where(arrived[:, None], c_k - c + (theta[None] - W) / (steps * self.inputs.client_learning_rate),
-                         c_k)
+        new_k = tf.where((arrived & self.slot_scaffold)[:, None],
+                         c_k - self.per_slot(c) + (theta_s - W) / (steps * self.slot_learning_rate), c_k)
         C_next = tf.tensor_scatter_nd_update(C, ids[:, None], new_k)
         # c = c + sum_k p_k (c_k+ - c_k)
-        return c + tf.linalg.matvec(new_k - c_k, tf.gather(self.objective_p, ids), transpose_a=True), C_next
+        return c + self.per_experiment((new_k - c_k) * tf.gather(self.objective_p, ids)[:, None]), C_next
 
     # -- step 3: the upload ---------------------------------------------------------------
-    def compress(self, theta, W, ids, arrived, r, residuals):
+    def compress(self, theta_s, W, ids, arrived, r, residuals):
         """What the server decodes from each client's compressed update (see
         fedlearn_edu.compression; the same arithmetic, float64 for quantisation), and the
-        clients' new residuals (error feedback). Returns weights (m, P) and residuals (K, P)."""
-        inputs = self.inputs
-        update = W - theta[None]
-        carried = tf.cond(inputs.error_feedback, lambda: update + tf.gather(residuals, ids), lambda: update)
+        clients' new residuals (error feedback). Slots whose experiment does not compress
+        keep W. Returns weights (M, P) and residuals (K, P)."""
+        inputs, code = self.inputs, self.slot_compression
+        update = W - theta_s
+        feedback = self.slot_error_feedback[:, None]
+        carried = tf.cond(tf.shape(residuals)[0] > 0,                      # 0 rows: no error feedback anywhere
+                          lambda: tf.where(feedback, update + tf.gather(residuals, ids), update), lambda: update)
 
         def top_k():
-            _, keep = tf.math.top_k(tf.abs(carried), k=tf.cast(inputs.topk_k, tf.int32))    # ties: lower index
+            k_max = tf.reduce_max(tf.where(code == 3, self.slot_topk, 0))
+            _, keep = tf.math.top_k(tf.abs(carried), k=tf.cast(k_max, tf.int32))    # ties: lower index
+            keep_rank = tf.range(k_max)[None, :] < self.slot_topk[:, None]         # each slot's own k
             rows = tf.broadcast_to(tf.range(tf.shape(keep)[0])[:, None], tf.shape(keep))
-            mask = tf.scatter_nd(tf.stack([rows, keep], axis=-1), tf.ones(tf.shape(keep)), tf.shape(carried))
+            mask = tf.scatter_nd(tf.stack([rows, keep], axis=-1), tf.cast(keep_rank, tf.float32), tf.shape(carried))
             return carried * mask
 
-        def quantise(bits):
-            def branch():
-                levels = tf.constant(2.0 ** bits - 1.0, tf.float64)
-                x = tf.cast(carried, tf.float64)
-                low = tf.reduce_min(x, axis=1, keepdims=True)
-                span = tf.reduce_max(x, axis=1, keepdims=True) - low
-                scaled = (x - low) / tf.where(span > 0, span, 1.0) * levels
-                floor = tf.floor(scaled)
-                codes = tf.clip_by_value(floor + tf.cast(inputs.rounding_draws[r] < scaled - floor, tf.float64),
-                                         0.0, levels)
-                decoded = tf.where(span > 0, low + codes * span / levels, low)
-                return tf.cast(decoded, tf.float32)
-            return branch
+        def quantise():
+            # 8 bits: 255 levels, 4 bits: 15 levels (per slot)
+            levels = tf.where(code == 1, 255.0, 15.0)[:, None]
+            levels = tf.cast(levels, tf.float64)
+            x = tf.cast(carried, tf.float64)
+            low = tf.reduce_min(x, axis=1, keepdims=True)
+            span = tf.reduce_max(x, axis=1, keepdims=True) - low
+            scaled = (x - low) / tf.where(span > 0, span, 1.0) * levels
+            floor = tf.floor(scaled)
+            codes = tf.clip_by_value(floor + tf.cast(inputs.rounding_draws[r] < scaled - floor, tf.float64),
+                                     0.0, levels)
+            decoded = tf.where(span > 0, low + codes * span / levels, low)
+            return tf.cast(decoded, tf.float32)
 
-        decoded = tf.switch_case(tf.cast(inputs.compression_code, tf.int32) - 1, [quantise(8), quantise(4), top_k])
+        quantised = (code == 1) | (code == 2)
+        decoded = tf.cond(tf.reduce_any(quantised), quantise, lambda: carried)
+        decoded = tf.where(quantised[:, None], decoded,
+                           tf.cond(tf.reduce_any(code == 3), top_k, lambda: carried))
+        compressed = (code > 0)[:, None]
+        kept = compressed & feedback & arrived[:, None]
         new_residuals = tf.cond(
-            inputs.error_feedback,
+            tf.shape(residuals)[0] > 0,
             lambda: tf.tensor_scatter_nd_update(
-                residuals, ids[:, None], tf.where(arrived[:, None], carried - decoded, tf.gather(residuals, ids))),
+                residuals, ids[:, None], tf.where(kept, carried - decoded, tf.gather(residuals, ids))),
             lambda: residuals)
-        return theta[None] + decoded, new_residuals
+        return tf.where(compressed, theta_s + decoded, W), new_residuals
 
     # -- step 4: aggregate and update the global model ------------------------------------
     def fedavg(self, W, ids, arrived):
-        """FedAvg's average of the clients' models W (m, P) whose update arrived: (P,)."""
-        # theta_bar = sum_k (u_k / sum_j u_j) w_k   over the arrived clients,
+        """FedAvg's average, per experiment, of the clients' models W (M, P) whose update
+        arrived: (X, P), and whether any arrived (X,)."""
+        # theta_bar = sum_k (u_k / sum_j u_j) w_k   over the arrived clients of the experiment,
         # u_k = n_k (client_weighting="examples") or 1 ("uniform")
         u_arrived = tf.gather(self.inputs.client_weight, ids) * tf.cast(arrived, tf.float32)
-        coef = u_arrived / tf.maximum(tf.reduce_sum(u_arrived), 1.0)
-        return tf.linalg.matvec(W, coef, transpose_a=True)
+        total = self.per_experiment(u_arrived)                                  # (X,)
+        coef = u_arrived / tf.maximum(self.per_slot(total), 1.0)
+        return self.per_experiment(W * coef[:, None]), total > 0
 
-    def server_step(self, theta, theta_bar, arrived, moment, second_moment):
-        """The server optimizer (see fedlearn_edu.server) on the pseudo-gradient theta - theta_bar:
-        FedAvg(M) when its code is 0, adaptive otherwise. When no update arrived, the model and
-        the optimizer state stay as they are. Returns (theta, moment, second moment)."""
-        code = tf.cast(self.inputs.server_code, tf.int32)
-        branches = [lambda f=f: f(theta, theta - theta_bar, moment, second_moment) for f in self.server_branches]
-        return tf.cond(tf.reduce_any(arrived), lambda: tf.switch_case(code, branches),
-                       lambda: (theta, moment, second_moment))
+    def server_step(self, theta, theta_bar, any_arrived, moment, second_moment):
+        """The server optimizer (see fedlearn_edu.server) of every experiment on its
+        pseudo-gradient g = theta - theta_bar: FedAvg(M) where its code is 0, adaptive
+        otherwise. An experiment none of whose updates arrived keeps its model and optimizer
+        state. Returns (theta, moment, second moment), each (X, P)."""
+        inputs = self.inputs
+        code = inputs.server_code[:, None]
+        eta, beta = inputs.server_learning_rate[:, None], inputs.server_momentum[:, None]
+        beta1, beta2, tau = inputs.beta1[:, None], inputs.beta2[:, None], inputs.tau[:, None]
+        g = theta - theta_bar
+        # FedAvg(M), code 0 (FedAvg: beta = 0):  m <- beta m + g;  theta <- theta - eta m
+        moment_avg = beta * moment + g
 
-    def evaluate(self, vec):
-        """Mean cross-entropy and accuracy of the global model ``vec`` (P,) on the test set."""
-        h = self.X_test_aug
-        for layer, p in enumerate(tf.split(vec, self.layer_split)):
-            z = tf.linalg.matmul(h, tf.reshape(p, self.layer_shapes[layer][1:]))
+        def adaptive():
+            # m <- beta1 m + (1 - beta1) g;  v <- (the optimizer's rule);  theta <- theta - eta m / (sqrt(v) + tau)
+            moment_next = beta1 * moment + (1.0 - beta1) * g
+            g2 = g * g
+            second_next = tf.where(code == 1, second_moment + g2,                                   # FedAdagrad
+                                   tf.where(code == 2, beta2 * second_moment + (1.0 - beta2) * g2,  # FedAdam
+                                            second_moment - (1.0 - beta2) * g2 * tf.sign(second_moment - g2)))  # Yogi
+            return theta - eta * moment_next / (tf.sqrt(second_next) + tau), moment_next, second_next
+
+        theta_a, moment_a, second_a = tf.cond(tf.reduce_any(inputs.server_code > 0), adaptive,
+                                              lambda: (theta, moment, second_moment))
+        is_avg, keep = code == 0, tf.logical_not(any_arrived)[:, None]
+        new_theta = tf.where(keep, theta, tf.where(is_avg, theta - eta * moment_avg, theta_a))
+        new_moment = tf.where(keep, moment, tf.where(is_avg, moment_avg, moment_a))
+        new_second = tf.where(keep | is_avg, second_moment, second_a)
+        return new_theta, new_moment, new_second
+
+    def evaluate(self, theta):
+        """Mean cross-entropy and accuracy of the global models ``theta`` (X, P) on the test set: (X,), (X,)."""
+        h = self.X_test_aug                                                    # (1, N_test, d + 1)
+        for layer, p in enumerate(tf.split(theta, self.layer_split, axis=1)):
+            z = tf.linalg.matmul(h, tf.reshape(p, self.layer_shapes[layer]))  # (X, N_test, fan_out)
             if layer < self.n_layers - 1:
-                h = tf.concat([self.act_fns[layer](z), self.test_ones], axis=1)
-        y_test = self.inputs.y_test
-        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y_test, logits=z))
-        return loss, tf.reduce_mean(tf.cast(tf.equal(tf.argmax(z, axis=-1), y_test), tf.float32))
+                a = self.act_fns[layer](z)
+                h = tf.concat([a, tf.ones_like(a[..., :1])], axis=-1)
+        y_test = tf.broadcast_to(self.inputs.y_test[None], tf.shape(z)[:2])
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y_test, logits=z), axis=1)
+        return loss, tf.reduce_mean(tf.cast(tf.equal(tf.argmax(z, axis=-1), y_test), tf.float32), axis=1)
 
     # -- one round, then all of them (step 5) ---------------------------------------------
     def one_round(self, s: _LoopState) -> _LoopState:
-        """Steps 1-4 for round ``s.round_index``: sample, train, upload, aggregate, update."""
-        inputs, m, r = self.inputs, self.m, s.round_index
-        ids = self.all_ids[r]
-        n_k = tf.gather(inputs.client_size, ids)                              # (m,)
-        correction = tf.cond(inputs.scaffold, lambda: s.server_control[None] - tf.gather(s.client_controls, ids),
-                             lambda: tf.zeros_like(s.theta)[None])
-        cap_k = inputs.step_caps[r]                                          # (m,)
-        arrived = cap_k > 0                                                  # (m,) updates that reach the server
-        W, n_steps = self.local_training(s.theta, ids=ids, n_k=n_k, cap_k=cap_k, r=r,   # (m, P), (m,)
-                                         correction=correction)
+        """Steps 1-4 of round ``s.round_index`` for every experiment still running: train the
+        planned clients, upload, aggregate, update."""
+        inputs, r = self.inputs, s.round_index
+        running = (r < inputs.rounds) & tf.logical_not(s.diverged | s.finished)       # (X,)
+        ids = inputs.participants[r]                                                  # (M,)
+        n_k = tf.gather(inputs.client_size, ids)
+        cap_k = tf.where(self.per_slot(running), inputs.step_caps[r], 0)
+        arrived = cap_k > 0                                          # (M,) updates that reach the server
+        theta_s = self.per_slot(s.theta)                                              # (M, P)
+        correction = tf.cond(self.any_scaffold,
+                             lambda: tf.where(self.slot_scaffold[:, None],
+                                              self.per_slot(s.server_control) - tf.gather(s.client_controls, ids), 0.0),
+                             lambda: tf.zeros_like(theta_s))
+        W, n_steps = self.local_training(theta_s, ids=ids, n_k=n_k, cap_k=cap_k, r=r, correction=correction)
         local_loss, local_acc = tf.cond(inputs.record_client_metrics, lambda: self.client_metrics(W, ids, n_k),
-                                        lambda: (tf.zeros([m]), tf.zeros([m])))
-        finite_clients = tf.reduce_all(tf.math.is_finite(W))
-        c, C = tf.cond(inputs.scaffold & finite_clients,                  # from the clients' own models
-                       lambda: self.update_controls(s.theta, W, n_steps=n_steps, ids=ids, arrived=arrived,
+                                        lambda: (tf.zeros([self.n_slots]), tf.zeros([self.n_slots])))
+        bad = self.per_experiment(tf.cast(tf.logical_not(tf.reduce_all(tf.math.is_finite(W), axis=1)), tf.int32))
+        finite_clients = tf.equal(bad, 0)                                             # (X,)
+        usable = arrived & self.per_slot(finite_clients)
+        c, C = tf.cond(self.any_scaffold,                                  # from the clients' own models
+                       lambda: self.update_controls(theta_s, W, n_steps=n_steps, ids=ids, arrived=usable,
                                                     c=s.server_control, C=s.client_controls),
                        lambda: (s.server_control, s.client_controls))
-        W, residuals = tf.cond((inputs.compression_code > 0) & finite_clients,
-                               lambda: self.compress(s.theta, W, ids=ids, arrived=arrived, r=r,
-                                                     residuals=s.residuals),
+        W, residuals = tf.cond(self.any_compression,
+                               lambda: self.compress(theta_s, W, ids=ids, arrived=usable, r=r, residuals=s.residuals),
                                lambda: (W, s.residuals))
-        new_theta, moment, second = self.server_step(s.theta, self.fedavg(W, ids, arrived), arrived=arrived,
+        theta_bar, any_arrived = self.fedavg(W, ids, arrived)
+        new_theta, moment, second = self.server_step(s.theta, theta_bar, any_arrived=any_arrived,
                                                      moment=s.server_moment, second_moment=s.server_second)
-        loss, acc = self.evaluate(tf.where(finite_clients, new_theta, s.theta))
-        ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta)) & tf.math.is_finite(loss)
-        ri = tf.cast(r, tf.int32)
+        loss, acc = self.evaluate(tf.where(finite_clients[:, None], new_theta, s.theta))
+        ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta), axis=1) & tf.math.is_finite(loss)
+        reached = running & ok & (acc >= inputs.stop_accuracy)
+        race_won = tf.math.unsorted_segment_max(tf.cast(reached, tf.int32), inputs.race_group, self.n_experiments)
+        update, ri = (running & ok)[:, None], tf.cast(r, tf.int32)
         return _LoopState(
-            round_index=r + 1, diverged=tf.logical_not(ok), theta=tf.where(ok, new_theta, s.theta),
-            server_moment=moment, server_second=second, server_control=c, client_controls=C, residuals=residuals,
-            accuracy=s.accuracy.write(ri, acc), loss=s.loss.write(ri, loss), participants=s.participants.write(ri, ids),
+            round_index=r + 1, rounds_run=s.rounds_run + tf.cast(running, tf.int64),
+            diverged=s.diverged | (running & tf.logical_not(ok)),
+            finished=s.finished | (tf.gather(race_won, inputs.race_group) > 0),
+            theta=tf.where(update, new_theta, s.theta),
+            server_moment=tf.where(update, moment, s.server_moment),
+            server_second=tf.where(update, second, s.server_second),
+            server_control=tf.where(update, c, s.server_control), client_controls=C, residuals=residuals,
+            accuracy=s.accuracy.write(ri, acc), loss=s.loss.write(ri, loss),
             client_loss=s.client_loss.write(ri, local_loss), client_accuracy=s.client_accuracy.write(ri, local_acc))
 
     def run(self) -> dict:
-        """All rounds in one ``tf.while_loop``, stopping after the round that diverges."""
+        """All rounds in one ``tf.while_loop``, while any experiment runs; an experiment stops
+        after its last round, after the round that diverges, or once its race is won."""
         inputs, flat_init = self.inputs, self.flat_init
         init_loss, init_acc = self.evaluate(flat_init)
-        R = tf.cast(inputs.rounds, tf.int32)
-        per_client = tf.stack([self.n_clients, tf.size(flat_init, out_type=tf.int64)])
+        R = tf.cast(tf.reduce_max(inputs.rounds), tf.int32)
+        n_clients = tf.shape(inputs.client_size, out_type=tf.int64)[0]
+        n_params = tf.shape(flat_init, out_type=tf.int64)[1]
+
+        def table(needed):                    # per-client state only when some experiment needs it
+            return tf.zeros(tf.stack([tf.where(needed, n_clients, 0), n_params]))
+
+        zeros = tf.zeros_like(flat_init)
+        no = tf.zeros_like(inputs.rounds, dtype=tf.bool)
         state = _LoopState(
-            round_index=tf.constant(0, tf.int64), diverged=tf.constant(False), theta=flat_init,
-            server_moment=tf.zeros_like(flat_init), server_second=tf.fill(tf.shape(flat_init), inputs.tau * inputs.tau),
-            server_control=tf.zeros_like(flat_init), client_controls=tf.zeros(per_client),
-            residuals=tf.zeros(per_client),
-            accuracy=tf.TensorArray(tf.float32, size=R), loss=tf.TensorArray(tf.float32, size=R),
-            participants=tf.TensorArray(tf.int64, size=R, element_shape=[None]),
+            round_index=tf.constant(0, tf.int64), rounds_run=tf.zeros_like(inputs.rounds), diverged=no, finished=no,
+            theta=flat_init, server_moment=zeros, server_second=zeros + (inputs.tau * inputs.tau)[:, None],
+            server_control=zeros, client_controls=table(self.any_scaffold),
+            residuals=table(tf.reduce_any(inputs.error_feedback & (inputs.compression_code > 0))),
+            accuracy=tf.TensorArray(tf.float32, size=R, element_shape=[None]),
+            loss=tf.TensorArray(tf.float32, size=R, element_shape=[None]),
             client_loss=tf.TensorArray(tf.float32, size=R, element_shape=[None]),
             client_accuracy=tf.TensorArray(tf.float32, size=R, element_shape=[None]))
-        out = tf.while_loop(lambda s: (s.round_index < inputs.rounds) & tf.logical_not(s.diverged),
-                            lambda s: (self.one_round(s),), (state,))[0]
+
+        def more(s):
+            return tf.reduce_any((s.round_index < inputs.rounds) & tf.logical_not(s.diverged | s.finished))
+
+        out = tf.while_loop(more, lambda s: (self.one_round(s),), (state,))[0]
         done = tf.range(tf.cast(out.round_index, tf.int32))
-        final = [tf.reshape(p, s) for p, s in zip(tf.split(out.theta, self.sizes), self.shapes, strict=True)]
         return {
-            "rounds_run": out.round_index, "diverged": out.diverged, "final": final,
+            "rounds_run": out.rounds_run, "diverged": out.diverged, "final": out.theta,
             "initial_loss": init_loss, "initial_accuracy": init_acc,
             "accuracy": out.accuracy.gather(done), "loss": out.loss.gather(done),
-            "participants": out.participants.gather(done),
             "client_loss": out.client_loss.gather(done), "client_accuracy": out.client_accuracy.gather(done),
         }
 
 
 def _build_run(arch: Architecture):
-    """Compile the whole-run function for one architecture (traced once)."""
+    """Compile the batched run for one architecture (traced once, without AutoGraph: the
+    run is written with ``tf.while_loop`` and ``tf.cond`` already)."""
     def run(inputs: RunInputs) -> dict:
         return _RunGraph(arch, inputs).run()
 
     return tf.function(run, input_signature=[_input_signature(arch)], reduce_retracing=False, autograph=False)
 
 
-def data_inputs(dataset, partitions: Sequence[np.ndarray], client_weights: np.ndarray,
-                initial_weights: Sequence[np.ndarray]) -> dict:
-    """The inputs that stay the same from run to run of one Simulation, as tensors (built once):
-    the data, the clients' padded index lists, their sizes and objective weights u_k, the
-    initial model."""
-    index, sizes = padded_client_index(partitions)
-    return dict(
-        X_train=tf.constant(dataset.X_train), y_train=tf.constant(dataset.y_train),
-        X_test=tf.constant(dataset.X_test), y_test=tf.constant(dataset.y_test),
-        client_index=tf.constant(index), client_size=tf.constant(sizes),
-        client_weight=tf.constant(client_weights, tf.float32),
-        initial_weights=tuple(tf.constant(w) for w in initial_weights))
+# ---------------------------------------------------------------------------------------
+# the host side: one experiment as the graph needs it, a batch of them, and the answers
+
+@dataclass(frozen=True)
+class BatchMember:
+    """One experiment of a batch, as the host planned it (R rounds, m clients per round,
+    K clients, P parameters). :meth:`fedlearn_edu.Simulation.batch_member` makes one."""
+
+    client_index: np.ndarray        # (K, n_max) int64, padded
+    client_size: np.ndarray         # (K,) int64, n_k
+    client_weight: np.ndarray       # (K,) float32, u_k
+    initial_weights: tuple          # the global model's arrays
+    participants: np.ndarray        # (R, m) int64, the sampled clients of every round (the RoundPlans')
+    step_caps: np.ndarray           # (R, m) int64, 0 = never arrives
+    rounding_draws: np.ndarray      # (R, m, P) float64, or empty when nothing is quantised
+    knobs: dict                     # the per-experiment scalars of RunInputs (rounds, seed, learning rates, ...)
+
+    @property
+    def clients_per_round(self) -> int:
+        return int(self.participants.shape[1])
 
 
-def run_inputs(data: dict, config, *, step_caps: np.ndarray, rounding_draws: np.ndarray,
-               server_learning_rate: float, topk_k: int, n_train: int, record_client_metrics: bool) -> RunInputs:
-    """All inputs of one run, by name: ``data`` from :func:`data_inputs`, the knobs from the
-    FLConfig ``config``, the host's plan (``step_caps`` (R, m), 0 = never arrives) and the
-    compressor's ``rounding_draws`` (R, m, P), empty unless int8/int4."""
+#: the per-experiment scalars of :class:`RunInputs` and their dtypes
+_KNOB_DTYPES = {"rounds": np.int64, "local_epochs": np.int64, "batch_size": np.int64, "seed": np.int64,
+                "client_learning_rate": np.float32, "client_momentum": np.float32, "mu": np.float32,
+                "server_code": np.int64, "server_learning_rate": np.float32, "server_momentum": np.float32,
+                "beta1": np.float32, "beta2": np.float32, "tau": np.float32, "scaffold": bool,
+                "compression_code": np.int64, "topk_k": np.int64, "error_feedback": bool,
+                "stop_accuracy": np.float32}
+
+#: stop_accuracy of a run that never stops early (no accuracy exceeds 1)
+NEVER = 2.0
+
+
+def experiment_knobs(config, *, server_learning_rate: float, topk_k: int, n_train: int,
+                     stop_accuracy: float = NEVER) -> dict:
+    """The per-experiment scalars of :class:`RunInputs` from an FLConfig ``config``."""
     c = config
+    return dict(
+        rounds=c.rounds, local_epochs=c.local_epochs, batch_size=n_train if c.batch_size is None else c.batch_size,
+        seed=c.seed, client_learning_rate=c.client_learning_rate, client_momentum=c.client_momentum, mu=c.mu,
+        server_code=SERVER_CODES[c.server_optimizer], server_learning_rate=server_learning_rate,
+        server_momentum=c.server_momentum if c.server_optimizer == "fedavgm" else 0.0,
+        beta1=c.beta1, beta2=c.beta2, tau=c.tau, scaffold=bool(c.scaffold),
+        compression_code=COMPRESSION_CODES[c.compression], topk_k=topk_k, error_feedback=bool(c.error_feedback),
+        stop_accuracy=stop_accuracy)
 
-    def i64(v):
-        return tf.constant(v, tf.int64)
 
-    def f32(v):
-        return tf.constant(v, tf.float32)
+def batch_inputs(dataset, members: Sequence[BatchMember], *, race_groups: Sequence[int] | None = None,
+                 record_client_metrics: bool = False) -> RunInputs:
+    """The inputs of one compiled call that runs ``members`` (all on ``dataset``) together.
 
+    The members' client tables are stacked (each member's client ids shifted by the clients
+    before it), their rounds padded to the longest with step caps of 0 (nobody trains), and
+    their per-experiment knobs become (X,) vectors. ``race_groups`` (X,) puts experiments
+    into groups that stop together once one of them reaches its ``stop_accuracy``.
+    """
+    n_exp = len(members)
+    sizes = [len(m.client_size) for m in members]
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    n_max = max(m.client_index.shape[1] for m in members)
+    index = np.zeros((sum(sizes), n_max), np.int64)
+    for m, offset in zip(members, offsets, strict=True):
+        index[offset:offset + len(m.client_size), :m.client_index.shape[1]] = m.client_index
+    rounds = max(m.participants.shape[0] for m in members)
+    per_round = [m.clients_per_round for m in members]
+    participants = np.zeros((rounds, sum(per_round)), np.int64)
+    step_caps = np.zeros((rounds, sum(per_round)), np.int64)
+    quantised = [m for m in members if m.rounding_draws.size]
+    draws = np.zeros((0, 0, 0))
+    start = 0
+    for m, offset in zip(members, offsets, strict=True):
+        r, width = m.participants.shape
+        participants[:, start:start + width] = offset + np.arange(width)      # padding rounds: any clients, cap 0
+        participants[:r, start:start + width] = offset + m.participants
+        step_caps[:r, start:start + width] = m.step_caps
+        start += width
+    if quantised:
+        n_params = quantised[0].rounding_draws.shape[2]
+        draws = np.zeros((rounds, sum(per_round), n_params))
+        start = 0
+        for m in members:
+            r, width = m.participants.shape
+            if m.rounding_draws.size:
+                draws[:r, start:start + width] = m.rounding_draws
+            start += width
+    weights = tuple(tf.constant(np.stack([m.initial_weights[i] for m in members]))
+                    for i in range(len(members[0].initial_weights)))
+    knobs = {name: tf.constant(np.array([m.knobs[name] for m in members], dtype=dtype))
+             for name, dtype in _KNOB_DTYPES.items()}
+    groups = np.arange(n_exp) if race_groups is None else np.asarray(race_groups, np.int64)
     return RunInputs(
-        **data, rounds=i64(c.rounds), clients_per_round=i64(c.clients_per_round),
-        local_epochs=i64(c.local_epochs), batch_size=i64(n_train if c.batch_size is None else c.batch_size),
-        step_caps=tf.constant(step_caps, tf.int64), seed=i64(c.seed),
-        client_learning_rate=f32(c.client_learning_rate), client_momentum=f32(c.client_momentum), mu=f32(c.mu),
-        server_code=i64(SERVER_CODES[c.server_optimizer]), server_learning_rate=f32(server_learning_rate),
-        server_momentum=f32(c.server_momentum if c.server_optimizer == "fedavgm" else 0.0),
-        beta1=f32(c.beta1), beta2=f32(c.beta2), tau=f32(c.tau),
-        record_client_metrics=tf.constant(bool(record_client_metrics)), scaffold=tf.constant(bool(c.scaffold)),
-        compression_code=i64(COMPRESSION_CODES[c.compression]), topk_k=i64(topk_k),
-        error_feedback=tf.constant(bool(c.error_feedback)), rounding_draws=tf.constant(rounding_draws))
+        X_train=tf.constant(dataset.X_train), y_train=tf.constant(dataset.y_train, tf.int64),
+        X_test=tf.constant(dataset.X_test), y_test=tf.constant(dataset.y_test, tf.int64),
+        client_index=tf.constant(index), client_size=tf.constant(np.concatenate([m.client_size for m in members])),
+        client_weight=tf.constant(np.concatenate([m.client_weight for m in members]), tf.float32),
+        client_experiment=tf.constant(np.repeat(np.arange(n_exp, dtype=np.int64), sizes)),
+        client_local_id=tf.constant(np.concatenate([np.arange(k, dtype=np.int64) for k in sizes])),
+        initial_weights=weights, **knobs, race_group=tf.constant(groups, tf.int64),
+        slot_experiment=tf.constant(np.repeat(np.arange(n_exp, dtype=np.int64), per_round)),
+        participants=tf.constant(participants), step_caps=tf.constant(step_caps),
+        rounding_draws=tf.constant(draws, tf.float64),
+        record_client_metrics=tf.constant(bool(record_client_metrics)))
+
+
+def split_outputs(out: dict, members: Sequence[BatchMember]) -> list[dict]:
+    """The compiled call's answers, one dict per member: rounds_run, diverged, final (the
+    model's arrays), initial_loss, initial_accuracy, accuracy and loss (rounds_run,), and
+    client_loss, client_accuracy (rounds_run, m)."""
+    arrays = {key: value.numpy() for key, value in out.items()}
+    shapes = [np.shape(w) for w in members[0].initial_weights]
+    cuts = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
+    answers, start = [], 0
+    for x, m in enumerate(members):
+        run = int(arrays["rounds_run"][x])
+        width = m.clients_per_round
+        answers.append({
+            "rounds_run": run, "diverged": bool(arrays["diverged"][x]),
+            "final": [p.reshape(s) for p, s in zip(np.split(arrays["final"][x], cuts), shapes, strict=True)],
+            "initial_loss": float(arrays["initial_loss"][x]), "initial_accuracy": float(arrays["initial_accuracy"][x]),
+            "accuracy": arrays["accuracy"][:run, x], "loss": arrays["loss"][:run, x],
+            "client_loss": arrays["client_loss"][:run, start:start + width],
+            "client_accuracy": arrays["client_accuracy"][:run, start:start + width]})
+        start += width
+    return answers
+
+
+def run_batch(arch: "Architecture", dataset, members: Sequence[BatchMember], *,
+              race_groups: Sequence[int] | None = None, record_client_metrics: bool = False) -> list[dict]:
+    """Run ``members`` together in one compiled call; their answers, in order (see
+    :func:`split_outputs`)."""
+    inputs = batch_inputs(dataset, members, race_groups=race_groups, record_client_metrics=record_client_metrics)
+    return split_outputs(concrete_run(arch)(inputs), members)
 
 
 _CACHE: dict = {}
@@ -650,7 +813,7 @@ def compiled_run(arch: Architecture):
 def concrete_run(arch: Architecture):
     """The run's one concrete function: calling it skips ``tf.function``'s argument
     matching on every call (the signature has only ``None`` sizes, so one concrete
-    function serves every experiment)."""
+    function serves every experiment and every batch)."""
     compiled_run(arch)
     return _CACHE[arch][1]
 

@@ -4,7 +4,7 @@ import pytest
 
 import fedlearn_edu as fl
 from fedlearn_edu import rng
-from fedlearn_edu.vectorized import Architecture, tf_epoch_orders, tf_sample_clients, tracing_count
+from fedlearn_edu.vectorized import Architecture, tf_epoch_orders, tracing_count
 
 CASES = {
     "iid": dict(n_clients=10, rounds=6),
@@ -60,14 +60,15 @@ def test_client_metrics_agree():
 
 
 def test_graph_hash_matches_numpy():
-    for n_clients, m, seed, r in [(10, 3, 0, 0), (100, 10, 7, 19), (5, 5, 3, 2)]:
-        np.testing.assert_array_equal(tf_sample_clients(n_clients, m, seed, r).numpy(),
-                                      rng.sample_clients(n_clients, m, seed, r))
     sizes = np.array([5, 9, 1])
     orders = tf_epoch_orders(sizes, 9, 2, 4, 1, np.array([3, 0, 8])).numpy()
     for row, (n, client) in enumerate(zip(sizes, [3, 0, 8], strict=True)):
         expected = rng.epoch_orders(int(n), 2, 4, 1, client)
         np.testing.assert_array_equal(orders[row, :, :n], expected)
+    # one seed per client (the experiments of a batch)
+    orders = tf_epoch_orders(sizes, 9, 2, np.array([4, 7, 0]), 1, np.array([3, 0, 8])).numpy()
+    for row, (n, seed, client) in enumerate(zip(sizes, [4, 7, 0], [3, 0, 8], strict=True)):
+        np.testing.assert_array_equal(orders[row, :, :n], rng.epoch_orders(int(n), 2, seed, 1, client))
 
 
 def test_no_retracing_when_sliders_move():
@@ -109,8 +110,6 @@ def test_local_step_cap_matches(local_steps):
     vec = fl.run_experiment(config.replace(engine="vectorized"))
     per = fl.run_experiment(config.replace(engine="per_client"))
     assert _rel_err(vec.final_weights, per.final_weights) < 1e-5
-
-
 def test_per_round_batch_orders_equal_precomputed_ones(monkeypatch):
     """Large runs compute each round's batch order inside the loop instead of all rounds up
     front (vectorized.MAX_PRECOMPUTED_ORDERS); both paths give the same bits."""

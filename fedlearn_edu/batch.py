@@ -1,0 +1,206 @@
+"""Many experiments in one compiled call: the sweeps behind every comparison figure.
+
+A figure that compares algorithms, seeds, skews or the paper's grid of C, E and B runs
+many experiments that share the data set and the model's shape. :func:`run_experiments`
+plans each one on the host (its partition, initial model, sampled clients, step caps,
+exactly as :class:`~fedlearn_edu.Simulation` does for a single run) and then trains all
+of them together in the vectorised engine: an experiment axis in front of the client
+axis, every learning rate, mu, beta and server constant a per-experiment value, so a
+sweep is one call of the one compiled function, with no new trace when a slider moves.
+Each experiment's numbers equal its single run (tests/test_batch.py).
+
+A sweep too big for memory is cut into a few calls (:data:`MAX_BATCH_BYTES`); a model
+the vectorised engine does not serve runs on the per-client engine, one after another.
+
+:func:`run_cached` remembers answers: a slider that returns to a setting, or a figure
+that shares runs with another, answers from memory.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections import OrderedDict
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .data import Dataset, cached_dataset
+from .round_plan import RoundPlan
+from .simulation import FLConfig, History, Simulation
+from .vectorized import BatchMember, run_batch
+
+__all__ = ["MAX_BATCH_BYTES", "batch_bytes", "cache_info", "clear_cache", "run_cached", "run_experiments"]
+
+#: the memory one compiled call may use for its batch (estimated by :func:`batch_bytes`); a bigger sweep
+#: is cut into several calls
+MAX_BATCH_BYTES = 256 * 2 ** 20
+
+
+def batch_bytes(member: BatchMember, n_features: int, n_classes: int) -> int:
+    """An estimate of the memory one experiment adds to a batch, in bytes: its clients'
+    stacked models and optimizer state (about 8 copies of (m, P)), one round's batches
+    (steps x m x b x (d + C + 3)) and its rounding draws (R x m x P)."""
+    m = member.clients_per_round
+    n_params = sum(int(np.size(w)) for w in member.initial_weights)
+    n_max = int(member.client_size.max())
+    batch = min(int(member.knobs["batch_size"]), n_max)
+    steps = int(member.knobs["local_epochs"]) * -(-n_max // batch)
+    pack = steps * m * batch * (n_features + n_classes + 3)
+    return 4 * (8 * m * n_params + pack) + member.rounding_draws.nbytes
+
+
+def _chunks(units: Sequence[list[int]], sizes: Sequence[int], limit: int) -> list[list[int]]:
+    """Consecutive units (lists of experiment indices that must run together) packed into
+    calls of at most ``limit`` bytes each (a unit bigger than the limit gets a call alone)."""
+    chunks, current, used = [], [], 0
+    for unit in units:
+        need = sum(sizes[i] for i in unit)
+        if current and used + need > limit:
+            chunks.append(current)
+            current, used = [], 0
+        current = current + unit
+        used += need
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _progress(total: int, progress, description: str):
+    if progress == "auto":
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=description, unit="run", leave=False)
+
+
+def run_experiments(configs: Sequence[FLConfig], *, dataset: Dataset | None = None,
+                    stop_accuracy: float | Sequence[float | None] | None = None,
+                    race_groups: Sequence[int] | None = None, client_metrics: bool = False,
+                    progress: bool | str = "auto",
+                    on_result: Callable[[int, History], None] | None = None) -> list[History]:
+    """Run every experiment of ``configs`` and return their Histories, in order.
+
+    Parameters
+    ----------
+    configs : sequence of FLConfig (any mix of algorithms, seeds, skews, C, E, B, rounds)
+    dataset : Dataset, optional; default: each config's ``cached_dataset(config.dataset)``
+    stop_accuracy : float, one per config, or None: stop an experiment after the first round
+        whose test accuracy reaches it (its History then has fewer rounds than ``config.rounds``)
+    race_groups : one int per config, optional: experiments of one group stop together after
+        the round in which one of them reaches its ``stop_accuracy`` (the paper's grid: the
+        learning rates of one cell race; the others cannot win once one has arrived)
+    client_metrics : record each client's local loss and accuracy every round
+    progress : True, False or "auto" (a tqdm bar when stderr is a terminal)
+    on_result : called as ``on_result(i, history)`` as soon as experiment i is done (partial
+        results for a live figure)
+
+    Returns
+    -------
+    list of History, one per config, each equal to ``run_experiment(config)``.
+    """
+    configs = list(configs)
+    for i, config in enumerate(configs):
+        if not isinstance(config, FLConfig):
+            raise TypeError(f"configs[{i}] must be an FLConfig, got {type(config).__name__}")
+    n = len(configs)
+    stops = list(stop_accuracy) if isinstance(stop_accuracy, (list, tuple)) else [stop_accuracy] * n
+    if len(stops) != n:
+        raise ValueError(f"stop_accuracy must be one value or one per config ({n}), got {len(stops)}")
+    groups = list(range(n)) if race_groups is None else [int(g) for g in race_groups]
+    if len(groups) != n:
+        raise ValueError(f"race_groups must hold one group per config ({n}), got {len(groups)}")
+    sims = [Simulation(c, dataset=dataset if dataset is not None else cached_dataset(c.dataset)) for c in configs]
+    histories: list[History | None] = [None] * n
+    bar = _progress(n, progress, "experiments")
+
+    def finish(i: int, history: History) -> None:
+        histories[i] = history
+        if bar is not None:
+            bar.update(1)
+        if on_result is not None:
+            on_result(i, history)
+
+    # experiments the vectorised engine serves, by (architecture, data set); a race group stays together
+    families: dict = {}
+    for i, sim in enumerate(sims):
+        if sim.engine == "vectorized":
+            families.setdefault((sim.architecture, id(sim.dataset)), []).append(i)
+        else:
+            finish(i, sim.run(progress=False, client_metrics=client_metrics))
+    for members_of_family in families.values():
+        _run_family(sims, members_of_family, stops=stops, groups=groups, client_metrics=client_metrics,
+                    finish=finish)
+    if bar is not None:
+        bar.close()
+    return histories
+
+
+def _run_family(sims: Sequence[Simulation], indices: list[int], *, stops, groups, client_metrics: bool,
+                finish: Callable[[int, History], None]) -> None:
+    """The experiments ``indices`` (one architecture, one data set) in as few calls as fit in memory."""
+    plans: dict[int, list[RoundPlan]] = {}
+    members: dict[int, BatchMember] = {}
+    for i in indices:
+        sim = sims[i]
+        sim.reset()
+        plans[i] = [sim.plan_round(r) for r in range(sim.config.rounds)]
+        members[i] = sim.batch_member(plans[i], stop_accuracy=stops[i])
+    data = sims[indices[0]].dataset
+    sizes = {i: batch_bytes(members[i], data.n_features, data.n_classes) for i in indices}
+    units: dict[int, list[int]] = {}
+    for i in indices:
+        units.setdefault(groups[i], []).append(i)
+    ordered = [units[g] for g in units]
+    for chunk in _chunks(ordered, [sizes.get(i, 0) for i in range(len(sims))], MAX_BATCH_BYTES):
+        local_groups = {g: k for k, g in enumerate(dict.fromkeys(groups[i] for i in chunk))}
+        start = time.perf_counter()
+        answers = run_batch(sims[chunk[0]].architecture, data, [members[i] for i in chunk],
+                            race_groups=[local_groups[groups[i]] for i in chunk],
+                            record_client_metrics=client_metrics)
+        per_round = (time.perf_counter() - start) / max(sum(a["rounds_run"] for a in answers), 1)
+        for i, answer in zip(chunk, answers, strict=True):
+            finish(i, sims[i].history_from_batch(answer, plans[i], per_round, client_metrics))
+
+
+# -- remembered answers -------------------------------------------------------------------------------
+
+_CACHE: OrderedDict = OrderedDict()
+#: how many Histories :func:`run_cached` keeps (least recently used go first)
+CACHE_SIZE = 2048
+
+
+def run_cached(configs: Sequence[FLConfig], **options) -> list[History]:
+    """:func:`run_experiments` on each config's preloaded data set, remembering every answer:
+    only the configs not seen before run (together, in one batch).
+
+    ``options`` (stop_accuracy, race_groups are not allowed here: a remembered answer must
+    not depend on its neighbours) go to :func:`run_experiments`. The Histories are shared
+    between callers: read them, do not change them.
+    """
+    if set(options) - {"progress", "client_metrics"}:
+        raise TypeError(f"run_cached takes only progress and client_metrics, got {sorted(options)}")
+    configs = list(configs)
+    metrics = bool(options.get("client_metrics", False))
+    keys = [(c, metrics) for c in configs]
+    missing = list(dict.fromkeys(k for k in keys if k not in _CACHE))
+    if missing:
+        for key, history in zip(missing, run_experiments([c for c, _ in missing], **options), strict=True):
+            _CACHE[key] = history
+    answers = []
+    for key in keys:
+        _CACHE.move_to_end(key)
+        answers.append(_CACHE[key])
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return answers
+
+
+def clear_cache() -> None:
+    """Forget every remembered answer of :func:`run_cached`."""
+    _CACHE.clear()
+
+
+def cache_info() -> dict:
+    """How many answers :func:`run_cached` remembers, and its limit."""
+    return {"size": len(_CACHE), "limit": CACHE_SIZE}
