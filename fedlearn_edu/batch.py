@@ -128,12 +128,45 @@ def run_experiments(configs: Sequence[FLConfig], *, dataset: Dataset | None = No
             families.setdefault((sim.architecture, id(sim.dataset)), []).append(i)
         else:
             finish(i, sim.run(progress=False, client_metrics=client_metrics))
+    for key in list(families):
+        families.update(_split_large_family(sims, families.pop(key), groups))
     for members_of_family in families.values():
         _run_family(sims, members_of_family, stops=stops, groups=groups, client_metrics=client_metrics,
                     finish=finish)
     if bar is not None:
         bar.close()
     return histories
+
+
+#: a family bigger than this (stacked client parameters, M x P, summed over its experiments) runs its kinds
+#: of local training apart (see :func:`_split_large_family`)
+SPLIT_SLOT_PARAMETERS = 2 ** 20
+
+
+def _training_kind(config: FLConfig) -> tuple:
+    """What a client's local step computes: plain SGD, with momentum or a proximal term, with
+    SCAFFOLD's correction, with compression (experiments of one kind share every op)."""
+    return (bool(config.scaffold), config.client_momentum != 0 or config.mu != 0, config.compression != "none")
+
+
+def _split_large_family(sims: Sequence[Simulation], indices: list[int], groups) -> dict:
+    """A family as one batch when it is small, else one batch per kind of local training.
+
+    In a batch every client runs the ops of the most demanding kind present (a plain SGD
+    client also carries a zero momentum and SCAFFOLD's zero correction through each step).
+    For small batches that costs nothing next to the per-op dispatch a batch saves; for
+    large ones (a 100-client sweep) the extra (M, P) arithmetic costs more than a second call.
+    A race group whose members differ in kind stays in one batch.
+    """
+    size = sum(sims[i].config.clients_per_round * sims[i].n_parameters for i in indices)
+    if size <= SPLIT_SLOT_PARAMETERS:
+        return {("all", tuple(indices)): indices}
+    kinds: dict = {}
+    for i in indices:
+        group_kinds = {_training_kind(sims[j].config) for j in indices if groups[j] == groups[i]}
+        kind = _training_kind(sims[i].config) if len(group_kinds) == 1 else ("mixed race", groups[i])
+        kinds.setdefault(kind, []).append(i)
+    return {(kind, tuple(members)): members for kind, members in kinds.items()}
 
 
 def _run_family(sims: Sequence[Simulation], indices: list[int], *, stops, groups, client_metrics: bool,

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple, Sequence
 
 import keras
@@ -357,9 +358,19 @@ class _RunGraph:
         return _segment_sum(values, self.inputs.slot_experiment, self.n_experiments)
 
     # -- step 2: local training -----------------------------------------------------------
-    def gradients(self, W, xb, target, scale, ones):
-        """d (mean cross-entropy) / d W for the M stacked models on one batch each: (M, P)."""
-        w = [tf.reshape(p, s) for p, s in zip(tf.split(W, self.layer_split, axis=1), self.layer_shapes, strict=True)]
+    def layers(self, W):
+        """The M stacked models (M, P) as one (M, fan_in + 1, fan_out) tensor per layer (bias last row)."""
+        return [tf.reshape(p, s) for p, s in zip(tf.split(W, self.layer_split, axis=1), self.layer_shapes, strict=True)]
+
+    def flat(self, layers):
+        """The inverse of :meth:`layers`: (M, P)."""
+        return tf.concat([tf.reshape(w, s) for w, s in zip(layers, self.flat_shapes, strict=True)], axis=1)
+
+    def gradients(self, w, xb, target, scale, ones):
+        """d (mean cross-entropy) / d w for the M stacked models, one batch each: a list with one
+        (M, fan_in + 1, fan_out) tensor per layer. The weights stay split by layer through the
+        local steps: flattening (M, P) every step would stream the whole model through memory
+        several times per step, which is what a 100-client sweep's time went into."""
         h, layer_inputs, pre, post = xb, [], [], []
         for layer, wl in enumerate(w):
             layer_inputs.append(h)
@@ -372,12 +383,11 @@ class _RunGraph:
         delta = tf.nn.softmax(z) * scale - target                          # d loss / d logits
         grads = [None] * self.n_layers
         for layer in reversed(range(self.n_layers)):
-            grads[layer] = tf.reshape(tf.linalg.matmul(layer_inputs[layer], delta, transpose_a=True),
-                                      self.flat_shapes[layer])
+            grads[layer] = tf.linalg.matmul(layer_inputs[layer], delta, transpose_a=True)
             if layer > 0:
                 upstream = tf.linalg.matmul(delta, w[layer][:, :-1], transpose_b=True)
                 delta = self.act_grads[layer - 1](upstream, pre[layer - 1], post[layer - 1])
-        return tf.concat(grads, axis=1)
+        return grads
 
     def local_batches(self, ids, n_k, cap_k, r):
         """The batches of every local step of the M slots' clients ``ids``, gathered up front.
@@ -416,35 +426,46 @@ class _RunGraph:
 
     def local_training(self, theta, ids, n_k, cap_k, r, correction):
         """The client update: E epochs of minibatch SGD for the M slots at once, each from its
-        experiment's global model ``theta`` (M, P).
+        experiment's global model (``theta`` (X, P), the experiments' global models).
 
-        ``correction`` (M, P) is added to every gradient (SCAFFOLD's c - c_k, else 0).
+        ``correction()`` gives the (M, P) term added to every gradient (SCAFFOLD's c - c_k, else
+        0); it is called only when some experiment uses momentum, FedProx or SCAFFOLD.
         Returns the clients' weights (M, P) and how many local steps each took (M,).
         """
-        lr, momentum, mu = self.slot_learning_rate, self.slot_momentum, self.slot_mu
+        lr, momentum, mu = (v[:, :, None] for v in (self.slot_learning_rate, self.slot_momentum, self.slot_mu))
         pack, active, taken, b = self.local_batches(ids, n_k, cap_k, r)
         ones = tf.ones(tf.stack([self.n_slots, b, 1]))
         loop_end = tf.reduce_max(taken)
         start = tf.constant(0, tf.int64)
+        G = [self.per_slot(w) for w in self.layers(theta)]                    # per layer (M, fan_in + 1, fan_out)
 
         def sgd_step(t, W):
             # w <- w - eta_l * grad; padding and skipped steps have scale 0, so their gradient is exactly 0
             xb, target_t, scale_t = tf.split(tf.gather(pack, t), self.pack_split, axis=-1)
-            return t + 1, W - lr * self.gradients(W, xb, target_t, scale_t, ones)
+            grads = self.gradients(W, xb, target_t, scale_t, ones)
+            return t + 1, [w - lr * g for w, g in zip(W, grads, strict=True)]
 
-        def momentum_prox_step(t, W, V):
+        def momentum_prox_loop():
+            corrections = self.layers(correction())
+            return tf.while_loop(lambda t, W, V: t < loop_end, partial(momentum_prox_step, corrections=corrections),
+                                 (start, G, [tf.zeros_like(g) for g in G]))[1]
+
+        def momentum_prox_step(t, W, V, corrections):
             xb, target_t, scale_t = tf.split(tf.gather(pack, t), self.pack_split, axis=-1)
-            # g = grad + mu (w - w_global) + (c - c_k);  v <- momentum v - eta_l g;  w <- w + v
-            g = self.gradients(W, xb, target_t, scale_t, ones) + mu * (W - theta) + correction
-            v_next = momentum * V - lr * g
-            active_t = tf.gather(active, t)[:, None]
-            return t + 1, tf.where(active_t, W + v_next, W), tf.where(active_t, v_next, V)
+            active_t = tf.gather(active, t)[:, None, None]
+            grads = self.gradients(W, xb, target_t, scale_t, ones)
+            W_next, V_next = [], []
+            for w, v, grad, g_global, c in zip(W, V, grads, G, corrections, strict=True):
+                # g = grad + mu (w - w_global) + (c - c_k);  v <- momentum v - eta_l g;  w <- w + v
+                v_new = momentum * v - lr * (grad + mu * (w - g_global) + c)
+                W_next.append(tf.where(active_t, w + v_new, w))
+                V_next.append(tf.where(active_t, v_new, v))
+            return t + 1, W_next, V_next
 
         W = tf.cond(
             self.plain_sgd,
-            lambda: tf.while_loop(lambda t, W: t < loop_end, sgd_step, (start, theta))[1],
-            lambda: tf.while_loop(lambda t, W, V: t < loop_end, momentum_prox_step,
-                                  (start, theta, tf.zeros_like(theta)))[1])
+            lambda: self.flat(tf.while_loop(lambda t, W: t < loop_end, sgd_step, (start, G))[1]),
+            lambda: self.flat(momentum_prox_loop()))
         return W, taken
 
     def client_metrics(self, W, ids, n_k):
@@ -581,23 +602,23 @@ class _RunGraph:
         n_k = tf.gather(inputs.client_size, ids)
         cap_k = tf.where(self.per_slot(running), inputs.step_caps[r], 0)
         arrived = cap_k > 0                                          # (M,) updates that reach the server
-        theta_s = self.per_slot(s.theta)                                              # (M, P)
-        correction = tf.cond(self.any_scaffold,
+        correction = partial(tf.cond, self.any_scaffold,
                              lambda: tf.where(self.slot_scaffold[:, None],
                                               self.per_slot(s.server_control) - tf.gather(s.client_controls, ids), 0.0),
-                             lambda: tf.zeros_like(theta_s))
-        W, n_steps = self.local_training(theta_s, ids=ids, n_k=n_k, cap_k=cap_k, r=r, correction=correction)
+                             lambda: tf.zeros(tf.shape(self.per_slot(s.theta))))
+        W, n_steps = self.local_training(s.theta, ids=ids, n_k=n_k, cap_k=cap_k, r=r, correction=correction)
         local_loss, local_acc = tf.cond(inputs.record_client_metrics, lambda: self.client_metrics(W, ids, n_k),
                                         lambda: (tf.zeros([self.n_slots]), tf.zeros([self.n_slots])))
         bad = self.per_experiment(tf.cast(tf.logical_not(tf.reduce_all(tf.math.is_finite(W), axis=1)), tf.int32))
         finite_clients = tf.equal(bad, 0)                                             # (X,)
         usable = arrived & self.per_slot(finite_clients)
         c, C = tf.cond(self.any_scaffold,                                  # from the clients' own models
-                       lambda: self.update_controls(theta_s, W, n_steps=n_steps, ids=ids, arrived=usable,
+                       lambda: self.update_controls(self.per_slot(s.theta), W, n_steps=n_steps, ids=ids, arrived=usable,
                                                     c=s.server_control, C=s.client_controls),
                        lambda: (s.server_control, s.client_controls))
         W, residuals = tf.cond(self.any_compression,
-                               lambda: self.compress(theta_s, W, ids=ids, arrived=usable, r=r, residuals=s.residuals),
+                               lambda: self.compress(self.per_slot(s.theta), W, ids=ids, arrived=usable, r=r,
+                                                     residuals=s.residuals),
                                lambda: (W, s.residuals))
         theta_bar, any_arrived = self.fedavg(W, ids, arrived)
         new_theta, moment, second = self.server_step(s.theta, theta_bar, any_arrived=any_arrived,
