@@ -319,6 +319,7 @@ class _RunGraph:
         self.plain_sgd = (tf.reduce_all(tf.equal(inputs.client_momentum, 0.0)) & tf.reduce_all(tf.equal(inputs.mu, 0.0))
                           & tf.logical_not(tf.reduce_any(inputs.scaffold)))
         self.any_scaffold = tf.reduce_any(inputs.scaffold)
+        self.any_client_momentum = tf.reduce_any(tf.not_equal(inputs.client_momentum, 0.0))
         self.any_compression = tf.reduce_any(inputs.compression_code > 0)
         #: p_k, each client's weight in its experiment's objective (K,)
         totals = _segment_sum(inputs.client_weight, inputs.client_experiment, self.n_experiments)
@@ -394,8 +395,8 @@ class _RunGraph:
 
         Slot k takes its steps t = 0, 1, ... in order: step t is batch j = t mod s_k of epoch
         e = t div s_k, where s_k = ceil(n_k / B_k), and it stops after min(E_k s_k, cap_k) steps.
-        Returns ``pack`` (n_steps, M, b, d + 1 + C + 1), ``active`` (n_steps, M), whether slot k
-        takes step t, and the number of steps each slot takes (M,).
+        Returns ``pack`` (n_steps, M, b, d + 1 + C + 1), the number of steps each slot takes (M,)
+        (slot k takes step t when t < taken[k]) and the batch width b.
         """
         inputs, M = self.inputs, self.n_slots
         n_max = tf.reduce_max(n_k)
@@ -421,52 +422,97 @@ class _RunGraph:
         scale = (validf / tf.maximum(tf.reduce_sum(validf, axis=2, keepdims=True), 1.0))[..., None]
         target = tf.one_hot(tf.gather(inputs.y_train, samples), self.n_classes) * scale
         pack = tf.concat([tf.gather(self.X_aug, samples), target, scale], axis=-1)
-        active = tf.transpose(t < taken[:, None])                             # (T, M)
-        return pack, active, taken, b
+        return pack, taken, b
 
     def local_training(self, theta, ids, n_k, cap_k, r, correction):
         """The client update: E epochs of minibatch SGD for the M slots at once, each from its
         experiment's global model (``theta`` (X, P), the experiments' global models).
 
         ``correction()`` gives the (M, P) term added to every gradient (SCAFFOLD's c - c_k, else
-        0); it is called only when some experiment uses momentum, FedProx or SCAFFOLD.
+        0); it is called only when some experiment uses FedProx, SCAFFOLD or client momentum.
         Returns the clients' weights (M, P) and how many local steps each took (M,).
+
+        The slots train sorted by how many steps they take, in *phases*: in phase i the first
+        n_i slots take steps s_(i-1) .. s_i - 1, the others are done. A phase trains only its
+        slots, so a small client, or an experiment with fewer epochs, costs nothing once it is
+        done, and a step never pays for slicing. Padding inside a batch has scale 0, so its
+        gradient is exactly 0.
         """
-        lr, momentum, mu = (v[:, :, None] for v in (self.slot_learning_rate, self.slot_momentum, self.slot_mu))
-        pack, active, taken, b = self.local_batches(ids, n_k, cap_k, r)
+        pack, taken, b = self.local_batches(ids, n_k, cap_k, r)
+        order = tf.argsort(-taken, stable=True)                               # most steps first
+        taken_sorted = tf.gather(taken, order)
+        ends = tf.reverse(tf.unique(taken_sorted)[0], [0])                    # step counts, ascending
+        ends = tf.boolean_mask(ends, ends > 0)                                # phase i ends at step ends[i]
+        starts = tf.concat([[0], ends[:-1]], axis=0)
+        width = tf.reduce_sum(tf.cast(taken_sorted[None, :] >= ends[:, None], tf.int64), axis=1)   # n_i
+        pack = tf.gather(pack, order, axis=1)
+        slot = tf.gather(self.inputs.slot_experiment, order)
+        lr, momentum, mu = (tf.gather(v, order)[:, :, None]
+                            for v in (self.slot_learning_rate, self.slot_momentum, self.slot_mu))
+        G = [tf.gather(w, slot) for w in self.layers(theta)]                 # per layer (M, fan_in + 1, fan_out)
         ones = tf.ones(tf.stack([self.n_slots, b, 1]))
-        loop_end = tf.reduce_max(taken)
-        start = tf.constant(0, tf.int64)
-        G = [self.per_slot(w) for w in self.layers(theta)]                    # per layer (M, fan_in + 1, fan_out)
 
-        def sgd_step(t, W):
-            # w <- w - eta_l * grad; padding and skipped steps have scale 0, so their gradient is exactly 0
-            xb, target_t, scale_t = tf.split(tf.gather(pack, t), self.pack_split, axis=-1)
-            grads = self.gradients(W, xb, target_t, scale_t, ones)
-            return t + 1, [w - lr * g for w, g in zip(W, grads, strict=True)]
+        def phases(step, state, constants):
+            """Run every phase: ``state`` and ``constants`` are lists of per-slot tensors (M, ...);
+            ``step(t, state, constants, ones)`` -> new state, on the phase's slots only."""
+            def phase(i, state):
+                n = width[i]
+                part, fixed = [x[:n] for x in constants], ones[:n]
 
-        def momentum_prox_loop():
-            corrections = self.layers(correction())
-            return tf.while_loop(lambda t, W, V: t < loop_end, partial(momentum_prox_step, corrections=corrections),
-                                 (start, G, [tf.zeros_like(g) for g in G]))[1]
+                def body(t, part_state):
+                    return t + 1, step(t, part_state, part, fixed, n)
 
-        def momentum_prox_step(t, W, V, corrections):
-            xb, target_t, scale_t = tf.split(tf.gather(pack, t), self.pack_split, axis=-1)
-            active_t = tf.gather(active, t)[:, None, None]
-            grads = self.gradients(W, xb, target_t, scale_t, ones)
-            W_next, V_next = [], []
-            for w, v, grad, g_global, c in zip(W, V, grads, G, corrections, strict=True):
-                # g = grad + mu (w - w_global) + (c - c_k);  v <- momentum v - eta_l g;  w <- w + v
-                v_new = momentum * v - lr * (grad + mu * (w - g_global) + c)
-                W_next.append(tf.where(active_t, w + v_new, w))
-                V_next.append(tf.where(active_t, v_new, v))
-            return t + 1, W_next, V_next
+                trained = tf.while_loop(lambda t, _: t < ends[i], body, (starts[i], [x[:n] for x in state]))[1]
+                return i + 1, [tf.concat([a, x[n:]], axis=0) for a, x in zip(trained, state, strict=True)]
 
-        W = tf.cond(
-            self.plain_sgd,
-            lambda: self.flat(tf.while_loop(lambda t, W: t < loop_end, sgd_step, (start, G))[1]),
-            lambda: self.flat(momentum_prox_loop()))
-        return W, taken
+            return tf.while_loop(lambda i, _: i < tf.size(ends, out_type=tf.int64), phase,
+                                 (tf.constant(0, tf.int64), state))[1]
+
+        def batch(t, n):
+            return tf.split(tf.gather(pack, t)[:n], self.pack_split, axis=-1)
+
+        def sgd(t, W, constants, fixed, n):
+            (rate,) = constants
+            grads = self.gradients(W, *batch(t, n), fixed)
+            # w <- w - eta_l * grad
+            return [w - rate * g for w, g in zip(W, grads, strict=True)]
+
+        def corrected(t, W, constants, fixed, n):
+            rate, shrink, shift = constants[0], constants[1], constants[2:]
+            grads = self.gradients(W, *batch(t, n), fixed)
+            # w <- w - eta_l (grad + mu (w - w_global) + corr),  corr = c - c_k (SCAFFOLD) or 0
+            #    = (1 - eta_l mu) w - eta_l grad + eta_l (mu w_global - corr)
+            return [shrink * w - rate * g + k for w, g, k in zip(W, grads, shift, strict=True)]
+
+        def with_momentum(t, state, constants, fixed, n):
+            L = self.n_layers
+            W, V = state[:L], state[L:]
+            rate, beta, prox = constants[:3]
+            G_n, C_n = constants[3:3 + L], constants[3 + L:]
+            grads = self.gradients(W, *batch(t, n), fixed)
+            # g = grad + mu (w - w_global) + (c - c_k);  v <- momentum v - eta_l g;  w <- w + v
+            V_next = [beta * v - rate * (g + prox * (w - g_global) + c)
+                      for w, v, g, g_global, c in zip(W, V, grads, G_n, C_n, strict=True)]
+            return [w + v for w, v in zip(W, V_next, strict=True)] + V_next
+
+        def plain_sgd():
+            return phases(sgd, G, [lr])
+
+        def other():
+            corrections = [tf.gather(c, order) for c in self.layers(correction())]
+
+            def proximal():
+                shift = [lr * (mu * g - c) for g, c in zip(G, corrections, strict=True)]
+                return phases(corrected, G, [lr, 1.0 - lr * mu] + shift)
+
+            def momentum_sgd():
+                zeros = [tf.zeros_like(g) for g in G]
+                return phases(with_momentum, G + zeros, [lr, momentum, mu] + G + corrections)[:self.n_layers]
+
+            return tf.cond(self.any_client_momentum, momentum_sgd, proximal)
+
+        W = self.flat(tf.cond(self.plain_sgd, plain_sgd, other))
+        return tf.gather(W, tf.math.invert_permutation(order)), taken
 
     def client_metrics(self, W, ids, n_k):
         """Each client's mean loss and accuracy on its own data under its own model: (M,), (M,)."""
