@@ -29,7 +29,8 @@ from .round_plan import RoundPlan
 from .simulation import FLConfig, History, Simulation
 from .vectorized import BatchMember, run_batch
 
-__all__ = ["MAX_BATCH_BYTES", "batch_bytes", "cache_info", "clear_cache", "run_cached", "run_experiments"]
+__all__ = ["MAX_BATCH_BYTES", "batch_bytes", "cache_info", "clear_cache", "run_cached", "run_experiments",
+           "run_simulations"]
 
 #: the memory one compiled call may use for its batch (estimated by :func:`batch_bytes`); a bigger sweep
 #: is cut into several calls
@@ -103,14 +104,28 @@ def run_experiments(configs: Sequence[FLConfig], *, dataset: Dataset | None = No
     for i, config in enumerate(configs):
         if not isinstance(config, FLConfig):
             raise TypeError(f"configs[{i}] must be an FLConfig, got {type(config).__name__}")
-    n = len(configs)
+    sims = [Simulation(c, dataset=dataset if dataset is not None else cached_dataset(c.dataset)) for c in configs]
+    return run_simulations(sims, stop_accuracy=stop_accuracy, race_groups=race_groups, client_metrics=client_metrics,
+                           progress=progress, on_result=on_result)
+
+
+def run_simulations(sims: Sequence[Simulation], *, stop_accuracy: float | Sequence[float | None] | None = None,
+                    race_groups: Sequence[int] | None = None, client_metrics: bool = False,
+                    progress: bool | str = "auto",
+                    on_result: Callable[[int, History], None] | None = None) -> list[History]:
+    """:func:`run_experiments` for Simulations made by the caller (e.g. with device profiles
+    changed after construction); every one runs from its initial model. Parameters as there."""
+    sims = list(sims)
+    for i, sim in enumerate(sims):
+        if not isinstance(sim, Simulation):
+            raise TypeError(f"sims[{i}] must be a Simulation, got {type(sim).__name__}")
+    n = len(sims)
     stops = list(stop_accuracy) if isinstance(stop_accuracy, (list, tuple)) else [stop_accuracy] * n
     if len(stops) != n:
         raise ValueError(f"stop_accuracy must be one value or one per config ({n}), got {len(stops)}")
     groups = list(range(n)) if race_groups is None else [int(g) for g in race_groups]
     if len(groups) != n:
         raise ValueError(f"race_groups must hold one group per config ({n}), got {len(groups)}")
-    sims = [Simulation(c, dataset=dataset if dataset is not None else cached_dataset(c.dataset)) for c in configs]
     histories: list[History | None] = [None] * n
     bar = _progress(n, progress, "experiments")
 

@@ -7,15 +7,16 @@ seeds (a run that never reaches the target counts as infinity, so a median of in
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Hashable, Mapping, Sequence
 
 import numpy as np
 
+from .batch import run_experiments
 from .data import Dataset
-from .simulation import FLConfig, History, run_experiment
+from .simulation import FLConfig, History
 
 __all__ = ["SETTLE_ROUNDS", "format_median_rounds", "jitter", "median_or_inf", "median_rounds_to_accuracy",
-           "run_seeds", "settled_accuracy"]
+           "run_seeds", "run_seeds_grid", "settled_accuracy"]
 
 #: how many of the last rounds :func:`settled_accuracy` averages
 SETTLE_ROUNDS = 10
@@ -23,8 +24,19 @@ SETTLE_ROUNDS = 10
 
 def run_seeds(config: FLConfig, data: Dataset, seeds: Sequence[int]) -> list[History]:
     """The same experiment once per seed (the seed changes the split, the initial model,
-    the sampling and the batch order; the test set stays the same)."""
-    return [run_experiment(config.replace(seed=int(s)), dataset=data, progress=False) for s in seeds]
+    the sampling and the batch order; the test set stays the same), in one batched call."""
+    return run_experiments([config.replace(seed=int(s)) for s in seeds], dataset=data, progress=False)
+
+
+def run_seeds_grid(cells: Mapping[Hashable, FLConfig], data: Dataset,
+                   seeds: Sequence[int]) -> dict[Hashable, list[History]]:
+    """Every cell's experiment once per seed, the whole grid in one batched call
+    (:func:`fedlearn_edu.run_experiments`): ``{cell: [History per seed]}``."""
+    keys = list(cells)
+    configs = [cells[k].replace(seed=int(s)) for k in keys for s in seeds]
+    histories = run_experiments(configs, dataset=data, progress=False)
+    n = len(seeds)
+    return {k: histories[i * n:(i + 1) * n] for i, k in enumerate(keys)}
 
 
 def median_or_inf(values: Sequence[float | None]) -> float:

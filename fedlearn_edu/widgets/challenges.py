@@ -13,8 +13,10 @@ draws, calls ``plt.show()`` and returns the same numbers:
 * :func:`compute_stragglers` -- wait for slow devices, drop them, or accept partial work;
 * :func:`compute_challenge_lab` -- the slider callback: IID against Dirichlet(alpha).
 
-Every run goes through :func:`fedlearn_edu.run_experiment` with a preloaded
-:class:`~fedlearn_edu.Dataset`; nothing here trains by itself. A run that never reaches
+Every run goes through the batched engine (:func:`fedlearn_edu.run_experiments`: a whole
+grid of partitions x algorithms x seeds in one compiled call, each run equal to
+:func:`fedlearn_edu.run_experiment`) with a preloaded :class:`~fedlearn_edu.Dataset`;
+nothing here trains by itself. A run that never reaches
 the target counts as ``inf`` rounds, so a median over seeds is ``inf`` only when most
 seeds missed.
 """
@@ -28,8 +30,9 @@ import numpy as np
 
 from .._validate import check_choice, check_float, check_int, check_positive, check_seed
 from ..algorithms import algorithm_changes
+from ..batch import run_experiments
 from ..data import DATASETS, Dataset, cached_dataset
-from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
+from ..simulation import BYTES_PER_PARAMETER, FLConfig, History
 from ..style import pyplot
 from ..sweeps import (  # noqa: F401
     SETTLE_ROUNDS,
@@ -38,6 +41,7 @@ from ..sweeps import (  # noqa: F401
     median_or_inf,
     median_rounds_to_accuracy,
     run_seeds,
+    run_seeds_grid,
     settled_accuracy,
 )
 
@@ -216,11 +220,11 @@ def compute_convergence_grid(data: Dataset | str, base: FLConfig, partitions: Se
     seeds, target = _seeds(seeds), _check_target(target)
     rounds = np.zeros((len(specs), len(variants)))
     settled = np.zeros_like(rounds)
-    for i, spec in enumerate(specs):
-        for j, changes in enumerate(variants.values()):
-            histories = run_seeds(base.replace(**spec.fields(), **changes), data, seeds)
-            rounds[i, j] = median_rounds_to_accuracy(histories, target)
-            settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
+    runs = run_seeds_grid({(i, j): base.replace(**spec.fields(), **changes) for i, spec in enumerate(specs)
+                           for j, changes in enumerate(variants.values())}, data, seeds)
+    for (i, j), histories in runs.items():
+        rounds[i, j] = median_rounds_to_accuracy(histories, target)
+        settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
     return GridResult(partitions=specs, algorithms=list(variants), rounds=rounds, settled=settled, target=target,
                       max_rounds=base.rounds, seeds=seeds)
 
@@ -408,14 +412,15 @@ def compute_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[i
     rounds, megabytes, settled = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     curves = {}
     per_round = 0.0
-    for i, spec in enumerate(specs):
-        for j, e in enumerate(epochs):
-            histories = run_seeds(base.replace(local_epochs=e, **spec.fields()), data, seeds)
-            rounds[i, j] = median_rounds_to_accuracy(histories, target)
-            megabytes[i, j] = median_or_inf([h.megabytes_to_accuracy(target) for h in histories])
-            settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
-            curves[(spec.label, e)] = _curve(histories[0])
-            per_round = float(histories[0].bytes_down[0] + histories[0].bytes_up[0]) / 1e6
+    runs = run_seeds_grid({(i, j): base.replace(local_epochs=e, **spec.fields()) for i, spec in enumerate(specs)
+                           for j, e in enumerate(epochs)}, data, seeds)
+    for (i, j), histories in runs.items():
+        spec, e = specs[i], epochs[j]
+        rounds[i, j] = median_rounds_to_accuracy(histories, target)
+        megabytes[i, j] = median_or_inf([h.megabytes_to_accuracy(target) for h in histories])
+        settled[i, j] = float(np.median([settled_accuracy(h) for h in histories]))
+        curves[(spec.label, e)] = _curve(histories[0])
+        per_round = float(histories[0].bytes_down[0] + histories[0].bytes_up[0]) / 1e6
     return EpochsResult(epochs=epochs, partitions=specs, rounds=rounds, megabytes=megabytes, settled=settled,
                         megabytes_per_round=per_round, target=target, max_rounds=base.rounds, curves=curves)
 
@@ -522,8 +527,9 @@ def compute_participation(data: Dataset | str, base: FLConfig,
     n = len(fractions)
     per_round, rounds, megabytes, noise, settled = (np.zeros(n) for _ in range(5))
     clients, histories = [], {}
+    grid = run_seeds_grid({i: base.replace(fraction=c) for i, c in enumerate(fractions)}, data, seeds)
     for i, c in enumerate(fractions):
-        runs = run_seeds(base.replace(fraction=c), data, seeds)
+        runs = grid[i]
         clients.append(runs[0].config.clients_per_round)
         per_round[i] = float(runs[0].bytes_down[0] + runs[0].bytes_up[0]) / 1e6
         rounds[i] = median_rounds_to_accuracy(runs, target)
@@ -677,8 +683,9 @@ def compute_stragglers(data: Dataset | str, base: FLConfig, straggler_share: flo
     seeds, target = _seeds(seeds), _check_target(target)
     configs, round_time, full, partial = straggler_configs(base, len(data.y_train), straggler_share, slowdown)
     rounds, megabytes, time, settled = {}, {}, {}, {}
-    for policy, config in configs.items():
-        runs = run_seeds(config, data, seeds)
+    grid = run_seeds_grid(configs, data, seeds)
+    for policy in configs:
+        runs = grid[policy]
         rounds[policy] = median_rounds_to_accuracy(runs, target)
         megabytes[policy] = median_or_inf([h.megabytes_to_accuracy(target) for h in runs])
         time[policy] = rounds[policy] * round_time[policy]
@@ -815,7 +822,7 @@ def compute_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learn
                       **{**ALGORITHMS[algorithm], "server_learning_rate": server_learning_rate})
     target = _check_target(target)
     runs = {"IID": config.replace(partition="iid"), f"Dir({alpha:.3g})": config}
-    histories = {label: run_experiment(c, dataset=data, progress=False) for label, c in runs.items()}
+    histories = dict(zip(runs, run_experiments(list(runs.values()), dataset=data, progress=False), strict=True))
     any_run = next(iter(histories.values()))
     return LabResult(
         config=config, clients_per_round=config.clients_per_round,

@@ -10,9 +10,10 @@ of sending the update up (:data:`SCHEMES`) in accuracy against megabytes:
 * :func:`compute_seeds` -- the same over several seeds (medians for the notebook's claims);
 * :func:`compute_topk_sweep` -- top-k with and without error feedback over the kept fraction.
 
-Runs are cached on their :class:`~fedlearn_edu.FLConfig` (see
-:func:`fedlearn_edu.widgets.non_iid.run_cached`). Compressed runs need the per-client
-engine (the compression happens in NumPy between local training and aggregation).
+Runs are cached on their :class:`~fedlearn_edu.FLConfig` (:func:`fedlearn_edu.batch.run_cached`)
+and run together: the schemes of one setting, or the whole grid of seeds or kept fractions, in
+one call of the batched engine (compression runs in its compiled graph, with the per-client
+engine's rounding draws).
 """
 from __future__ import annotations
 
@@ -23,13 +24,14 @@ from typing import Sequence
 
 import numpy as np
 
+from .. import batch
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..compression import BYTES_PER_FLOAT
 from ..data import cached_dataset
 from ..simulation import FLConfig, History
 from ..style import pyplot
 from ..sweeps import format_median_rounds, settled_accuracy
-from .non_iid import diverged_line, format_optional, format_reached, run_cached
+from .non_iid import diverged_line, format_optional, format_reached
 
 __all__ = ["SCHEMES", "scheme_fields", "upload_bytes_per_client", "base_config", "curve",
            "CommunicationResult", "compute_communication", "PRESETS", "show_communication",
@@ -191,7 +193,8 @@ def compute_communication(n_clients: int = 10, client_learning_rate: float = 0.1
 def _compute(n_clients, client_learning_rate, topk_fraction, local_epochs, rounds, target, seed,
              schemes) -> CommunicationResult:
     config = base_config(n_clients, client_learning_rate, local_epochs, rounds=rounds, seed=seed)
-    runs = {s: run_cached(config.replace(**scheme_fields(s, topk_fraction))) for s in schemes}
+    configs = [config.replace(**scheme_fields(s, topk_fraction)) for s in schemes]
+    runs = dict(zip(schemes, batch.run_cached(configs, progress=False), strict=True))   # one batched call
     m = config.clients_per_round
     n_parameters = int(sum(np.size(w) for w in next(iter(runs.values())).final_weights))
     return CommunicationResult(
@@ -300,6 +303,12 @@ class SeedsResult:
         return self.table()
 
 
+def _run_together(configs: Sequence[FLConfig]) -> None:
+    """Run every config not remembered yet in one batched call (the cache then answers
+    :func:`compute_communication` for each)."""
+    batch.run_cached(configs, progress=False)
+
+
 def compute_seeds(seeds: Sequence[int] = (0, 1, 2), n_clients: int = 10, client_learning_rate: float = 0.1,
                   topk_fraction: float = 0.05, local_epochs: int = 1, *, rounds: int = 20, target: float = 0.9,
                   schemes: Sequence[str] = SCHEMES) -> SeedsResult:
@@ -311,6 +320,8 @@ def compute_seeds(seeds: Sequence[int] = (0, 1, 2), n_clients: int = 10, client_
     seeds = tuple(check_seed("seed", s) for s in seeds)
     if not seeds:
         raise ValueError("seeds must hold at least one seed, got an empty sequence")
+    _run_together([base_config(n_clients, client_learning_rate, local_epochs, rounds=rounds, seed=s)
+                   .replace(**scheme_fields(name, topk_fraction)) for s in seeds for name in _check_schemes(schemes)])
     results = [compute_communication(n_clients, client_learning_rate, topk_fraction, local_epochs, rounds=rounds,
                                      target=target, seed=s, schemes=schemes) for s in seeds]
     names = list(results[0].rounds)
@@ -371,6 +382,9 @@ def compute_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients
     fractions = sorted(check_float("topk_fraction", f, low=0.0, high=1.0, low_inclusive=False) for f in fractions)
     if not fractions:
         raise ValueError("fractions must hold at least one value")
+    base = base_config(n_clients, client_learning_rate, local_epochs, rounds=rounds, seed=seed)
+    _run_together([base.replace(**scheme_fields(name, f)) for f in fractions
+                   for name in ("none", "top-k + EF", "top-k")])
     results = [compute_communication(n_clients, client_learning_rate, f, local_epochs, rounds=rounds, seed=seed,
                                      schemes=("none", "top-k + EF", "top-k")) for f in fractions]
     return TopkResult(fractions, np.array([r.settled["top-k + EF"] for r in results]),

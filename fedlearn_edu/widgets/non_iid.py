@@ -10,8 +10,9 @@ prints, draws, calls ``plt.show()`` and returns the same numbers):
 * :func:`compute_algorithms` -- the slider callback: the four algorithms at one setting;
 * :func:`compute_alpha_sweep` -- rounds to target against alpha, median over seeds.
 
-Every run goes through :func:`fedlearn_edu.run_experiment` and is cached by its
-:class:`~fedlearn_edu.FLConfig` (a frozen, hashable dataclass), so moving one slider
+Every run goes through the batched engine (:func:`fedlearn_edu.batch.run_cached`: the four
+algorithms, or a whole alpha x algorithm x seed grid, in one compiled call) and is cached by
+its :class:`~fedlearn_edu.FLConfig` (a frozen, hashable dataclass), so moving one slider
 re-runs only the algorithms whose configuration changed. (SCAFFOLD runs on either
 engine: the vectorised engine keeps the control variates in its compiled graph.)
 """
@@ -24,6 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .. import batch
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..algorithms import ALGORITHMS as REGISTRY
 from ..algorithms import algorithm_changes
@@ -31,7 +33,7 @@ from ..client import LocalTrainer, client_update
 from ..data import cached_dataset
 from ..model import build_model, flatten_weights
 from ..partition import label_distribution, make_partition, non_iid_score
-from ..simulation import FLConfig, History, run_experiment
+from ..simulation import FLConfig, History
 from ..style import pyplot
 from ..sweeps import format_median_rounds, median_or_inf
 
@@ -95,13 +97,13 @@ def base_config(alpha: float, n_clients: int = 10, client_learning_rate: float =
                     dataset=SETTINGS["dataset"], seed=seed)
 
 
-@lru_cache(maxsize=512)
 def run_cached(config: FLConfig) -> History:
-    """``run_experiment(config)`` on the preloaded data set, computed once per configuration.
+    """``run_experiment(config)`` on the preloaded data set, computed once per configuration
+    (:func:`fedlearn_edu.batch.run_cached`, which a figure's whole sweep shares).
 
     The returned History is shared between callers: read it, do not change it.
     """
-    return run_experiment(config, dataset=cached_dataset(config.dataset), progress=False)
+    return batch.run_cached([config], progress=False)[0]
 
 
 def format_reached(reached: int | None, max_rounds: int) -> str:
@@ -395,9 +397,9 @@ def compute_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_
 def _compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momentum, server_learning_rate, seed,
                         target, rounds, algorithms) -> AlgorithmsResult:
     config = base_config(alpha, n_clients, client_learning_rate, rounds=rounds, seed=seed)
-    histories = {name: run_cached(config.replace(**algorithm_fields(name, mu, server_momentum,
-                                                                    server_learning_rate=server_learning_rate)))
-                 for name in algorithms}
+    configs = [config.replace(**algorithm_fields(name, mu, server_momentum, server_learning_rate=server_learning_rate))
+               for name in algorithms]
+    histories = dict(zip(algorithms, batch.run_cached(configs, progress=False), strict=True))   # one batched call
     return AlgorithmsResult(
         config=config, mu=mu, server_momentum=server_momentum, server_learning_rate=server_learning_rate,
         non_iid_score=non_iid_score(next(iter(histories.values())).label_counts), target=target,
@@ -527,15 +529,17 @@ def compute_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 10
     target = check_float("target", target, low=0.0, high=1.0)
     per_seed = np.zeros((len(alphas), len(algorithms), len(seeds)))
     final = np.zeros((len(alphas), len(algorithms)))
-    for i, alpha in enumerate(alphas):
-        for j, name in enumerate(algorithms):
-            histories = [run_cached(base_config(alpha, n_clients, client_learning_rate, rounds=rounds, seed=s)
-                                    .replace(**algorithm_fields(name, mu, server_momentum,
-                                                                server_learning_rate=server_learning_rate)))
-                         for s in seeds]
-            reached = [h.rounds_to_accuracy(target) for h in histories]
-            per_seed[i, j] = [math.inf if r is None else r for r in reached]
-            final[i, j] = float(np.median([h.final_accuracy for h in histories]))
+    cells = [(i, j) for i in range(len(alphas)) for j in range(len(algorithms))]
+    fields = [algorithm_fields(name, mu, server_momentum, server_learning_rate=server_learning_rate)
+              for name in algorithms]
+    configs = [base_config(alphas[i], n_clients, client_learning_rate, rounds=rounds, seed=s).replace(**fields[j])
+               for i, j in cells for s in seeds]
+    runs = batch.run_cached(configs, progress=False)                   # the whole grid in one batched call
+    for c, (i, j) in enumerate(cells):
+        histories = runs[c * len(seeds):(c + 1) * len(seeds)]
+        reached = [h.rounds_to_accuracy(target) for h in histories]
+        per_seed[i, j] = [math.inf if r is None else r for r in reached]
+        final[i, j] = float(np.median([h.final_accuracy for h in histories]))
     rounds_median = np.array([[median_or_inf(list(per_seed[i, j])) for j in range(len(algorithms))]
                               for i in range(len(alphas))])
     return SweepResult(alphas=alphas, algorithms=list(algorithms), rounds=rounds_median, final_accuracy=final,

@@ -28,8 +28,11 @@ from typing import Sequence
 import numpy as np
 
 from .._validate import check_float, check_int, check_positive, check_seed
+from ..batch import run_simulations
+from ..client import LocalTrainer
 from ..data import cached_dataset
 from ..devices import DeviceProfile, plan_round
+from ..model import build_model
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, Simulation
 from ..style import pyplot
 from .non_iid import diverged_line, format_optional, format_reached
@@ -108,16 +111,38 @@ def make_simulation(config: FLConfig, correlated: bool = False) -> Simulation:
     return sim
 
 
-@lru_cache(maxsize=256)
 def run_devices(config: FLConfig, correlated: bool = False) -> tuple[History, np.ndarray]:
     """Run ``config`` (cached) and return its History and the final model's test accuracy per
     class, shape (n_classes,). The History is shared between callers: do not change it."""
-    sim = make_simulation(config, correlated)
-    history = sim.run(progress=False)
-    d = sim.dataset
-    per_class = np.array([sim.trainer.evaluate(history.final_weights, d.X_test[d.y_test == c],
-                                               d.y_test[d.y_test == c])[1] for c in range(d.n_classes)])
-    return history, per_class
+    return run_devices_together((config,), correlated)[0]
+
+
+def run_devices_together(configs: Sequence[FLConfig], correlated: bool = False) -> list[tuple[History, np.ndarray]]:
+    """:func:`run_devices` for several configs, the ones not cached yet in one batched call
+    (:func:`fedlearn_edu.batch.run_simulations`)."""
+    configs = tuple(configs)
+    missing = [c for c in dict.fromkeys(configs) if (c, correlated) not in _DEVICE_RUNS]
+    if missing:
+        sims = [make_simulation(c, correlated) for c in missing]
+        for config, sim, history in zip(missing, sims, run_simulations(sims, progress=False), strict=True):
+            d = sim.dataset
+            trainer = _evaluator(d.n_features, d.n_classes, config.hidden_units, config.activation)
+            per_class = np.array([trainer.evaluate(history.final_weights, d.X_test[d.y_test == c],
+                                                   d.y_test[d.y_test == c])[1] for c in range(d.n_classes)])
+            _DEVICE_RUNS[(config, correlated)] = (history, per_class)
+        while len(_DEVICE_RUNS) > 512:                                 # the oldest answers go first
+            _DEVICE_RUNS.pop(next(iter(_DEVICE_RUNS)))
+    return [_DEVICE_RUNS[(c, correlated)] for c in configs]
+
+
+#: run_devices' answers, by (config, correlated)
+_DEVICE_RUNS: dict = {}
+
+
+@lru_cache(maxsize=8)
+def _evaluator(n_features: int, n_classes: int, hidden_units: tuple, activation: str) -> LocalTrainer:
+    """One compiled evaluator per architecture (its model's own weights are never used)."""
+    return LocalTrainer(build_model(n_features, n_classes, hidden_units, activation))
 
 
 # -- one round: the slowest device sets the pace ----------------------------------------------
@@ -297,7 +322,8 @@ def compute_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: f
 def _compute(dropout, deadline, speed_spread, n_clients, client_learning_rate, correlated, rounds, target, seed,
              policies) -> DevicesResult:
     config = base_config(n_clients, client_learning_rate, speed_spread, dropout, rounds=rounds, seed=seed)
-    runs = {p: run_devices(config.replace(**policy_fields(p, deadline)), correlated) for p in policies}
+    runs = dict(zip(policies, run_devices_together([config.replace(**policy_fields(p, deadline)) for p in policies],
+                                                   correlated), strict=True))      # one batched call
     slow = list(SLOW_CLASSES)
     fast = [c for c in range(len(next(iter(runs.values()))[1])) if c not in SLOW_CLASSES]
 
