@@ -30,14 +30,13 @@ FULL = [
           hidden_units=paper.HIDDEN_UNITS)),
     ("K = 10, C = 0.5 (fewer, bigger clients)", paper.bigger_clients_grid(),
      dict(n_clients=paper.BIG_CLIENTS, learning_rates=paper.LEARNING_RATES,
-          round_budget=paper.BIG_ROUND_BUDGET, hidden_units=paper.HIDDEN_UNITS, stages=paper.BIG_STAGES)),
+          round_budget=paper.BIG_ROUND_BUDGET, hidden_units=paper.HIDDEN_UNITS)),
 ]
 SMALL = [
     ("K = 100, small", paper.paper_grid(fractions=(0.0, 0.1), local_epochs=(1, 5), batch_sizes=(None,)),
      dict(n_clients=paper.N_CLIENTS, learning_rates=(0.3, 1.0), round_budget=40, hidden_units=(32, 32))),
     ("K = 10, small", paper.bigger_clients_grid(local_epochs=(1, 5), batch_sizes=(10, None)),
-     dict(n_clients=paper.BIG_CLIENTS, learning_rates=(0.1, 1.0), round_budget=10, hidden_units=(32, 32),
-          stages=(5,))),
+     dict(n_clients=paper.BIG_CLIENTS, learning_rates=(0.1, 1.0), round_budget=10, hidden_units=(32, 32))),
 ]
 
 

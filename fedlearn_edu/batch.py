@@ -17,9 +17,11 @@ that shares runs with another, answers from memory.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Sequence
 
 import numpy as np
@@ -32,6 +34,12 @@ from .vectorized import BatchMember, run_batch
 __all__ = ["MAX_BATCH_BYTES", "batch_bytes", "cache_info", "clear_cache", "run_cached", "run_experiments",
            "run_simulations"]
 
+#: compiled calls that run side by side: one per core, at most 2 (the kit runs each op on one thread,
+#: so two calls keep two cores busy); set it to 1 to run calls one after another
+PARALLEL_CALLS = max(1, min(2, os.cpu_count() or 1))
+#: a sweep with less arithmetic than this (see :func:`_work`) stays in one call: splitting it would
+#: cost more in per-call overhead than the second core gives back
+PARALLEL_WORK = 2e8
 #: the memory one compiled call may use for its batch (estimated by :func:`batch_bytes`); a bigger sweep
 #: is cut into several calls
 MAX_BATCH_BYTES = 256 * 2 ** 20
@@ -145,9 +153,9 @@ def run_simulations(sims: Sequence[Simulation], *, stop_accuracy: float | Sequen
             finish(i, sim.run(progress=False, client_metrics=client_metrics))
     for key in list(families):
         families.update(_split_large_family(sims, families.pop(key), groups))
-    for members_of_family in families.values():
-        _run_family(sims, members_of_family, stops=stops, groups=groups, client_metrics=client_metrics,
-                    finish=finish)
+    calls = [call for members_of_family in families.values()
+             for call in _family_calls(sims, members_of_family, stops=stops, groups=groups)]
+    _run_calls(sims, calls, client_metrics, finish)
     if bar is not None:
         bar.close()
     return histories
@@ -168,13 +176,16 @@ def _split_large_family(sims: Sequence[Simulation], indices: list[int], groups) 
     """A family as one batch when it is small, else one batch per kind of local training.
 
     In a batch every client runs the ops of the most demanding kind present (a plain SGD
-    client also carries a zero momentum and SCAFFOLD's zero correction through each step).
-    For small batches that costs nothing next to the per-op dispatch a batch saves; for
-    large ones (a 100-client sweep) the extra (M, P) arithmetic costs more than a second call.
+    client also carries FedProx's and SCAFFOLD's zero terms through each step). For small
+    batches that costs nothing next to the per-op dispatch a batch saves; for large ones (a
+    100-client sweep), or when the kinds can train side by side on two cores, a call per
+    kind is faster.
     A race group whose members differ in kind stays in one batch.
     """
     size = sum(sims[i].config.clients_per_round * sims[i].n_parameters for i in indices)
-    if size <= SPLIT_SLOT_PARAMETERS:
+    work = sum(sims[i].config.rounds * sims[i].config.clients_per_round * sims[i].n_parameters
+               * (sims[i].config.local_epochs * float(np.mean(sims[i].client_sizes)) + 1.0) for i in indices)
+    if size <= SPLIT_SLOT_PARAMETERS and (PARALLEL_CALLS == 1 or work <= PARALLEL_WORK):
         return {("all", tuple(indices)): indices}
     kinds: dict = {}
     for i in indices:
@@ -184,9 +195,29 @@ def _split_large_family(sims: Sequence[Simulation], indices: list[int], groups) 
     return {(kind, tuple(members)): members for kind, members in kinds.items()}
 
 
-def _run_family(sims: Sequence[Simulation], indices: list[int], *, stops, groups, client_metrics: bool,
-                finish: Callable[[int, History], None]) -> None:
-    """The experiments ``indices`` (one architecture, one data set) in as few calls as fit in memory."""
+def _work(member: BatchMember) -> float:
+    """A rough count of a member's arithmetic: rounds x clients per round x parameters x
+    (examples a client passes over per round + 1); enough to balance calls."""
+    n_params = sum(int(np.size(w)) for w in member.initial_weights)
+    examples = int(member.knobs["local_epochs"]) * float(np.mean(member.client_size))
+    return float(member.participants.size) * n_params * (examples + 1.0)
+
+
+def _balanced(units: Sequence[list[int]], work: dict[int, float], bins: int) -> list[list[int]]:
+    """Units spread over ``bins`` calls of about equal work (largest first, each to the lightest call)."""
+    calls: list[list[int]] = [[] for _ in range(bins)]
+    load = [0.0] * bins
+    for unit in sorted(units, key=lambda u: -sum(work[i] for i in u)):
+        k = int(np.argmin(load))
+        calls[k] += unit
+        load[k] += sum(work[i] for i in unit)
+    return [c for c in calls if c]
+
+
+def _family_calls(sims: Sequence[Simulation], indices: list[int], *, stops, groups) -> list[dict]:
+    """The compiled calls that run the experiments ``indices`` (one architecture, one data
+    set): as few as fit in memory, and at least :data:`PARALLEL_CALLS` when there is enough
+    to share, so that every core trains."""
     plans: dict[int, list[RoundPlan]] = {}
     members: dict[int, BatchMember] = {}
     for i in indices:
@@ -196,19 +227,49 @@ def _run_family(sims: Sequence[Simulation], indices: list[int], *, stops, groups
         members[i] = sim.batch_member(plans[i], stop_accuracy=stops[i])
     data = sims[indices[0]].dataset
     sizes = {i: batch_bytes(members[i], data.n_features, data.n_classes) for i in indices}
+    work = {i: _work(members[i]) for i in indices}
     units: dict[int, list[int]] = {}
     for i in indices:
         units.setdefault(groups[i], []).append(i)
-    ordered = [units[g] for g in units]
-    for chunk in _chunks(ordered, [sizes.get(i, 0) for i in range(len(sims))], MAX_BATCH_BYTES):
-        local_groups = {g: k for k, g in enumerate(dict.fromkeys(groups[i] for i in chunk))}
-        start = time.perf_counter()
-        answers = run_batch(sims[chunk[0]].architecture, data, [members[i] for i in chunk],
-                            race_groups=[local_groups[groups[i]] for i in chunk],
-                            record_client_metrics=client_metrics)
-        per_round = (time.perf_counter() - start) / max(sum(a["rounds_run"] for a in answers), 1)
-        for i, answer in zip(chunk, answers, strict=True):
-            finish(i, sims[i].history_from_batch(answer, plans[i], per_round, client_metrics))
+    chunks = _chunks(list(units.values()), [sizes.get(i, 0) for i in range(len(sims))], MAX_BATCH_BYTES)
+    if len(chunks) < PARALLEL_CALLS and len(units) > 1 and sum(work.values()) > PARALLEL_WORK:
+        chunks = _balanced(list(units.values()), work, PARALLEL_CALLS)
+    return [{"indices": chunk, "members": [members[i] for i in chunk], "plans": [plans[i] for i in chunk],
+             "race_groups": _local_groups([groups[i] for i in chunk]), "architecture": sims[chunk[0]].architecture,
+             "dataset": data} for chunk in chunks]
+
+
+def _local_groups(groups: Sequence[int]) -> list[int]:
+    """Race groups renumbered 0, 1, ... within one call."""
+    numbers = {g: k for k, g in enumerate(dict.fromkeys(groups))}
+    return [numbers[g] for g in groups]
+
+
+def _run_call(call: dict, client_metrics: bool) -> tuple[list[dict], float]:
+    """One compiled call: its answers and the seconds it took."""
+    start = time.perf_counter()
+    answers = run_batch(call["architecture"], call["dataset"], call["members"], race_groups=call["race_groups"],
+                        record_client_metrics=client_metrics)
+    return answers, time.perf_counter() - start
+
+
+def _run_calls(sims: Sequence[Simulation], calls: list[dict], client_metrics: bool,
+               finish: Callable[[int, History], None]) -> None:
+    """Run the calls, :data:`PARALLEL_CALLS` at a time (TensorFlow releases the GIL while a call
+    trains), and hand each experiment's History to ``finish`` in this thread as its call ends."""
+    def deliver(call: dict, answers: list[dict], seconds: float) -> None:
+        per_round = seconds / max(sum(a["rounds_run"] for a in answers), 1)
+        for i, plans, answer in zip(call["indices"], call["plans"], answers, strict=True):
+            finish(i, sims[i].history_from_batch(answer, plans, per_round, client_metrics))
+
+    if PARALLEL_CALLS == 1 or len(calls) == 1:
+        for call in calls:
+            deliver(call, *_run_call(call, client_metrics))
+        return
+    with ThreadPoolExecutor(max_workers=PARALLEL_CALLS) as pool:
+        futures = {pool.submit(_run_call, call, client_metrics): call for call in calls}
+        for future in as_completed(futures):
+            deliver(futures[future], *future.result())
 
 
 # -- remembered answers -------------------------------------------------------------------------------

@@ -18,7 +18,10 @@ label, cut into 200 shards, 2 shards per client), with the paper's 2NN (two hidd
 ReLU layers of 200 units) and, like the paper, the best client learning rate of a
 small grid for every configuration. :data:`PUBLISHED` holds the paper's own numbers.
 
-Every run goes through :func:`fedlearn_edu.run_experiment` (the vectorised engine);
+Every run goes through the batched engine (:func:`fedlearn_edu.run_experiments`): the whole
+grid, every cell with every learning rate, in as few compiled calls as fit in memory. The
+learning rates of one cell *race*: each run stops after the round it reaches the target, and
+the cell's other rates stop with it (a rate still below the target then could not win);
 nothing here trains by itself.
 """
 from __future__ import annotations
@@ -29,14 +32,15 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ._validate import check_choice, check_float, check_int, check_positive, check_seed
+from .batch import run_experiments
 from .data import Dataset, cached_dataset
-from .simulation import ACCURACY_TOLERANCE, FLConfig, History, first_round_reaching, run_experiment
+from .simulation import ACCURACY_TOLERANCE, FLConfig, History, first_round_reaching
 
 __all__ = ["PAPER", "PAPER_SOURCE", "N_CLIENTS", "FRACTIONS", "LOCAL_EPOCHS", "BATCH_SIZES",
            "PARTITIONS", "HIDDEN_UNITS", "TARGET_ACCURACY", "ACCURACY_TOLERANCE", "LEARNING_RATES", "ROUND_BUDGET",
            "SEED",
            "PaperConfig", "fedsgd", "paper_grid", "bigger_clients_grid", "small_grid", "BIG_CLIENTS", "BIG_FRACTION",
-           "BIG_ROUND_BUDGET", "BIG_STAGES", "clients_per_round", "fraction_for",
+           "BIG_ROUND_BUDGET", "clients_per_round", "fraction_for",
            "updates_per_round", "paper_updates_per_round", "format_batch", "format_table_rounds",
            "format_speedup", "first_round_reaching", "run_to_target", "ConfigResult", "run_configuration",
            "GridResult", "run_grid", "add_speedups", "PublishedRow", "PUBLISHED", "published",
@@ -71,9 +75,6 @@ TARGET_ACCURACY = 0.95
 LEARNING_RATES = (0.03, 0.1, 0.3, 1.0, 3.0)
 ROUND_BUDGET = 300                       #: a configuration that needs more rounds prints "—"
 SEED = 0
-#: The budgets a run is tried with before the full budget: a run stops early once its
-#: test accuracy reached the target (same seed, so a shorter run is the start of a longer one).
-STAGES = (15, 45, 135)
 
 
 #: "Fewer, bigger clients": K = 10 clients of about 144 examples each (the paper's clients
@@ -82,7 +83,6 @@ STAGES = (15, 45, 135)
 BIG_CLIENTS = 10
 BIG_FRACTION = 0.5
 BIG_ROUND_BUDGET = 30
-BIG_STAGES = (10,)
 
 
 # -- one configuration ------------------------------------------------------------------
@@ -232,24 +232,15 @@ def small_grid(partitions: Sequence[str] = PARTITIONS) -> list[PaperConfig]:
 # -- rounds to target ---------------------------------------------------------------------
 
 
-def run_to_target(config: FLConfig, dataset: Dataset, target: float = TARGET_ACCURACY,
-                  stages: Sequence[int] = STAGES) -> tuple[int | None, History]:
+def run_to_target(config: FLConfig, dataset: Dataset, target: float = TARGET_ACCURACY) -> tuple[int | None, History]:
     """Rounds ``config`` needs to reach ``target`` within ``config.rounds`` rounds (None: not reached).
 
-    Tries the shorter budgets in ``stages`` first and stops as soon as one reaches the
-    target: with the same seed a shorter run is exactly the start of a longer one, so the
-    answer equals that of one run of ``config.rounds`` rounds, at a fraction of the cost.
-    Returns the rounds and the History of the last run.
+    The run stops after the round that reaches the target (the batched engine's
+    ``stop_accuracy``), so its History ends there. Returns the rounds and the History.
     """
     target = check_float("target", target, low=0.0, high=1.0)
-    budgets = [s for s in sorted(set(stages)) if s < config.rounds] + [config.rounds]
-    history = None
-    for budget in budgets:
-        history = run_experiment(config.replace(rounds=budget), dataset=dataset, progress=False)
-        reached = history.rounds_to_accuracy(target)
-        if reached is not None or history.diverged:
-            return reached, history
-    return None, history
+    history = run_experiments([config], dataset=dataset, stop_accuracy=target, progress=False)[0]
+    return history.rounds_to_accuracy(target), history
 
 
 @dataclass
@@ -262,11 +253,12 @@ class ConfigResult:
     rounds : int or None, rounds to the target with the best learning rate (None: not within the budget)
     learning_rate : float or None, the best client learning rate (None when none reached the target)
     rounds_by_learning_rate : dict lr -> rounds or None (None also when a rate was stopped
-        before the best rounds found so far, since it could no longer win)
+        because another rate of the cell reached the target first: it could no longer win)
     clients_per_round : m
     updates_per_round : mean local steps per client and round
     paper_u : the paper's u = E·(n/K)/B
-    final_accuracy : test accuracy of the best rate's last run
+    final_accuracy : test accuracy of the best rate's run when it stopped (the round it reached
+        the target; with no rate reaching it, the first rate's last round)
     n_clients : K
     speedup : rounds of FedSGD (same partition and C) / rounds, or None
     speedup_vs_c0 : rounds at C = 0 (same partition, E, B) / rounds, or None (Table 1's speed-up)
@@ -306,49 +298,34 @@ def _check_learning_rates(learning_rates: Iterable[float]) -> tuple[float, ...]:
 def run_configuration(config: PaperConfig, dataset: Dataset | None = None, *,
                       learning_rates: Sequence[float] = LEARNING_RATES, target: float = TARGET_ACCURACY,
                       round_budget: int = ROUND_BUDGET, n_clients: int = N_CLIENTS, seed: int = SEED,
-                      hidden_units: tuple = HIDDEN_UNITS, stages: Sequence[int] = STAGES) -> ConfigResult:
+                      hidden_units: tuple = HIDDEN_UNITS) -> ConfigResult:
     """Rounds to ``target`` for one cell with the best learning rate of ``learning_rates``.
 
-    All rates run with the budgets of ``stages`` in turn (then ``round_budget``); at the
-    first budget within which some rate reaches the target, the others run only up to one
-    round less than the best so far (they could not win with more). The answer is the
-    smallest rounds-to-target over the rates within ``round_budget``; ties go to the rate
-    tried first. Speed-ups are filled in by :func:`run_grid`.
+    All rates race in one batched call (see :func:`run_grid`). The answer is the smallest
+    rounds-to-target over the rates within ``round_budget``; ties go to the rate listed first.
+    Speed-ups are filled in by :func:`run_grid`.
     """
     if not isinstance(config, PaperConfig):
         raise TypeError(f"config must be a PaperConfig, got {type(config).__name__}")
-    dataset = dataset if dataset is not None else cached_dataset("digits")
-    rates = _check_learning_rates(learning_rates)
-    target = check_float("target", target, low=0.0, high=1.0)
-    round_budget = check_int("round_budget", round_budget, minimum=1)
-    budgets = [s for s in sorted(set(stages)) if s < round_budget] + [round_budget]
-    by_rate: dict = {rate: None for rate in rates}
-    alive = list(rates)
-    best_rounds, best_rate, shown = None, None, None
-    for budget in budgets:
-        for rate in list(alive):
-            cap = budget if best_rounds is None else min(budget, best_rounds - 1)
-            if cap < 1:
-                break
-            history = run_experiment(config.fl_config(rate, cap, n_clients=n_clients, seed=seed,
-                                                      hidden_units=hidden_units), dataset=dataset, progress=False)
-            reached = history.rounds_to_accuracy(target)
-            if best_rounds is None:
-                shown = history           # the best rate's run, or the last one tried
-            if reached is not None or history.diverged:
-                alive.remove(rate)
-            if reached is not None:
-                by_rate[rate] = reached
-                best_rounds, best_rate, shown = reached, rate, history
-        if best_rounds is not None:
-            break
+    grid = run_grid([config], dataset, learning_rates=learning_rates, target=target, round_budget=round_budget,
+                    n_clients=n_clients, seed=seed, hidden_units=hidden_units)
+    return grid.results[0]
+
+
+def _cell_result(config: PaperConfig, rates: Sequence[float], histories: Sequence[History], target: float,
+                 n_clients: int, examples: int) -> ConfigResult:
+    """One cell's answer from its rates' race (``histories`` in the order of ``rates``)."""
+    by_rate = {rate: h.rounds_to_accuracy(target) for rate, h in zip(rates, histories, strict=True)}
+    reached = [(r, i) for i, r in enumerate(by_rate.values()) if r is not None]
+    best_rounds, best = min(reached) if reached else (None, 0)         # ties: the rate listed first
+    shown = histories[best]
     return ConfigResult(
-        config=config, rounds=best_rounds, learning_rate=best_rate, rounds_by_learning_rate=by_rate,
-        clients_per_round=clients_per_round(config.fraction, n_clients),
+        config=config, rounds=best_rounds, learning_rate=rates[best] if reached else None,
+        rounds_by_learning_rate=by_rate, clients_per_round=clients_per_round(config.fraction, n_clients),
         updates_per_round=updates_per_round(shown.client_sizes, config.local_epochs, config.batch_size),
-        paper_u=paper_updates_per_round(config.local_epochs, config.batch_size,
-                                        len(dataset.y_train) / n_clients),
-        final_accuracy=float(shown.final_accuracy), n_clients=n_clients)
+        paper_u=paper_updates_per_round(config.local_epochs, config.batch_size, examples / n_clients),
+        final_accuracy=float(shown.final_accuracy) if shown.rounds_completed else float(shown.initial_accuracy),
+        n_clients=n_clients)
 
 
 # -- a whole grid ---------------------------------------------------------------------------
@@ -399,28 +376,53 @@ def add_speedups(results: Sequence[ConfigResult]) -> None:
 def run_grid(grid: Sequence[PaperConfig] | None = None, dataset: Dataset | None = None, *,
              learning_rates: Sequence[float] = LEARNING_RATES, target: float = TARGET_ACCURACY,
              round_budget: int = ROUND_BUDGET, n_clients: int = N_CLIENTS, seed: int = SEED,
-             hidden_units: tuple = HIDDEN_UNITS, stages: Sequence[int] = STAGES,
-             progress: Callable[[int, int, ConfigResult], None] | None = None) -> GridResult:
-    """Run every cell of ``grid`` (default :func:`paper_grid`) and add the speed-ups.
+             hidden_units: tuple = HIDDEN_UNITS,
+             progress: Callable[[int, int, ConfigResult], None] | None = None,
+             progress_bar: bool | str = "auto") -> GridResult:
+    """Run every cell of ``grid`` (default :func:`paper_grid`) with every learning rate and add
+    the speed-ups.
 
-    ``progress(i, n, result)`` is called after each cell (the benchmark prints a line).
+    Every (cell, rate) run goes into one batched call of the engine (cut into a few calls when
+    it does not fit in memory), with ``stop_accuracy=target`` and the cell as its race group:
+    a run stops after the round it reaches the target, and so do the other rates of its cell.
+    The rounds equal those of running every rate to the budget and taking the first round at
+    the target. ``progress(i, n, result)`` is called as each cell completes (the benchmark
+    prints a line); ``progress_bar`` shows a tqdm bar over the runs ("auto": in a terminal).
     """
     grid = paper_grid() if grid is None else list(grid)
     if not grid:
         raise ValueError("grid must hold at least one PaperConfig, got none")
+    for cell in grid:
+        if not isinstance(cell, PaperConfig):
+            raise TypeError(f"config must be a PaperConfig, got {type(cell).__name__}")
     dataset = dataset if dataset is not None else cached_dataset("digits")
-    results = []
-    for i, cell in enumerate(grid, 1):
-        result = run_configuration(cell, dataset, learning_rates=learning_rates, target=target,
-                                   round_budget=round_budget, n_clients=n_clients, seed=seed,
-                                   hidden_units=hidden_units, stages=stages)
-        results.append(result)
-        if progress is not None:
-            progress(i, len(grid), result)
+    rates = _check_learning_rates(learning_rates)
+    target = check_float("target", target, low=0.0, high=1.0)
+    round_budget = check_int("round_budget", round_budget, minimum=1)
+    n_clients = check_int("n_clients", n_clients, minimum=1, maximum=len(dataset.y_train))
+    seed = check_seed("seed", seed)
+    configs = [cell.fl_config(rate, round_budget, n_clients=n_clients, seed=seed, hidden_units=hidden_units)
+               for cell in grid for rate in rates]
+    n_rates = len(rates)
+    histories: list = [None] * len(configs)
+    results: list = [None] * len(grid)
+    left = [n_rates] * len(grid)
+
+    def arrived(i: int, history: History) -> None:          # a cell is done when all its rates are
+        histories[i] = history
+        cell = i // n_rates
+        left[cell] -= 1
+        if left[cell] == 0:
+            results[cell] = _cell_result(grid[cell], rates, histories[cell * n_rates:(cell + 1) * n_rates], target,
+                                         n_clients, len(dataset.y_train))
+            if progress is not None:
+                progress(sum(r is not None for r in results), len(grid), results[cell])
+
+    run_experiments(configs, dataset=dataset, stop_accuracy=target,
+                    race_groups=[i // n_rates for i in range(len(configs))], progress=progress_bar, on_result=arrived)
     add_speedups(results)
-    return GridResult(results=results, target=target, learning_rates=_check_learning_rates(learning_rates),
-                      round_budget=round_budget, n_clients=n_clients, seed=check_seed("seed", seed),
-                      hidden_units=tuple(hidden_units))
+    return GridResult(results=results, target=target, learning_rates=rates, round_budget=round_budget,
+                      n_clients=n_clients, seed=seed, hidden_units=tuple(hidden_units))
 
 
 # -- formatting ------------------------------------------------------------------------------

@@ -40,12 +40,28 @@ def test_rounds_to_target_bad_input_names_the_parameter():
         paper.first_round_reaching([[0.5, 0.6]], 0.5)
 
 
-def test_run_to_target_in_stages_equals_one_long_run(digits):
+def test_run_to_target_stops_where_one_long_run_reaches_it(digits):
     config = paper.PaperConfig("iid", 0.1, 1, None).fl_config(0.3, 60, hidden_units=TINY)
-    reached, _ = paper.run_to_target(config, digits, 0.85, stages=(5, 10))
+    reached, history = paper.run_to_target(config, digits, 0.85)
     long_run = fl.run_experiment(config, dataset=digits, progress=False)
     assert reached == paper.first_round_reaching(long_run.accuracy, 0.85)
-    assert reached is not None and reached > 10                # it needed the last stage
+    assert reached is not None and history.rounds_completed == reached < 60     # it stopped there
+    np.testing.assert_allclose(history.accuracy, long_run.accuracy[:reached], atol=1e-6)
+
+
+def test_a_cells_race_gives_the_rounds_of_full_length_runs(digits):
+    """The learning rates of a cell race (they stop when one reaches the target); the answer is
+    that of running every rate to the budget and taking the fastest."""
+    cells = [paper.PaperConfig("iid", 0.1, 1, None), paper.PaperConfig("shards", 0.2, 5, 10)]
+    rates = (0.03, 0.3, 1.0)
+    grid = paper.run_grid(cells, digits, learning_rates=rates, target=0.85, round_budget=40, hidden_units=TINY,
+                          progress_bar=False)
+    for cell, result in zip(cells, grid.results, strict=True):
+        full = {r: fl.run_experiment(cell.fl_config(r, 40, hidden_units=TINY), dataset=digits, progress=False)
+                .rounds_to_accuracy(0.85) for r in rates}
+        reached = [(n, i) for i, n in enumerate(full.values()) if n is not None]
+        assert result.rounds == min(reached)[0]
+        assert result.learning_rate == rates[min(reached)[1]]
 
 
 # -- the grid's parameters ------------------------------------------------------------------

@@ -24,9 +24,10 @@ import numpy as np
 from .._validate import check_choice, check_float, check_int, check_positive, check_seed
 from ..algorithms import ALGORITHMS as REGISTRY
 from ..algorithms import algorithm_changes
+from ..batch import run_experiments
 from ..data import DATASETS, cached_dataset
 from ..model import set_weights
-from ..simulation import FLConfig, History, Simulation, run_experiment
+from ..simulation import FLConfig, History, Simulation
 from ..style import pyplot
 from .classroom import describe_changes, log_value_slider, quietly, set_values
 
@@ -470,7 +471,7 @@ def show_listing(n_clients: int = 5, rounds: int = 10, client_learning_rate: flo
                        client_learning_rate=check_positive("client_learning_rate", client_learning_rate),
                        server_learning_rate=check_positive("server_learning_rate", server_learning_rate))
     usual = listing.replace(client_learning_rate=0.1, server_learning_rate=1.0)
-    histories = run_experiment(listing, progress=False), run_experiment(usual, progress=False)
+    histories = run_experiments([listing, usual], progress=False)          # both in one batched call
     labels = (f"listing: η_l = {client_learning_rate:g}, η_g = {server_learning_rate:g}", "FedAvg: η_l = 0.1, η_g = 1")
     for label, h in zip(labels, histories, strict=True):
         state = f"diverged in round {h.diverged_at}" if h.diverged else f"test accuracy {h.final_accuracy:.3f}"

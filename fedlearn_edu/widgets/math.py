@@ -28,10 +28,11 @@ import numpy as np
 from .._tf import tf
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..aggregate import fedavg_coefficients, seed_formula
+from ..batch import run_experiments
 from ..client import LocalTrainer, client_update, cross_entropy
 from ..data import cached_dataset
 from ..model import build_model, flatten_weights, set_weights, unflatten_weights
-from ..simulation import FLConfig, Simulation, run_experiment
+from ..simulation import FLConfig, Simulation
 from ..style import pyplot
 
 __all__ = ["client_gradients", "tape_gradient", "formula_weights", "literal_formula_run",
@@ -232,8 +233,7 @@ def compute_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03,
     trainer = _trainer(data.n_features, data.n_classes, config.hidden_units)
     literal = literal_formula_run(simulation, learning_rate, beta, rounds, trainer)
     literal0 = literal_formula_run(simulation, learning_rate, 0.0, rounds, trainer)
-    fedavgm = run_experiment(config, dataset=data, progress=False)
-    fedavg = run_experiment(config.replace(server_momentum=0.0), dataset=data, progress=False)
+    fedavgm, fedavg = run_experiments([config, config.replace(server_momentum=0.0)], dataset=data, progress=False)
     shares = formula_weights(simulation.client_sizes)
     return FormulaComparison(
         rounds=np.arange(rounds + 1), literal_accuracy=literal["accuracy"],

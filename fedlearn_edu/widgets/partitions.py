@@ -23,10 +23,11 @@ import numpy as np
 from sklearn.datasets import make_classification
 
 from .._validate import check_choice, check_int, check_labels, check_positive, check_seed
+from ..batch import run_experiments
 from ..data import ARTICLE_MAKE_CLASSIFICATION_KWARGS, cached_dataset
 from ..partition import PARTITIONS, label_distribution, make_partition, non_iid_score
 from ..plots import plot_history, plot_label_distribution
-from ..simulation import FLConfig, run_experiment
+from ..simulation import FLConfig
 from ..style import pyplot
 
 __all__ = ["feature_roles", "plot_informative_features", "alpha_slider", "scheme_dropdown",
@@ -373,9 +374,9 @@ def compute_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", 
     partition = compute_partition(n_clients, scheme, alpha, seed)
     config = FLConfig(n_clients=partition.n_clients, rounds=rounds, partition=partition.scheme,
                       alpha=partition.alpha, client_learning_rate=client_learning_rate, seed=seed)
-    split = run_experiment(config, dataset=cached_dataset("article"), progress=False)
-    iid = split if config.partition == "iid" else run_experiment(config.replace(partition="iid"),
-                                                                 dataset=cached_dataset("article"), progress=False)
+    configs = [config] if config.partition == "iid" else [config, config.replace(partition="iid")]
+    runs = run_experiments(configs, dataset=cached_dataset("article"), progress=False)     # one batched call
+    split, iid = runs[0], runs[-1]
     return TrainingResult(partition=partition, client_learning_rate=config.client_learning_rate, rounds=config.rounds,
                           accuracy=split.final_accuracy, iid_accuracy=iid.final_accuracy, diverged_at=split.diverged_at,
                           histories={"split": split, "iid": iid})

@@ -235,7 +235,7 @@ fl.check(k10_iid >= 5 and k10_non_iid < 2, "with K = 10 FedAvg is at least 5 tim
 
 # %%
 fine = paper.run_configuration(paper.fedsgd("iid", paper.BIG_FRACTION), digits, learning_rates=(1.5,),
-                               n_clients=paper.BIG_CLIENTS, round_budget=paper.BIG_ROUND_BUDGET, stages=paper.BIG_STAGES)
+                               n_clients=paper.BIG_CLIENTS, round_budget=paper.BIG_ROUND_BUDGET)
 print(f"FedSGD at client learning rate 1.5: {paper.format_table_rounds(fine.rounds)} rounds to 95%, "
       f"so the best FedAvg cell (2 rounds) would be {fine.rounds / 2:.1f}x faster")
 fl.check(lambda: fine.rounds < 13, "a finer grid makes FedSGD faster than the grid's 13 rounds",
@@ -268,7 +268,7 @@ for cell in cells:
     row = next(r for r in rows if r["K"] == paper.BIG_CLIENTS and (r["partition"], r["C"], r["E"], r["B"])
                == (cell.partition, cell.fraction, cell.local_epochs, cell.batch_size))
     mine = paper.run_configuration(cell, digits, learning_rates=(row["learning_rate"],), n_clients=paper.BIG_CLIENTS,
-                                   round_budget=paper.BIG_ROUND_BUDGET, stages=paper.BIG_STAGES)
+                                   round_budget=paper.BIG_ROUND_BUDGET)
     print(f"{cell.label}: rounds here {paper.format_table_rounds(mine.rounds)}, in the CSV {paper.format_table_rounds(row['rounds'])}")
     fl.check(lambda: abs(mine.rounds - row["rounds"]) <= 1, f"{cell.label}: the rounds match the CSV",
              measured=mine.rounds, expected=f"{row['rounds']} ± 1")
