@@ -162,6 +162,9 @@ def main(argv=None):
     print(mem, flush=True)
     lines += ["## Memory\n", mem, ""]
 
+    # sweeps: many experiments in one batched call (fl.run_experiments) against one after another
+    lines += sweep_section(ds, args.repeats)
+
     # scale, in a fresh process so that its peak memory is its own
     out = subprocess.run([sys.executable, "-c", SCALE_CODE], check=True, capture_output=True, text=True)
     first, second, acc, peak = map(float, out.stdout.split())
@@ -174,8 +177,54 @@ def main(argv=None):
     imp = f"Import: tensorflow {tf_s:.2f} s, fedlearn_edu {kit_s:.2f} s (difference {kit_s - tf_s:+.2f} s)."
     print(imp)
     lines += ["## Import cost\n", imp, ""]
-    (HERE / "results.md").write_text("\n".join(lines) + "\n")
+    write_results(lines)
     print(f"written {HERE / 'results.md'}")
+
+
+def write_results(lines: list[str]) -> None:
+    """results.md: this benchmark's sections, then the slider benchmark's sections (bench_sliders.py) kept."""
+    path = HERE / "results.md"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    cut = old.find("\n## Sliders")
+    kept = old[cut:] if cut >= 0 else ""
+    path.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
+
+
+#: the four algorithms of the sweep benchmark
+SWEEP_ALGORITHMS = {"FedAvg": {}, "FedProx": dict(mu=0.1), "FedAvgM": dict(server_optimizer="fedavgm",
+                                                                           server_momentum=0.9),
+                    "SCAFFOLD": dict(scaffold=True)}
+
+
+def sweep_section(ds, repeats: int) -> list[str]:
+    """4 algorithms x 5 seeds x 20 rounds x 100 clients: one run, the sweep one run after another,
+    and the sweep in one batched call; then the memory over 200 batched sweeps."""
+    base = fl.FLConfig(n_clients=100, rounds=ROUNDS)
+    configs = [base.replace(seed=s, **changes) for changes in SWEEP_ALGORITHMS.values() for s in range(5)]
+    t_one, _ = timed(lambda: fl.run_experiment(base, dataset=ds, progress=False), repeats)
+    t_seq, _ = timed(lambda: [fl.run_experiment(c, dataset=ds, progress=False) for c in configs], 3)
+    t_bat, histories = timed(lambda: fl.run_experiments(configs, dataset=ds, progress=False), 3)
+    gap = max(float(np.max(np.abs(a - b))) for c, h in zip(configs[::5], histories[::5], strict=True)
+              for a, b in zip(h.final_weights, fl.run_experiment(c, dataset=ds, progress=False).final_weights,
+                              strict=True))
+    rows = ["| path | wall time (s) | time / one run |", "|---|---|---|",
+            f"| one run (FedAvg, 100 clients) | {t_one:.3f} | 1.0x |",
+            f"| the 20 runs one after another | {t_seq:.3f} | {t_seq / t_one:.1f}x |",
+            f"| the 20 runs in one batched sweep (fl.run_experiments) | {t_bat:.3f} | {t_bat / t_one:.1f}x |"]
+    small = [fl.FLConfig(seed=s, **changes) for changes in SWEEP_ALGORITHMS.values() for s in range(5)]
+    fl.run_experiments(small, dataset=ds, progress=False)
+    rss1 = rss_mb()
+    for _ in range(199):
+        fl.run_experiments(small, dataset=ds, progress=False)
+    rss200 = rss_mb()
+    text = [f"Target (issue 17): the sweep at most 20x one run. Measured: {t_bat / t_one:.1f}x "
+            f"(one after another: {t_seq / t_one:.1f}x). A batched run's weights differ from its single run's by at "
+            f"most {gap:.1e} (one run per algorithm here; tests/test_batch.py checks every run of mixed sweeps "
+            f"against 1e-5).", "",
+            f"Memory over 200 batched sweeps (4 algorithms x 5 seeds, 10 clients): resident memory after sweep 1 "
+            f"{rss1:.0f} MB, after sweep 200 {rss200:.0f} MB."]
+    print("\n".join(rows + text), flush=True)
+    return ["## Sweeps: 4 algorithms x 5 seeds x 20 rounds x 100 clients\n", *rows, "", *text, ""]
 
 
 if __name__ == "__main__":

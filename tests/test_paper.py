@@ -184,3 +184,20 @@ def test_best_speedup_skips_fedsgd_and_missing_cells():
     assert paper.best_speedup(rows, "iid", fraction=0.5) is None
     with pytest.raises(ValueError, match="partition"):
         paper.best_speedup(rows, "noniid")
+
+
+@pytest.mark.slow
+def test_the_shipped_results_match_a_fresh_run_of_sampled_cells(digits):
+    """Notebook 14 loads benchmarks/fedavg_paper_results.csv instead of running the grid (minutes of
+    training). A seeded sample of its cells, re-run with the learning rate the file names, must give
+    the file's rounds."""
+    import random
+    rows = paper.read_csv(Path(__file__).resolve().parents[1] / "benchmarks" / "fedavg_paper_results.csv")
+    assert len(rows) == 52
+    sample = random.Random(17).sample([r for r in rows if r["learning_rate"] is not None], 4)
+    for row in sample:
+        cell = paper.PaperConfig(row["partition"], row["C"], row["E"], row["B"])
+        budget = paper.ROUND_BUDGET if row["K"] == paper.N_CLIENTS else paper.BIG_ROUND_BUDGET
+        result = paper.run_configuration(cell, digits, learning_rates=(row["learning_rate"],), n_clients=row["K"],
+                                         round_budget=budget)
+        assert result.rounds == row["rounds"], (cell.label, row["K"], result.rounds, row["rounds"])

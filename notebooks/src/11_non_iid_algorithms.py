@@ -304,10 +304,10 @@ fl.check(curves.megabytes_per_round["SCAFFOLD"] == 2 * curves.megabytes_per_roun
 #
 # Sliders: the skew $\alpha_D$ (log scale, 0.05 to 100), the number of clients $K$, the client learning rate, FedProx's
 # $\mu$, FedAvgM's $\beta$ and server learning rate $\eta_g$, and the seed: one seed can mislead, so move it and
-# watch the ranking change. A slider acts when you release it; a new $\alpha_D$, $K$, learning rate or seed re-runs all
-# four algorithms (a second or two on an idle machine), a new $\mu$, $\beta$ or $\eta_g$ only one. Presets: near-IID
-# data, too much momentum, a half server step, a strong FedProx, another seed, more clients; *reset* returns to the
-# notebook's settings. Also try a client learning rate of 3 (divergence).
+# watch the ranking change. A slider acts when you release it; a new $\alpha_D$, $K$, learning rate or seed re-runs
+# all four algorithms together (one batched call of the engine), a new $\mu$, $\beta$ or $\eta_g$ only the one it
+# belongs to. Presets: near-IID data, too much momentum, a half server step, a strong FedProx, another seed, more
+# clients; *reset* returns to the notebook's settings. Also try a client learning rate of 3 (divergence).
 
 # %%
 controls = dict(alpha=fl.widgets.log_value_slider(0.1, 0.05, 100.0, "Dirichlet concentration α_D"),
