@@ -31,8 +31,8 @@ from .round_plan import RoundPlan
 from .simulation import FLConfig, History, Simulation
 from .vectorized import BatchMember, run_batch
 
-__all__ = ["MAX_BATCH_BYTES", "batch_bytes", "cache_info", "clear_cache", "run_cached", "run_experiments",
-           "run_simulations"]
+__all__ = ["LONG_WORK", "MAX_BATCH_BYTES", "batch_bytes", "cache_info", "clear_cache", "expected_work", "run_cached",
+           "run_experiments", "run_simulations"]
 
 #: compiled calls that run side by side: one per core, at most 2 (the kit runs each op on one thread,
 #: so two calls keep two cores busy); set it to 1 to run calls one after another
@@ -40,6 +40,11 @@ PARALLEL_CALLS = max(1, min(2, os.cpu_count() or 1))
 #: a sweep with less arithmetic than this (see :func:`_work`) stays in one call: splitting it would
 #: cost more in per-call overhead than the second core gives back
 PARALLEL_WORK = 2e8
+#: a sweep with more arithmetic than this (see :func:`expected_work`) takes about a second or more on a
+#: laptop core: progress="long" shows a bar for it
+LONG_WORK = 5e9
+#: with a progress bar, a run goes in about this many parts (one compiled call each)
+PROGRESS_PARTS = 20
 #: the memory one compiled call may use for its batch (estimated by :func:`batch_bytes`); a bigger sweep
 #: is cut into several calls
 MAX_BATCH_BYTES = 256 * 2 ** 20
@@ -74,13 +79,25 @@ def _chunks(units: Sequence[list[int]], sizes: Sequence[int], limit: int) -> lis
     return chunks
 
 
-def _progress(total: int, progress, description: str):
+def _progress(total: int, progress, work: float, description: str):
+    """A tqdm bar (``tqdm.auto``: a widget in a notebook, text in a terminal) or None.
+
+    ``progress``: True, False, "auto" (when stderr is a terminal) or "long" (when the sweep's
+    arithmetic, ``work``, is above :data:`LONG_WORK`: about a second or more)."""
     if progress == "auto":
         progress = sys.stderr.isatty()
+    elif progress == "long":
+        progress = work > LONG_WORK
     if not progress:
         return None
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc=description, unit="run", leave=False)
+    return tqdm(total=total, desc=description, unit="round", leave=False)
+
+
+def expected_work(sims: Sequence[Simulation]) -> float:
+    """A rough count of a sweep's arithmetic (see :func:`_work`), before anything is planned."""
+    return float(sum(sim.config.rounds * sim.config.clients_per_round * sim.n_parameters
+                     * (sim.config.local_epochs * float(np.mean(sim.client_sizes)) + 1.0) for sim in sims))
 
 
 def run_experiments(configs: Sequence[FLConfig], *, dataset: Dataset | None = None,
@@ -100,7 +117,9 @@ def run_experiments(configs: Sequence[FLConfig], *, dataset: Dataset | None = No
         the round in which one of them reaches its ``stop_accuracy`` (the paper's grid: the
         learning rates of one cell race; the others cannot win once one has arrived)
     client_metrics : record each client's local loss and accuracy every round
-    progress : True, False or "auto" (a tqdm bar when stderr is a terminal)
+    progress : True, False, "auto" (a tqdm bar when stderr is a terminal) or "long" (a bar when the sweep
+        is long: about a second or more); with a bar, the run goes in parts of a few rounds each (the
+        same numbers), and the bar counts the rounds of all experiments
     on_result : called as ``on_result(i, history)`` as soon as experiment i is done (partial
         results for a live figure)
 
@@ -135,12 +154,10 @@ def run_simulations(sims: Sequence[Simulation], *, stop_accuracy: float | Sequen
     if len(groups) != n:
         raise ValueError(f"race_groups must hold one group per config ({n}), got {len(groups)}")
     histories: list[History | None] = [None] * n
-    bar = _progress(n, progress, "experiments")
+    bar = _progress(sum(sim.config.rounds for sim in sims), progress, expected_work(sims), "rounds")
 
     def finish(i: int, history: History) -> None:
         histories[i] = history
-        if bar is not None:
-            bar.update(1)
         if on_result is not None:
             on_result(i, history)
 
@@ -150,12 +167,13 @@ def run_simulations(sims: Sequence[Simulation], *, stop_accuracy: float | Sequen
         if sim.engine == "vectorized":
             families.setdefault((sim.architecture, id(sim.dataset)), []).append(i)
         else:
-            finish(i, sim.run(progress=False, client_metrics=client_metrics))
+            finish(i, sim.run(progress=False, client_metrics=client_metrics,
+                              callback=None if bar is None else lambda _history: bar.update(1)))
     for key in list(families):
         families.update(_split_large_family(sims, families.pop(key), groups))
     calls = [call for members_of_family in families.values()
              for call in _family_calls(sims, members_of_family, stops=stops, groups=groups)]
-    _run_calls(sims, calls, client_metrics, finish)
+    _run_calls(sims, calls, client_metrics, finish, bar)
     if bar is not None:
         bar.close()
     return histories
@@ -245,16 +263,26 @@ def _local_groups(groups: Sequence[int]) -> list[int]:
     return [numbers[g] for g in groups]
 
 
-def _run_call(call: dict, client_metrics: bool) -> tuple[list[dict], float]:
-    """One compiled call: its answers and the seconds it took."""
+def _run_call(call: dict, client_metrics: bool, bar=None) -> tuple[list[dict], float]:
+    """One compiled call (in parts of a few rounds when there is a progress ``bar``): its answers
+    and the seconds it took."""
     start = time.perf_counter()
+    rounds = max(m.participants.shape[0] for m in call["members"])
+    done = [0]
+
+    def advance(rounds_done: int, _total: int) -> None:          # experiment-rounds, for the bar
+        bar.update((rounds_done - done[0]) * len(call["members"]))
+        done[0] = rounds_done
+
     answers = run_batch(call["architecture"], call["dataset"], call["members"], race_groups=call["race_groups"],
-                        record_client_metrics=client_metrics)
+                        record_client_metrics=client_metrics,
+                        rounds_per_call=None if bar is None else max(1, -(-rounds // PROGRESS_PARTS)),
+                        on_progress=None if bar is None else advance)
     return answers, time.perf_counter() - start
 
 
 def _run_calls(sims: Sequence[Simulation], calls: list[dict], client_metrics: bool,
-               finish: Callable[[int, History], None]) -> None:
+               finish: Callable[[int, History], None], bar=None) -> None:
     """Run the calls, :data:`PARALLEL_CALLS` at a time (TensorFlow releases the GIL while a call
     trains), and hand each experiment's History to ``finish`` in this thread as its call ends."""
     def deliver(call: dict, answers: list[dict], seconds: float) -> None:
@@ -264,10 +292,10 @@ def _run_calls(sims: Sequence[Simulation], calls: list[dict], client_metrics: bo
 
     if PARALLEL_CALLS == 1 or len(calls) == 1:
         for call in calls:
-            deliver(call, *_run_call(call, client_metrics))
+            deliver(call, *_run_call(call, client_metrics, bar))
         return
     with ThreadPoolExecutor(max_workers=PARALLEL_CALLS) as pool:
-        futures = {pool.submit(_run_call, call, client_metrics): call for call in calls}
+        futures = {pool.submit(_run_call, call, client_metrics, bar): call for call in calls}
         for future in as_completed(futures):
             deliver(futures[future], *future.result())
 

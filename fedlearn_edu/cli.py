@@ -111,7 +111,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "exercises":
         return _exercises(args, parser)
-    from .simulation import FLConfig, run_experiment  # heavy import after parsing: --help stays fast
+    from .batch import run_experiments  # heavy imports after parsing: --help stays fast
+    from .simulation import FLConfig
     try:
         config = FLConfig(
             n_clients=args.clients, rounds=args.rounds, fraction=args.fraction,
@@ -128,7 +129,8 @@ def main(argv=None) -> int:
             raise ValueError(f"--plot must name a .png file, got {args.plot!r}")
         if not 0.0 <= args.target <= 1.0:
             raise ValueError(f"--target must be in [0, 1], got {args.target}")
-        history = run_experiment(config)
+        # a progress bar over the rounds in a terminal (the run then goes in parts: the same numbers)
+        history = run_experiments([config], progress="auto")[0]
     except (ValueError, TypeError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import keras
 import numpy as np
@@ -135,6 +135,23 @@ class RunInputs(NamedTuple):
     step_caps: object           # (R, M) int64, local steps each slot may take; 0 = never arrives
     rounding_draws: object      # (R, M, P) float64, int8/int4 rounding draws (empty otherwise)
     record_client_metrics: object   # () bool
+    first_round: object         # () int64, the round this call starts at (0, or where the previous call stopped)
+    last_round: object          # () int64, the call stops before this round (a run in parts: a progress bar)
+    resume: object              # RunState: every experiment's state at first_round (initial_state() for round 0)
+
+
+class RunState(NamedTuple):
+    """What one call hands the next when a run goes in parts (X experiments, P parameters, K
+    clients in the client table; the tables have 0 rows when no experiment needs them)."""
+
+    rounds_run: object          # (X,) int64
+    diverged: object            # (X,) bool
+    finished: object            # (X,) bool, stopped because its race group reached the accuracy
+    server_moment: object       # (X, P) first moment of the server optimizer
+    server_second: object       # (X, P) second moment (adaptive optimizers)
+    server_control: object      # (X, P) SCAFFOLD's c
+    client_controls: object     # (K, P) or (0, P), SCAFFOLD's c_k
+    residuals: object           # (K, P) or (0, P), error-feedback residuals
 
 
 @dataclass(frozen=True)
@@ -237,7 +254,14 @@ def _input_signature(arch: Architecture) -> RunInputs:
         stop_accuracy=f32, race_group=i64, slot_experiment=i64,
         participants=tf.TensorSpec([None, None], tf.int64), step_caps=tf.TensorSpec([None, None], tf.int64),
         rounding_draws=tf.TensorSpec([None, None, None], tf.float64),
-        record_client_metrics=tf.TensorSpec([], tf.bool))
+        record_client_metrics=tf.TensorSpec([], tf.bool),
+        first_round=tf.TensorSpec([], tf.int64), last_round=tf.TensorSpec([], tf.int64),
+        resume=RunState(rounds_run=i64, diverged=flag, finished=flag,
+                        server_moment=tf.TensorSpec([None, None], tf.float32),
+                        server_second=tf.TensorSpec([None, None], tf.float32),
+                        server_control=tf.TensorSpec([None, None], tf.float32),
+                        client_controls=tf.TensorSpec([None, None], tf.float32),
+                        residuals=tf.TensorSpec([None, None], tf.float32)))
 
 
 class _LoopState(NamedTuple):
@@ -673,7 +697,7 @@ class _RunGraph:
         ok = finite_clients & tf.reduce_all(tf.math.is_finite(new_theta), axis=1) & tf.math.is_finite(loss)
         reached = running & ok & (acc >= inputs.stop_accuracy)
         race_won = tf.math.unsorted_segment_max(tf.cast(reached, tf.int32), inputs.race_group, self.n_experiments)
-        update, ri = (running & ok)[:, None], tf.cast(r, tf.int32)
+        update, ri = (running & ok)[:, None], tf.cast(r - inputs.first_round, tf.int32)
         return _LoopState(
             round_index=r + 1, rounds_run=s.rounds_run + tf.cast(running, tf.int64),
             diverged=s.diverged | (running & tf.logical_not(ok)),
@@ -686,39 +710,38 @@ class _RunGraph:
             client_loss=s.client_loss.write(ri, local_loss), client_accuracy=s.client_accuracy.write(ri, local_acc))
 
     def run(self) -> dict:
-        """All rounds in one ``tf.while_loop``, while any experiment runs; an experiment stops
-        after its last round, after the round that diverges, or once its race is won."""
-        inputs, flat_init = self.inputs, self.flat_init
+        """Rounds first_round .. last_round - 1 in one ``tf.while_loop``, while any experiment
+        runs; an experiment stops after its last round, after the round that diverges, or once
+        its race is won. Returns the records of these rounds and the state to resume from."""
+        inputs, flat_init, resume = self.inputs, self.flat_init, self.inputs.resume
         init_loss, init_acc = self.evaluate(flat_init)
-        R = tf.cast(tf.reduce_max(inputs.rounds), tf.int32)
-        n_clients = tf.shape(inputs.client_size, out_type=tf.int64)[0]
-        n_params = tf.shape(flat_init, out_type=tf.int64)[1]
-
-        def table(needed):                    # per-client state only when some experiment needs it
-            return tf.zeros(tf.stack([tf.where(needed, n_clients, 0), n_params]))
-
-        zeros = tf.zeros_like(flat_init)
-        no = tf.zeros_like(inputs.rounds, dtype=tf.bool)
+        end = tf.minimum(inputs.last_round, tf.reduce_max(inputs.rounds))
+        n = tf.cast(tf.maximum(end - inputs.first_round, 0), tf.int32)
         state = _LoopState(
-            round_index=tf.constant(0, tf.int64), rounds_run=tf.zeros_like(inputs.rounds), diverged=no, finished=no,
-            theta=flat_init, server_moment=zeros, server_second=zeros + (inputs.tau * inputs.tau)[:, None],
-            server_control=zeros, client_controls=table(self.any_scaffold),
-            residuals=table(tf.reduce_any(inputs.error_feedback & (inputs.compression_code > 0))),
-            accuracy=tf.TensorArray(tf.float32, size=R, element_shape=[None]),
-            loss=tf.TensorArray(tf.float32, size=R, element_shape=[None]),
-            client_loss=tf.TensorArray(tf.float32, size=R, element_shape=[None]),
-            client_accuracy=tf.TensorArray(tf.float32, size=R, element_shape=[None]))
+            round_index=inputs.first_round, rounds_run=resume.rounds_run, diverged=resume.diverged,
+            finished=resume.finished, theta=flat_init, server_moment=resume.server_moment,
+            server_second=resume.server_second, server_control=resume.server_control,
+            client_controls=resume.client_controls, residuals=resume.residuals,
+            accuracy=tf.TensorArray(tf.float32, size=n, element_shape=[None]),
+            loss=tf.TensorArray(tf.float32, size=n, element_shape=[None]),
+            client_loss=tf.TensorArray(tf.float32, size=n, element_shape=[None]),
+            client_accuracy=tf.TensorArray(tf.float32, size=n, element_shape=[None]))
 
         def more(s):
-            return tf.reduce_any((s.round_index < inputs.rounds) & tf.logical_not(s.diverged | s.finished))
+            return (s.round_index < end) & tf.reduce_any((s.round_index < inputs.rounds)
+                                                         & tf.logical_not(s.diverged | s.finished))
 
         out = tf.while_loop(more, lambda s: (self.one_round(s),), (state,))[0]
-        done = tf.range(tf.cast(out.round_index, tf.int32))
+        done = tf.range(tf.cast(out.round_index - inputs.first_round, tf.int32))
         return {
             "rounds_run": out.rounds_run, "diverged": out.diverged, "final": out.theta,
-            "initial_loss": init_loss, "initial_accuracy": init_acc,
+            "initial_loss": init_loss, "initial_accuracy": init_acc, "next_round": out.round_index,
             "accuracy": out.accuracy.gather(done), "loss": out.loss.gather(done),
             "client_loss": out.client_loss.gather(done), "client_accuracy": out.client_accuracy.gather(done),
+            "state": RunState(rounds_run=out.rounds_run, diverged=out.diverged, finished=out.finished,
+                              server_moment=out.server_moment, server_second=out.server_second,
+                              server_control=out.server_control, client_controls=out.client_controls,
+                              residuals=out.residuals),
         }
 
 
@@ -833,14 +856,34 @@ def batch_inputs(dataset, members: Sequence[BatchMember], *, race_groups: Sequen
         slot_experiment=tf.constant(np.repeat(np.arange(n_exp, dtype=np.int64), per_round)),
         participants=tf.constant(participants), step_caps=tf.constant(step_caps),
         rounding_draws=tf.constant(draws, tf.float64),
-        record_client_metrics=tf.constant(bool(record_client_metrics)))
+        record_client_metrics=tf.constant(bool(record_client_metrics)),
+        first_round=tf.constant(0, tf.int64), last_round=tf.constant(rounds, tf.int64),
+        resume=initial_state(members))
+
+
+def initial_state(members: Sequence[BatchMember]) -> RunState:
+    """Every experiment's state before round 0: nothing run, zero moments (the adaptive
+    optimizers' second moment tau^2), zero control variates and residuals; the per-client
+    tables only when some experiment uses SCAFFOLD or error feedback."""
+    n_exp, n_params = len(members), sum(int(np.size(w)) for w in members[0].initial_weights)
+    n_clients = sum(len(m.client_size) for m in members)
+    scaffold = any(m.knobs["scaffold"] for m in members)
+    feedback = any(m.knobs["error_feedback"] and m.knobs["compression_code"] > 0 for m in members)
+    tau = np.array([m.knobs["tau"] for m in members], np.float32)
+    zeros = np.zeros((n_exp, n_params), np.float32)
+    return RunState(
+        rounds_run=tf.zeros([n_exp], tf.int64), diverged=tf.zeros([n_exp], tf.bool),
+        finished=tf.zeros([n_exp], tf.bool), server_moment=tf.constant(zeros),
+        server_second=tf.constant(zeros + (tau * tau)[:, None]), server_control=tf.constant(zeros),
+        client_controls=tf.zeros([n_clients if scaffold else 0, n_params]),
+        residuals=tf.zeros([n_clients if feedback else 0, n_params]))
 
 
 def split_outputs(out: dict, members: Sequence[BatchMember]) -> list[dict]:
     """The compiled call's answers, one dict per member: rounds_run, diverged, final (the
     model's arrays), initial_loss, initial_accuracy, accuracy and loss (rounds_run,), and
     client_loss, client_accuracy (rounds_run, m)."""
-    arrays = {key: value.numpy() for key, value in out.items()}
+    arrays = {key: value.numpy() for key, value in out.items() if key not in ("state", "next_round")}
     shapes = [np.shape(w) for w in members[0].initial_weights]
     cuts = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
     answers, start = [], 0
@@ -859,11 +902,46 @@ def split_outputs(out: dict, members: Sequence[BatchMember]) -> list[dict]:
 
 
 def run_batch(arch: "Architecture", dataset, members: Sequence[BatchMember], *,
-              race_groups: Sequence[int] | None = None, record_client_metrics: bool = False) -> list[dict]:
-    """Run ``members`` together in one compiled call; their answers, in order (see
-    :func:`split_outputs`)."""
+              race_groups: Sequence[int] | None = None, record_client_metrics: bool = False,
+              rounds_per_call: int | None = None,
+              on_progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    """Run ``members`` together; their answers, in order (see :func:`split_outputs`).
+
+    One compiled call runs every round, unless ``rounds_per_call`` cuts the run into parts:
+    each call then runs that many rounds and hands its state (models, optimizer moments,
+    control variates, residuals) to the next, and ``on_progress(rounds_done, rounds)`` is
+    called after each part (a progress bar, partial figures). The numbers are the same.
+    """
     inputs = batch_inputs(dataset, members, race_groups=race_groups, record_client_metrics=record_client_metrics)
-    return split_outputs(concrete_run(arch)(inputs), members)
+    function = concrete_run(arch)
+    total = int(inputs.last_round)
+    if rounds_per_call is None or rounds_per_call >= total:
+        out = {key: value for key, value in function(inputs).items() if key != "state"}
+        if on_progress is not None:
+            on_progress(total, total)
+        return split_outputs(out, members)
+    shapes = [tuple(w.shape[1:]) for w in inputs.initial_weights]
+    cuts = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
+    parts, start = [], 0
+    while start < total:
+        out = function(inputs._replace(first_round=tf.constant(start, tf.int64),
+                                       last_round=tf.constant(min(start + rounds_per_call, total), tf.int64)))
+        parts.append(out)
+        next_round = int(out["next_round"])
+        if on_progress is not None:
+            on_progress(next_round if next_round < start + rounds_per_call else min(next_round, total), total)
+        if next_round < min(start + rounds_per_call, total):
+            break                                          # every experiment has stopped
+        theta = out["final"].numpy()
+        layers = tuple(tf.constant(p.reshape((len(members),) + s))
+                       for p, s in zip(np.split(theta, cuts, axis=1), shapes, strict=True))
+        inputs = inputs._replace(initial_weights=layers, resume=out["state"])
+        start = next_round
+    merged = {key: parts[-1][key] for key in ("rounds_run", "diverged", "final")}
+    merged.update(initial_loss=parts[0]["initial_loss"], initial_accuracy=parts[0]["initial_accuracy"])
+    for key in ("accuracy", "loss", "client_loss", "client_accuracy"):
+        merged[key] = tf.concat([part[key] for part in parts], axis=0)
+    return split_outputs(merged, members)
 
 
 _CACHE: dict = {}

@@ -146,3 +146,58 @@ def test_bad_input_is_named():
         fl.run_experiments([BASE, BASE], race_groups=[0])
     with pytest.raises(ValueError, match="stop_accuracy must be one value or one per config"):
         fl.run_experiments([BASE, BASE], stop_accuracy=[0.5])
+
+
+@pytest.mark.parametrize("rounds_per_call", [1, 4])
+def test_a_run_in_parts_equals_one_call(rounds_per_call):
+    """A run cut into calls of a few rounds (for a progress bar) hands every piece of state on:
+    models, server moments, SCAFFOLD's controls, error-feedback residuals, divergence, races."""
+    from fedlearn_edu.simulation import Simulation
+    from fedlearn_edu.vectorized import run_batch
+    configs = RAGGED[:8] + [BASE.replace(scaffold=True), BASE.replace(client_learning_rate=50.0),
+                            BASE.replace(rounds=9, server_optimizer="fedadam", server_learning_rate=0.03)]
+    sims = [Simulation(c) for c in configs]
+    plans = [[sim.plan_round(r) for r in range(sim.config.rounds)] for sim in sims]
+    members = [sim.batch_member(p, stop_accuracy=0.9 if i == 1 else None)
+               for i, (sim, p) in enumerate(zip(sims, plans, strict=True))]
+    whole = run_batch(sims[0].architecture, sims[0].dataset, members)
+    seen = []
+    parts = run_batch(sims[0].architecture, sims[0].dataset, members, rounds_per_call=rounds_per_call,
+                      on_progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (9, 9) and len(seen) == -(-9 // rounds_per_call)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    for a, b in zip(whole, parts, strict=True):
+        assert a["rounds_run"] == b["rounds_run"] and a["diverged"] == b["diverged"]
+        np.testing.assert_allclose(a["accuracy"], b["accuracy"], atol=1e-6)
+        assert _max_weight_error(a["final"], b["final"]) < 1e-5
+
+
+def test_a_long_sweep_shows_a_progress_bar_over_its_rounds(monkeypatch, capsys):
+    """progress=True: a tqdm bar counts every experiment's rounds (the run goes in parts);
+    progress="long" shows it only for a sweep of about a second or more."""
+    updates = []
+
+    class Bar:
+        def __init__(self, total, **kwargs):
+            self.total, self.n = total, 0
+
+        def update(self, n):
+            self.n += n
+            updates.append(n)
+
+        def close(self):
+            updates.append("closed")
+
+    import tqdm.auto
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    configs = [BASE.replace(seed=s, rounds=10) for s in range(3)]
+    histories = fl.run_experiments(configs, progress=True)
+    assert sum(u for u in updates if u != "closed") == 30 and updates[-1] == "closed"
+    assert len(updates) > 3                                   # it moved during the run, not once at the end
+    for config, history in zip(configs, histories, strict=True):
+        _assert_same(history, fl.run_experiment(config, progress=False))
+    updates.clear()
+    fl.run_experiments(configs, progress="long")              # 3 small runs: well under a second
+    assert updates == []
+    heavy = paper.PaperConfig("iid", 1.0, 20, 10).fl_config(0.1, 30, n_clients=100)    # notebook 14's heaviest
+    assert batch.expected_work([fl.Simulation(heavy)]) > batch.LONG_WORK

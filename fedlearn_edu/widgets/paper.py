@@ -118,9 +118,10 @@ def compute_curve(fraction: float = 0.1, client_learning_rate: float = 0.3, loca
     configs = [c.fl_config(rate, rounds, n_clients=n_clients, seed=seed, hidden_units=hidden_units)
                for c, rate in ((cell, client_learning_rate),
                                (paper.fedsgd(partition, cell.fraction), fedsgd_learning_rate))]
-    # FedAvg and FedSGD in one batched call; on the shipped digits, remembered (FedSGD stays when E or B moves)
-    avg, sgd = (batch.run_cached(configs, progress=False) if dataset is None
-                else batch.run_experiments(configs, dataset=data, progress=False))
+    # FedAvg and FedSGD in one batched call; on the shipped digits, remembered (FedSGD stays when E or B moves);
+    # a setting that trains for about a second or more shows a progress bar over its rounds
+    avg, sgd = (batch.run_cached(configs, progress="long") if dataset is None
+                else batch.run_experiments(configs, dataset=data, progress="long"))
     avg_rounds = paper.first_round_reaching(avg.accuracy, target)
     sgd_rounds = paper.first_round_reaching(sgd.accuracy, target)
     return CurveResult(
