@@ -170,6 +170,5 @@ def show_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0.1,
            ylabel="test accuracy", ylim=(0, 1.25), yticks=np.linspace(0, 1, 6))
     ax.set_title(f"{n_hospitals} hospitals: alone, FedAvg, pooled")
     ax.legend(loc="upper center", ncol=3, frameon=False)
-    fig.tight_layout()
     plt.show()
     return study

@@ -455,7 +455,6 @@ def show_local_epochs(data: Dataset | str, base: FLConfig, epochs: Sequence[int]
                                   target=target)
     print(result.table())
     plot_accuracy_vs_megabytes(result)
-    pyplot().tight_layout()
     pyplot().show()
     return result
 
@@ -716,7 +715,6 @@ def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float 
         ax.set_ylabel(title.split(" to ")[0])
         ax.set_title(title)
         ax.grid(alpha=0.3, axis="y")
-    plt.tight_layout()
     plt.show()
     return result
 
@@ -864,6 +862,5 @@ def show_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learning
     ax_rounds.legend()
     plt.gcf().suptitle(f"{result.algorithm} on IID and on Dirichlet(α_D = {result.config.alpha:.3g}) data, "
                        f"seed {result.config.seed}")
-    plt.tight_layout()
     plt.show()
     return result

@@ -245,7 +245,6 @@ def show_communication(n_clients: int = 10, client_learning_rate: float = 0.1, t
     ax_up.set_title("accuracy against the upload")
     ax_total.set_title("accuracy against all traffic")
     ax_up.legend()
-    plt.tight_layout()
     plt.show()
     return result
 

@@ -246,7 +246,6 @@ def show_comparison(n_clients: int = 10, client_learning_rate: float = 0.1, roun
     right.set_ylabel("megabytes moved (log scale)")
     right.set_title(f"whole run: {result.rounds} passes over the data")
     right.set_xlabel("method")
-    fig.tight_layout()
     plt.show()
     return result
 

@@ -327,7 +327,6 @@ def show_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, 
     B = None if B == float("inf") else B                      # the batch slider's ∞
     fig.suptitle(f"K={n_clients} clients, C={C:g} ({curve.clients_per_round} per round), E={E}, "
                  f"B={'∞' if B is None else B}, client learning rate {client_learning_rate:.3g}")
-    fig.tight_layout()
     plt.show()
     if curve.stop_round is not None:
         print(f"the criterion stops after round {curve.stop_round}: "

@@ -360,7 +360,6 @@ def show_drift(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 5,
     right.set_title("drift: mean distance to the average")
     right.set_xlabel("federation")
     right.set_ylabel("drift")
-    fig.tight_layout()
     plt.show()
     print(f"K={n_clients}, E={local_epochs}, client learning rate {client_learning_rate:.3g}: "
           f"drift IID {iid.drift:.3f}, non-IID {non_iid.drift:.3f} (x{numbers['ratio']:.2f}); "

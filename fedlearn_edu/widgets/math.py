@@ -287,6 +287,5 @@ def show_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03, be
     right.bar(clients + 0.2, result.article_weights, width=0.4, label="1/n_i (article)")
     right.set(xlabel="client", ylabel="share of the say", title="each client's say")
     right.legend()
-    fig.tight_layout()
     plt.show()
     return result

@@ -287,7 +287,6 @@ def show_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = 
     ax_acc.set_title("client models on all ten digits")
     ax_agree.set_title("do the clients' updates agree?")
     ax_acc.legend()
-    plt.tight_layout()
     plt.show()
     return result
 
@@ -460,7 +459,6 @@ def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rat
     ax_bars.set_xlabel("algorithm")
     for ax in (ax_curve, ax_bars):
         ax.grid(alpha=0.3)
-    plt.tight_layout()
     plt.show()
     return result
 

@@ -164,7 +164,6 @@ def show_curve(fraction: float = 0.1, client_learning_rate: float = 0.3, local_e
                            n_clients=n_clients, **kwargs)
     print(result.summary())
     plot_curve(result)
-    plt.tight_layout()
     plt.show()
     return result
 

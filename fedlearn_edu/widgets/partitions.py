@@ -226,7 +226,6 @@ def show_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: float 
         print(result)
     fig, (heat, sizes) = plt.subplots(1, 2, figsize=(9, 3.5))
     _draw_partition(result, heat, sizes)
-    fig.tight_layout()
     plt.show()
     return result
 
@@ -239,7 +238,6 @@ def plot_schemes(n_clients: int = 10, alpha: float = 0.5, seed: int = 0) -> list
     for r, ax in zip(results, axes, strict=True):
         plot_label_distribution(r.counts, ax=ax, title=f"{SCHEME_LABELS[r.scheme]}\nscore {r.score:.2f}")
         _colour_from_zero(ax, r.counts)
-    fig.tight_layout()
     return results
 
 

@@ -122,7 +122,6 @@ def show_epsilon(sampling_probability: float = DP_SAMPLING_PROBABILITY, rounds: 
     ax.set(xlabel="rounds", ylabel="ε (smaller = more private)", ylim=(0, None),
            title="Privacy spent, ε, against the number of rounds")
     ax.legend(loc="best")
-    fig.tight_layout()
     plt.show()
     return b
 
@@ -238,7 +237,6 @@ def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_cl
     right.set(xscale="log", xlabel="epsilon (smaller = more private)", ylabel="test accuracy, last 5 rounds",
               ylim=(0, 1), title="Accuracy against privacy")
     right.legend(loc="lower right")
-    fig.tight_layout()
     plt.show()
     return t
 
@@ -326,6 +324,5 @@ def show_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning_ra
     ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1),
            title=f"One attacker ({attack}, factor {factor:g}) among {n_clients} clients")
     ax.legend(loc="lower right")
-    fig.tight_layout()
     plt.show()
     return study

@@ -393,7 +393,6 @@ def show_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: floa
     ax_bars.set_xlabel("digit group")
     for ax in (ax_curve, ax_bars):
         ax.grid(alpha=0.3)
-    plt.tight_layout()
     plt.show()
     return result
 

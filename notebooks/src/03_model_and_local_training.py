@@ -353,7 +353,6 @@ ax2.set_ylabel("drift")
 ax1.set_title("drift against E")
 ax2.set_title("drift against η_l")
 ax1.legend()
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]

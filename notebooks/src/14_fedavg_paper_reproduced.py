@@ -257,7 +257,6 @@ fl.check(lambda: fine.rounds < 13, "a finer grid makes FedSGD faster than the gr
 # extra code – rounds to target against u, digits and the paper
 paper_widgets.plot_rounds_vs_u(rows)
 plt.suptitle("rounds to the target against the local updates per round u")
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]
