@@ -11,8 +11,10 @@ the last cell that makes a control panel, recording every ``fl.widgets.ControlPa
 function the widget calls -- for every control: the default value, the low end and the high end
 of the control's range (the other controls at their defaults), each ``--repeats`` times, with the
 kit's result caches emptied before every call (so a call computes; a student returning to a value
-would get it from the cache at once). Figures are drawn (Agg) and closed. The first call of each
-panel is reported apart. In the same process the lab's single run (``run_experiment(FLConfig())``,
+would get it from the cache at once; data sets, initial weights and compiled trainers stay warm).
+Every figure a callback shows (``plt.show()``) is rendered to PNG as the notebook's inline backend
+renders it (``bbox_inches="tight"``), then closed. The first call of each panel is reported apart.
+In the same process the lab's single run (``run_experiment(FLConfig())``,
 median of 5) is timed, and every p50 is also given as a ratio to it.
 
 Separately, in fresh processes: the first run after ``import fedlearn_edu`` (tracing included), and
@@ -39,7 +41,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 P95_TARGET, P50_TARGET, FIRST_RUN_TARGET = 1.0, 0.3, 1.5
 #: result caches a call may fill; data sets, initial weights and compiled trainers stay warm
-KEEP_CACHES = {"cached_dataset", "initial_weights", "_trainer", "_evaluator", "_simulation", "compiled_run"}
+KEEP_CACHES = {"cached_dataset", "initial_weights", "article_setup", "_trainer", "_evaluator", "_simulation",
+               "compiled_run"}
 
 
 # -- inside the worker process ---------------------------------------------------------------------
@@ -73,6 +76,21 @@ def _ends(widget, default):
     if isinstance(default, int) and not isinstance(default, bool):
         low, high = int(round(low)), int(round(high))
     return [low, high]
+
+
+def _show_as_inline(*args, **kwargs) -> None:
+    """``plt.show()`` as the notebook's inline backend does it: each open figure to PNG, then closed."""
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+    for number in plt.get_fignums():
+        figure = plt.figure(number)
+        buffer = io.BytesIO()
+        figure.canvas.print_figure(buffer, format="png", dpi=figure.dpi, bbox_inches="tight",
+                                   facecolor=figure.get_facecolor(), edgecolor=figure.get_edgecolor())
+        base64.b64encode(buffer.getvalue())
+    plt.close("all")
 
 
 def _call(callback, values) -> tuple[float, str | None]:
@@ -114,7 +132,7 @@ def worker(notebook: str, repeats: int) -> dict:
 
     classroom.ControlPanel.__init__ = recording_init
     IPython.display.display = lambda *a, **k: None
-    plt.show = lambda *a, **k: plt.close("all")
+    plt.show = _show_as_inline
     namespace = {"__name__": "__main__", "display": IPython.display.display}
     os.chdir(source.parent.parent)
     import contextlib
@@ -174,25 +192,31 @@ def _short(value) -> str:
 # -- fresh-process figures --------------------------------------------------------------------------
 
 def fresh_kernel_first_run(env: dict, repeats: int = 3) -> dict:
+    # python -c and python -m put the working directory first on sys.path: run in the measured checkout,
+    # or a checkout in the working directory would be imported instead of the one on PYTHONPATH
+    cwd = str(ROOT_OF_PACKAGE)
     code = ("import time; t0 = time.perf_counter(); import fedlearn_edu as fl; t1 = time.perf_counter(); "
             "fl.run_experiment(fl.FLConfig(), progress=False); t2 = time.perf_counter(); "
-            "print(t1 - t0, t2 - t1)")
-    imports, firsts = [], []
+            "print(fl.__file__); print(t1 - t0, t2 - t1)")
+    imports, firsts, packages = [], [], set()
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
+                             cwd=cwd)
         a, b = map(float, out.stdout.split()[-2:])
+        packages.add(str(Path(out.stdout.splitlines()[-2]).resolve().parent))
         imports.append(a)
         firsts.append(b)
     cli, bare = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "fedlearn_edu", "run"], capture_output=True, env=env, check=True)
+        subprocess.run([sys.executable, "-m", "fedlearn_edu", "run"], capture_output=True, env=env, check=True, cwd=cwd)
         cli.append(time.perf_counter() - start)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import fedlearn_edu"], capture_output=True, env=env, check=True)
+        subprocess.run([sys.executable, "-c", "import fedlearn_edu"], capture_output=True, env=env, check=True, cwd=cwd)
         bare.append(time.perf_counter() - start)
     return {"import": statistics.median(imports), "first_run": statistics.median(firsts),
-            "cli_minus_import": statistics.median(cli) - statistics.median(bare)}
+            "cli_minus_import": statistics.median(cli) - statistics.median(bare), "cli": statistics.median(cli),
+            "bare_import": statistics.median(bare), "package": ", ".join(sorted(packages))}
 
 
 # -- the driver ------------------------------------------------------------------------------------
@@ -225,23 +249,28 @@ def summary(results: list[dict], fresh: dict) -> list[str]:
     meets = sum(1 for a, b in zip(p50s, p95s, strict=True) if a <= P50_TARGET and b <= P95_TARGET)
     worst = max(rows, key=lambda nr: _percentile(nr[1]["samples"], 95)) if rows else None
     lines = [f"Controls: {len(rows)}; meeting both targets (p50 <= {P50_TARGET * 1000:.0f} ms, p95 <= "
-             f"{P95_TARGET:g} s): {meets}. Median of the p50s: {statistics.median(p50s) * 1000:.0f} ms."]
+             f"{P95_TARGET:g} s): {meets}. "
+             f"Median of the p50s: {statistics.median(p50s or [float('nan')]) * 1000:.0f} ms."]
     if worst:
         nb, row = worst
         lines.append(f"Slowest control: {nb} {row['label']}, p95 {_percentile(row['samples'], 95):.2f} s.")
     one_runs = [r["one_run"] for r in results]
     lines.append(f"The lab's single run (run_experiment(FLConfig()), median of 5 per process): "
-                 f"{statistics.median(one_runs) * 1000:.1f} ms (median over the processes).")
-    lines.append(f"Fresh process: import {fresh['import']:.2f} s; first run after the import "
-                 f"{fresh['first_run']:.2f} s (target <= {FIRST_RUN_TARGET:g} s); `python -m fedlearn_edu run` "
-                 f"minus the import {fresh['cli_minus_import']:.2f} s (medians of 3).")
+                 f"{statistics.median(one_runs or [float('nan')]) * 1000:.1f} ms (median over the processes).")
+    lines.append(f"Fresh process (python -c): import {fresh['import']:.2f} s; first "
+                 f"`run_experiment(FLConfig())` after the import {fresh['first_run']:.2f} s (target <= "
+                 f"{FIRST_RUN_TARGET:g} s). `python -m fedlearn_edu run` {fresh['cli']:.2f} s minus "
+                 f"`python -c \"import fedlearn_edu\"` {fresh['bare_import']:.2f} s = "
+                 f"{fresh['cli_minus_import']:.2f} s. Medians of 3.")
+    packages = sorted({r["package"] for r in results} | {fresh["package"]})
+    lines.append(f"Package measured: {', '.join(packages)}.")
     return lines
 
 
 def write_section(label: str, lines: list[str]) -> None:
     path = HERE / "results.md"
     text = path.read_text(encoding="utf-8")
-    heading = f"## Sliders: every control's callback (bench_sliders.py), {label}"
+    heading = f"## Sliders: every control's callback (bench_sliders.py) — {label}"
     section = heading + "\n\n" + "\n".join(lines) + "\n"
     pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
@@ -269,27 +298,40 @@ def main(argv=None) -> int:
                if "ControlPanel(" in p.read_text(encoding="utf-8") or "FederatedLab(" in p.read_text(encoding="utf-8")]
     if args.notebooks:
         numbers = [n for n in numbers if n in args.notebooks]
-    results = []
     started = time.perf_counter()
+    commit = subprocess.run(["git", "-C", str(ROOT_OF_PACKAGE), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    fresh = fresh_kernel_first_run(env)
+    print(f"fresh process: first run {fresh['first_run']:.2f} s, CLI minus import {fresh['cli_minus_import']:.2f} s "
+          f"({fresh['package']})", file=sys.stderr, flush=True)
+    results, failed = [], []
+
+    def report() -> list[str]:
+        missing = [n for n in numbers if n not in {r["notebook"] for r in results}]
+        lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+                 f"{datetime.date.today()}; commit {commit}; {args.repeats} rounds of [default, low end, high end] "
+                 f"per control; whole benchmark {time.perf_counter() - started:.0f} s.", ""]
+        if missing:
+            lines[0] += (f" Not measured: notebooks {', '.join(missing)}"
+                         f"{' (failed: ' + ', '.join(failed) + ')' if failed else ''}.")
+        return lines + summary(results, fresh) + [""] + table(results)
+
     for number in numbers:
         t0 = time.perf_counter()
         out = subprocess.run([sys.executable, __file__, "--worker", number, "--repeats", str(args.repeats),
                               "--package-root", str(ROOT_OF_PACKAGE)], capture_output=True, text=True, env=env)
         line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
         if line is None:
+            failed.append(number)
             print(f"notebook {number}: failed\n{out.stderr[-2000:]}", file=sys.stderr)
             continue
         result = json.loads(line[len("RESULT "):])
         results.append(result)
         print(f"notebook {number}: {len(result['rows'])} controls in {time.perf_counter() - t0:.0f} s "
               f"({result['package']})", file=sys.stderr, flush=True)
-    fresh = fresh_kernel_first_run(env)
-    commit = subprocess.run(["git", "-C", str(ROOT_OF_PACKAGE), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-             f"{datetime.date.today()}; commit {commit}; {args.repeats} calls per value; "
-             f"whole benchmark {time.perf_counter() - started:.0f} s.", ""]
-    lines += summary(results, fresh) + [""] + table(results)
+        if args.write:                      # after every notebook: an interrupted run keeps what it measured
+            write_section(args.label, report())
+    lines = report()
     print("\n".join(lines))
     if args.write:
         write_section(args.label, lines)
