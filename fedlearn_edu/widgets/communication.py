@@ -31,7 +31,7 @@ from ..data import cached_dataset
 from ..simulation import FLConfig, History
 from ..style import pyplot
 from ..sweeps import format_median_rounds, settled_accuracy
-from .non_iid import diverged_line, format_optional, format_reached
+from .non_iid import diverged_line, format_optional, format_reached, run_cached  # noqa: F401  (notebook 12 calls it)
 
 __all__ = ["SCHEMES", "scheme_fields", "upload_bytes_per_client", "base_config", "curve",
            "CommunicationResult", "compute_communication", "PRESETS", "show_communication",

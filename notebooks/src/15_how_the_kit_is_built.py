@@ -142,18 +142,35 @@ print(", ".join(f"{e}: {s * 1000:.0f} ms" for e, s in seconds.items()),
       f"-> the vectorised engine is {seconds['per_client'] / seconds['vectorized']:.0f}x faster here")
 
 # %% [markdown]
-# ## 5 · A sweep never runs an experiment twice
+# ## 5 · A sweep runs together, and never twice
 #
-# The notebooks' sweeps (notebook 11's seeds × algorithms, for example) go through `non_iid.run_cached`, which is
-# `run_experiment` wrapped in `functools.lru_cache`. The cache key is the `FLConfig` itself: a *frozen* dataclass,
-# so it cannot change after it is made and can be hashed. Two equal configs are one cache entry:
+# The notebooks' sweeps (notebook 11's seeds × algorithms, for example) go through `fl.batch.run_cached`: every
+# configuration it has not seen runs in one batched call of the engine, and every answer is remembered, keyed by the
+# `FLConfig` itself: a *frozen* dataclass, so it cannot change after it is made and can be hashed. Two equal configs
+# are one entry:
 
 # %%
 cached = non_iid.base_config(0.1, n_clients, 0.3, seed=seed).replace(rounds=rounds)
-hits = non_iid.run_cached.cache_info().hits
+size = fl.batch.cache_info()["size"]
 first, again = non_iid.run_cached(cached), non_iid.run_cached(cached.replace())   # .replace() makes a new, equal object
-print(f"cache hits: {hits} before, {non_iid.run_cached.cache_info().hits} after; the same History: {first is again}")
-fl.check(first is again, "an equal FLConfig returns the cached run", measured=first is again, expected=True)
+print(f"remembered runs: {size} before, {fl.batch.cache_info()['size']} after; the same History: {first is again}")
+fl.check(first is again, "an equal FLConfig returns the remembered run", measured=first is again, expected=True)
+
+# %% [markdown]
+# ### Several experiments in one call
+#
+# `fl.run_experiments` puts the experiments of a sweep on one more axis, in front of the clients: their models are
+# trained side by side by the same compiled function, each with its own learning rates, $\mu$, $\beta$ and seed.
+# Each answer must equal the experiment run on its own (up to float rounding):
+
+# %%
+sweep = [cached.replace(seed=s, **non_iid.algorithm_fields(name, 0.01, 0.5)) for s in (0, 1)
+         for name in non_iid.ALGORITHMS]
+together = fl.run_experiments(sweep, progress=False)
+alone = [fl.run_experiment(config, progress=False) for config in sweep]
+gap = max(float(np.max(np.abs(a - b))) for x, y in zip(together, alone) for a, b in zip(x.final_weights, y.final_weights))
+print(f"{len(sweep)} experiments in one call; largest weight difference to running them one by one: {gap:.1e}")
+fl.check(gap < 1e-5, "each batched experiment equals its own run", measured=f"{gap:.1e}", expected="< 1e-5")
 
 # %% [markdown]
 # ## 6 · One round body, with hooks
@@ -191,8 +208,9 @@ for bad in (dict(n_clients=0), dict(client_learning_rate=-1.0), dict(fraction=1.
 #   they agree to $10^{-5}$ in the weights, for FedAvg and for SCAFFOLD.
 # - The vectorised run is traced once per architecture; sizes and hyper-parameters are tensors, so a slider never
 #   traces again.
-# - Sweeps cache runs by their frozen `FLConfig`; every algorithm shares one round body with hooks; bad input is
-#   refused by name.
+# - A sweep runs its experiments together in one call (an experiment axis in front of the clients), each equal to
+#   its own run, and remembers them by their frozen `FLConfig`; every algorithm shares one round body with hooks;
+#   bad input is refused by name.
 #
 # ## Exercises
 #
@@ -236,12 +254,12 @@ print(fl.exercises.check_prediction(guess_digits_traces, tracing_count(digits_ar
 # nothing: a client whose data is used up simply stops moving.
 # </details>
 #
-# 3. **Think it through.** Why must `FLConfig` be frozen for `lru_cache` to be safe? What would go wrong if a
-#    notebook changed `config.rounds` after a cached run?
+# 3. **Think it through.** Why must `FLConfig` be frozen for the run cache (a dictionary keyed by the config) to
+#    be safe? What would go wrong if a notebook changed `config.rounds` after a cached run?
 #
 # <details><summary>Solution to exercise 3</summary>
 #
-# `lru_cache` stores results under the argument's hash. If a config could change after it was stored, the stored
+# The cache stores results under the config's hash. If a config could change after it was stored, the stored
 # key would no longer describe the run it points to: a later call with the changed config could return the run of
 # the old settings, or miss it and fill the cache with duplicates. A frozen dataclass cannot change (`replace`
 # makes a new object), so equal configs are always the same experiment.
