@@ -312,7 +312,7 @@ def run_configuration(config: PaperConfig, dataset: Dataset | None = None, *,
     return grid.results[0]
 
 
-def _cell_result(config: PaperConfig, rates: Sequence[float], histories: Sequence[History], target: float,
+def _cell_result(config: PaperConfig, rates: Sequence[float], histories: Sequence[History], *, target: float,
                  n_clients: int, examples: int) -> ConfigResult:
     """One cell's answer from its rates' race (``histories`` in the order of ``rates``)."""
     by_rate = {rate: h.rounds_to_accuracy(target) for rate, h in zip(rates, histories, strict=True)}
@@ -413,8 +413,8 @@ def run_grid(grid: Sequence[PaperConfig] | None = None, dataset: Dataset | None 
         cell = i // n_rates
         left[cell] -= 1
         if left[cell] == 0:
-            results[cell] = _cell_result(grid[cell], rates, histories[cell * n_rates:(cell + 1) * n_rates], target,
-                                         n_clients, len(dataset.y_train))
+            results[cell] = _cell_result(grid[cell], rates, histories[cell * n_rates:(cell + 1) * n_rates],
+                                         target=target, n_clients=n_clients, examples=len(dataset.y_train))
             if progress is not None:
                 progress(sum(r is not None for r in results), len(grid), results[cell])
 

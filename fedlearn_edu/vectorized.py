@@ -448,6 +448,27 @@ class _RunGraph:
         pack = tf.concat([tf.gather(self.X_aug, samples), target, scale], axis=-1)
         return pack, taken, b
 
+    @staticmethod
+    def in_phases(step, state, constants, schedule):
+        """Run every phase of local training: ``state`` and ``constants`` are lists of per-slot
+        tensors (M, ...); ``schedule`` = (starts, ends, width, ones): phase i runs steps
+        starts[i] .. ends[i] - 1 on the first width[i] slots. ``step(t, state, constants, ones, n)``
+        returns the new state of those n slots."""
+        starts, ends, width, ones = schedule
+
+        def phase(i, state):
+            n = width[i]
+            part, fixed = [x[:n] for x in constants], ones[:n]
+
+            def body(t, part_state):
+                return t + 1, step(t, part_state, part, fixed, n)
+
+            trained = tf.while_loop(lambda t, _: t < ends[i], body, (starts[i], [x[:n] for x in state]))[1]
+            return i + 1, [tf.concat([a, x[n:]], axis=0) for a, x in zip(trained, state, strict=True)]
+
+        return tf.while_loop(lambda i, _: i < tf.size(ends, out_type=tf.int64), phase,
+                             (tf.constant(0, tf.int64), state))[1]
+
     def local_training(self, theta, ids, n_k, cap_k, r, correction):
         """The client update: E epochs of minibatch SGD for the M slots at once, each from its
         experiment's global model (``theta`` (X, P), the experiments' global models).
@@ -477,20 +498,7 @@ class _RunGraph:
         ones = tf.ones(tf.stack([self.n_slots, b, 1]))
 
         def phases(step, state, constants):
-            """Run every phase: ``state`` and ``constants`` are lists of per-slot tensors (M, ...);
-            ``step(t, state, constants, ones)`` -> new state, on the phase's slots only."""
-            def phase(i, state):
-                n = width[i]
-                part, fixed = [x[:n] for x in constants], ones[:n]
-
-                def body(t, part_state):
-                    return t + 1, step(t, part_state, part, fixed, n)
-
-                trained = tf.while_loop(lambda t, _: t < ends[i], body, (starts[i], [x[:n] for x in state]))[1]
-                return i + 1, [tf.concat([a, x[n:]], axis=0) for a, x in zip(trained, state, strict=True)]
-
-            return tf.while_loop(lambda i, _: i < tf.size(ends, out_type=tf.int64), phase,
-                                 (tf.constant(0, tf.int64), state))[1]
+            return self.in_phases(step, state, constants, schedule=(starts, ends, width, ones))
 
         def batch(t, n):
             return tf.split(tf.gather(pack, t)[:n], self.pack_split, axis=-1)
