@@ -201,8 +201,7 @@ def _split_large_family(sims: Sequence[Simulation], indices: list[int], groups) 
     A race group whose members differ in kind stays in one batch.
     """
     size = sum(sims[i].config.clients_per_round * sims[i].n_parameters for i in indices)
-    work = sum(sims[i].config.rounds * sims[i].config.clients_per_round * sims[i].n_parameters
-               * (sims[i].config.local_epochs * float(np.mean(sims[i].client_sizes)) + 1.0) for i in indices)
+    work = expected_work([sims[i] for i in indices])
     if size <= SPLIT_SLOT_PARAMETERS and (PARALLEL_CALLS == 1 or work <= PARALLEL_WORK):
         return {("all", tuple(indices)): indices}
     kinds: dict = {}

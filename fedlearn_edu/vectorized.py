@@ -8,9 +8,11 @@ calling TensorFlow once per batch per client, not computing. Here
   ``einsum('mbi,mio->mbo')``;
 * clients of different sizes are padded to the largest and masked, so a client whose
   data is used up simply stops moving (also its momentum);
-* all rounds run in one ``tf.while_loop``; client sampling and batch order come from
-  the same counter-based hash as the per-client engine (:mod:`fedlearn_edu.rng`),
-  evaluated in the graph;
+* all rounds run in one ``tf.while_loop``; the host plans who trains in every round
+  (the same RoundPlans as the per-client engine) and the batch order comes from the same
+  counter-based hash (:mod:`fedlearn_edu.rng`), evaluated in the graph;
+* experiments stack too: a sweep's experiments share one client table and one compiled
+  call, every knob a per-experiment vector (:class:`RunInputs`, :func:`run_batch`);
 * every size (clients, samples, rounds, E, B) and every hyper-parameter is a tensor
   with a ``None`` dimension in the input signature, so moving a slider never traces
   again. One trace per (input width, layer widths, activations).
