@@ -22,7 +22,7 @@ import sys
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -37,7 +37,7 @@ __all__ = ["LONG_WORK", "MAX_BATCH_BYTES", "batch_bytes", "cache_info", "clear_c
 #: compiled calls that run side by side: one per core, at most 2 (the kit runs each op on one thread,
 #: so two calls keep two cores busy); set it to 1 to run calls one after another
 PARALLEL_CALLS = max(1, min(2, os.cpu_count() or 1))
-#: a sweep with less arithmetic than this (see :func:`_work`) stays in one call: splitting it would
+#: a sweep with less arithmetic than this (see :func:`expected_work`) stays in one call: splitting it would
 #: cost more in per-call overhead than the second core gives back
 PARALLEL_WORK = 2e8
 #: a sweep with more arithmetic than this (see :func:`expected_work`) takes about a second or more on a
@@ -63,7 +63,7 @@ def batch_bytes(member: BatchMember, n_features: int, n_classes: int) -> int:
     return 4 * (8 * m * n_params + pack) + member.rounding_draws.nbytes
 
 
-def _chunks(units: Sequence[list[int]], sizes: Sequence[int], limit: int) -> list[list[int]]:
+def _chunks(units: Sequence[list[int]], sizes: Mapping[int, int], limit: int) -> list[list[int]]:
     """Consecutive units (lists of experiment indices that must run together) packed into
     calls of at most ``limit`` bytes each (a unit bigger than the limit gets a call alone)."""
     chunks, current, used = [], [], 0
@@ -95,7 +95,9 @@ def _progress(total: int, progress, work: float, description: str):
 
 
 def expected_work(sims: Sequence[Simulation]) -> float:
-    """A rough count of a sweep's arithmetic (see :func:`_work`), before anything is planned."""
+    """A rough count of a sweep's arithmetic, before anything is planned: rounds x clients per round x
+    parameters x (examples a client passes over per round + 1); enough to balance calls and to tell a
+    long sweep from a short one."""
     return float(sum(sim.config.rounds * sim.config.clients_per_round * sim.n_parameters
                      * (sim.config.local_epochs * float(np.mean(sim.client_sizes)) + 1.0) for sim in sims))
 
@@ -212,14 +214,6 @@ def _split_large_family(sims: Sequence[Simulation], indices: list[int], groups) 
     return {(kind, tuple(members)): members for kind, members in kinds.items()}
 
 
-def _work(member: BatchMember) -> float:
-    """A rough count of a member's arithmetic: rounds x clients per round x parameters x
-    (examples a client passes over per round + 1); enough to balance calls."""
-    n_params = sum(int(np.size(w)) for w in member.initial_weights)
-    examples = int(member.knobs["local_epochs"]) * float(np.mean(member.client_size))
-    return float(member.participants.size) * n_params * (examples + 1.0)
-
-
 def _balanced(units: Sequence[list[int]], work: dict[int, float], bins: int) -> list[list[int]]:
     """Units spread over ``bins`` calls of about equal work (largest first, each to the lightest call)."""
     calls: list[list[int]] = [[] for _ in range(bins)]
@@ -244,11 +238,11 @@ def _family_calls(sims: Sequence[Simulation], indices: list[int], *, stops, grou
         members[i] = sim.batch_member(plans[i], stop_accuracy=stops[i])
     data = sims[indices[0]].dataset
     sizes = {i: batch_bytes(members[i], data.n_features, data.n_classes) for i in indices}
-    work = {i: _work(members[i]) for i in indices}
+    work = {i: expected_work([sims[i]]) for i in indices}
     units: dict[int, list[int]] = {}
     for i in indices:
         units.setdefault(groups[i], []).append(i)
-    chunks = _chunks(list(units.values()), [sizes.get(i, 0) for i in range(len(sims))], MAX_BATCH_BYTES)
+    chunks = _chunks(list(units.values()), sizes, MAX_BATCH_BYTES)
     if len(chunks) < PARALLEL_CALLS and len(units) > 1 and sum(work.values()) > PARALLEL_WORK:
         chunks = _balanced(list(units.values()), work, PARALLEL_CALLS)
     return [{"indices": chunk, "members": [members[i] for i in chunk], "plans": [plans[i] for i in chunk],
