@@ -1,6 +1,7 @@
 """Driving a notebook in JupyterLab through ``window.jupyterapp`` (--expose-app-in-browser)."""
 from __future__ import annotations
 
+import re
 import time
 
 KERNEL_IDLE = """() => {
@@ -73,6 +74,21 @@ def full_screenshot(page, path) -> None:
 def shut_down_kernel(page) -> None:
     """Stop the notebook's kernel (each notebook test starts its own)."""
     page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+
+
+#: ipykernel 7's interpreter teardown can print an "Exception ignored in: <coroutine object
+#: Kernel.shell_channel_thread_main ...>" traceback ending in "RuntimeError: Event loop is closed" after a kernel
+#: was asked to shut down (ipython/ipykernel#1155): a stopped kernel's noise, not an error of a notebook.
+KERNEL_TEARDOWN_NOISE = re.compile(
+    r"Exception ignored in: <coroutine object Kernel\.shell_channel_thread_main[^\n]*\n"
+    r"Traceback \(most recent call last\):\n"
+    r"(?:[ \t]+[^\n]*\n)*"
+    r"RuntimeError: Event loop is closed\n?")
+
+
+def server_log_without_teardown_noise(log: str) -> str:
+    """The server log with ipykernel's known teardown traceback (and only that one) removed."""
+    return KERNEL_TEARDOWN_NOISE.sub("", log)
 
 
 # --- the classroom panels (fl.widgets.ControlPanel): every control moved, reset, a preset ------------------------
