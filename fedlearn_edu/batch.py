@@ -32,7 +32,7 @@ from .simulation import FLConfig, History, Simulation
 from .vectorized import BatchMember, run_batch
 
 __all__ = ["LONG_WORK", "MAX_BATCH_BYTES", "batch_bytes", "cache_info", "clear_cache", "expected_work", "run_cached",
-           "run_experiments", "run_simulations"]
+           "run_experiments", "run_planned", "run_simulations"]
 
 #: compiled calls that run side by side: one per core, at most 2 (the kit runs each op on one thread,
 #: so two calls keep two cores busy); set it to 1 to run calls one after another
@@ -179,6 +179,38 @@ def run_simulations(sims: Sequence[Simulation], *, stop_accuracy: float | Sequen
     if bar is not None:
         bar.close()
     return histories
+
+
+def run_planned(sims: Sequence[Simulation], members: Sequence[BatchMember]) -> list[dict]:
+    """Experiments the caller planned itself, together: one compiled call per (architecture,
+    data set). For runs whose rounds or aggregation the host sets up beyond a RoundPlan
+    (DP-FedAvg's Poisson sampling and noise, attackers, robust rules: see
+    :func:`fedlearn_edu.privacy.run_dp_experiments`, :func:`fedlearn_edu.poisoning.run_poisoning_experiments`).
+
+    Parameters
+    ----------
+    sims : the Simulations, each with an architecture the vectorised engine serves
+    members : one :class:`~fedlearn_edu.vectorized.BatchMember` per simulation (``sim.batch_member``, then any
+        changes)
+
+    Returns
+    -------
+    list of answer dicts (:func:`fedlearn_edu.vectorized.split_outputs`), in order.
+    """
+    if len(sims) != len(members):
+        raise ValueError(f"members must hold one member per simulation ({len(sims)}), got {len(members)}")
+    families: dict = {}
+    for i, sim in enumerate(sims):
+        if sim.architecture is None:
+            raise ValueError(f"sims[{i}]: the vectorised engine does not serve this model (Dense layers only)")
+        families.setdefault((sim.architecture, id(sim.dataset)), []).append(i)
+    answers: list[dict | None] = [None] * len(sims)
+    for indices in families.values():
+        first = sims[indices[0]]
+        for i, answer in zip(indices, run_batch(first.architecture, first.dataset, [members[i] for i in indices]),
+                             strict=True):
+            answers[i] = answer
+    return answers
 
 
 #: a family bigger than this (stacked client parameters, M x P, summed over its experiments) runs its kinds

@@ -26,21 +26,23 @@ the individual updates, which secure aggregation hides from the server.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
 from ._validate import check_choice, check_float, check_int, check_labels, check_positive
 from .aggregate import coordinate_median, trimmed_mean, weighted_average
+from .batch import run_planned
 from .client import client_update
 from .model import flatten_weights
 from .privacy import clip_to_norm
 from .simulation import FLConfig, Simulation
+from .vectorized import AGGREGATION_CODES, ATTACK_CODES
 
 __all__ = ["ATTACKS", "AGGREGATION_RULES", "scaled_update", "sign_flipped_update", "flip_labels",
            "clip_to_norm", "clipped_mean", "aggregate_updates", "attacker_shift", "PoisoningRun",
-           "run_poisoned_fedavg"]
+           "run_poisoned_fedavg", "PoisoningSetting", "run_poisoning_experiments"]
 
 ATTACKS = ("none", "scaled", "sign_flip", "label_flip")
 AGGREGATION_RULES = ("fedavg", "median", "trimmed_mean", "clipped_mean")
@@ -230,3 +232,95 @@ def run_poisoned_fedavg(config: FLConfig, attack: str = "sign_flip", rule: str =
             break
         accuracy.append(outcome.accuracy)
     return PoisoningRun(attack, rule, np.asarray(accuracy), attackers, diverged_at)
+
+
+@dataclass(frozen=True)
+class PoisoningSetting:
+    """One federation with attackers, for :func:`run_poisoning_experiments` (the arguments of
+    :func:`run_poisoned_fedavg`).
+
+    Attributes
+    ----------
+    config : FLConfig; attack : one of :data:`ATTACKS`; rule : one of :data:`AGGREGATION_RULES`
+    n_attackers : int >= 0, clients 0 .. n_attackers - 1 attack; factor : float > 0
+    trim : int >= 0, with 2 trim < m (the clients per round) for "trimmed_mean"
+    clip_norm : float > 0, S of "clipped_mean"
+    """
+
+    config: FLConfig
+    attack: str = "sign_flip"
+    rule: str = "fedavg"
+    n_attackers: int = 1
+    factor: float = 10.0
+    trim: int = 1
+    clip_norm: float = 1.0
+
+    def __post_init__(self):
+        if not isinstance(self.config, FLConfig):
+            raise TypeError(f"config must be an FLConfig, got {type(self.config).__name__}")
+        check_choice("attack", self.attack, ATTACKS)
+        check_choice("rule", self.rule, AGGREGATION_RULES)
+        object.__setattr__(self, "n_attackers", check_int("n_attackers", self.n_attackers, minimum=0,
+                                                          maximum=self.config.n_clients))
+        object.__setattr__(self, "factor", check_positive("factor", self.factor))
+        object.__setattr__(self, "trim", check_int("trim", self.trim, minimum=0))
+        object.__setattr__(self, "clip_norm", check_positive("clip_norm", self.clip_norm))
+
+
+def _poisoning_member(sim: Simulation, setting: PoisoningSetting):
+    """``sim``'s run with attackers as a member of a vectorised batch, and its RoundPlans."""
+    c = sim.config
+    plans = [sim.plan_round(r) for r in range(c.rounds)]
+    if setting.rule == "trimmed_mean":
+        fewest = min(int(np.count_nonzero(plan.arrived)) for plan in plans)
+        if 2 * setting.trim >= fewest:
+            raise ValueError(f"trim must be less than half the clients of every round ({fewest} in the smallest), "
+                             f"got {setting.trim}")
+    member = sim.batch_member(plans)
+    attacking = setting.attack != "none" and setting.n_attackers > 0
+    knobs = dict(member.knobs, aggregation_code=AGGREGATION_CODES[setting.rule], clip_norm=setting.clip_norm,
+                 trim=setting.trim, attack_code=ATTACK_CODES[setting.attack] if attacking else 0,
+                 attack_factor=setting.factor)
+    attackers = np.arange(c.n_clients) < (setting.n_attackers if attacking else 0)
+    return replace(member, knobs=knobs, client_attacker=attackers), plans
+
+
+def run_poisoning_experiments(settings: Sequence[PoisoningSetting],
+                              simulations: Sequence[Simulation] | None = None) -> list[PoisoningRun]:
+    """Several federations with attackers together in the vectorised engine (one compiled call
+    per model shape): each equals :func:`run_poisoned_fedavg` of its setting to float32
+    tolerance (tests/test_poisoning.py).
+
+    Parameters
+    ----------
+    settings : sequence of :class:`PoisoningSetting`
+    simulations : optional Simulations built from the settings' configs (saves their set-up); reset first
+
+    Returns
+    -------
+    list of PoisoningRun, in order. A model the vectorised engine does not serve runs through
+    :func:`run_poisoned_fedavg`.
+    """
+    settings = list(settings)
+    sims = list(simulations) if simulations is not None else [Simulation(s.config) for s in settings]
+    if len(sims) != len(settings):
+        raise ValueError(f"simulations must hold one Simulation per setting ({len(settings)}), got {len(sims)}")
+    runs: list[PoisoningRun | None] = [None] * len(settings)
+    batched = []
+    for i, (setting, sim) in enumerate(zip(settings, sims, strict=True)):
+        if sim.config != setting.config:
+            raise ValueError(f"simulations[{i}] must be built from settings[{i}].config")
+        if sim.architecture is None:
+            runs[i] = run_poisoned_fedavg(setting.config, setting.attack, setting.rule, setting.n_attackers,
+                                          setting.factor, setting.trim, setting.clip_norm, simulation=sim)
+        else:
+            sim.reset()
+            batched.append((i, _poisoning_member(sim, setting)[0]))
+    answers = run_planned([sims[i] for i, _ in batched], [member for _, member in batched])
+    for (i, _), answer in zip(batched, answers, strict=True):
+        s, ran, diverged = settings[i], answer["rounds_run"], answer["diverged"]
+        attackers = tuple(range(s.n_attackers)) if s.attack != "none" else ()
+        runs[i] = PoisoningRun(s.attack, s.rule, np.asarray(answer["accuracy"][:ran - 1 if diverged else ran],
+                                                            dtype=np.float64),
+                               attackers, ran if diverged else None)
+    return runs

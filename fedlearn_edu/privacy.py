@@ -34,23 +34,25 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
 from ._tf import tf
 from ._validate import check_float, check_int, check_positive, check_seed
+from .batch import run_planned
 from .client import LocalTrainer, client_update
 from .model import flatten_weights, unflatten_weights
 from .simulation import FLConfig, Simulation
+from .vectorized import AGGREGATION_CODES
 
 __all__ = ["reconstruct_single_example", "candidate_inputs", "best_match_error", "examples_recovered",
            "update_seen_by_server", "LeakageMeasurement", "leakage_under_defences", "leakage_against_noise",
            "update_to_gradient",
            "DLGResult", "deep_leakage", "clip_to_norm", "dp_noise_std", "dp_aggregate", "dp_epsilon",
            "dp_epsilon_curve",
-           "poisson_sample", "DPRun", "run_dp_fedavg"]
+           "poisson_sample", "DPRun", "run_dp_fedavg", "DPSetting", "run_dp_experiments"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -656,8 +658,101 @@ def run_dp_fedavg(config: FLConfig, noise_multiplier: float, clip_norm: float, d
             break
         accuracy.append(outcome.accuracy)
         participants.append(len(clients))
-    clipped, seen = counts["clipped"], counts["seen"]
-    return DPRun(accuracy=np.asarray(accuracy), epsilon=dp_epsilon(z, q, config.rounds, delta), delta=delta,
-                 noise_multiplier=z, clip_norm=clip_norm, sampling_probability=q, expected_clients=m,
-                 noise_std=dp_noise_std(z, clip_norm, m), participants=np.asarray(participants),
-                 clipped_fraction=clipped / max(seen, 1), diverged_at=diverged_at)
+    return _dp_record(DPSetting(config, z, clip_norm, delta), accuracy=accuracy, participants=participants,
+                      clipped_fraction=counts["clipped"] / max(counts["seen"], 1), diverged_at=diverged_at)
+
+
+def _dp_record(setting: "DPSetting", *, accuracy, participants, clipped_fraction: float,
+               diverged_at: int | None) -> DPRun:
+    """A :class:`DPRun` from what a run measured and the setting's constants (ε, m, noise std)."""
+    c, z, clip_norm = setting.config, setting.noise_multiplier, setting.clip_norm
+    m = c.fraction * c.n_clients
+    return DPRun(accuracy=np.asarray(accuracy, dtype=np.float64),
+                 epsilon=dp_epsilon(z, c.fraction, c.rounds, setting.delta), delta=setting.delta,
+                 noise_multiplier=z, clip_norm=clip_norm, sampling_probability=c.fraction, expected_clients=m,
+                 noise_std=dp_noise_std(z, clip_norm, m), participants=np.asarray(participants, dtype=np.int64),
+                 clipped_fraction=float(clipped_fraction), diverged_at=diverged_at)
+
+
+@dataclass(frozen=True)
+class DPSetting:
+    """One DP-FedAvg experiment of :func:`run_dp_experiments`.
+
+    Attributes
+    ----------
+    config : FLConfig (K, R, q = fraction, local training, seed)
+    noise_multiplier : float >= 0, z
+    clip_norm : float > 0, S
+    delta : float in (0, 1), δ of the reported ε
+    """
+
+    config: FLConfig
+    noise_multiplier: float
+    clip_norm: float
+    delta: float = 1e-5
+
+    def __post_init__(self):
+        if not isinstance(self.config, FLConfig):
+            raise TypeError(f"config must be an FLConfig, got {type(self.config).__name__}")
+        object.__setattr__(self, "noise_multiplier", check_float("noise_multiplier", self.noise_multiplier, low=0.0))
+        object.__setattr__(self, "clip_norm", check_positive("clip_norm", self.clip_norm))
+        object.__setattr__(self, "delta", check_float("delta", self.delta, low=0.0, high=1.0, low_inclusive=False,
+                                                      high_inclusive=False))
+
+
+def _dp_member(sim: Simulation, setting: DPSetting):
+    """``sim``'s DP-FedAvg run as a member of a vectorised batch, and its RoundPlans: the
+    Poisson-sampled rounds of :func:`run_dp_fedavg`, its rule (clip to S, sum, divide by the
+    expected m = q K) and its noise, drawn on the host from the same generator in the same order."""
+    c = sim.config
+    m = c.fraction * c.n_clients
+    plans = [sim.plan_round(r, clients=poisson_sample(c.n_clients, c.fraction, c.seed, r)) for r in range(c.rounds)]
+    std = dp_noise_std(setting.noise_multiplier, setting.clip_norm, m)
+    rng = np.random.default_rng([c.seed, 0xD9])
+    noise = np.stack([rng.normal(0.0, std, sim.n_parameters) if std > 0 else np.zeros(sim.n_parameters)
+                      for _ in plans]).astype(np.float32)
+    member = sim.batch_member(plans)
+    knobs = dict(member.knobs, aggregation_code=AGGREGATION_CODES["dp"], clip_norm=setting.clip_norm,
+                 expected_clients=m)
+    return replace(member, knobs=knobs, aggregation_noise=noise), plans
+
+
+def run_dp_experiments(settings: Sequence[DPSetting], simulations: Sequence[Simulation] | None = None) -> list[DPRun]:
+    """Several DP-FedAvg runs together in the vectorised engine (one compiled call per model
+    shape): each equals :func:`run_dp_fedavg` of its setting to float32 tolerance (the same
+    Poisson samples, batch orders and noise draws; tests/test_privacy.py).
+
+    Parameters
+    ----------
+    settings : sequence of :class:`DPSetting`
+    simulations : optional Simulations built from the settings' configs (saves their set-up); reset first
+
+    Returns
+    -------
+    list of DPRun, in order. A model the vectorised engine does not serve runs through
+    :func:`run_dp_fedavg`.
+    """
+    settings = list(settings)
+    sims = list(simulations) if simulations is not None else [Simulation(s.config) for s in settings]
+    if len(sims) != len(settings):
+        raise ValueError(f"simulations must hold one Simulation per setting ({len(settings)}), got {len(sims)}")
+    runs: list[DPRun | None] = [None] * len(settings)
+    batched = []
+    for i, (setting, sim) in enumerate(zip(settings, sims, strict=True)):
+        if sim.config != setting.config:
+            raise ValueError(f"simulations[{i}] must be built from settings[{i}].config")
+        if sim.architecture is None:
+            runs[i] = run_dp_fedavg(setting.config, setting.noise_multiplier, setting.clip_norm, setting.delta, sim)
+        else:
+            sim.reset()
+            batched.append((i, *_dp_member(sim, setting)))
+    answers = run_planned([sims[i] for i, _, _ in batched], [member for _, member, _ in batched])
+    for (i, _, plans), answer in zip(batched, answers, strict=True):
+        ran, diverged = answer["rounds_run"], answer["diverged"]
+        done = ran - 1 if diverged else ran
+        seen = sum(int(np.count_nonzero(plan.arrived)) for plan in plans[:ran])
+        runs[i] = _dp_record(settings[i], accuracy=answer["accuracy"][:done],
+                             participants=[len(plan.sampled) for plan in plans[:done]],
+                             clipped_fraction=int(np.sum(answer["clipped"][:ran])) / max(seen, 1),
+                             diverged_at=ran if diverged else None)
+    return runs

@@ -10,10 +10,11 @@ byte counts and simulated seconds from it, so both engines count the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
-__all__ = ["NO_STEP_CAP", "RoundPlan"]
+__all__ = ["NO_STEP_CAP", "RoundPlan", "padded_rounds"]
 
 #: the step cap of a client that may take all of its local steps
 NO_STEP_CAP = 2 ** 40
@@ -58,3 +59,26 @@ class RoundPlan:
         """The local step cap of a sampled client (None: all of its steps)."""
         cap = int(self.step_caps[np.flatnonzero(self.sampled == client_id)[0]])
         return None if cap >= NO_STEP_CAP else cap
+
+
+def padded_rounds(plans: Sequence[RoundPlan], n_clients: int) -> tuple[np.ndarray, np.ndarray]:
+    """The plans as the batched engine's (R, m) matrices of client ids and step caps.
+
+    Rounds with fewer clients than the widest (DP-FedAvg's Poisson sampling) are padded
+    with clients not sampled that round and a step cap of 0 (they never arrive), so no
+    client appears twice in a round; m >= 1.
+
+    Parameters
+    ----------
+    plans : the R RoundPlans
+    n_clients : int, K (the ids padding draws from)
+    """
+    width = max([1] + [len(plan.sampled) for plan in plans])
+    participants = np.zeros((len(plans), width), np.int64)
+    caps = np.zeros((len(plans), width), np.int64)
+    for r, plan in enumerate(plans):
+        n = len(plan.sampled)
+        unused = np.setdiff1d(np.arange(n_clients, dtype=np.int64), plan.sampled)[:width - n]
+        participants[r] = np.concatenate([plan.sampled, unused])
+        caps[r, :n] = plan.step_caps
+    return participants, caps

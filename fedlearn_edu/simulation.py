@@ -37,7 +37,7 @@ from .model import (
 )
 from .partition import PARTITIONS, label_distribution, make_partition
 from .rng import sample_clients
-from .round_plan import NO_STEP_CAP, RoundPlan
+from .round_plan import NO_STEP_CAP, RoundPlan, padded_rounds
 from .server import SERVER_OPTIMIZERS, ServerOptimizer, make_server_optimizer
 from .vectorized import NEVER, Architecture, BatchMember, experiment_knobs, padded_client_index, run_batch
 
@@ -652,13 +652,13 @@ class Simulation:
             client_sizes=self.client_sizes, label_counts=self.label_counts,
             client_metrics=[] if client_metrics else None)
 
-    def _rounding_draws(self, plans: Sequence[RoundPlan]) -> np.ndarray:
-        """The Compressor's uniform draws for every (round, sampled client): (R, m, P) float64,
-        or an empty array when nothing is quantised."""
+    def _rounding_draws(self, plans: Sequence[RoundPlan], participants: np.ndarray) -> np.ndarray:
+        """The Compressor's uniform draws for every (round, slot): (R, m, P) float64, or an
+        empty array when nothing is quantised."""
         if self.config.compression not in ("int8", "int4"):
             return np.zeros((0, 0, 0))
         return np.stack([np.stack([self.compressor.rounding_draws(int(k), plan.round_index, self.n_parameters)
-                                   for k in plan.sampled]) for plan in plans])
+                                   for k in row]) for plan, row in zip(plans, participants, strict=True)])
 
     def batch_member(self, plans: Sequence[RoundPlan], stop_accuracy: float | None = None) -> BatchMember:
         """This experiment as one member of a vectorised batch (see
@@ -672,11 +672,10 @@ class Simulation:
         knobs = experiment_knobs(c, server_learning_rate=self.server_optimizer.server_learning_rate,
                                  topk_k=self.compressor.topk_count(self.n_parameters),
                                  n_train=self.dataset.X_train.shape[0], stop_accuracy=stop)
+        participants, step_caps = padded_rounds(plans, c.n_clients)
         return BatchMember(client_index=index, client_size=sizes, client_weight=self.client_weights.astype(np.float32),
-                           initial_weights=tuple(self.initial_weights),
-                           participants=np.stack([plan.sampled for plan in plans]),
-                           step_caps=np.stack([plan.step_caps for plan in plans]),
-                           rounding_draws=self._rounding_draws(plans), knobs=knobs)
+                           initial_weights=tuple(self.initial_weights), participants=participants,
+                           step_caps=step_caps, rounding_draws=self._rounding_draws(plans, participants), knobs=knobs)
 
     def history_from_batch(self, answer: dict, plans: Sequence[RoundPlan], seconds_per_round: float,
                            client_metrics: bool = False) -> History:
@@ -700,7 +699,8 @@ class Simulation:
             cl, ca = answer["client_loss"], answer["client_accuracy"]
             history.client_metrics = [
                 {"ids": plan.clients, "n_examples": self.client_sizes[plan.clients],
-                 "loss": cl[r][plan.arrived].astype(np.float64), "accuracy": ca[r][plan.arrived].astype(np.float64)}
+                 "loss": cl[r][:len(plan.sampled)][plan.arrived].astype(np.float64),
+                 "accuracy": ca[r][:len(plan.sampled)][plan.arrived].astype(np.float64)}
                 for r, plan in enumerate(plans[:done])]
         return history
 

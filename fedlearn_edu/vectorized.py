@@ -43,6 +43,13 @@ import numpy as np
 
 from ._tf import tf
 from .rng import HASH_MULTIPLIER, HASH_START, MASK32, SALT_ORDER
+from .vectorized_rules import (
+    attacked_updates,
+    clipped_updates,
+    median_of_sorted,
+    sorted_by_experiment,
+    trimmed_mean_of_sorted,
+)
 
 #: batch orders of all rounds are computed before the loop when they have at most this many entries
 MAX_PRECOMPUTED_ORDERS = 4_000_000
@@ -50,6 +57,10 @@ MAX_PRECOMPUTED_ORDERS = 4_000_000
 SERVER_CODES = {"fedavg": 0, "fedavgm": 0, "fedadagrad": 1, "fedadam": 2, "fedyogi": 3}
 #: compression codes inside the graph
 COMPRESSION_CODES = {"none": 0, "int8": 1, "int4": 2, "topk": 3}
+#: how the server combines the updates, inside the graph (see :mod:`fedlearn_edu.vectorized_rules`)
+AGGREGATION_CODES = {"fedavg": 0, "dp": 1, "median": 2, "trimmed_mean": 3, "clipped_mean": 4}
+#: what an attacking client does to its update, inside the graph
+ATTACK_CODES = {"none": 0, "scaled": 1, "sign_flip": 2, "label_flip": 3}
 
 
 # ---------------------------------------------------------------------------------------
@@ -131,6 +142,14 @@ class RunInputs(NamedTuple):
     topk_k: object              # (X,) int64
     error_feedback: object      # (X,) bool
     stop_accuracy: object       # (X,) float32, stop after the round whose test accuracy reaches it (> 1: never)
+    aggregation_code: object    # (X,) int64, AGGREGATION_CODES
+    clip_norm: object           # (X,) float32, S of DP-FedAvg and of the clipped mean
+    expected_clients: object    # (X,) float32, m = q K, DP-FedAvg's fixed denominator
+    trim: object                # (X,) int64, values dropped at each end by the trimmed mean
+    attack_code: object         # (X,) int64, ATTACK_CODES (what the attacking clients do)
+    attack_factor: object       # (X,) float32, the scale of the scaled and sign-flipped updates
+    client_attacker: object     # (K,) bool, the attacking clients
+    aggregation_noise: object   # (R, X, P) float32, DP's Gaussian noise per round (0 rounds when no DP)
     race_group: object          # (X,) int64 in [0, X): experiments of a group stop when one reaches stop_accuracy
     slot_experiment: object     # (M,) int64, the experiment of each slot
     participants: object        # (R, M) int64, the client-table row each slot trains in each round
@@ -253,7 +272,9 @@ def _input_signature(arch: Architecture) -> RunInputs:
         client_learning_rate=f32, client_momentum=f32, mu=f32,
         server_code=i64, server_learning_rate=f32, server_momentum=f32, beta1=f32, beta2=f32, tau=f32,
         scaffold=flag, compression_code=i64, topk_k=i64, error_feedback=flag,
-        stop_accuracy=f32, race_group=i64, slot_experiment=i64,
+        stop_accuracy=f32, aggregation_code=i64, clip_norm=f32, expected_clients=f32, trim=i64,
+        attack_code=i64, attack_factor=f32, client_attacker=flag,
+        aggregation_noise=tf.TensorSpec([None, None, None], tf.float32), race_group=i64, slot_experiment=i64,
         participants=tf.TensorSpec([None, None], tf.int64), step_caps=tf.TensorSpec([None, None], tf.int64),
         rounding_draws=tf.TensorSpec([None, None, None], tf.float64),
         record_client_metrics=tf.TensorSpec([], tf.bool),
@@ -284,6 +305,7 @@ class _LoopState(NamedTuple):
     loss: object               # TensorArray of (X,) per round
     client_loss: object        # TensorArray of (M,) per round
     client_accuracy: object    # TensorArray of (M,) per round
+    clipped: object            # TensorArray of (X,) per round: updates longer than S (DP, clipped mean)
 
 
 def _segment_sum(values, segments, n_segments):
@@ -347,6 +369,9 @@ class _RunGraph:
         self.any_scaffold = tf.reduce_any(inputs.scaffold)
         self.any_client_momentum = tf.reduce_any(tf.not_equal(inputs.client_momentum, 0.0))
         self.any_compression = tf.reduce_any(inputs.compression_code > 0)
+        self.any_attack = tf.reduce_any(inputs.attack_code > 0)
+        self.any_label_flip = tf.reduce_any(inputs.attack_code == ATTACK_CODES["label_flip"])
+        self.any_other_rule = tf.reduce_any(inputs.aggregation_code > 0)
         #: p_k, each client's weight in its experiment's objective (K,)
         totals = _segment_sum(inputs.client_weight, inputs.client_experiment, self.n_experiments)
         self.objective_p = inputs.client_weight / tf.gather(totals, inputs.client_experiment)
@@ -446,7 +471,13 @@ class _RunGraph:
         samples = tf.transpose(tf.reshape(samples, tf.stack([M, n_steps, b])), [1, 0, 2])   # (T, M, b)
         validf = tf.transpose(tf.cast(valid, tf.float32), [1, 0, 2])
         scale = (validf / tf.maximum(tf.reduce_sum(validf, axis=2, keepdims=True), 1.0))[..., None]
-        target = tf.one_hot(tf.gather(inputs.y_train, samples), self.n_classes) * scale
+        labels = tf.gather(inputs.y_train, samples)                          # (T, M, b)
+        flips = (tf.gather(inputs.client_attacker, ids)
+                 & tf.equal(self.per_slot(inputs.attack_code), ATTACK_CODES["label_flip"]))
+        # a label flipper trains on y -> (y + 1) mod C
+        labels = tf.cond(self.any_label_flip, lambda: tf.where(flips[None, :, None], (labels + 1) % self.n_classes,
+                                                               labels), lambda: labels)
+        target = tf.one_hot(labels, self.n_classes) * scale
         pack = tf.concat([tf.gather(self.X_aug, samples), target, scale], axis=-1)
         return pack, taken, b
 
@@ -630,6 +661,50 @@ class _RunGraph:
         coef = u_arrived / tf.maximum(self.per_slot(total), 1.0)
         return self.per_experiment(W * coef[:, None]), total > 0
 
+    def poison(self, theta_s, W, ids):
+        """What the slots send when some experiment has attackers: w_global + a Delta_k (see
+        :func:`fedlearn_edu.vectorized_rules.attacked_updates`), (M, P)."""
+        inputs = self.inputs
+        return theta_s + attacked_updates(W - theta_s, self.per_slot(inputs.attack_code),
+                                          self.per_slot(inputs.attack_factor), tf.gather(inputs.client_attacker, ids))
+
+    def aggregate(self, theta, W, ids, arrived, r):
+        """Step 4's combination, per experiment by its aggregation code: FedAvg's weighted mean
+        of the models, or global + Delta with Delta from DP-FedAvg, the median, the trimmed
+        mean or the clipped mean of the updates (:mod:`fedlearn_edu.vectorized_rules`).
+        Returns theta_bar (X, P), whether it moves the model (X,) (DP always does: the noise
+        is added even when nobody was sampled) and the updates longer than S (X,) int32."""
+        inputs, X = self.inputs, self.n_experiments
+        theta_fedavg, any_arrived = self.fedavg(W, ids, arrived)
+
+        def other_rules():
+            code = inputs.aggregation_code
+            updates = W - self.per_slot(theta)
+            clipped, norms = clipped_updates(updates, self.per_slot(inputs.clip_norm))
+            counts = self.per_experiment(tf.cast(arrived, tf.float32))                     # (X,)
+            total = self.per_experiment(clipped * tf.cast(arrived, tf.float32)[:, None])
+            noise = tf.cond(tf.shape(inputs.aggregation_noise)[0] > 0, lambda: inputs.aggregation_noise[r],
+                            lambda: tf.zeros_like(total))
+            # DP-FedAvg: Delta = sum_k clip(Delta_k, S) / m + N(0, (z S / m)^2 I)
+            dp = total / inputs.expected_clients[:, None] + noise
+            # clipped mean: Delta = sum_k clip(Delta_k, S) / n
+            clipped_mean = total / tf.maximum(counts, 1.0)[:, None]
+
+            def order_statistics():
+                ordered, n = sorted_by_experiment(updates, arrived, inputs.slot_experiment, X)
+                return median_of_sorted(ordered, n), trimmed_mean_of_sorted(ordered, n, inputs.trim)
+
+            median, trimmed = tf.cond(tf.reduce_any((code == 2) | (code == 3)), order_statistics,
+                                      lambda: (clipped_mean, clipped_mean))
+            delta = tf.where((code == 1)[:, None], dp, tf.where((code == 2)[:, None], median, tf.where(
+                (code == 3)[:, None], trimmed, clipped_mean)))
+            theta_bar = tf.where((code == 0)[:, None], theta_fedavg, theta + delta)
+            long_updates = self.per_experiment(tf.cast(arrived & (norms > self.per_slot(inputs.clip_norm)), tf.int32))
+            return theta_bar, any_arrived | (code == 1), tf.where((code == 1) | (code == 4), long_updates, 0)
+
+        return tf.cond(self.any_other_rule, other_rules,
+                       lambda: (theta_fedavg, any_arrived, tf.zeros(tf.reshape(X, [1]), tf.int32)))
+
     def server_step(self, theta, theta_bar, any_arrived, moment, second_moment):
         """The server optimizer (see fedlearn_edu.server) of every experiment on its
         pseudo-gradient g = theta - theta_bar: FedAvg(M) where its code is 0, adaptive
@@ -700,7 +775,8 @@ class _RunGraph:
                                lambda: self.compress(self.per_slot(s.theta), W, ids=ids, arrived=usable, r=r,
                                                      residuals=s.residuals),
                                lambda: (W, s.residuals))
-        theta_bar, any_arrived = self.fedavg(W, ids, arrived)
+        W = tf.cond(self.any_attack, lambda: self.poison(self.per_slot(s.theta), W, ids), lambda: W)
+        theta_bar, any_arrived, clipped = self.aggregate(s.theta, W, ids, arrived=arrived, r=r)
         new_theta, moment, second = self.server_step(s.theta, theta_bar, any_arrived=any_arrived,
                                                      moment=s.server_moment, second_moment=s.server_second)
         loss, acc = self.evaluate(tf.where(finite_clients[:, None], new_theta, s.theta))
@@ -717,7 +793,8 @@ class _RunGraph:
             server_second=tf.where(update, second, s.server_second),
             server_control=tf.where(update, c, s.server_control), client_controls=C, residuals=residuals,
             accuracy=s.accuracy.write(ri, acc), loss=s.loss.write(ri, loss),
-            client_loss=s.client_loss.write(ri, local_loss), client_accuracy=s.client_accuracy.write(ri, local_acc))
+            client_loss=s.client_loss.write(ri, local_loss), client_accuracy=s.client_accuracy.write(ri, local_acc),
+            clipped=s.clipped.write(ri, clipped))
 
     def run(self) -> dict:
         """Rounds first_round .. last_round - 1 in one ``tf.while_loop``, while any experiment
@@ -735,7 +812,8 @@ class _RunGraph:
             accuracy=tf.TensorArray(tf.float32, size=n, element_shape=[None]),
             loss=tf.TensorArray(tf.float32, size=n, element_shape=[None]),
             client_loss=tf.TensorArray(tf.float32, size=n, element_shape=[None]),
-            client_accuracy=tf.TensorArray(tf.float32, size=n, element_shape=[None]))
+            client_accuracy=tf.TensorArray(tf.float32, size=n, element_shape=[None]),
+            clipped=tf.TensorArray(tf.int32, size=n, element_shape=[None]))
 
         def more(s):
             return (s.round_index < end) & tf.reduce_any((s.round_index < inputs.rounds)
@@ -748,6 +826,7 @@ class _RunGraph:
             "initial_loss": init_loss, "initial_accuracy": init_acc, "next_round": out.round_index,
             "accuracy": out.accuracy.gather(done), "loss": out.loss.gather(done),
             "client_loss": out.client_loss.gather(done), "client_accuracy": out.client_accuracy.gather(done),
+            "clipped": out.clipped.gather(done),
             "state": RunState(rounds_run=out.rounds_run, diverged=out.diverged, finished=out.finished,
                               server_moment=out.server_moment, server_second=out.server_second,
                               server_control=out.server_control, client_controls=out.client_controls,
@@ -780,6 +859,8 @@ class BatchMember:
     step_caps: np.ndarray           # (R, m) int64, 0 = never arrives
     rounding_draws: np.ndarray      # (R, m, P) float64, or empty when nothing is quantised
     knobs: dict                     # the per-experiment scalars of RunInputs (rounds, seed, learning rates, ...)
+    client_attacker: np.ndarray | None = None      # (K,) bool, the attacking clients (None: nobody)
+    aggregation_noise: np.ndarray | None = None    # (R, P) float32, DP's noise per round (None: no noise)
 
     @property
     def clients_per_round(self) -> int:
@@ -792,7 +873,10 @@ _KNOB_DTYPES = {"rounds": np.int64, "local_epochs": np.int64, "batch_size": np.i
                 "server_code": np.int64, "server_learning_rate": np.float32, "server_momentum": np.float32,
                 "beta1": np.float32, "beta2": np.float32, "tau": np.float32, "scaffold": bool,
                 "compression_code": np.int64, "topk_k": np.int64, "error_feedback": bool,
-                "stop_accuracy": np.float32}
+                "stop_accuracy": np.float32, "aggregation_code": np.int64, "clip_norm": np.float32,
+                "expected_clients": np.float32, "trim": np.int64, "attack_code": np.int64, "attack_factor": np.float32}
+#: the knobs of plain FedAvg without attackers (what :func:`experiment_knobs` sets)
+FEDAVG_RULE = dict(aggregation_code=0, clip_norm=1.0, expected_clients=1.0, trim=0, attack_code=0, attack_factor=1.0)
 
 #: stop_accuracy of a run that never stops early (no accuracy exceeds 1)
 NEVER = 2.0
@@ -809,7 +893,7 @@ def experiment_knobs(config, *, server_learning_rate: float, topk_k: int, n_trai
         server_momentum=c.server_momentum if c.server_optimizer == "fedavgm" else 0.0,
         beta1=c.beta1, beta2=c.beta2, tau=c.tau, scaffold=bool(c.scaffold),
         compression_code=COMPRESSION_CODES[c.compression], topk_k=topk_k, error_feedback=bool(c.error_feedback),
-        stop_accuracy=stop_accuracy)
+        stop_accuracy=stop_accuracy, **FEDAVG_RULE)
 
 
 def batch_inputs(dataset, members: Sequence[BatchMember], *, race_groups: Sequence[int] | None = None,
@@ -855,6 +939,15 @@ def batch_inputs(dataset, members: Sequence[BatchMember], *, race_groups: Sequen
     knobs = {name: tf.constant(np.array([m.knobs[name] for m in members], dtype=dtype))
              for name, dtype in _KNOB_DTYPES.items()}
     groups = np.arange(n_exp) if race_groups is None else np.asarray(race_groups, np.int64)
+    attackers = np.concatenate([np.zeros(k, bool) if m.client_attacker is None else np.asarray(m.client_attacker, bool)
+                                for m, k in zip(members, sizes, strict=True)])
+    noise = np.zeros((0, 0, 0), np.float32)
+    if any(m.aggregation_noise is not None for m in members):
+        n_params = sum(int(np.size(w)) for w in members[0].initial_weights)
+        noise = np.zeros((rounds, n_exp, n_params), np.float32)
+        for x, m in enumerate(members):
+            if m.aggregation_noise is not None:
+                noise[:len(m.aggregation_noise), x] = m.aggregation_noise
     return RunInputs(
         X_train=tf.constant(dataset.X_train), y_train=tf.constant(dataset.y_train, tf.int64),
         X_test=tf.constant(dataset.X_test), y_test=tf.constant(dataset.y_test, tf.int64),
@@ -862,7 +955,8 @@ def batch_inputs(dataset, members: Sequence[BatchMember], *, race_groups: Sequen
         client_weight=tf.constant(np.concatenate([m.client_weight for m in members]), tf.float32),
         client_experiment=tf.constant(np.repeat(np.arange(n_exp, dtype=np.int64), sizes)),
         client_local_id=tf.constant(np.concatenate([np.arange(k, dtype=np.int64) for k in sizes])),
-        initial_weights=weights, **knobs, race_group=tf.constant(groups, tf.int64),
+        initial_weights=weights, **knobs, client_attacker=tf.constant(attackers),
+        aggregation_noise=tf.constant(noise), race_group=tf.constant(groups, tf.int64),
         slot_experiment=tf.constant(np.repeat(np.arange(n_exp, dtype=np.int64), per_round)),
         participants=tf.constant(participants), step_caps=tf.constant(step_caps),
         rounding_draws=tf.constant(draws, tf.float64),
@@ -892,7 +986,8 @@ def initial_state(members: Sequence[BatchMember]) -> RunState:
 def split_outputs(out: dict, members: Sequence[BatchMember]) -> list[dict]:
     """The compiled call's answers, one dict per member: rounds_run, diverged, final (the
     model's arrays), initial_loss, initial_accuracy, accuracy and loss (rounds_run,), and
-    client_loss, client_accuracy (rounds_run, m)."""
+    client_loss, client_accuracy (rounds_run, m), and clipped (rounds_run,): updates longer than S
+    (DP-FedAvg and the clipped mean)."""
     arrays = {key: value.numpy() for key, value in out.items() if key not in ("state", "next_round")}
     shapes = [np.shape(w) for w in members[0].initial_weights]
     cuts = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
@@ -906,7 +1001,8 @@ def split_outputs(out: dict, members: Sequence[BatchMember]) -> list[dict]:
             "initial_loss": float(arrays["initial_loss"][x]), "initial_accuracy": float(arrays["initial_accuracy"][x]),
             "accuracy": arrays["accuracy"][:run, x], "loss": arrays["loss"][:run, x],
             "client_loss": arrays["client_loss"][:run, start:start + width],
-            "client_accuracy": arrays["client_accuracy"][:run, start:start + width]})
+            "client_accuracy": arrays["client_accuracy"][:run, start:start + width],
+            "clipped": arrays["clipped"][:run, x]})
         start += width
     return answers
 
@@ -949,7 +1045,7 @@ def run_batch(arch: "Architecture", dataset, members: Sequence[BatchMember], *,
         start = next_round
     merged = {key: parts[-1][key] for key in ("rounds_run", "diverged", "final")}
     merged.update(initial_loss=parts[0]["initial_loss"], initial_accuracy=parts[0]["initial_accuracy"])
-    for key in ("accuracy", "loss", "client_loss", "client_accuracy"):
+    for key in ("accuracy", "loss", "client_loss", "client_accuracy", "clipped"):
         merged[key] = tf.concat([part[key] for part in parts], axis=0)
     return split_outputs(merged, members)
 

@@ -14,13 +14,14 @@ Runs are cached, so moving a slider back costs nothing.
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._validate import check_choice, check_float, check_int, check_positive
-from ..poisoning import AGGREGATION_RULES, PoisoningRun, run_poisoned_fedavg
-from ..privacy import DPRun, dp_epsilon_curve, run_dp_fedavg
+from ..poisoning import AGGREGATION_RULES, PoisoningRun, PoisoningSetting, run_poisoning_experiments
+from ..privacy import DPRun, DPSetting, dp_epsilon_curve, run_dp_experiments
 from ..simulation import FLConfig, Simulation
 from ..style import pyplot
 
@@ -142,8 +143,7 @@ def dp_config(n_clients: int = 50, client_learning_rate: float = 0.5, seed: int 
     n_clients = check_int("n_clients", n_clients, minimum=20, maximum=400)
     client_learning_rate = check_positive("client_learning_rate", client_learning_rate)
     return FLConfig(n_clients=n_clients, fraction=DP_SAMPLING_PROBABILITY, rounds=DP_ROUNDS,
-                    client_learning_rate=client_learning_rate, hidden_units=(16,), batch_size=None,
-                    engine="per_client", seed=seed)
+                    client_learning_rate=client_learning_rate, hidden_units=(16,), batch_size=None, seed=seed)
 
 
 @functools.lru_cache(maxsize=8)
@@ -151,18 +151,43 @@ def _simulation(config: FLConfig) -> Simulation:
     return Simulation(config)
 
 
-@functools.lru_cache(maxsize=64)
-def _dp_run(noise_multiplier: float, clip_norm: float, n_clients: int, client_learning_rate: float) -> DPRun:
-    config = dp_config(n_clients, client_learning_rate)
-    return run_dp_fedavg(config, noise_multiplier, clip_norm, delta=DP_DELTA, simulation=_simulation(config))
+#: runs the panels remember (a slider that comes back answers from memory); the oldest go first
+RUN_MEMORY = 256
+_RUNS: OrderedDict = OrderedDict()
+
+
+def _remembered(keys: list[tuple], run_missing) -> list:
+    """The runs of ``keys``; the ones not remembered are run together by ``run_missing(keys)``."""
+    missing = [key for key in dict.fromkeys(keys) if key not in _RUNS]
+    if missing:
+        _RUNS.update(zip(missing, run_missing(missing), strict=True))
+    for key in keys:
+        _RUNS.move_to_end(key)
+    while len(_RUNS) > RUN_MEMORY:
+        _RUNS.popitem(last=False)
+    return [_RUNS[key] for key in keys]
+
+
+def _dp_runs(keys: list[tuple]) -> list[DPRun]:
+    """DP-FedAvg runs for keys ("dp", z, S, K, eta_l), all missing ones in one batched call."""
+    def run_missing(missing):
+        settings = [DPSetting(dp_config(n_clients, lr), z, clip_norm, DP_DELTA) for _, z, clip_norm, n_clients, lr
+                    in missing]
+        return run_dp_experiments(settings, [_simulation(setting.config) for setting in settings])
+    return _remembered(keys, run_missing)
+
+
+def _dp_key(noise_multiplier: float, clip_norm: float, n_clients: int, client_learning_rate: float) -> tuple:
+    return ("dp", float(noise_multiplier), float(clip_norm), int(n_clients), float(client_learning_rate))
 
 
 def privacy_curve(noise_multipliers=REFERENCE_NOISE_MULTIPLIERS, clip_norm: float = 0.5,
                   n_clients: int = 50, client_learning_rate: float = 0.5) -> list[DPRun]:
-    """DP-FedAvg runs at several noise multipliers (same S, K, learning rate), one DPRun each."""
+    """DP-FedAvg runs at several noise multipliers (same S, K, learning rate), one DPRun each,
+    trained together."""
     clip_norm = check_positive("clip_norm", clip_norm)
-    return [_dp_run(check_float("noise_multiplier", z, low=0.0), clip_norm, n_clients, client_learning_rate)
-            for z in noise_multipliers]
+    return _dp_runs([_dp_key(check_float("noise_multiplier", z, low=0.0), clip_norm, n_clients, client_learning_rate)
+                     for z in noise_multipliers])
 
 
 @dataclass
@@ -206,9 +231,11 @@ def compute_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n
     clip_norm = check_float("clip_norm", clip_norm, low=0.0, high=10.0, low_inclusive=False)
     n_clients = check_int("n_clients", n_clients, minimum=20, maximum=400)
     lr = check_positive("client_learning_rate", client_learning_rate)
-    return DPTradeoff(run=_dp_run(z, clip_norm, n_clients, lr),
-                      non_private=_dp_run(0.0, NO_CLIPPING, n_clients, lr),
-                      reference=privacy_curve(**_DEFAULT))
+    reference = [_dp_key(z_ref, _DEFAULT["clip_norm"], _DEFAULT["n_clients"], _DEFAULT["client_learning_rate"])
+                 for z_ref in REFERENCE_NOISE_MULTIPLIERS]
+    # the chosen setting, the non-private run and the reference curve: whatever is new trains in one call
+    runs = _dp_runs([_dp_key(z, clip_norm, n_clients, lr), _dp_key(0.0, NO_CLIPPING, n_clients, lr)] + reference)
+    return DPTradeoff(run=runs[0], non_private=runs[1], reference=runs[2:])
 
 
 def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_clients: int = 50,
@@ -276,13 +303,15 @@ class PoisoningStudy:
         return f"PoisoningStudy({self.attack} x{self.factor:g}: {parts}; clean {self.clean.final_accuracy:.3f})"
 
 
-@functools.lru_cache(maxsize=64)
-def _poison_run(attack: str, rule: str, factor: float, n_clients: int, client_learning_rate: float) -> PoisoningRun:
-    config = FLConfig(n_clients=n_clients, rounds=POISONING_ROUNDS, client_learning_rate=client_learning_rate,
-                      engine="per_client")
-    clip_norm = 1.0
-    return run_poisoned_fedavg(config, attack, rule, factor=factor, clip_norm=clip_norm,
-                               simulation=_simulation(config))
+def _poison_runs(keys: list[tuple]) -> list[PoisoningRun]:
+    """Runs for keys ("poison", attack, rule, factor, K, eta_l), all missing ones in one batched call
+    (client 0 attacks; trimmed mean trim 1; clipped mean S = 1)."""
+    def run_missing(missing):
+        settings = [PoisoningSetting(FLConfig(n_clients=n_clients, rounds=POISONING_ROUNDS,
+                                              client_learning_rate=lr), attack, rule, factor=factor, clip_norm=1.0)
+                    for _, attack, rule, factor, n_clients, lr in missing]
+        return run_poisoning_experiments(settings, [_simulation(setting.config) for setting in settings])
+    return _remembered(keys, run_missing)
 
 
 def compute_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning_rate: float = 0.1,
@@ -301,8 +330,10 @@ def compute_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning
     n_clients = check_int("n_clients", n_clients, minimum=3, maximum=40)
     lr = check_positive("client_learning_rate", client_learning_rate)
     check_choice("attack", attack, ("scaled", "sign_flip", "label_flip"))
-    runs = {rule: _poison_run(attack, rule, factor, n_clients, lr) for rule in AGGREGATION_RULES}
-    return PoisoningStudy(runs=runs, clean=_poison_run("none", "fedavg", 1.0, n_clients, lr),
+    keys = [("poison", attack, rule, factor, n_clients, lr) for rule in AGGREGATION_RULES]
+    # the four rules under attack and the clean run: whatever is new trains in one call
+    runs = _poison_runs(keys + [("poison", "none", "fedavg", 1.0, n_clients, lr)])
+    return PoisoningStudy(runs=dict(zip(AGGREGATION_RULES, runs[:-1], strict=True)), clean=runs[-1],
                           attack=attack, factor=factor)
 
 

@@ -347,7 +347,9 @@ display(fl.widgets.ControlPanel(privacy_widgets.show_dp_tradeoff, controls, pres
                                 run_now=False))
 
 # %% [markdown]
-# The panel draws when you move a slider (a new setting trains for a few seconds). At the parameters cell's values:
+# The panel draws when you move a slider: your setting, the run without DP and the reference curve train
+# together in one call of the batched engine (`privacy.run_dp_experiments`; a setting seen before answers from
+# memory). At the parameters cell's values:
 
 # %%
 tradeoff = privacy_widgets.show_dp_tradeoff(noise_multiplier, clip_norm, n_clients, client_learning_rate)

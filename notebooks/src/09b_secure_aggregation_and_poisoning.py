@@ -210,7 +210,8 @@ display(fl.widgets.ControlPanel(privacy_widgets.show_poisoning, controls, preset
                                 run_now=False))
 
 # %% [markdown]
-# The panel draws when you move a slider (a new setting trains for a few seconds). At the parameters cell's values:
+# The panel draws when you move a slider: the four rules under attack and the clean run train together in one
+# call of the batched engine (`poisoning.run_poisoning_experiments`). At the parameters cell's values:
 
 # %%
 study = privacy_widgets.show_poisoning(attack_factor, n_clients, client_learning_rate, attack)
