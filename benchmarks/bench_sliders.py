@@ -49,18 +49,14 @@ KEEP_CACHES = {"cached_dataset", "initial_weights", "article_setup", "_trainer",
 
 def _clear_result_caches() -> None:
     import fedlearn_edu
+    import fedlearn_edu.memory
     for name, module in list(sys.modules.items()):
         if not name.startswith("fedlearn_edu") or module is None:
             continue
         for attr, value in list(vars(module).items()):
             if attr not in KEEP_CACHES and hasattr(value, "cache_clear") and getattr(value, "__module__", "") == name:
                 value.cache_clear()
-    batch = getattr(fedlearn_edu, "batch", None)
-    if batch is not None and hasattr(batch, "clear_cache"):
-        batch.clear_cache()
-    stragglers = sys.modules.get("fedlearn_edu.widgets.stragglers")
-    if stragglers is not None and hasattr(stragglers, "_DEVICE_RUNS"):
-        stragglers._DEVICE_RUNS.clear()
+    fedlearn_edu.memory.forget_all()            # run_cached's and the panels' remembered runs
 
 
 def _ends(widget, default):

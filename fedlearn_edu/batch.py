@@ -20,13 +20,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from .data import Dataset, cached_dataset
+from .memory import RunMemory
 from .round_plan import RoundPlan
 from .simulation import FLConfig, History, Simulation
 from .vectorized import BatchMember, run_batch
@@ -327,9 +327,9 @@ def _run_calls(sims: Sequence[Simulation], calls: list[dict], client_metrics: bo
 
 # -- remembered answers -------------------------------------------------------------------------------
 
-_CACHE: OrderedDict = OrderedDict()
 #: how many Histories :func:`run_cached` keeps (least recently used go first)
 CACHE_SIZE = 2048
+_MEMORY = RunMemory("run_cached", CACHE_SIZE)
 
 
 def run_cached(configs: Sequence[FLConfig], **options) -> list[History]:
@@ -342,27 +342,17 @@ def run_cached(configs: Sequence[FLConfig], **options) -> list[History]:
     """
     if set(options) - {"progress", "client_metrics"}:
         raise TypeError(f"run_cached takes only progress and client_metrics, got {sorted(options)}")
-    configs = list(configs)
     metrics = bool(options.get("client_metrics", False))
-    keys = [(c, metrics) for c in configs]
-    missing = list(dict.fromkeys(k for k in keys if k not in _CACHE))
-    if missing:
-        for key, history in zip(missing, run_experiments([c for c, _ in missing], **options), strict=True):
-            _CACHE[key] = history
-    answers = []
-    for key in keys:
-        _CACHE.move_to_end(key)
-        answers.append(_CACHE[key])
-    while len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return answers
+    return _MEMORY.answers([(c, metrics) for c in configs],
+                           lambda missing: run_experiments([c for c, _ in missing], **options))
 
 
 def clear_cache() -> None:
     """Forget every remembered answer of :func:`run_cached`."""
-    _CACHE.clear()
+    _MEMORY.clear()
 
 
 def cache_info() -> dict:
     """How many answers :func:`run_cached` remembers, and its limit."""
-    return {"size": len(_CACHE), "limit": CACHE_SIZE}
+    info = _MEMORY.info()
+    return {"size": info["size"], "limit": info["limit"]}

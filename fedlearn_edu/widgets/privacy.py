@@ -14,12 +14,12 @@ Runs are cached, so moving a slider back costs nothing.
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._validate import check_choice, check_float, check_int, check_positive
+from ..memory import RunMemory
 from ..poisoning import AGGREGATION_RULES, PoisoningRun, PoisoningSetting, run_poisoning_experiments
 from ..privacy import DPRun, DPSetting, dp_epsilon_curve, run_dp_experiments
 from ..simulation import FLConfig, Simulation
@@ -151,21 +151,8 @@ def _simulation(config: FLConfig) -> Simulation:
     return Simulation(config)
 
 
-#: runs the panels remember (a slider that comes back answers from memory); the oldest go first
-RUN_MEMORY = 256
-_RUNS: OrderedDict = OrderedDict()
-
-
-def _remembered(keys: list[tuple], run_missing) -> list:
-    """The runs of ``keys``; the ones not remembered are run together by ``run_missing(keys)``."""
-    missing = [key for key in dict.fromkeys(keys) if key not in _RUNS]
-    if missing:
-        _RUNS.update(zip(missing, run_missing(missing), strict=True))
-    for key in keys:
-        _RUNS.move_to_end(key)
-    while len(_RUNS) > RUN_MEMORY:
-        _RUNS.popitem(last=False)
-    return [_RUNS[key] for key in keys]
+#: the DP and poisoning panels' runs, by the panel's values (a slider that comes back answers at once)
+_RUNS = RunMemory("privacy panels", 256)
 
 
 def _dp_runs(keys: list[tuple]) -> list[DPRun]:
@@ -174,7 +161,7 @@ def _dp_runs(keys: list[tuple]) -> list[DPRun]:
         settings = [DPSetting(dp_config(n_clients, lr), z, clip_norm, DP_DELTA) for _, z, clip_norm, n_clients, lr
                     in missing]
         return run_dp_experiments(settings, [_simulation(setting.config) for setting in settings])
-    return _remembered(keys, run_missing)
+    return _RUNS.answers(keys, run_missing)
 
 
 def _dp_key(noise_multiplier: float, clip_norm: float, n_clients: int, client_learning_rate: float) -> tuple:
@@ -311,7 +298,7 @@ def _poison_runs(keys: list[tuple]) -> list[PoisoningRun]:
                                               client_learning_rate=lr), attack, rule, factor=factor, clip_norm=1.0)
                     for _, attack, rule, factor, n_clients, lr in missing]
         return run_poisoning_experiments(settings, [_simulation(setting.config) for setting in settings])
-    return _remembered(keys, run_missing)
+    return _RUNS.answers(keys, run_missing)
 
 
 def compute_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning_rate: float = 0.1,

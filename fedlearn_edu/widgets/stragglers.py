@@ -32,6 +32,7 @@ from ..batch import run_simulations
 from ..client import LocalTrainer
 from ..data import cached_dataset
 from ..devices import DeviceProfile, plan_round
+from ..memory import RunMemory
 from ..model import build_model
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, Simulation
 from ..style import pyplot
@@ -120,23 +121,22 @@ def run_devices(config: FLConfig, correlated: bool = False) -> tuple[History, np
 def run_devices_together(configs: Sequence[FLConfig], correlated: bool = False) -> list[tuple[History, np.ndarray]]:
     """:func:`run_devices` for several configs, the ones not cached yet in one batched call
     (:func:`fedlearn_edu.batch.run_simulations`)."""
-    configs = tuple(configs)
-    missing = [c for c in dict.fromkeys(configs) if (c, correlated) not in _DEVICE_RUNS]
-    if missing:
-        sims = [make_simulation(c, correlated) for c in missing]
-        for config, sim, history in zip(missing, sims, run_simulations(sims, progress=False), strict=True):
+    def run_missing(missing: list) -> list:
+        sims = [make_simulation(config, correlated) for config, _ in missing]
+        answers = []
+        for (config, _), sim, history in zip(missing, sims, run_simulations(sims, progress=False), strict=True):
             d = sim.dataset
             trainer = _evaluator(d.n_features, d.n_classes, config.hidden_units, config.activation)
             per_class = np.array([trainer.evaluate(history.final_weights, d.X_test[d.y_test == c],
                                                    d.y_test[d.y_test == c])[1] for c in range(d.n_classes)])
-            _DEVICE_RUNS[(config, correlated)] = (history, per_class)
-        while len(_DEVICE_RUNS) > 512:                                 # the oldest answers go first
-            _DEVICE_RUNS.pop(next(iter(_DEVICE_RUNS)))
-    return [_DEVICE_RUNS[(c, correlated)] for c in configs]
+            answers.append((history, per_class))
+        return answers
+
+    return _DEVICE_RUNS.answers([(config, correlated) for config in configs], run_missing)
 
 
-#: run_devices' answers, by (config, correlated)
-_DEVICE_RUNS: dict = {}
+#: run_devices' answers (History, per-class accuracy), by (config, correlated)
+_DEVICE_RUNS = RunMemory("devices panels", 512)
 
 
 @lru_cache(maxsize=8)
