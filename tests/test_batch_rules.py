@@ -6,12 +6,18 @@ import numpy as np
 import pytest
 
 import fedlearn_edu as fl
-from fedlearn_edu import aggregate, poisoning as po, privacy
+from fedlearn_edu import aggregate, privacy
+from fedlearn_edu import poisoning as po
 from fedlearn_edu._tf import tf
 from fedlearn_edu.round_plan import RoundPlan, padded_rounds
 from fedlearn_edu.vectorized import tracing_count
-from fedlearn_edu.vectorized_rules import (attacked_updates, clipped_updates, median_of_sorted, sorted_by_experiment,
-                                           trimmed_mean_of_sorted)
+from fedlearn_edu.vectorized_rules import (
+    attacked_updates,
+    clipped_updates,
+    median_of_sorted,
+    sorted_by_experiment,
+    trimmed_mean_of_sorted,
+)
 
 TOL = 1e-5
 
