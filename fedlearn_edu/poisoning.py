@@ -311,8 +311,9 @@ def run_poisoning_experiments(settings: Sequence[PoisoningSetting],
         if sim.config != setting.config:
             raise ValueError(f"simulations[{i}] must be built from settings[{i}].config")
         if sim.architecture is None:
-            runs[i] = run_poisoned_fedavg(setting.config, setting.attack, setting.rule, setting.n_attackers,
-                                          setting.factor, setting.trim, setting.clip_norm, simulation=sim)
+            runs[i] = run_poisoned_fedavg(setting.config, setting.attack, setting.rule, n_attackers=setting.n_attackers,
+                                          factor=setting.factor, trim=setting.trim, clip_norm=setting.clip_norm,
+                                          simulation=sim)
         else:
             sim.reset()
             batched.append((i, _poisoning_member(sim, setting)[0]))

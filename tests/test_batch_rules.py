@@ -123,8 +123,8 @@ def test_poisoning_runs_batched_equal_per_client_runs():
     batched = po.run_poisoning_experiments(settings)
     assert batched[-1].diverged_at is not None, "the batch must hold a run that diverges"
     for setting, run in zip(settings, batched, strict=True):
-        alone = po.run_poisoned_fedavg(setting.config, setting.attack, setting.rule, setting.n_attackers,
-                                       setting.factor, setting.trim, setting.clip_norm)
+        alone = po.run_poisoned_fedavg(setting.config, setting.attack, setting.rule, n_attackers=setting.n_attackers,
+                                       factor=setting.factor, trim=setting.trim, clip_norm=setting.clip_norm)
         assert run.diverged_at == alone.diverged_at, setting
         np.testing.assert_allclose(run.accuracy, alone.accuracy, atol=TOL, err_msg=str(setting))
         assert run.attackers == alone.attackers
