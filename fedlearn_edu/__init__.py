@@ -32,6 +32,7 @@ from .batch import run_experiments
 from .algorithms import ALGORITHMS, Algorithm, algorithm_changes, algorithm_config
 from .utils import MissingExtra, print_versions, require_extra, set_seed, versions
 from .claims import check
+from .i18n import LANGUAGES, get_language, set_language, tr
 from . import algorithms, baselines, exercises, plots, widgets  # noqa: F401  (fl.widgets.*, fl.exercises.*, ...)
 
 __version__ = "0.1.0"
@@ -57,6 +58,8 @@ __all__ = [
     "run_experiments", "ALGORITHMS", "Algorithm", "algorithm_changes", "algorithm_config",
     # a notebook's claims, checked where the student reads them
     "check",
+    # the language the kit speaks (English, 简体中文)
+    "LANGUAGES", "get_language", "set_language", "tr",
     # the environment
     "MissingExtra", "print_versions", "require_extra", "set_seed", "versions",
 ]

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .exercises import Verdict
+from .i18n import tr
 
 __all__ = ["check", "verdict", "format_value"]
 
@@ -68,12 +69,15 @@ def verdict(condition: bool | Callable[[], bool], claim: str, *, measured: Any =
         holds = bool(condition() if callable(condition) else condition)
         problem = ""
     except Exception as exc:          # the check must not stop the notebook: say what went wrong
-        holds, problem = False, f"could not be checked ({type(exc).__name__}: {exc})"
+        holds, problem = False, tr("could not be checked ({error})").format(error=f"{type(exc).__name__}: {exc}")
     parts = [part for part in (
-        f"measured {format_value(measured)}" if measured is not None else "",
-        f"expected {format_value(expected)}" if expected is not None else "",
+        tr("measured {value}").format(value=format_value(measured)) if measured is not None else "",
+        tr("expected {value}").format(value=format_value(expected)) if expected is not None else "",
         problem) if part]
-    return Verdict(holds, f"{claim}: {', '.join(parts)}" if parts else claim)
+    claim = tr(claim)                 # a notebook's claim, in the kit's language when the catalogue has it
+    # TRANSLATORS: the claim, then what was measured and expected (full-width colon and comma in Chinese)
+    colon, comma = tr(": "), tr(", ")
+    return Verdict(holds, claim + colon + comma.join(parts) if parts else claim)
 
 
 def check(condition: bool | Callable[[], bool], claim: str, *, measured: Any = None, expected: Any = None) -> None:

@@ -11,7 +11,7 @@ pass of the inline backend after. A slider's figure then appears in about half t
 """
 from __future__ import annotations
 
-__all__ = ["OKABE_ITO", "RC", "apply_style", "pyplot"]
+__all__ = ["CJK_FONTS", "OKABE_ITO", "RC", "apply_style", "available_cjk_fonts", "pyplot", "use_cjk_fonts"]
 
 #: blue, orange, bluish green, vermillion, reddish purple, sky blue, yellow, black
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -56,3 +56,41 @@ def pyplot():
         apply_style()
         _applied = True
     return plt
+
+
+#: fonts with Chinese glyphs, in the order the kit prefers them (Linux, Adobe, macOS, Windows, older Linux)
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "SimHei",
+             "WenQuanYi Zen Hei", "WenQuanYi Micro Hei")
+
+
+def available_cjk_fonts() -> list[str]:
+    """The fonts of :data:`CJK_FONTS` that matplotlib finds on this machine, in that order."""
+    from matplotlib import font_manager
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    found = [name for name in CJK_FONTS if name in installed]
+    if not found and not _rescanned:          # a font installed after matplotlib cached its font list
+        _rescanned.append(True)
+        try:
+            font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+        except Exception:                     # a private helper of matplotlib: without it, keep the cached list
+            return []
+        return available_cjk_fonts()
+    return found
+
+
+_rescanned: list = []
+
+
+def use_cjk_fonts() -> bool:
+    """Put the installed CJK fonts behind the kit's Latin font: matplotlib (3.6+) takes each glyph from the
+    first font of ``font.family`` that has it, so Latin letters, Greek symbols and digits look as before
+    and Chinese characters come from the CJK font. Returns whether any CJK font was found."""
+    import matplotlib as mpl
+    found = available_cjk_fonts()
+    if found:
+        pyplot()
+        families = [name for name in mpl.rcParams["font.sans-serif"] if name not in CJK_FONTS]
+        mpl.rcParams["font.sans-serif"] = families[:1] + found + families[1:]
+        # the fallback runs over font.family's concrete names (a generic "sans-serif" resolves to one font)
+        mpl.rcParams["font.family"] = families[:1] + found
+    return bool(found)

@@ -49,8 +49,8 @@ def read_source(source: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(nb: nbformat.NotebookNode, timeout: float = 600) -> float:
-    """Run every code cell in a fresh kernel (nbclient); store outputs and execution counts."""
+def execute(nb: nbformat.NotebookNode, timeout: float = 600, cwd: Path = NOTEBOOKS) -> float:
+    """Run every code cell in a fresh kernel (nbclient) started in ``cwd``; store outputs and execution counts."""
     from nbclient import NotebookClient
 
     class AsNbvalSees(NotebookClient):
@@ -60,7 +60,7 @@ def execute(nb: nbformat.NotebookNode, timeout: float = 600) -> float:
         def handle_comm_msg(self, outs, msg, cell_index):
             return None
 
-    client = AsNbvalSees(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}},
+    client = AsNbvalSees(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}},
                          store_widget_state=False, record_timing=False, coalesce_streams=True)
     t0 = time.perf_counter()
     client.execute()

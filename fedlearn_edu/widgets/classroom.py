@@ -25,11 +25,13 @@ from typing import Any, Callable, Iterator, Mapping
 
 import ipywidgets as widgets
 
+from ..i18n import N_, tr
+
 __all__ = ["accepted_values", "ControlPanel", "describe_changes", "log_values", "log_value_slider", "quietly",
            "set_values", "show_examples_per_client", "ENVIRONMENT_PRESETS"]
 
 _STYLE = {"description_width": "initial"}
-CUSTOM = "(custom)"
+CUSTOM = N_("(custom)")
 
 
 def log_values(low: float, high: float, *, include: tuple[float, ...] = ()) -> tuple[float, ...]:
@@ -58,7 +60,7 @@ def log_values(low: float, high: float, *, include: tuple[float, ...] = ()) -> t
 def log_value_slider(value: float, low: float, high: float, description: str) -> widgets.SelectionSlider:
     """A released-value slider over :func:`log_values` (``low`` .. ``high``) that contains ``value``."""
     options = [(f"{v:g}", v) for v in log_values(low, high, include=(value,))]
-    return widgets.SelectionSlider(options=options, value=value, description=description,
+    return widgets.SelectionSlider(options=options, value=value, description=tr(description),
                                    continuous_update=False, style=_STYLE)
 
 
@@ -124,7 +126,7 @@ def describe_changes(values: Mapping[str, Any], defaults: Mapping[str, Any],
     labels = labels or {}
     changed = [f"{labels.get(name, name)} {_short(defaults[name])} → {_short(value)}"
                for name, value in values.items() if name in defaults and value != defaults[name]]
-    return "changed: " + ", ".join(changed) if changed else "the notebook's defaults"
+    return tr("changed: {changes}").format(changes=", ".join(changed)) if changed else tr("the notebook's defaults")
 
 
 class ControlPanel:
@@ -167,9 +169,11 @@ class ControlPanel:
                                      f"allowed {_describe(allowed)}")
         self.generation, self.last_result, self.seconds = 0, None, 0.0
         self._suspended = False
-        self.preset = widgets.Dropdown(options=[CUSTOM] + list(self.presets), value=CUSTOM, description="preset",
+        self.preset = widgets.Dropdown(options=[(tr(name), name) for name in [CUSTOM, *self.presets]], value=CUSTOM,
+                                       description=tr("preset"),
                                        style=_STYLE, layout=widgets.Layout(width="max-content"))
-        self.reset_button = widgets.Button(description="reset", icon="undo", tooltip="back to the notebook's defaults")
+        self.reset_button = widgets.Button(description=tr("reset"), icon="undo",
+                                           tooltip=tr("back to the notebook's defaults"))
         self.busy = widgets.HTML()
         self.summary = widgets.HTML()
         self.output = widgets.Output()
@@ -188,7 +192,7 @@ class ControlPanel:
         """The widget in Jupyter; in a static viewer, a line that says what the controls are."""
         bundle = self.ui._repr_mimebundle_(**kwargs)
         names = ", ".join(_label(w, n) for n, w in self.controls.items())
-        bundle["text/plain"] = f"[sliders: {names}; they move when the notebook runs in Jupyter]"
+        bundle["text/plain"] = tr("[sliders: {names}; they move when the notebook runs in Jupyter]").format(names=names)
         return bundle
 
     def values(self) -> dict[str, Any]:
@@ -229,7 +233,8 @@ class ControlPanel:
         labels = {name: _label(widget, name) for name, widget in self.controls.items()}
         changes = html.escape(describe_changes(values, self.defaults, labels), quote=False)
         self.summary.value = f'<span class="fl-panel-summary">{changes}</span>'
-        self.busy.value = '<span class="fl-panel-busy">⏳ running…</span>'
+        running = html.escape(tr("running…"))
+        self.busy.value = f'<span class="fl-panel-busy">⏳ {running}</span>'
         start = time.perf_counter()
         self.output.clear_output(wait=True)
         error = None
@@ -237,16 +242,16 @@ class ControlPanel:
             try:
                 result = self.callback(**values)
             except (ValueError, TypeError) as exc:        # a combination the method does not allow
-                error, result = f"These settings cannot run: {exc}", None
+                error, result = tr("These settings cannot run: {error}").format(error=exc), None
             except Exception as exc:                      # anything else: say what, keep the page alive
-                error, result = f"The run failed: {type(exc).__name__}: {exc}", None
+                error, result = tr("The run failed: {error}").format(error=f"{type(exc).__name__}: {exc}"), None
             if error:
                 print(error)
         self.seconds = time.perf_counter() - start
         self.generation += 1
         if error is None:
             self.last_result = result
-        state = "error" if error else f"done in {self.seconds:.2f} s"
+        state = tr("error") if error else tr("done in {seconds} s").format(seconds=f"{self.seconds:.2f}")
         self.busy.value = (f'<span class="fl-panel-busy" data-generation="{self.generation}">'
                            f"{html.escape(state)}</span>")
         return result
