@@ -167,6 +167,9 @@ class ControlPanel:
                 if allowed is not None and not _accepts(allowed, value):
                     raise ValueError(f"preset {name!r} sets {control} = {value!r}, which its control cannot show: "
                                      f"allowed {_describe(allowed)}")
+        for widget in self.controls.values():        # a menu made in a notebook's code shows translated too
+            if getattr(widget, "description", ""):
+                widget.description = tr(widget.description)
         self.generation, self.last_result, self.seconds = 0, None, 0.0
         self._suspended = False
         self.preset = widgets.Dropdown(options=[(tr(name), name) for name in [CUSTOM, *self.presets]], value=CUSTOM,
