@@ -26,6 +26,7 @@ from ..algorithms import ALGORITHMS as REGISTRY
 from ..algorithms import algorithm_changes
 from ..batch import run_experiments
 from ..data import DATASETS, cached_dataset
+from ..i18n import N_, tr, tr_figure
 from ..model import set_weights
 from ..simulation import FLConfig, History, Simulation
 from ..style import pyplot
@@ -152,19 +153,24 @@ def lab_summary(result: LabResult) -> str:
     """A short text: outcome, rounds to target, final accuracy, bytes, against the baseline."""
     h, s = result.history, result.settings
     reached = result.target_round
-    lines = [f"{s.algorithm} on {s.dataset}: {s.n_clients} clients ({h.config.clients_per_round} per round), "
-             f"{s.partition}{f' alpha={s.alpha:g}' if s.partition == 'dirichlet' else ''}, "
-             f"E={h.config.local_epochs}, B={'full' if h.config.batch_size is None else h.config.batch_size}, "
-             f"client lr={s.client_learning_rate:.3g}, {s.rounds} rounds, seed {s.seed}"]
+    split = s.partition + (f" alpha={s.alpha:g}" if s.partition == "dirichlet" else "")
+    batch = tr("full") if h.config.batch_size is None else h.config.batch_size
+    lines = [tr("{algorithm} on {dataset}: {clients} clients ({per_round} per round), {split}, E={epochs}, B={batch}, "
+                "client lr={rate}, {rounds} rounds, seed {seed}").format(
+        algorithm=s.algorithm, dataset=s.dataset, clients=s.n_clients, per_round=h.config.clients_per_round,
+        split=split, epochs=h.config.local_epochs, batch=batch, rate=f"{s.client_learning_rate:.3g}",
+        rounds=s.rounds, seed=s.seed)]
     if h.diverged:
-        lines.append(f"DIVERGED in round {h.diverged_at}: {h.message}")
-    lines.append(f"final test accuracy {h.final_accuracy:.3f} (centralised baseline "
-                 f"{result.baseline.final_accuracy:.3f}); "
-                 + (f"reached {result.target:.0%} in round {reached}" if reached
-                    else f"did not reach {result.target:.0%}"))
-    lines.append(f"clients' accuracy on their own data: min {result.client_accuracy.min():.3f}, "
-                 f"median {np.median(result.client_accuracy):.3f}, max {result.client_accuracy.max():.3f}; "
-                 f"{h.total_bytes / 1e6:.2f} MB communicated")
+        lines.append(tr("DIVERGED in round {round}: {message}").format(round=h.diverged_at, message=h.message))
+    target = f"{result.target:.0%}"
+    outcome = (tr("reached {target} in round {round}").format(target=target, round=reached) if reached
+               else tr("did not reach {target}").format(target=target))
+    lines.append(tr("final test accuracy {accuracy} (centralised baseline {baseline}); {outcome}").format(
+        accuracy=f"{h.final_accuracy:.3f}", baseline=f"{result.baseline.final_accuracy:.3f}", outcome=outcome))
+    lines.append(tr("clients' accuracy on their own data: min {low}, median {median}, max {high}; "
+                    "{megabytes} MB communicated").format(
+        low=f"{result.client_accuracy.min():.3f}", median=f"{np.median(result.client_accuracy):.3f}",
+        high=f"{result.client_accuracy.max():.3f}", megabytes=f"{h.total_bytes / 1e6:.2f}"))
     return "\n".join(lines)
 
 
@@ -183,34 +189,37 @@ def draw_lab(result: LabResult, figsize=(10, 6.2), dpi: int = 100):
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.94, wspace=0.22, hspace=0.38)
     ax = axes[0, 0]
     rounds = np.arange(h.rounds_completed + 1)
-    ax.plot(rounds, np.r_[h.initial_accuracy, h.accuracy], marker="o", markersize=3, label="federated")
+    ax.plot(rounds, np.r_[h.initial_accuracy, h.accuracy], marker="o", markersize=3, label=tr_figure("federated"))
     ax.plot(np.arange(base.rounds_completed + 1), np.r_[base.initial_accuracy, base.accuracy],
-            color="gray", linestyle="--", label="centralised")
-    ax.axhline(result.target, color="C2", linestyle=":", linewidth=1, label=f"target {result.target:.0%}")
+            color="gray", linestyle="--", label=tr_figure("centralised"))
+    ax.axhline(result.target, color="C2", linestyle=":", linewidth=1,
+               label=tr_figure("target {target}").format(target=f"{result.target:.0%}"))
     if h.diverged:
-        ax.axvline(h.diverged_at, color="C3", linewidth=1.5, label=f"diverged (round {h.diverged_at})")
-    ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1.02), title="global model: test accuracy")
+        ax.axvline(h.diverged_at, color="C3", linewidth=1.5,
+                   label=tr_figure("diverged (round {round})").format(round=h.diverged_at))
+    ax.set(xlabel=tr_figure("round"), ylabel=tr_figure("test accuracy"), ylim=(0, 1.02),
+           title=tr_figure("global model: test accuracy"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="lower right")
     ax = axes[0, 1]
-    ax.plot(rounds, np.r_[h.initial_loss, h.loss], color="C1", marker="o", markersize=3, label="federated")
+    ax.plot(rounds, np.r_[h.initial_loss, h.loss], color="C1", marker="o", markersize=3, label=tr_figure("federated"))
     ax.plot(np.arange(base.rounds_completed + 1), np.r_[base.initial_loss, base.loss], color="gray",
-            linestyle="--", label="centralised")
-    ax.set(xlabel="round", ylabel="test loss", title="global model: test loss")
+            linestyle="--", label=tr_figure("centralised"))
+    ax.set(xlabel=tr_figure("round"), ylabel=tr_figure("test loss"), title=tr_figure("global model: test loss"))
     ax.legend()
     ax = axes[1, 0]
     counts = h.label_counts
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     ax.imshow(share.T, aspect="auto", cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
-    ax.set(xlabel="client", ylabel="class",
-           title=f"label mix per client (non-IID score {non_iid_score(counts):.2f})")
+    ax.set(xlabel=tr_figure("client"), ylabel=tr_figure("class"),
+           title=tr_figure("label mix per client (non-IID score {score})").format(score=f"{non_iid_score(counts):.2f}"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax = axes[1, 1]
     ax.hist(result.client_accuracy, bins=np.linspace(0, 1, 21), color="C0", alpha=0.8)
-    ax.axvline(h.final_accuracy, color="black", linestyle="--", linewidth=1, label="test accuracy")
-    ax.set(xlabel="global model's accuracy on a client's own data", ylabel="clients",
-           title=f"spread across clients; {h.total_bytes / 1e6:.2f} MB sent")
+    ax.axvline(h.final_accuracy, color="black", linestyle="--", linewidth=1, label=tr_figure("test accuracy"))
+    ax.set(xlabel=tr_figure("global model's accuracy on a client's own data"), ylabel=tr_figure("clients"),
+           title=tr_figure("spread across clients; {megabytes} MB sent").format(megabytes=f"{h.total_bytes / 1e6:.2f}"))
     ax.legend()
     return fig
 
@@ -225,33 +234,34 @@ def lab_svg(result: LabResult, width: int = 760, height: int = 470) -> str:
     rounds = np.arange(h.rounds_completed + 1)
     base_rounds = np.arange(base.rounds_completed + 1)
     n_rounds = max(h.config.rounds, 1)
-    acc = Panel(col[0], row[0], pw, ph, xlim=(0, n_rounds), ylim=(0, 1), title="global model: test accuracy",
-                xlabel="round", ylabel="accuracy")
-    acc.line(rounds, np.r_[h.initial_accuracy, h.accuracy], PALETTE[0], "federated", dots=True)
-    acc.line(base_rounds, np.r_[base.initial_accuracy, base.accuracy], PALETTE[1], "centralised", dash="5,3")
-    acc.hline(result.target, PALETTE[3], f"target {result.target:.0%}")
+    acc = Panel(col[0], row[0], pw, ph, xlim=(0, n_rounds), ylim=(0, 1), title=tr_figure("global model: test accuracy"),
+                xlabel=tr_figure("round"), ylabel=tr_figure("accuracy"))
+    acc.line(rounds, np.r_[h.initial_accuracy, h.accuracy], PALETTE[0], tr_figure("federated"), dots=True)
+    acc.line(base_rounds, np.r_[base.initial_accuracy, base.accuracy], PALETTE[1], tr_figure("centralised"), dash="5,3")
+    acc.hline(result.target, PALETTE[3], tr_figure("target {target}").format(target=f"{result.target:.0%}"))
     if h.diverged:
-        acc.vline(h.diverged_at, PALETTE[4], f"diverged (round {h.diverged_at})")
+        acc.vline(h.diverged_at, PALETTE[4], tr_figure("diverged (round {round})").format(round=h.diverged_at))
     losses = np.r_[h.initial_loss, h.loss, base.initial_loss, base.loss]
     finite = losses[np.isfinite(losses)]
     top = float(min(np.max(finite), 10 * np.median(finite))) if finite.size else 1.0
     loss = Panel(col[1], row[0], pw, ph, xlim=(0, n_rounds), ylim=(0, max(top * 1.05, 1e-3)),
-                 title="global model: test loss", xlabel="round", ylabel="loss")
-    loss.line(rounds, np.r_[h.initial_loss, h.loss], PALETTE[2], "federated", dots=True)
-    loss.line(base_rounds, np.r_[base.initial_loss, base.loss], PALETTE[1], "centralised", dash="5,3")
+                 title=tr_figure("global model: test loss"), xlabel=tr_figure("round"), ylabel=tr_figure("loss"))
+    loss.line(rounds, np.r_[h.initial_loss, h.loss], PALETTE[2], tr_figure("federated"), dots=True)
+    loss.line(base_rounds, np.r_[base.initial_loss, base.loss], PALETTE[1], tr_figure("centralised"), dash="5,3")
     counts = h.label_counts
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     labels = Panel(col[0], row[1], pw, ph, xlim=(0, counts.shape[0]), ylim=(counts.shape[1], 0),
-                   title=f"label mix per client (non-IID score {non_iid_score(counts):.2f})", xlabel="client",
-                   ylabel="class")
+                   title=tr_figure("label mix per client (non-IID score {score})").format(
+                       score=f"{non_iid_score(counts):.2f}"), xlabel=tr_figure("client"), ylabel=tr_figure("class"))
     labels.heatmap(share.T)
     edges = np.linspace(0, 1, 21)
     heights, _ = np.histogram(result.client_accuracy, bins=edges)
     spread = Panel(col[1], row[1], pw, ph, xlim=(0, 1), ylim=(0, max(int(heights.max()), 1) * 1.1),
-                   title=f"clients' accuracy on own data; {h.total_bytes / 1e6:.2f} MB sent", xlabel="accuracy",
-                   ylabel="clients")
+                   title=tr_figure("clients' accuracy on own data; {megabytes} MB sent").format(
+                       megabytes=f"{h.total_bytes / 1e6:.2f}"),
+                   xlabel=tr_figure("accuracy"), ylabel=tr_figure("clients"))
     spread.bars(edges, heights, PALETTE[0])
-    spread.vline(h.final_accuracy, "#000", "test accuracy")
+    spread.vline(h.final_accuracy, "#000", tr_figure("test accuracy"))
     class_ticks = [(c + 0.5, str(c)) for c in range(counts.shape[1])] if counts.shape[1] <= 10 else []
     return svg_document(width, height, [
         acc.render(), loss.render(),
@@ -259,19 +269,19 @@ def lab_svg(result: LabResult, width: int = 760, height: int = 470) -> str:
 
 
 PRESETS: dict[str, dict] = {
-    "article defaults: 10 IID clients, FedAvg": {},
-    "IID vs non-IID: Dirichlet α_D = 0.1": dict(partition="dirichlet", alpha=0.1),
-    "pathological non-IID: 2 shards per client (digits)": dict(dataset="digits", partition="shards",
+    N_("article defaults: 10 IID clients, FedAvg"): {},
+    N_("IID vs non-IID: Dirichlet α_D = 0.1"): dict(partition="dirichlet", alpha=0.1),
+    N_("pathological non-IID: 2 shards per client (digits)"): dict(dataset="digits", partition="shards",
                                                                n_clients=50, fraction=0.2, rounds=40),
-    "too high a learning rate: client lr = 10": dict(client_learning_rate=10.0),
-    "momentum rescues non-IID: FedAvgM beta = 0.9 on shards": dict(
+    N_("too high a learning rate: client lr = 10"): dict(client_learning_rate=10.0),
+    N_("momentum rescues non-IID: FedAvgM beta = 0.9 on shards"): dict(
         algorithm="FedAvgM", dataset="digits", partition="shards", n_clients=50, fraction=0.2, rounds=40,
         server_momentum=0.9, server_learning_rate=1.0),
-    "FedSGD: one full-batch step per round": dict(algorithm="FedSGD", rounds=50),
-    "more local work: E = 5, B = 8": dict(local_epochs=5, batch_size=8),
-    "hospitals: breast cancer, 5 sites, label skew": dict(dataset="breast_cancer", n_clients=5,
+    N_("FedSGD: one full-batch step per round"): dict(algorithm="FedSGD", rounds=50),
+    N_("more local work: E = 5, B = 8"): dict(local_epochs=5, batch_size=8),
+    N_("hospitals: breast cancer, 5 sites, label skew"): dict(dataset="breast_cancer", n_clients=5,
                                                          partition="dirichlet", alpha=0.3),
-    "adaptive server: FedAdam on non-IID digits": dict(algorithm="FedAdam", dataset="digits",
+    N_("adaptive server: FedAdam on non-IID digits"): dict(algorithm="FedAdam", dataset="digits",
                                                       partition="dirichlet", alpha=0.1, n_clients=30,
                                                       server_learning_rate=0.03, rounds=40),
 }
@@ -302,15 +312,16 @@ class FederatedLab:
         style = {"description_width": "140px"}
         layout = w.Layout(width="330px")
         c = self.controls = {
-            "preset": w.Dropdown(options=["(custom)"] + list(PRESETS), value="(custom)", description="preset"),
-            "algorithm": w.Dropdown(options=ALGORITHMS, value=settings.algorithm, description="algorithm",
+            "preset": w.Dropdown(options=[(tr(name), name) for name in ["(custom)", *PRESETS]], value="(custom)",
+                                 description=tr("preset")),
+            "algorithm": w.Dropdown(options=ALGORITHMS, value=settings.algorithm, description=tr("algorithm"),
                                     tooltip=REGISTRY[settings.algorithm].description),
-            "dataset": w.Dropdown(options=DATASETS, value=settings.dataset, description="data set"),
+            "dataset": w.Dropdown(options=DATASETS, value=settings.dataset, description=tr("data set")),
             "n_clients": int_slider(settings.n_clients, 1, 100, "clients K"),
             "fraction": float_slider(settings.fraction, 0.05, 1.0, "fraction C per round", step=0.05),
             "local_epochs": int_slider(settings.local_epochs, 1, 20, "local epochs E"),
             "batch_size": w.SelectionSlider(options=list(BATCH_SIZES), value=settings.batch_size,
-                                            description="batch size B", continuous_update=False),
+                                            description=tr("batch size B"), continuous_update=False),
             # log sliders over 1-2-3-5 per decade that hold the default: they return to it exactly
             "client_learning_rate": log_value_slider(settings.client_learning_rate, 0.001, 10.0,
                                                      "client learning rate η_l"),
@@ -318,7 +329,7 @@ class FederatedLab:
                                                      "server learning rate η_g"),
             "server_momentum": float_slider(settings.server_momentum, 0.0, 0.99, "server momentum β", step=0.01),
             "mu": float_slider(settings.mu, 0.0, 1.0, "FedProx μ", step=0.01),
-            "partition": w.Dropdown(options=LAB_PARTITIONS, value=settings.partition, description="partition"),
+            "partition": w.Dropdown(options=LAB_PARTITIONS, value=settings.partition, description=tr("partition")),
             "alpha": log_value_slider(settings.alpha, 0.01, 100.0, "Dirichlet α_D"),
             "rounds": int_slider(settings.rounds, 1, 100, "rounds R"),
             "seed": int_slider(settings.seed, 0, 20, "seed"),
@@ -331,13 +342,13 @@ class FederatedLab:
         self.summary = w.HTML()
         self.status = w.HTML()
         self.changes = w.HTML()           # one line: what differs from the defaults
-        self.reset_button = w.Button(description="reset", icon="undo", tooltip="back to the defaults")
+        self.reset_button = w.Button(description=tr("reset"), icon="undo", tooltip=tr("back to the defaults"))
         self.reset_button.on_click(lambda _button: self.reset())
-        groups = [("Algorithm", ["preset", "algorithm"]),
-                  ("Federation", ["n_clients", "fraction", "rounds", "seed"]),
-                  ("Local training", ["local_epochs", "batch_size", "client_learning_rate", "mu"]),
-                  ("Server", ["server_learning_rate", "server_momentum"]),
-                  ("Data", ["dataset", "partition", "alpha"])]
+        groups = [(tr("Algorithm"), ["preset", "algorithm"]),
+                  (tr("Federation"), ["n_clients", "fraction", "rounds", "seed"]),
+                  (tr("Local training"), ["local_epochs", "batch_size", "client_learning_rate", "mu"]),
+                  (tr("Server"), ["server_learning_rate", "server_momentum"]),
+                  (tr("Data"), ["dataset", "partition", "alpha"])]
         column = [self.reset_button]
         for title, names in groups:
             column.append(w.HTML(f"<b>{title}</b>"))
@@ -405,17 +416,19 @@ class FederatedLab:
         labels = {name: widget.description for name, widget in self.controls.items()}
         self.changes.value = (f'<span class="fl-lab-changes">'
                               f'{html.escape(describe_changes(values, self.defaults, labels), quote=False)}</span>')
+        running = tr("running…")
         self.status.value = (f'<span class="fl-lab-status" data-generation="{self.generation}">'
-                             f"⏳ running…</span>")
+                             f"⏳ {html.escape(running)}</span>")
         try:
             settings = self.settings()
             result = run_lab(settings)
             svg = lab_svg(result)
         except (ValueError, TypeError) as exc:
-            self._show_error(f"These settings cannot run: {exc}")
+            self._show_error(tr("These settings cannot run: {error}").format(error=exc))
             return None
         except Exception as exc:  # keep any other failure visible in the output area
-            self._show_error(f"The run failed: {type(exc).__name__}: {exc}", traceback.format_exc())
+            self._show_error(tr("The run failed: {error}").format(error=f"{type(exc).__name__}: {exc}"),
+                             traceback.format_exc())
             return None
         self.generation += 1
         self.last_result = result
@@ -423,7 +436,9 @@ class FederatedLab:
         color = "#b00020" if result.history.diverged else "#1b5e20"
         self.summary.value = f'<div class="fl-lab-summary" style="color:{color}">{text}</div>'
         self.status.value = (f'<span class="fl-lab-status" data-generation="{self.generation}">'
-                             f'run {self.generation}: computed in {1e3 * result.seconds:.0f} ms</span>')
+                             + html.escape(tr("run {generation}: computed in {milliseconds} ms").format(
+                                 generation=self.generation, milliseconds=f"{1e3 * result.seconds:.0f}"))
+                             + "</span>")
         self.figure.value = svg.replace('class="fl-lab-figure"',
                                         f'class="fl-lab-figure" data-generation="{self.generation}"')
         if self.output.outputs:
@@ -437,7 +452,8 @@ class FederatedLab:
         self.summary.value = (f'<div class="fl-lab-error" style="color:#b00020"><b>{html.escape(message)}</b>'
                               f"{extra}</div>")
         self.status.value = (f'<span class="fl-lab-status" data-generation="{self.generation}">'
-                             f"run {self.generation}: error</span>")
+                             + html.escape(tr("run {generation}: error").format(generation=self.generation))
+                             + "</span>")
         self.figure.value = ""
         if self.output.outputs:
             self.output.clear_output()
@@ -472,16 +488,22 @@ def show_listing(n_clients: int = 5, rounds: int = 10, client_learning_rate: flo
                        server_learning_rate=check_positive("server_learning_rate", server_learning_rate))
     usual = listing.replace(client_learning_rate=0.1, server_learning_rate=1.0)
     histories = run_experiments([listing, usual], progress=False)          # both in one batched call
-    labels = (f"listing: η_l = {client_learning_rate:g}, η_g = {server_learning_rate:g}", "FedAvg: η_l = 0.1, η_g = 1")
+    labels = (tr("listing: η_l = {client}, η_g = {server}").format(client=f"{client_learning_rate:g}",
+                                                                   server=f"{server_learning_rate:g}"),
+              "FedAvg: η_l = 0.1, η_g = 1")
     for label, h in zip(labels, histories, strict=True):
-        state = f"diverged in round {h.diverged_at}" if h.diverged else f"test accuracy {h.final_accuracy:.3f}"
-        print(f"{label}: {state}")
+        state = (tr("diverged in round {round}").format(round=h.diverged_at) if h.diverged
+                 else tr("test accuracy {accuracy}").format(accuracy=f"{h.final_accuracy:.3f}"))
+        print(label + tr(": ") + state)
     plt = pyplot()
     _, ax = plt.subplots(figsize=(6, 3.2))
-    for label, h in zip(labels, histories, strict=True):
+    figure_labels = (tr_figure("listing: η_l = {client}, η_g = {server}").format(
+        client=f"{client_learning_rate:g}", server=f"{server_learning_rate:g}"), labels[1])
+    for label, h in zip(figure_labels, histories, strict=True):
         ax.plot(np.arange(h.rounds_completed + 1), np.r_[h.initial_accuracy, h.accuracy], marker="o", markersize=3,
                 label=label)
-    ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1), title=f"{n_clients} IID clients, {rounds} rounds")
+    ax.set(xlabel=tr_figure("round"), ylabel=tr_figure("test accuracy"), ylim=(0, 1),
+           title=tr_figure("{clients} IID clients, {rounds} rounds").format(clients=n_clients, rounds=rounds))
     ax.legend()
     ax.grid(alpha=0.3)
     plt.show()
