@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import check_choice, check_float, check_int, check_positive
+from ..i18n import N_, tr, tr_figure
 from ..memory import RunMemory
 from ..poisoning import AGGREGATION_RULES, PoisoningRun, PoisoningSetting, run_poisoning_experiments
 from ..privacy import DPRun, DPSetting, dp_epsilon_curve, run_dp_experiments
@@ -111,17 +112,19 @@ def show_epsilon(sampling_probability: float = DP_SAMPLING_PROBABILITY, rounds: 
     plt = pyplot()
     b = compute_epsilon(sampling_probability, rounds, noise_multiplier, delta)
     after_one = "∞" if not np.isfinite(b.curve[0]) else f"{b.curve[0]:.3g}"
-    total = "∞ (no noise: no guarantee)" if not np.isfinite(b.epsilon) else f"{b.epsilon:.3g}"
-    print(f"q = {b.sampling_probability:g}, z = {b.noise_multiplier:g}, δ = {b.delta:g}: "
-          f"ε after 1 round {after_one}, after {rounds} round{'s' if rounds > 1 else ''} {total}")
+    total = tr("∞ (no noise: no guarantee)") if not np.isfinite(b.epsilon) else f"{b.epsilon:.3g}"
+    after_all = (tr("after {rounds} rounds {epsilon}") if rounds > 1 else tr("after {rounds} round {epsilon}"))
+    print(f"q = {b.sampling_probability:g}, z = {b.noise_multiplier:g}, δ = {b.delta:g}" + tr(": ")
+          + tr("ε after 1 round {epsilon}").format(epsilon=after_one) + tr(", ")
+          + after_all.format(rounds=rounds, epsilon=total))
     fig, ax = plt.subplots(figsize=(6, 3.3))
     if np.isfinite(b.epsilon):
-        ax.plot(b.rounds, b.curve, color="C0", linewidth=3, label="your setting")
+        ax.plot(b.rounds, b.curve, color="C0", linewidth=3, label=tr_figure("your setting"))
         ax.plot([b.rounds[-1]], [b.epsilon], "o", color="C0")
     ax.plot(b.rounds, b.reference, color="gray", linestyle="--",
-            label=f"q = {DP_SAMPLING_PROBABILITY:g}, z = 1, δ = {DP_DELTA:g} (the DP-FedAvg runs)")
-    ax.set(xlabel="rounds", ylabel="ε (smaller = more private)", ylim=(0, None),
-           title="Privacy spent, ε, against the number of rounds")
+            label=f"q = {DP_SAMPLING_PROBABILITY:g}, z = 1, δ = {DP_DELTA:g} " + tr_figure("(the DP-FedAvg runs)"))
+    ax.set(xlabel=tr_figure("rounds"), ylabel=tr_figure("ε (smaller = more private)"), ylim=(0, None),
+           title=tr_figure("Privacy spent, ε, against the number of rounds"))
     ax.legend(loc="best")
     plt.show()
     return b
@@ -129,11 +132,11 @@ def show_epsilon(sampling_probability: float = DP_SAMPLING_PROBABILITY, rounds: 
 
 #: presets of the DP-FedAvg training panel
 DP_PRESETS: dict[str, dict] = {
-    "clipping only, no noise: z = 0": dict(noise_multiplier=0.0),
-    "strong privacy: z = 8": dict(noise_multiplier=8.0),
-    "strong privacy with many clients: z = 8, K = 200": dict(noise_multiplier=8.0, n_clients=200),
-    "tight clipping: S = 0.1": dict(clip_norm=0.1),
-    "small steps: η_l = 0.1": dict(client_learning_rate=0.1),
+    N_("clipping only, no noise: z = 0"): dict(noise_multiplier=0.0),
+    N_("strong privacy: z = 8"): dict(noise_multiplier=8.0),
+    N_("strong privacy with many clients: z = 8, K = 200"): dict(noise_multiplier=8.0, n_clients=200),
+    N_("tight clipping: S = 0.1"): dict(clip_norm=0.1),
+    N_("small steps: η_l = 0.1"): dict(client_learning_rate=0.1),
 }
 
 
@@ -231,25 +234,30 @@ def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_cl
     plt = pyplot()
     t = compute_dp_tradeoff(noise_multiplier, clip_norm, n_clients, client_learning_rate)
     r = t.run
-    print(f"K={n_clients}, q={r.sampling_probability:g} (m={r.expected_clients:g}), {len(r.accuracy)} rounds, "
-          f"z={r.noise_multiplier:g}, S={r.clip_norm:g}: noise std per coordinate {r.noise_std:.4f}")
-    print(f"epsilon = {r.epsilon:.3g} at delta = {r.delta:.0e}; accuracy over the last 5 rounds "
-          f"{r.late_accuracy:.3f} (no DP: {t.non_private.late_accuracy:.3f}); "
-          f"{r.clipped_fraction:.0%} of updates clipped")
+    print(tr("K={clients}, q={q} (m={m}), {rounds} rounds, z={z}, S={clip}: noise std per coordinate {std}").format(
+        clients=n_clients, q=f"{r.sampling_probability:g}", m=f"{r.expected_clients:g}", rounds=len(r.accuracy),
+        z=f"{r.noise_multiplier:g}", clip=f"{r.clip_norm:g}", std=f"{r.noise_std:.4f}"))
+    print(tr("epsilon = {epsilon} at delta = {delta}; accuracy over the last 5 rounds {accuracy} (no DP: {plain}); "
+             "{clipped} of updates clipped").format(
+        epsilon=f"{r.epsilon:.3g}", delta=f"{r.delta:.0e}", accuracy=f"{r.late_accuracy:.3f}",
+        plain=f"{t.non_private.late_accuracy:.3f}", clipped=f"{r.clipped_fraction:.0%}"))
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.3))
     rounds = np.arange(1, len(r.accuracy) + 1)
-    left.plot(rounds, t.non_private.accuracy, color="gray", label="no DP")
+    left.plot(rounds, t.non_private.accuracy, color="gray", label=tr_figure("no DP"))
     left.plot(rounds, r.accuracy, color="C3", label=f"DP, z={r.noise_multiplier:g}, S={r.clip_norm:g}")
-    left.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1), title="Test accuracy per round")
+    left.set(xlabel=tr_figure("round"), ylabel=tr_figure("test accuracy"), ylim=(0, 1),
+             title=tr_figure("Test accuracy per round"))
     left.legend(loc="lower right")
     eps = [run.epsilon for run in t.reference]
     right.plot(eps, [run.late_accuracy for run in t.reference], "o-", color="lightgray",
-               label="default S, K, lr; z = " + ", ".join(f"{run.noise_multiplier:g}" for run in t.reference))
+               label=tr_figure("default S, K, lr; z = {values}").format(
+                   values=", ".join(f"{run.noise_multiplier:g}" for run in t.reference)))
     if np.isfinite(r.epsilon):
-        right.plot([r.epsilon], [r.late_accuracy], "o", color="C3", label="your setting")
-    right.axhline(t.non_private.late_accuracy, color="gray", linestyle="--", label="no DP (epsilon = inf)")
-    right.set(xscale="log", xlabel="epsilon (smaller = more private)", ylabel="test accuracy, last 5 rounds",
-              ylim=(0, 1), title="Accuracy against privacy")
+        right.plot([r.epsilon], [r.late_accuracy], "o", color="C3", label=tr_figure("your setting"))
+    right.axhline(t.non_private.late_accuracy, color="gray", linestyle="--", label=tr_figure("no DP (epsilon = inf)"))
+    right.set(xscale="log", xlabel=tr_figure("epsilon (smaller = more private)"),
+              ylabel=tr_figure("test accuracy, last 5 rounds"), ylim=(0, 1),
+              title=tr_figure("Accuracy against privacy"))
     right.legend(loc="lower right")
     plt.show()
     return t
@@ -258,11 +266,11 @@ def show_dp_tradeoff(noise_multiplier: float = 1.0, clip_norm: float = 0.5, n_cl
 # -- poisoning (notebook 09b) ---------------------------------------------------------------------
 #: presets of the poisoning panel
 POISONING_PRESETS: dict[str, dict] = {
-    "a stronger attacker: factor 50": dict(factor=50.0),
-    "a scaled update, not flipped": dict(attack="scaled"),
-    "a label flipper": dict(attack="label_flip"),
-    "few clients: K = 3": dict(n_clients=3),
-    "a large learning rate: η_l = 1": dict(client_learning_rate=1.0),
+    N_("a stronger attacker: factor 50"): dict(factor=50.0),
+    N_("a scaled update, not flipped"): dict(attack="scaled"),
+    N_("a label flipper"): dict(attack="label_flip"),
+    N_("few clients: K = 3"): dict(n_clients=3),
+    N_("a large learning rate: η_l = 1"): dict(client_learning_rate=1.0),
 }
 
 
@@ -329,18 +337,21 @@ def show_poisoning(factor: float = 10.0, n_clients: int = 10, client_learning_ra
     """Slider callback: print and draw each rule's test accuracy per round under the attack."""
     plt = pyplot()
     study = compute_poisoning(factor, n_clients, client_learning_rate, attack)
-    print(f"1 attacker ({attack}, factor {factor:g}) among {n_clients} clients; final test accuracy:")
-    print("  " + ";  ".join(f"{rule} " + (f"diverged in round {run.diverged_at}" if run.diverged_at
-                                          else f"{run.final_accuracy:.3f}") for rule, run in study.runs.items())
-          + f";  no attacker {study.clean.final_accuracy:.3f}")
+    print(tr("1 attacker ({attack}, factor {factor}) among {clients} clients; final test accuracy:").format(
+        attack=attack, factor=f"{factor:g}", clients=n_clients))
+    print("  " + ";  ".join(f"{rule} " + (tr("diverged in round {round}").format(round=run.diverged_at)
+                                          if run.diverged_at else f"{run.final_accuracy:.3f}")
+                            for rule, run in study.runs.items())
+          + ";  " + tr("no attacker {accuracy}").format(accuracy=f"{study.clean.final_accuracy:.3f}"))
     fig, ax = plt.subplots(figsize=(6, 3.5))
     rounds = np.arange(1, len(study.clean.accuracy) + 1)
-    ax.plot(rounds, study.clean.accuracy, color="gray", linestyle="--", label="FedAvg, no attacker")
+    ax.plot(rounds, study.clean.accuracy, color="gray", linestyle="--", label=tr_figure("FedAvg, no attacker"))
     for rule, run in study.runs.items():        # a diverged run's curve ends where it blew up
         ax.plot(rounds[:len(run.accuracy)], run.accuracy, label=rule if run.diverged_at is None
-                else f"{rule} (diverged in round {run.diverged_at})")
-    ax.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1),
-           title=f"One attacker ({attack}, factor {factor:g}) among {n_clients} clients")
+                else tr_figure("{rule} (diverged in round {round})").format(rule=rule, round=run.diverged_at))
+    ax.set(xlabel=tr_figure("round"), ylabel=tr_figure("test accuracy"), ylim=(0, 1),
+           title=tr_figure("One attacker ({attack}, factor {factor}) among {clients} clients").format(
+               attack=attack, factor=f"{factor:g}", clients=n_clients))
     ax.legend(loc="lower right")
     plt.show()
     return study
