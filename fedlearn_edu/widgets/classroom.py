@@ -263,8 +263,8 @@ class ControlPanel:
 # -- notebook 00's environment check: the smallest panel there is --------------------------------------
 
 #: presets of notebook 00's environment check
-ENVIRONMENT_PRESETS = {"one client holds everything: K = 1": {"clients": 1},
-                       "a hundred clients: K = 100": {"clients": 100}}
+ENVIRONMENT_PRESETS = {N_("one client holds everything: K = 1"): {"clients": 1},
+                       N_("a hundred clients: K = 100"): {"clients": 100}}
 
 
 def show_examples_per_client(clients: int, n_train: int = 800) -> int:
@@ -273,5 +273,6 @@ def show_examples_per_client(clients: int, n_train: int = 800) -> int:
     if isinstance(clients, bool) or not isinstance(clients, int) or not 1 <= clients <= n_train:
         raise ValueError(f"clients must be an integer in 1 .. {n_train}, got {clients!r}")
     share = n_train // clients
-    print(f"{clients} clients would each hold about {share} of the {n_train} training examples")
+    print(tr("{clients} clients would each hold about {share} of the {total} training examples").format(
+        clients=clients, share=share, total=n_train))
     return share

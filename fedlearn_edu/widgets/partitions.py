@@ -25,6 +25,7 @@ from sklearn.datasets import make_classification
 from .._validate import check_choice, check_int, check_labels, check_positive, check_seed
 from ..batch import run_experiments
 from ..data import ARTICLE_MAKE_CLASSIFICATION_KWARGS, cached_dataset
+from ..i18n import N_, tr, tr_figure
 from ..partition import PARTITIONS, label_distribution, make_partition, non_iid_score
 from ..plots import plot_history, plot_label_distribution
 from ..simulation import FLConfig
@@ -36,8 +37,8 @@ __all__ = ["feature_roles", "plot_informative_features", "alpha_slider", "scheme
            "TrainingResult", "compute_fedavg_on_partition", "show_fedavg_on_partition", "PRESETS",
            "TRAINING_PRESETS"]
 
-SCHEME_LABELS = {"iid": "IID", "dirichlet": "Dirichlet label skew", "shards": "shards (2 per client)",
-                 "quantity": "quantity skew"}
+SCHEME_LABELS = {"iid": N_("IID"), "dirichlet": N_("Dirichlet label skew"), "shards": N_("shards (2 per client)"),
+                 "quantity": N_("quantity skew")}
 
 #: the default grid of Dirichlet concentrations: 0.01 .. 1000, two points per decade
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-2, 3, 11))
@@ -89,9 +90,9 @@ def plot_informative_features(X: np.ndarray, y: np.ndarray, columns: Sequence[in
     y = check_labels("y", y, n_samples=len(X))
     a, b = int(columns[0]), int(columns[1])
     for c in np.unique(y):
-        ax.scatter(X[y == c, a], X[y == c, b], s=6, alpha=0.6, label=f"class {c}")
-    ax.set_xlabel(f"column {a} (informative)")
-    ax.set_ylabel(f"column {b} (informative)")
+        ax.scatter(X[y == c, a], X[y == c, b], s=6, alpha=0.6, label=tr_figure("class {c}").format(c=c))
+    ax.set_xlabel(tr_figure("column {column} (informative)").format(column=a))
+    ax.set_ylabel(tr_figure("column {column} (informative)").format(column=b))
     ax.legend(markerscale=2)
     ax.grid(alpha=0.3)
     return ax
@@ -108,8 +109,8 @@ def alpha_slider(value: float = 0.5, description: str = "Dirichlet alpha") -> wi
 
 def scheme_dropdown(value: str = "dirichlet") -> widgets.Dropdown:
     """The four partition schemes of :data:`fedlearn_edu.PARTITIONS`."""
-    return widgets.Dropdown(options=[(SCHEME_LABELS[s], s) for s in PARTITIONS], value=value,
-                            description="split", style={"description_width": "initial"})
+    return widgets.Dropdown(options=[(tr(SCHEME_LABELS[s]), s) for s in PARTITIONS], value=value,
+                            description=tr("split"), style={"description_width": "initial"})
 
 
 # -- one split ------------------------------------------------------------------------------
@@ -146,9 +147,11 @@ class PartitionResult:
     def __repr__(self) -> str:
         uses_alpha = self.scheme in ("dirichlet", "quantity")
         alpha = f", alpha {self.alpha:.3g}" if uses_alpha else ""
-        return (f"{SCHEME_LABELS[self.scheme]}, {self.n_clients} clients{alpha}: non-IID score {self.score:.3f}; "
-                f"client sizes {int(self.sizes.min())}..{int(self.sizes.max())}; "
-                f"classes per client {int(self.classes_per_client.min())}..{int(self.classes_per_client.max())}")
+        return tr("{scheme}, {clients} clients{alpha}: non-IID score {score}; client sizes {sizes}; "
+                  "classes per client {classes}").format(
+            scheme=tr(SCHEME_LABELS[self.scheme]), clients=self.n_clients, alpha=alpha, score=f"{self.score:.3f}",
+            sizes=f"{int(self.sizes.min())}..{int(self.sizes.max())}",
+            classes=f"{int(self.classes_per_client.min())}..{int(self.classes_per_client.max())}")
 
 
 def compute_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: float = 0.5,
@@ -179,40 +182,42 @@ def _colour_from_zero(ax, counts: np.ndarray) -> None:
 
 def _draw_partition(result: PartitionResult, heat_ax, size_ax) -> None:
     plot_label_distribution(result.counts, ax=heat_ax,
-                            title=f"{SCHEME_LABELS[result.scheme]}: score {result.score:.2f}")
+                            title=tr_figure("{scheme}: score {score}").format(
+                                scheme=tr_figure(SCHEME_LABELS[result.scheme]), score=f"{result.score:.2f}"))
     _colour_from_zero(heat_ax, result.counts)
     n_classes = result.counts.shape[1]
     left = np.zeros(result.n_clients)
     for c in range(n_classes):
-        size_ax.barh(np.arange(result.n_clients), result.counts[:, c], left=left, label=f"class {c}")
+        size_ax.barh(np.arange(result.n_clients), result.counts[:, c], left=left,
+                     label=tr_figure("class {c}").format(c=c))
         left += result.counts[:, c]
     size_ax.invert_yaxis()
-    size_ax.set_xlabel("examples")
-    size_ax.set_ylabel("client")
-    size_ax.set_title("client sizes, by class")
+    size_ax.set_xlabel(tr_figure("examples"))
+    size_ax.set_ylabel(tr_figure("client"))
+    size_ax.set_title(tr_figure("client sizes, by class"))
     size_ax.legend()
 
 
 #: presets of notebook 02's split panel (section 6; controls n_clients, scheme, alpha, seed)
 PRESETS: dict[str, dict] = {
-    "IID baseline": dict(scheme="iid"),
-    "extreme non-IID: α_D = 0.05": dict(scheme="dirichlet", alpha=0.05),
-    "nearly IID: α_D = 100": dict(scheme="dirichlet", alpha=100.0),
-    "shards (McMahan et al.)": dict(scheme="shards"),
-    "quantity skew: α_D = 0.1": dict(scheme="quantity", alpha=0.1),
-    "small clients: K = 100, IID": dict(scheme="iid", n_clients=100),
-    "another seed: 1": dict(seed=1),
+    N_("IID baseline"): dict(scheme="iid"),
+    N_("extreme non-IID: α_D = 0.05"): dict(scheme="dirichlet", alpha=0.05),
+    N_("nearly IID: α_D = 100"): dict(scheme="dirichlet", alpha=100.0),
+    N_("shards (McMahan et al.)"): dict(scheme="shards"),
+    N_("quantity skew: α_D = 0.1"): dict(scheme="quantity", alpha=0.1),
+    N_("small clients: K = 100, IID"): dict(scheme="iid", n_clients=100),
+    N_("another seed: 1"): dict(seed=1),
 }
 
 #: presets of notebook 02's training panel (section 7): the split presets and the learning rate
 TRAINING_PRESETS: dict[str, dict] = {
-    "IID baseline": dict(scheme="iid"),
-    "extreme non-IID: α_D = 0.05": dict(scheme="dirichlet", alpha=0.05),
-    "shards (McMahan et al.)": dict(scheme="shards"),
-    "big local steps on skewed data: α_D = 0.1, η_l = 1": dict(scheme="dirichlet", alpha=0.1,
+    N_("IID baseline"): dict(scheme="iid"),
+    N_("extreme non-IID: α_D = 0.05"): dict(scheme="dirichlet", alpha=0.05),
+    N_("shards (McMahan et al.)"): dict(scheme="shards"),
+    N_("big local steps on skewed data: α_D = 0.1, η_l = 1"): dict(scheme="dirichlet", alpha=0.1,
                                                                  client_learning_rate=1.0),
-    "too-large learning rate: η_l = 10": dict(client_learning_rate=10.0),
-    "another seed: 1": dict(seed=1),
+    N_("too-large learning rate: η_l = 10"): dict(client_learning_rate=10.0),
+    N_("another seed: 1"): dict(seed=1),
 }
 
 
@@ -236,7 +241,8 @@ def plot_schemes(n_clients: int = 10, alpha: float = 0.5, seed: int = 0) -> list
     results = [compute_partition(n_clients, s, alpha, seed) for s in PARTITIONS]
     fig, axes = plt.subplots(1, len(results), figsize=(12, 3.5))
     for r, ax in zip(results, axes, strict=True):
-        plot_label_distribution(r.counts, ax=ax, title=f"{SCHEME_LABELS[r.scheme]}\nscore {r.score:.2f}")
+        plot_label_distribution(r.counts, ax=ax, title=tr_figure("{scheme}\nscore {score}").format(
+            scheme=tr_figure(SCHEME_LABELS[r.scheme]), score=f"{r.score:.2f}"))
         _colour_from_zero(ax, r.counts)
     return results
 
@@ -267,11 +273,12 @@ class ScoreCurve:
     n_seeds: int
 
     def table(self) -> str:
-        lines = [f"{self.n_clients} clients, mean over {self.n_seeds} seeds",
+        lines = [tr("{clients} clients, mean over {seeds} seeds").format(clients=self.n_clients, seeds=self.n_seeds),
                  f"{'alpha':>9} {'score':>6} {'min':>6} {'max':>6}"]
         for a, m, lo, hi in zip(self.alphas, self.mean, self.low, self.high, strict=True):
             lines.append(f"{a:>9.3g} {m:>6.3f} {lo:>6.3f} {hi:>6.3f}")
-        lines.append(f"IID split: {self.iid:.3f}; shards: {self.shards:.3f}")
+        lines.append(tr("IID split: {iid}; shards: {shards}").format(iid=f"{self.iid:.3f}",
+                                                                     shards=f"{self.shards:.3f}"))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -303,14 +310,15 @@ def show_score_vs_alpha(alphas: Sequence[float] = DEFAULT_ALPHAS, n_clients: int
     plt = pyplot()
     curve = compute_score_vs_alpha(alphas, n_clients, n_seeds)
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.fill_between(curve.alphas, curve.low, curve.high, alpha=0.2, label=f"min..max over {n_seeds} seeds")
-    ax.plot(curve.alphas, curve.mean, marker="o", label="Dirichlet split")
-    ax.axhline(curve.shards, color="C3", linestyle="--", linewidth=1, label="shards (2 per client)")
-    ax.axhline(curve.iid, color="gray", linestyle=":", linewidth=1, label="IID split")
+    ax.fill_between(curve.alphas, curve.low, curve.high, alpha=0.2,
+                    label=tr_figure("min..max over {seeds} seeds").format(seeds=n_seeds))
+    ax.plot(curve.alphas, curve.mean, marker="o", label=tr_figure("Dirichlet split"))
+    ax.axhline(curve.shards, color="C3", linestyle="--", linewidth=1, label=tr_figure("shards (2 per client)"))
+    ax.axhline(curve.iid, color="gray", linestyle=":", linewidth=1, label=tr_figure("IID split"))
     ax.set_xscale("log")
-    ax.set_xlabel("Dirichlet concentration α_D (log scale)")
-    ax.set_ylabel("non-IID score")
-    ax.set_title("how skewed a Dirichlet split is")
+    ax.set_xlabel(tr_figure("Dirichlet concentration α_D (log scale)"))
+    ax.set_ylabel(tr_figure("non-IID score"))
+    ax.set_title(tr_figure("how skewed a Dirichlet split is"))
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend()
@@ -349,10 +357,12 @@ class TrainingResult:
         return self.iid_accuracy - self.accuracy
 
     def __repr__(self) -> str:
-        diverged = f" (diverged in round {self.diverged_at})" if self.diverged_at else ""
-        return (f"{self.partition!r}\nFedAvg, learning rate {self.client_learning_rate:.3g}, {self.rounds} rounds: "
-                f"test accuracy {self.accuracy:.3f}{diverged} vs {self.iid_accuracy:.3f} on an IID split "
-                f"(gap {self.gap:.3f})")
+        diverged = tr(" (diverged in round {round})").format(round=self.diverged_at) if self.diverged_at else ""
+        return f"{self.partition!r}\n" + tr(
+            "FedAvg, learning rate {rate}, {rounds} rounds: test accuracy {accuracy}{diverged} vs {iid} on an IID "
+            "split (gap {gap})").format(rate=f"{self.client_learning_rate:.3g}", rounds=self.rounds,
+                                        accuracy=f"{self.accuracy:.3f}", diverged=diverged,
+                                        iid=f"{self.iid_accuracy:.3f}", gap=f"{self.gap:.3f}")
 
 
 def compute_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", alpha: float = 0.5,
@@ -388,9 +398,11 @@ def show_fedavg_on_partition(n_clients: int = 10, scheme: str = "dirichlet", alp
     print(result)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     plot_history([result.histories["split"], result.histories["iid"]],
-                 [f"{SCHEME_LABELS[result.partition.scheme]} (score {result.partition.score:.2f})",
-                  "IID split"], ax=ax)
+                 [tr_figure("{scheme} (score {score})").format(scheme=tr_figure(SCHEME_LABELS[result.partition.scheme]),
+                                                               score=f"{result.partition.score:.2f}"),
+                  tr_figure("IID split")], ax=ax)
     ax.set_ylim(0, 1)
-    ax.set_title(f"FedAvg, K = {result.partition.n_clients}, learning rate {result.client_learning_rate:.3g}")
+    ax.set_title(tr_figure("FedAvg, K = {clients}, learning rate {rate}").format(
+        clients=result.partition.n_clients, rate=f"{result.client_learning_rate:.3g}"))
     plt.show()
     return result
