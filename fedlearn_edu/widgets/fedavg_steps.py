@@ -28,6 +28,7 @@ import numpy as np
 from .. import _tf  # noqa: F401  (silences TensorFlow before it is imported)
 from .._validate import check_float, check_int, check_positive
 from ..aggregate import fedavg_coefficients
+from ..i18n import N_, tr, tr_figure
 from ..simulation import FLConfig, Simulation, run_experiment
 from ..style import pyplot
 
@@ -285,12 +286,12 @@ def compute_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.
 
 #: classroom presets of notebook 04's learning-curve panel (each changes only what it names)
 PRESETS: dict[str, dict] = {
-    "FedSGD: E = 1, B = ∞, every client": dict(local_epochs=1, batch_size=float("inf"), fraction=1.0),
-    "more local work: E = 5, B = 8": dict(local_epochs=5, batch_size=8),
-    "every client in every round: C = 1": dict(fraction=1.0),
-    "one client per round: C = 0.1": dict(fraction=0.1),
-    "too large a learning rate: η_l = 10": dict(client_learning_rate=10.0),
-    "too small a learning rate: η_l = 0.001": dict(client_learning_rate=0.001),
+    N_("FedSGD: E = 1, B = ∞, every client"): dict(local_epochs=1, batch_size=float("inf"), fraction=1.0),
+    N_("more local work: E = 5, B = 8"): dict(local_epochs=5, batch_size=8),
+    N_("every client in every round: C = 1"): dict(fraction=1.0),
+    N_("one client per round: C = 0.1"): dict(fraction=0.1),
+    N_("too large a learning rate: η_l = 10"): dict(client_learning_rate=10.0),
+    N_("too small a learning rate: η_l = 0.001"): dict(client_learning_rate=0.001),
 }
 
 
@@ -314,29 +315,33 @@ def show_learning_curve(n_clients: int = 10, client_learning_rate: float = 0.1, 
     ax_acc.plot(x, curve.accuracy, marker="o", markersize=2)
     for ax in (ax_loss, ax_acc):
         if curve.stop_round is not None:
-            ax.axvline(curve.stop_round, color="gray", linestyle="--", linewidth=1, label="criterion stops")
+            ax.axvline(curve.stop_round, color="gray", linestyle="--", linewidth=1, label=tr_figure("criterion stops"))
             ax.legend()
-        ax.set_xlabel("round")
+        ax.set_xlabel(tr_figure("round"))
         ax.grid(alpha=0.3)
-    ax_loss.set_ylabel("test loss")
-    ax_acc.set_ylabel("test accuracy")
+    ax_loss.set_ylabel(tr_figure("test loss"))
+    ax_acc.set_ylabel(tr_figure("test accuracy"))
     ax_acc.set_ylim(0, 1)
     C = BASE_CONFIG.fraction if fraction is None else fraction
     E = BASE_CONFIG.local_epochs if local_epochs is None else local_epochs
     B = BASE_CONFIG.batch_size if batch_size == "config" else batch_size
     B = None if B == float("inf") else B                      # the batch slider's ∞
-    fig.suptitle(f"K={n_clients} clients, C={C:g} ({curve.clients_per_round} per round), E={E}, "
-                 f"B={'∞' if B is None else B}, client learning rate {client_learning_rate:.3g}")
+    fig.suptitle(tr_figure("K={clients} clients, C={fraction} ({per_round} per round), E={epochs}, B={batch}, "
+                           "client learning rate {rate}").format(
+        clients=n_clients, fraction=f"{C:g}", per_round=curve.clients_per_round, epochs=E,
+        batch="∞" if B is None else B, rate=f"{client_learning_rate:.3g}"))
     plt.show()
     if curve.stop_round is not None:
-        print(f"the criterion stops after round {curve.stop_round}: "
-              f"test accuracy {curve.accuracy_at_stop:.3f}, loss {curve.loss[curve.stop_round]:.3f}")
+        print(tr("the criterion stops after round {round}: test accuracy {accuracy}, loss {loss}").format(
+            round=curve.stop_round, accuracy=f"{curve.accuracy_at_stop:.3f}",
+            loss=f"{curve.loss[curve.stop_round]:.3f}"))
         if curve.failed:
-            print(f"but the loss never went below the initial loss ({curve.loss[0]:.3f}): "
-                  f"this is failure, not convergence")
+            failure = tr("but the loss never went below the initial loss ({loss}): this is failure, not convergence")
+            print(failure.format(loss=f"{curve.loss[0]:.3f}"))
     elif curve.diverged_at is None:
-        print(f"the criterion did not stop within {curve.rounds} rounds; "
-              f"test accuracy {curve.accuracy_at_stop:.3f}")
+        print(tr("the criterion did not stop within {rounds} rounds; test accuracy {accuracy}").format(
+            rounds=curve.rounds, accuracy=f"{curve.accuracy_at_stop:.3f}"))
     if curve.diverged_at is not None:
-        print(f"training diverged (NaN) in round {curve.diverged_at}: the client learning rate is too large")
+        print(tr("training diverged (NaN) in round {round}: the client learning rate is too large").format(
+            round=curve.diverged_at))
     return curve

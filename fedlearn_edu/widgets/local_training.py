@@ -31,6 +31,7 @@ from .._validate import check_choice, check_int, check_positive, check_seed
 from ..aggregate import fedavg_coefficients
 from ..client import ClientResult, LocalTrainer, client_update
 from ..data import Dataset, cached_dataset
+from ..i18n import N_, tr, tr_figure
 from ..model import build_model, flatten_weights, get_weights
 from ..partition import PARTITIONS, label_distribution, make_partition
 from ..style import pyplot
@@ -317,11 +318,11 @@ def _project(results: Sequence[ClientDriftResult]) -> list[np.ndarray]:
 
 #: classroom presets of notebook 03's drift panel (each changes only what it names)
 PRESETS: dict[str, dict] = {
-    "nearly IID clients: α_D = 100": dict(alpha=100.0),
-    "extreme label skew: α_D = 0.01": dict(alpha=0.01),
-    "more local work: E = 20": dict(local_epochs=20),
-    "aggressive local training: E = 20, η_l = 1": dict(local_epochs=20, client_learning_rate=1.0),
-    "gentle local training: E = 1, η_l = 0.01": dict(local_epochs=1, client_learning_rate=0.01),
+    N_("nearly IID clients: α_D = 100"): dict(alpha=100.0),
+    N_("extreme label skew: α_D = 0.01"): dict(alpha=0.01),
+    N_("more local work: E = 20"): dict(local_epochs=20),
+    N_("aggressive local training: E = 20, η_l = 1"): dict(local_epochs=20, client_learning_rate=1.0),
+    N_("gentle local training: E = 1, η_l = 0.01"): dict(local_epochs=1, client_learning_rate=0.01),
 }
 
 
@@ -341,27 +342,29 @@ def show_drift(n_clients: int = 10, alpha: float = 0.1, local_epochs: int = 5,
     numbers = compute_drift_comparison(n_clients, alpha, local_epochs, client_learning_rate)
     iid, non_iid = numbers["iid"], numbers["non_iid"]
     if iid.diverged or non_iid.diverged:
-        print(f"local training diverged (NaN) at client learning rate {client_learning_rate:.3g}: "
-              f"try a smaller one")
+        print(tr("local training diverged (NaN) at client learning rate {rate}: try a smaller one").format(
+            rate=f"{client_learning_rate:.3g}"))
         return numbers
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.5), gridspec_kw={"width_ratios": [3, 2]})
-    colours = {"IID": "C0", f"Dirichlet α_D={alpha:.3g}": "C3"}
+    colours = {"IID": "C0", tr_figure("Dirichlet α_D={alpha}").format(alpha=f"{alpha:.3g}"): "C3"}
     for (label, colour), result, points in zip(colours.items(), (iid, non_iid), _project((iid, non_iid)), strict=True):
         sizes = 15 + 200 * result.n_examples / result.n_examples.max()
         left.scatter(points[:, 0], points[:, 1], s=sizes, color=colour, alpha=0.5, label=label)
         centre = fedavg_coefficients(result.n_examples) @ points
         left.scatter(*centre, marker="*", s=200, color=colour, edgecolor="black")
-    left.scatter(0, 0, marker="x", s=80, color="black", label="start (global model)")
-    left.set_title(f"client models after E={local_epochs} epochs")
-    left.set_xlabel("direction 1")
-    left.set_ylabel("direction 2")
+    left.scatter(0, 0, marker="x", s=80, color="black", label=tr_figure("start (global model)"))
+    left.set_title(tr_figure("client models after E={epochs} epochs").format(epochs=local_epochs))
+    left.set_xlabel(tr_figure("direction 1"))
+    left.set_ylabel(tr_figure("direction 2"))
     left.legend()
-    right.bar(["IID", "non-IID"], [iid.drift, non_iid.drift], color=list(colours.values()))
-    right.set_title("drift: mean distance to the average")
-    right.set_xlabel("federation")
-    right.set_ylabel("drift")
+    right.bar(["IID", tr_figure("non-IID")], [iid.drift, non_iid.drift], color=list(colours.values()))
+    right.set_title(tr_figure("drift: mean distance to the average"))
+    right.set_xlabel(tr_figure("federation"))
+    right.set_ylabel(tr_figure("drift"))
     plt.show()
-    print(f"K={n_clients}, E={local_epochs}, client learning rate {client_learning_rate:.3g}: "
-          f"drift IID {iid.drift:.3f}, non-IID {non_iid.drift:.3f} (x{numbers['ratio']:.2f}); "
-          f"update cosine IID {iid.mean_cosine:.2f}, non-IID {non_iid.mean_cosine:.2f}")
+    print(tr("K={clients}, E={epochs}, client learning rate {rate}: drift IID {drift_iid}, non-IID {drift_skewed} "
+             "(x{ratio}); update cosine IID {cosine_iid}, non-IID {cosine_skewed}").format(
+        clients=n_clients, epochs=local_epochs, rate=f"{client_learning_rate:.3g}", drift_iid=f"{iid.drift:.3f}",
+        drift_skewed=f"{non_iid.drift:.3f}", ratio=f"{numbers['ratio']:.2f}", cosine_iid=f"{iid.mean_cosine:.2f}",
+        cosine_skewed=f"{non_iid.mean_cosine:.2f}"))
     return numbers

@@ -31,6 +31,7 @@ from ..aggregate import fedavg_coefficients, seed_formula
 from ..batch import run_experiments
 from ..client import LocalTrainer, client_update, cross_entropy
 from ..data import cached_dataset
+from ..i18n import N_, tr, tr_figure
 from ..model import build_model, flatten_weights, set_weights, unflatten_weights
 from ..simulation import FLConfig, Simulation
 from ..style import pyplot
@@ -245,12 +246,12 @@ def compute_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03,
 
 #: classroom presets of notebook 05's panel (each changes only what it names)
 PRESETS: dict[str, dict] = {
-    "FedSGD: E = 1, B = ∞": dict(local_epochs=1, batch_size=float("inf")),
-    "more local work: E = 5": dict(local_epochs=5),
-    "no momentum: β = 0": dict(beta=0.0),
-    "too much momentum: β = 0.9 at η_l = 0.1": dict(beta=0.9, learning_rate=0.1),
-    "a half server step: η_g = 0.5": dict(server_learning_rate=0.5),
-    "the article's α near 1": dict(learning_rate=1.0),
+    N_("FedSGD: E = 1, B = ∞"): dict(local_epochs=1, batch_size=float("inf")),
+    N_("more local work: E = 5"): dict(local_epochs=5),
+    N_("no momentum: β = 0"): dict(beta=0.0),
+    N_("too much momentum: β = 0.9 at η_l = 0.1"): dict(beta=0.9, learning_rate=0.1),
+    N_("a half server step: η_g = 0.5"): dict(server_learning_rate=0.5),
+    N_("the article's α near 1"): dict(learning_rate=1.0),
 }
 
 
@@ -264,28 +265,30 @@ def show_formula_comparison(n_clients: int = 10, learning_rate: float = 0.03, be
     result = compute_formula_comparison(n_clients, learning_rate, beta, server_learning_rate=server_learning_rate,
                                         local_epochs=local_epochs, batch_size=batch_size, **kwargs)
     s = result.smallest_client
-    print(f"article's formula (its α = η_l = {learning_rate:.3g}, β = {beta:.2f}): final accuracy "
-          f"{result.literal_accuracy[-1]:.3f} (chance {result.chance:.3f}); "
-          f"same curve with beta=0: {not result.beta_changes_literal}")
-    fedavgm = ("diverged" if result.fedavgm_diverged
-               else f"final accuracy {result.fedavgm_accuracy[-1]:.3f}")
+    print(tr("article's formula (its α = η_l = {rate}, β = {beta}): final accuracy {accuracy} (chance {chance}); "
+             "same curve with beta=0: {same}").format(
+        rate=f"{learning_rate:.3g}", beta=f"{beta:.2f}", accuracy=f"{result.literal_accuracy[-1]:.3f}",
+        chance=f"{result.chance:.3f}", same=not result.beta_changes_literal))
+    fedavgm = (tr("diverged") if result.fedavgm_diverged
+               else tr("final accuracy {accuracy}").format(accuracy=f"{result.fedavgm_accuracy[-1]:.3f}"))
+    batch = "∞" if batch_size in (None, float("inf")) else batch_size
     print(f"FedAvgM (η_l = {learning_rate:.3g}, β = {beta:.2f}, η_g = {server_learning_rate:.3g}, E = {local_epochs}, "
-          f"B = {'∞' if batch_size in (None, float('inf')) else batch_size}): {fedavgm}; "
-          f"FedAvg (beta=0): {result.fedavg_accuracy[-1]:.3f}")
-    print(f"smallest client holds {result.fedavg_weights[s]:.3f} of the data; the article's 1/n_i "
-          f"gives it {result.article_weights[s]:.3f} of the say")
+          f"B = {batch}){tr(': ')}{fedavgm}; FedAvg (beta=0){tr(': ')}{result.fedavg_accuracy[-1]:.3f}")
+    print(tr("smallest client holds {share} of the data; the article's 1/n_i gives it {say} of the say").format(
+        share=f"{result.fedavg_weights[s]:.3f}", say=f"{result.article_weights[s]:.3f}"))
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2), gridspec_kw={"width_ratios": [3, 2]})
-    left.plot(result.rounds, result.literal_accuracy, marker="o", markersize=3, label="article's formula")
+    left.plot(result.rounds, result.literal_accuracy, marker="o", markersize=3, label=tr_figure("article's formula"))
     left.plot(result.rounds, result.fedavg_accuracy, marker="o", markersize=3, label="FedAvg (β=0)")
     left.plot(result.rounds, result.fedavgm_accuracy, marker="o", markersize=3, label=f"FedAvgM (β={beta:.2f})")
-    left.axhline(result.chance, color="gray", linestyle=":", linewidth=1, label="chance")
-    left.set(xlabel="round", ylabel="test accuracy", ylim=(0, 1), title="the formula against FedAvg(M)")
+    left.axhline(result.chance, color="gray", linestyle=":", linewidth=1, label=tr_figure("chance"))
+    left.set(xlabel=tr_figure("round"), ylabel=tr_figure("test accuracy"), ylim=(0, 1),
+             title=tr_figure("the formula against FedAvg(M)"))
     left.legend()
     left.grid(alpha=0.3)
     clients = np.arange(len(result.client_sizes))
     right.bar(clients - 0.2, result.fedavg_weights, width=0.4, label="n_i / n (FedAvg)")
-    right.bar(clients + 0.2, result.article_weights, width=0.4, label="1/n_i (article)")
-    right.set(xlabel="client", ylabel="share of the say", title="each client's say")
+    right.bar(clients + 0.2, result.article_weights, width=0.4, label=tr_figure("1/n_i (article)"))
+    right.set(xlabel=tr_figure("client"), ylabel=tr_figure("share of the say"), title=tr_figure("each client's say"))
     right.legend()
     plt.show()
     return result
