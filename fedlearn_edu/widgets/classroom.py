@@ -177,6 +177,8 @@ class ControlPanel:
                                        style=_STYLE, layout=widgets.Layout(width="max-content"))
         self.reset_button = widgets.Button(description=tr("reset"), icon="undo",
                                            tooltip=tr("back to the notebook's defaults"))
+        self.preset.add_class("fl-panel-preset")          # the browser tests find them in either language
+        self.reset_button.add_class("fl-panel-reset")
         self.busy = widgets.HTML()
         self.summary = widgets.HTML()
         self.output = widgets.Output()

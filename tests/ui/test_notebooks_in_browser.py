@@ -15,7 +15,9 @@ from .helpers import (
     wait_for_widgets,
 )
 
-NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+#: both editions: notebooks/NN_*.ipynb and the Chinese notebooks/zh/NN_*.ipynb
+NOTEBOOKS = (sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+             + sorted(f"zh/{p.name}" for p in (ROOT / "notebooks" / "zh").glob("[0-9][0-9]*_*.ipynb")))
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 #: the sliders issue 16 asked for, by notebook: at least this many panel controls (sliders + one preset) must move
 PANEL_CONTROLS = {"04": 6, "05": 6, "06": 3, "07": 7, "09": 5, "11": 8}
@@ -36,7 +38,7 @@ def test_notebook_runs_in_jupyterlab(lab_server, page, name):
     outputs = page.locator(".jp-OutputArea-output")
     text = "\n".join(outputs.all_inner_texts())
     ARTIFACTS.mkdir(exist_ok=True)
-    full_screenshot(page, ARTIFACTS / f"{Path(name).stem}.png")
+    full_screenshot(page, ARTIFACTS / f"{name.replace('/', '_').removesuffix('.ipynb')}.png")
     # the classroom panels: every slider moved once, reset, a preset (each waits for its callback)
     moves = exercise_control_panels(page)
     panel_text = "\n".join(outputs.all_inner_texts())
@@ -45,7 +47,8 @@ def test_notebook_runs_in_jupyterlab(lab_server, page, name):
     if moves:
         print(f"{name}: {len(moves)} panel controls moved: " + ", ".join(f"{k} {v:.1f} s" for k, v in moves.items()))
     assert "Traceback" not in panel_text, f"a panel move raised in {name}:\n{panel_text[-2000:]}"
-    assert len(moves) >= PANEL_CONTROLS.get(name.split("_")[0], 0), f"{name}: fewer panel controls moved than expected"
+    assert len(moves) >= PANEL_CONTROLS.get(Path(name).name.split("_")[0], 0), \
+        f"{name}: fewer panel controls moved than expected"
     assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0, \
         f"stderr or error output in {name}:\n{text[-2000:]}"
     assert "Traceback" not in text
