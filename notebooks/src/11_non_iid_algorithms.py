@@ -205,7 +205,7 @@ fl.check(sweep.rounds_of(0.1, "FedAvg") >= 2 * sweep.rounds_of(100.0, "FedAvg"),
 # - **FedAvgM** ($\beta = 0.5$) helps at $\alpha_D = 0.1$ as much and ties FedAvg on near-IID data. It does
 #   not correct drift: the update agreement above says that on skewed data the averaged update is *short*,
 #   and momentum lengthens it (a steady direction is applied up to $1/(1-\beta) = 2$ times). A bigger step,
-#   not a better direction — exercise 2 shows that a large $\beta$ overshoots.
+#   not a better direction — exercise 3 shows that a large $\beta$ overshoots.
 
 # %%
 fedavg_seeds = sweep.per_seed[0, sweep.algorithms.index("FedAvg")]
