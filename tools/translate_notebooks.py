@@ -39,7 +39,7 @@ TARGET_DIR = NOTEBOOKS / LANGUAGE
 IMPORT_LINE = "import fedlearn_edu as fl"
 LANGUAGE_LINE = f'fl.set_language("{LANGUAGE}")'
 #: a worksheet block: ``<!-- cell NN-iii -->`` ... ``<!-- end -->``
-BLOCK = re.compile(r"<!-- cell (?P<id>[0-9]{2}-[0-9]{3}) -->\n(?P<text>.*?)\n<!-- end -->", re.S)
+BLOCK = re.compile(r"<!-- cell (?P<id>[0-9]{2}[a-z]?-[0-9]{3}) -->\n(?P<text>.*?)\n<!-- end -->", re.S)
 #: a Markdown link or image target, or an HTML src/href
 LINK = re.compile(r"(\]\(|src=\"|href=\")(?P<target>[^)\"#\s]+)")
 CJK = re.compile(r"[\u4e00-\u9fff]")
