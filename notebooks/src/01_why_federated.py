@@ -314,8 +314,8 @@ fl.check(n_numbers == 1539 and fedavg.bytes_up[0] == n_clients * 4 * n_numbers,
 # These 1539 numbers are **computed from the client's data**. That is not the same as privacy:
 # for a single example x, the gradient of a Dense layer's kernel is the outer product of x with the
 # error signal, so x can be read back from an update (a later notebook reconstructs a training
-# record from one update). The article's claim that federated learning "提高了数据安全性"
-# (improves data security) therefore needs a qualification: federated learning keeps the raw data
+# record from one update). The article's claim (§2.3) that federated learning "可以利用边缘计算技术来提高数据安全性"
+# (can use edge computing to improve data security) therefore needs a qualification: federated learning keeps the raw data
 # where it is, but privacy needs more on top, such as secure aggregation (the server sees only the
 # sum of many updates) and differential privacy (clipped, noised updates).
 
