@@ -91,6 +91,25 @@ seed = 0                        # seed: 0 .. 20
 # | — | $C$, $E$, $B$, $R$ | share of clients per round, local epochs, batch size, rounds | `fraction`, `local_epochs`, `batch_size`, `rounds` |
 
 # %% [markdown]
+# ## Terms in Chinese (术语表)
+#
+# The article is Chinese, and the kit has a Chinese edition (`notebooks/zh/`, the same notebooks). These are the
+# terms both editions use, one Chinese word for each English one:
+#
+# | English | 中文 | English | 中文 |
+# |---|---|---|---|
+# | federated learning (FL) | 联邦学习 | Federated Averaging (FedAvg) | 联邦平均 |
+# | client, server | 客户端，服务器 | edge device | 边缘设备 |
+# | local training | 本地训练 | aggregation | 聚合 |
+# | global model | 全局模型 | round | 轮 |
+# | IID, non-IID | 独立同分布，非独立同分布 | client drift | 客户端漂移 |
+# | straggler | 掉队者 | communication cost | 通信开销 |
+# | differential privacy (DP) | 差分隐私 | secure aggregation | 安全聚合 |
+# | poisoning attack | 投毒攻击 | learning rate | 学习率 |
+#
+# The full list, with notes for translators, is `notebooks/locale/zh/TERMS.md`.
+
+# %% [markdown]
 # ## A first federated run
 #
 # One call runs the article's experiment: K = 10 clients (the parameter `n_clients`), 20 rounds of FedAvg on the
