@@ -17,9 +17,27 @@ FLOWER_PROCESSES = ("test_flower_simulation_engine_gives_the_kits_model",
                     "test_superlink_refuses_an_unregistered_supernode")
 
 
+#: notebook 10 and Flower's own tests start Flower and Ray: they run one at a time, on one worker
+FLOWER_GROUP = "flower"
+
+
+def _xdist_group(item, path: Path) -> str | None:
+    """The group whose tests pytest-xdist (``-n 2 --dist loadgroup``, pytest.ini) keeps on one worker, in order:
+    the cells of one notebook (nbval runs them in one kernel), and everything that starts Flower."""
+    if path.name == "test_flower.py" or "10_from_classroom_to_deployment" in item.nodeid:
+        return FLOWER_GROUP
+    if path.suffix == ".ipynb":
+        return str(path)
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)          # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     for item in items:
         path = Path(str(item.fspath))
+        group = _xdist_group(item, path)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(name=group))
         if path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebook)
             item.add_marker(pytest.mark.slow)
