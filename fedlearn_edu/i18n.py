@@ -43,20 +43,23 @@ def catalogue(language: str) -> dict[str, str]:
     return {m.id: m.string for m in entries if m.id and m.string and not m.fuzzy and isinstance(m.id, str)}
 
 
-def set_language(language: str) -> None:
+def set_language(language: str, *, figures: bool = True) -> None:
     """Speak ``language`` from now on: "en" or "zh".
 
     For "zh" the kit's figure style also gains the CJK fonts installed here; without any, figure labels
-    stay English (one warning line), so nothing renders as empty boxes.
+    stay English (one warning line), so nothing renders as empty boxes. ``figures=False`` switches only
+    the text and leaves figures English without loading matplotlib (the command line's ``--help``).
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {sorted(LANGUAGES)}, got {language!r}")
-    from .style import use_cjk_fonts
-
     catalogue(language)                      # a missing or broken catalogue fails here, not mid-figure
     _state["language"] = language
-    _state["figures"] = language
-    if language != "en" and not use_cjk_fonts():
+    _state["figures"] = language if figures else "en"
+    if not figures or language == "en":
+        return
+    from .style import use_cjk_fonts
+
+    if not use_cjk_fonts():
         _state["figures"] = "en"
         warnings.warn("no font with Chinese glyphs was found (install Noto Sans CJK SC, e.g. Debian's "
                       "fonts-noto-cjk): figure labels stay in English", UserWarning, stacklevel=2)

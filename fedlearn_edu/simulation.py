@@ -26,6 +26,7 @@ from .client import ClientResult, LocalTrainer, batch_plan, client_update
 from .compression import BYTES_PER_FLOAT, COMPRESSIONS, Compressor
 from .data import DATASETS, Dataset, cached_dataset
 from .devices import STRAGGLER_POLICIES, make_device_profiles, plan_round
+from .i18n import tr
 from .model import (
     ACTIVATIONS,
     build_model,
@@ -298,11 +299,15 @@ class History:
     def summary(self, target: float = 0.85) -> str:
         """Two lines a student can read: outcome, accuracy, rounds to target, bytes."""
         reached = self.rounds_to_accuracy(target)
-        reach = f"reached {target:.0%} in round {reached}" if reached else f"never reached {target:.0%}"
-        status = (f"DIVERGED in round {self.diverged_at}: {self.message}" if self.diverged
-                  else f"finished {self.rounds_completed} rounds")
-        return (f"{status}\nfinal test accuracy {self.final_accuracy:.3f}, loss {self.final_loss:.4g}; "
-                f"{reach}; {self.total_bytes / 1e6:.2f} MB communicated ({self.engine} engine)")
+        goal = f"{target:.0%}"
+        reach = (tr("reached {target} in round {round}").format(target=goal, round=reached) if reached
+                 else tr("never reached {target}").format(target=goal))
+        status = (tr("DIVERGED in round {round}: {message}").format(round=self.diverged_at, message=self.message)
+                  if self.diverged else tr("finished {rounds} rounds").format(rounds=self.rounds_completed))
+        return status + "\n" + tr("final test accuracy {accuracy}, loss {loss}; {reach}; {megabytes} MB communicated "
+                                  "({engine} engine)").format(
+            accuracy=f"{self.final_accuracy:.3f}", loss=f"{self.final_loss:.4g}", reach=reach,
+            megabytes=f"{self.total_bytes / 1e6:.2f}", engine=self.engine)
 
     def table(self) -> str:
         """A per-round table (round, clients, loss, accuracy, MB so far)."""

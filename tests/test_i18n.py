@@ -97,3 +97,24 @@ def test_the_cjk_fonts_come_after_the_latin_font(chinese):
         pytest.skip("no CJK font here")
     families = mpl.rcParams["font.sans-serif"]
     assert families[0] not in style.CJK_FONTS and families[1] == style.available_cjk_fonts()[0]
+
+
+def test_the_command_line_speaks_chinese_when_asked(capsys, monkeypatch):
+    from fedlearn_edu import cli
+    monkeypatch.delenv("FEDLEARN_EDU_LANGUAGE", raising=False)
+    try:
+        with pytest.raises(SystemExit):
+            cli.main(["--language", "zh", "run", "--help"])
+        assert "客户端学习率（> 0）" in capsys.readouterr().out
+        assert cli.main(["--language", "zh", "run", "--rounds", "2", "--quiet"]) == 0
+        assert "完成了 2 轮" in capsys.readouterr().out
+        monkeypatch.setenv("FEDLEARN_EDU_LANGUAGE", "zh")
+        with pytest.raises(SystemExit):
+            cli.main(["run", "--help"])
+        assert "通信轮数" in capsys.readouterr().out
+    finally:
+        fl.set_language("en")
+    monkeypatch.delenv("FEDLEARN_EDU_LANGUAGE")
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    assert "client learning rate (> 0)" in capsys.readouterr().out
