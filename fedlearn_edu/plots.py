@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .i18n import tr_figure
 from .style import pyplot
 
 
@@ -23,8 +24,8 @@ def plot_label_distribution(counts: np.ndarray, ax=None, title: str | None = Non
     if ax is None:
         _, ax = plt.subplots(figsize=(max(3.0, 0.5 * counts.shape[1] + 2), max(2.5, 0.25 * counts.shape[0] + 1.2)))
     image = ax.imshow(counts, aspect="auto", cmap="Blues", vmin=0)
-    ax.set_xlabel("class")
-    ax.set_ylabel("client")
+    ax.set_xlabel(tr_figure("class"))
+    ax.set_ylabel(tr_figure("client"))
     ax.set_xticks(range(counts.shape[1]))
     if class_names is not None:
         ax.set_xticklabels(class_names)
@@ -34,9 +35,19 @@ def plot_label_distribution(counts: np.ndarray, ax=None, title: str | None = Non
         for (k, c), value in np.ndenumerate(counts):
             ax.text(c, k, str(value), ha="center", va="center", fontsize=7,
                     color="white" if value > counts.max() / 2 else "black")
-    ax.set_title(title or f"labels per client (non-IID score {non_iid_score(counts):.2f})")
+    ax.set_title(title or tr_figure("labels per client (non-IID score {score})").format(
+        score=f"{non_iid_score(counts):.2f}"))
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     return ax
+
+
+def _metric_labels(metric: str) -> tuple[str, str]:
+    """The y label and default title of :func:`plot_history` for ``metric``, in the kit's language."""
+    if metric == "accuracy":
+        return tr_figure("test accuracy"), tr_figure("test accuracy per round")
+    if metric == "loss":
+        return tr_figure("test loss"), tr_figure("test loss per round")
+    return f"test {metric}", f"test {metric} per round"
 
 
 def plot_history(histories, labels: Sequence[str] | None = None, ax=None, metric: str = "accuracy",
@@ -64,12 +75,14 @@ def plot_history(histories, labels: Sequence[str] | None = None, ax=None, metric
         if h.diverged:
             ax.axvline(h.diverged_at, color=line.get_color(), linestyle=":", linewidth=1)
     if baseline is not None:
-        ax.axhline(baseline, color="gray", linestyle="--", linewidth=1, label="central baseline")
+        ax.axhline(baseline, color="gray", linestyle="--", linewidth=1, label=tr_figure("central baseline"))
     if target is not None:
-        ax.axhline(target, color="gray", linestyle=":", linewidth=1, label=f"target {target:g}")
-    ax.set_xlabel("round")
-    ax.set_ylabel(f"test {metric}")
-    ax.set_title(title or f"test {metric} per round")
+        ax.axhline(target, color="gray", linestyle=":", linewidth=1,
+                   label=tr_figure("target {target}").format(target=f"{target:g}"))
+    ax.set_xlabel(tr_figure("round"))
+    ylabel, default_title = _metric_labels(metric)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or default_title)
     ax.legend()
     ax.grid(alpha=0.3)
     return ax

@@ -643,7 +643,7 @@ class Simulation:
             bar.close()
         _fill(history, rows, plans, self.global_weights)
         if not history.diverged:
-            history.message = f"completed {history.rounds_completed} rounds"
+            history.message = tr("completed {rounds} rounds").format(rounds=history.rounds_completed)
         return history
 
     def _new_history(self, engine: str, initial_accuracy: float, initial_loss: float,
@@ -697,9 +697,10 @@ class Simulation:
         if diverged:
             history.diverged_at, history.message = rounds_run, divergence_message(c, [])
         elif done < c.rounds:
-            history.message = f"stopped after {done} of {c.rounds} rounds: the accuracy to stop at was reached"
+            history.message = tr("stopped after {done} of {rounds} rounds: the accuracy to stop at was reached").format(
+                done=done, rounds=c.rounds)
         else:
-            history.message = f"completed {done} rounds"
+            history.message = tr("completed {rounds} rounds").format(rounds=done)
         if client_metrics:
             cl, ca = answer["client_loss"], answer["client_accuracy"]
             history.client_metrics = [
@@ -758,10 +759,10 @@ class RoundOutcome:
 
 def divergence_message(config: FLConfig, failed_clients: Sequence[int]) -> str:
     """Why a run stopped, and what to try (both engines say it the same way)."""
-    where = (f"client(s) {list(failed_clients)[:5]} produced NaN or infinite values" if len(failed_clients)
-             else "the global model became NaN or infinite")
-    return (f"{where}; try a smaller client_learning_rate (now {config.client_learning_rate:g}) "
-            f"or server_learning_rate")
+    where = (tr("client(s) {clients} produced NaN or infinite values").format(clients=list(failed_clients)[:5])
+             if len(failed_clients) else tr("the global model became NaN or infinite"))
+    return where + tr("; try a smaller client_learning_rate (now {rate}) or server_learning_rate").format(
+        rate=f"{config.client_learning_rate:g}")
 
 
 def _client_metrics(results: Sequence[ClientResult]) -> dict:

@@ -22,6 +22,7 @@ import numpy as np
 from .._validate import check_choice, check_int, check_positive, check_seed
 from ..baselines import train_centralised
 from ..data import Dataset, cached_dataset
+from ..i18n import N_, tr, tr_figure
 from ..partition import non_iid_score
 from ..privacy import reconstruct_single_example  # noqa: F401  (moved to fedlearn_edu.privacy; re-exported for notebook 08)
 from ..simulation import FLConfig, History, Simulation
@@ -34,13 +35,13 @@ HOSPITAL_PARTITIONS = ("dirichlet", "quantity", "iid")
 
 #: presets of notebook 08's hospital panel (each starts from the notebook's settings and changes what it names)
 PRESETS: dict[str, dict] = {
-    "IID hospitals": dict(partition="iid"),
-    "very different hospitals: α_D = 0.1": dict(alpha=0.1),
-    "many small, very different hospitals: K = 20, α_D = 0.1": dict(n_hospitals=20, alpha=0.1),
-    "sizes differ, same mix of diagnoses": dict(partition="quantity"),
-    "too-large learning rate: η_l = 10": dict(client_learning_rate=10.0),
-    "too-small learning rate: η_l = 0.01": dict(client_learning_rate=0.01),
-    "another seed: 1": dict(seed=1),
+    N_("IID hospitals"): dict(partition="iid"),
+    N_("very different hospitals: α_D = 0.1"): dict(alpha=0.1),
+    N_("many small, very different hospitals: K = 20, α_D = 0.1"): dict(n_hospitals=20, alpha=0.1),
+    N_("sizes differ, same mix of diagnoses"): dict(partition="quantity"),
+    N_("too-large learning rate: η_l = 10"): dict(client_learning_rate=10.0),
+    N_("too-small learning rate: η_l = 0.01"): dict(client_learning_rate=0.01),
+    N_("another seed: 1"): dict(seed=1),
 }
 
 
@@ -102,8 +103,10 @@ class HospitalStudy:
         return float(np.min(self.lone_accuracy))
 
     def __repr__(self) -> str:
-        return (f"HospitalStudy({len(self.hospital_sizes)} hospitals: alone {self.mean_lone_accuracy:.3f} "
-                f"on average, FedAvg {self.fedavg_accuracy:.3f}, pooled {self.pooled_accuracy:.3f})")
+        return "HospitalStudy(" + tr("{hospitals} hospitals: alone {alone} on average, FedAvg {fedavg}, "
+                                     "pooled {pooled}").format(
+            hospitals=len(self.hospital_sizes), alone=f"{self.mean_lone_accuracy:.3f}",
+            fedavg=f"{self.fedavg_accuracy:.3f}", pooled=f"{self.pooled_accuracy:.3f}") + ")"
 
 
 def compute_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0.1, alpha: float = 0.5,
@@ -156,19 +159,22 @@ def show_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0.1,
     """Slider callback: compute, print two lines, draw each hospital alone against FedAvg and pooling."""
     plt = pyplot()
     study = compute_hospital_study(n_hospitals, client_learning_rate, alpha, **kwargs)
-    print(f"{n_hospitals} hospitals, sizes {study.hospital_sizes.tolist()}, non-IID score {study.non_iid:.3f}")
-    print(f"alone: {study.mean_lone_accuracy:.3f} on average (worst {study.worst_lone_accuracy:.3f}); "
-          f"FedAvg: {study.fedavg_accuracy:.3f}; pooled: {study.pooled_accuracy:.3f}")
+    print(tr("{hospitals} hospitals, sizes {sizes}, non-IID score {score}").format(
+        hospitals=n_hospitals, sizes=study.hospital_sizes.tolist(), score=f"{study.non_iid:.3f}"))
+    print(tr("alone: {alone} on average (worst {worst}); FedAvg: {fedavg}; pooled: {pooled}").format(
+        alone=f"{study.mean_lone_accuracy:.3f}", worst=f"{study.worst_lone_accuracy:.3f}",
+        fedavg=f"{study.fedavg_accuracy:.3f}", pooled=f"{study.pooled_accuracy:.3f}"))
     fig, ax = plt.subplots(figsize=(6, 3.5))
     hospitals = np.arange(n_hospitals)
-    ax.bar(hospitals, study.lone_accuracy, color="lightgray", edgecolor="gray", label="hospital alone")
-    ax.axhline(study.fedavg_accuracy, color="C0", linewidth=2, label="FedAvg across hospitals")
-    ax.axhline(study.pooled_accuracy, color="C2", linestyle="--", label="all records pooled")
+    ax.bar(hospitals, study.lone_accuracy, color="lightgray", edgecolor="gray", label=tr_figure("hospital alone"))
+    ax.axhline(study.fedavg_accuracy, color="C0", linewidth=2, label=tr_figure("FedAvg across hospitals"))
+    ax.axhline(study.pooled_accuracy, color="C2", linestyle="--", label=tr_figure("all records pooled"))
     ax.set_xticks(hospitals, [f"{k}\n" + "/".join(str(c) for c in study.label_counts[k]) for k in hospitals],
                   fontsize=7 if n_hospitals <= 8 else 5)
-    ax.set(xlabel=f"hospital, and its patients per class ({'/'.join(study.class_names)})",
-           ylabel="test accuracy", ylim=(0, 1.25), yticks=np.linspace(0, 1, 6))
-    ax.set_title(f"{n_hospitals} hospitals: alone, FedAvg, pooled")
+    ax.set(xlabel=tr_figure("hospital, and its patients per class ({classes})").format(
+               classes="/".join(study.class_names)),
+           ylabel=tr_figure("test accuracy"), ylim=(0, 1.25), yticks=np.linspace(0, 1, 6))
+    ax.set_title(tr_figure("{hospitals} hospitals: alone, FedAvg, pooled").format(hospitals=n_hospitals))
     ax.legend(loc="upper center", ncol=3, frameon=False)
     plt.show()
     return study

@@ -14,6 +14,7 @@ Byte counts use 4 bytes per float32 number and per int32 label, like
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..baselines import BYTES_PER_FEATURE, BYTES_PER_LABEL, distributed_sgd, raw_data_bytes, train_centralised
 from ..data import Dataset, cached_dataset
+from ..i18n import N_, tr, tr_figure
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
 from ..style import pyplot
 
@@ -30,7 +32,19 @@ __all__ = ["MethodResult", "ComparisonResult", "CrossoverResult", "equal_compute
            "compute_bytes_crossover", "show_bytes_crossover", "PRESETS", "CROSSOVER_PRESETS"]
 
 #: the three ways of training compared in notebook 01, in display order
-METHODS = ("centralised", "distributed SGD", "FedAvg")
+METHODS = (N_("centralised"), N_("distributed SGD"), "FedAvg")
+
+
+def _columns(text: str) -> int:
+    """How many columns ``text`` takes in a monospaced font: two for a Chinese character, one for the rest."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` columns, aligned left ("<") or right (">"), so that a translated
+    table stays aligned; English text is padded exactly as ``format`` pads it."""
+    fill = " " * max(0, width - _columns(text))
+    return text + fill if align == "<" else fill + text
 
 
 # -- accuracy and bytes of the three methods ----------------------------------------------
@@ -88,15 +102,20 @@ class ComparisonResult:
 
     def table(self) -> str:
         """Accuracy and megabytes of the three methods, one line each."""
-        lines = [f"{self.n_clients} clients, client learning rate {self.client_learning_rate:.3g}, "
-                 f"{self.rounds} passes over the data each",
-                 f"{'method':<16} {'accuracy':>8} {'MB moved':>9} {f'MB to {self.target:.0%}':>10} "
-                 f"{'exchanges':>9}"]
+        headers = (tr("method"), tr("accuracy"), tr("MB moved"),
+                   tr("MB to {target}").format(target=f"{self.target:.0%}"), tr("exchanges"))
+        widths = [max(width, _columns(h)) for width, h in zip((16, 8, 9, 10, 9), headers, strict=True)]
+        lines = [tr("{clients} clients, client learning rate {rate}, {rounds} passes over the data each").format(
+                     clients=self.n_clients, rate=f"{self.client_learning_rate:.3g}", rounds=self.rounds),
+                 " ".join([_pad(headers[0], widths[0])]
+                          + [_pad(h, w, ">") for h, w in zip(headers[1:], widths[1:], strict=True)])]
         for m in self.methods:
-            to_target = "never" if m.bytes_to_target is None else f"{m.bytes_to_target / 1e6:.3f}"
-            note = f"  (diverged at {m.diverged_at})" if m.diverged_at else ""
-            lines.append(f"{m.name:<16} {m.accuracy:>8.3f} {m.bytes_moved / 1e6:>9.3f} {to_target:>10} "
-                         f"{m.communication_rounds:>9}{note}")
+            to_target = tr("never") if m.bytes_to_target is None else f"{m.bytes_to_target / 1e6:.3f}"
+            note = "  " + tr("(diverged at {round})").format(round=m.diverged_at) if m.diverged_at else ""
+            cells = (_pad(tr(m.name), widths[0]), _pad(f"{m.accuracy:.3f}", widths[1], ">"),
+                     _pad(f"{m.bytes_moved / 1e6:.3f}", widths[2], ">"), _pad(to_target, widths[3], ">"),
+                     _pad(str(m.communication_rounds), widths[4], ">"))
+            lines.append(" ".join(cells) + note)
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -201,14 +220,15 @@ def plot_accuracy_vs_bytes(result: ComparisonResult, ax=None):
         _, ax = plt.subplots(figsize=(6, 3.5))
     central = result.histories[METHODS[0]]
     ax.scatter([result.centralised.bytes_moved / 1e6], [central.final_accuracy], marker="*", s=120,
-               color="black", zorder=3, label="centralised (upload the data once)")
+               color="black", zorder=3, label=tr_figure("centralised (upload the data once)"))
     for name in METHODS[1:]:
         h = result.histories[name]
-        ax.plot(h.cumulative_megabytes()[1:], h.accuracy, marker="o", markersize=2, label=name)
-    ax.axhline(result.target, color="gray", linestyle=":", linewidth=1, label=f"target {result.target:.0%}")
+        ax.plot(h.cumulative_megabytes()[1:], h.accuracy, marker="o", markersize=2, label=tr_figure(name))
+    ax.axhline(result.target, color="gray", linestyle=":", linewidth=1,
+               label=tr_figure("target {target}").format(target=f"{result.target:.0%}"))
     ax.set_xscale("log")
-    ax.set_xlabel("megabytes moved so far (log scale)")
-    ax.set_ylabel("test accuracy")
+    ax.set_xlabel(tr_figure("megabytes moved so far (log scale)"))
+    ax.set_ylabel(tr_figure("test accuracy"))
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
@@ -217,12 +237,13 @@ def plot_accuracy_vs_bytes(result: ComparisonResult, ax=None):
 
 #: presets of notebook 01's comparison panel (section 3): each changes only what it names
 PRESETS: dict[str, dict] = {
-    "the article's data: K = 10, η_l = 0.1, 20 passes": dict(n_clients=10, client_learning_rate=0.1, rounds=20),
-    "many clients with little data: K = 50": dict(n_clients=50),
-    "one mini-batch per client: K = 25": dict(n_clients=25),
-    "too-small learning rate: η_l = 0.001": dict(client_learning_rate=0.001),
-    "too-large learning rate: η_l = 10": dict(client_learning_rate=10.0),
-    "few passes over the data: 3": dict(rounds=3),
+    N_("the article's data: K = 10, η_l = 0.1, 20 passes"): dict(n_clients=10, client_learning_rate=0.1,
+                                                                  rounds=20),
+    N_("many clients with little data: K = 50"): dict(n_clients=50),
+    N_("one mini-batch per client: K = 25"): dict(n_clients=25),
+    N_("too-small learning rate: η_l = 0.001"): dict(client_learning_rate=0.001),
+    N_("too-large learning rate: η_l = 10"): dict(client_learning_rate=10.0),
+    N_("few passes over the data: 3"): dict(rounds=3),
 }
 
 
@@ -236,16 +257,17 @@ def show_comparison(n_clients: int = 10, client_learning_rate: float = 0.1, roun
         print(result.table())
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
     plot_accuracy_vs_bytes(result, left)
-    left.set_title(f"K = {result.n_clients}, learning rate {result.client_learning_rate:.3g}")
+    left.set_title(tr_figure("K = {clients}, learning rate {rate}").format(
+        clients=result.n_clients, rate=f"{result.client_learning_rate:.3g}"))
     megabytes = [m.bytes_moved / 1e6 for m in result.methods]
-    bars = right.bar(["raw data\n(centralised)", "distributed\nSGD", "FedAvg"], megabytes,
+    bars = right.bar([tr_figure("raw data\n(centralised)"), tr_figure("distributed\nSGD"), "FedAvg"], megabytes,
                      color=["black", "C0", "C1"])
     right.bar_label(bars, labels=[f"{mb:.3f} MB" for mb in megabytes])
     right.set_yscale("log")
     right.set_ylim(top=max(megabytes) * 3)
-    right.set_ylabel("megabytes moved (log scale)")
-    right.set_title(f"whole run: {result.rounds} passes over the data")
-    right.set_xlabel("method")
+    right.set_ylabel(tr_figure("megabytes moved (log scale)"))
+    right.set_title(tr_figure("whole run: {passes} passes over the data").format(passes=result.rounds))
+    right.set_xlabel(tr_figure("method"))
     plt.show()
     return result
 
@@ -323,13 +345,15 @@ class CrossoverResult:
         return self.raw_bytes / self.update_bytes
 
     def __repr__(self) -> str:
-        winner = "FedAvg moves less" if self.federated_moves_less else "uploading the data moves less"
-        return (f"per client: raw data {self.raw_bytes / 1e6:.3f} MB "
-                f"({self.samples_per_client} examples x {self.example_bytes} B) vs FedAvg "
-                f"{self.update_bytes / 1e6:.3f} MB ({self.rounds} rounds x {self.fraction:.3g} "
-                f"x 2 x {self.n_parameters} parameters x 4 B)\n"
-                f"crossover at about {round(self.crossover_samples)} examples per client; {winner} "
-                f"(raw / FedAvg = {self.ratio:.3f})")
+        winner = tr("FedAvg moves less") if self.federated_moves_less else tr("uploading the data moves less")
+        costs = tr("per client: raw data {raw} MB ({examples} examples x {example_bytes} B) vs FedAvg {fedavg} MB "
+                   "({rounds} rounds x {fraction} x 2 x {parameters} parameters x 4 B)").format(
+            raw=f"{self.raw_bytes / 1e6:.3f}", examples=self.samples_per_client, example_bytes=self.example_bytes,
+            fedavg=f"{self.update_bytes / 1e6:.3f}", rounds=self.rounds, fraction=f"{self.fraction:.3g}",
+            parameters=self.n_parameters)
+        crossover = tr("crossover at about {examples} examples per client; {winner} (raw / FedAvg = {ratio})").format(
+            examples=round(self.crossover_samples), winner=winner, ratio=f"{self.ratio:.3f}")
+        return costs + "\n" + crossover
 
 
 def compute_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_parameters: int = 1539,
@@ -351,11 +375,11 @@ def compute_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_pa
 
 #: presets of notebook 01's crossover panel (section 4), for the article's model and examples
 CROSSOVER_PRESETS: dict[str, dict] = {
-    "the article's clients: 80 examples, R = 20": dict(samples_per_client=80, rounds=20),
-    "just past the crossover: 2940 examples": dict(samples_per_client=2940),
-    "big clients: 10000 examples": dict(samples_per_client=10000),
-    "long training: R = 200": dict(rounds=200),
-    "a single round: R = 1": dict(rounds=1),
+    N_("the article's clients: 80 examples, R = 20"): dict(samples_per_client=80, rounds=20),
+    N_("just past the crossover: 2940 examples"): dict(samples_per_client=2940),
+    N_("big clients: 10000 examples"): dict(samples_per_client=10000),
+    N_("long training: R = 200"): dict(rounds=200),
+    N_("a single round: R = 1"): dict(rounds=1),
 }
 
 
@@ -372,19 +396,20 @@ def show_bytes_crossover(samples_per_client: int = 80, rounds: int = 20, n_param
     high = max(samples_per_client, result.crossover_samples) * 100
     samples = np.logspace(np.log10(low), np.log10(high), 200)
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(samples, samples * result.example_bytes / 1e6, color="black", label="upload the raw data once")
+    ax.plot(samples, samples * result.example_bytes / 1e6, color="black", label=tr_figure("upload the raw data once"))
     share = "" if result.fraction == 1.0 else f" x C = {result.fraction:g}"
-    ax.axhline(result.update_bytes / 1e6, color="C1", label=f"FedAvg, {result.rounds} rounds{share}")
+    ax.axhline(result.update_bytes / 1e6, color="C1",
+               label=tr_figure("FedAvg, {rounds} rounds").format(rounds=result.rounds) + share)
     ax.axvline(result.crossover_samples, color="gray", linestyle=":", linewidth=1,
-               label=f"crossover: {result.crossover_samples:.0f} examples")
+               label=tr_figure("crossover: {examples} examples").format(examples=f"{result.crossover_samples:.0f}"))
     ax.scatter([samples_per_client], [result.raw_bytes / 1e6], color="black", zorder=3)
     ax.scatter([samples_per_client], [result.update_bytes / 1e6], color="C1", zorder=3,
-               label=f"your client: {samples_per_client} examples")
+               label=tr_figure("your client: {examples} examples").format(examples=samples_per_client))
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("examples per client (log scale)")
-    ax.set_ylabel("MB per client (log scale)")
-    ax.set_title("upload the data once, or train with FedAvg?")
+    ax.set_xlabel(tr_figure("examples per client (log scale)"))
+    ax.set_ylabel(tr_figure("MB per client (log scale)"))
+    ax.set_title(tr_figure("upload the data once, or train with FedAvg?"))
     ax.grid(alpha=0.3)
     ax.legend()
     plt.show()
