@@ -463,10 +463,10 @@ class FederatedLab:
 
 #: classroom presets of the listing panel (each changes only what it names)
 LISTING_PRESETS: dict[str, dict] = {
-    "FedAvg's server step: η_g = 1": dict(server_learning_rate=1.0),
-    "a larger client step: η_l = 0.1": dict(client_learning_rate=0.1),
-    "both as FedAvg: η_l = 0.1, η_g = 1": dict(client_learning_rate=0.1, server_learning_rate=1.0),
-    "fifty rounds of the listing": dict(rounds=50),
+    N_("FedAvg's server step: η_g = 1"): dict(server_learning_rate=1.0),
+    N_("a larger client step: η_l = 0.1"): dict(client_learning_rate=0.1),
+    N_("both as FedAvg: η_l = 0.1, η_g = 1"): dict(client_learning_rate=0.1, server_learning_rate=1.0),
+    N_("fifty rounds of the listing"): dict(rounds=50),
 }
 
 
