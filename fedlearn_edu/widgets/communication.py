@@ -28,10 +28,15 @@ from .. import batch
 from .._validate import check_float, check_int, check_positive, check_seed
 from ..compression import BYTES_PER_FLOAT
 from ..data import cached_dataset
+from ..i18n import N_, tr, tr_figure
 from ..simulation import FLConfig, History
 from ..style import pyplot
 from ..sweeps import format_median_rounds, settled_accuracy
-from .non_iid import diverged_line, format_optional, format_reached, run_cached  # noqa: F401  (notebook 12 calls it)
+from .non_iid import format_reached, run_cached  # noqa: F401  (notebook 12 calls run_cached)
+from .tables import diverged_row as _diverged_row
+from .tables import never_or as _never_or
+from .tables import table_header as _header
+from .tables import table_row as _table_row
 
 __all__ = ["SCHEMES", "scheme_fields", "upload_bytes_per_client", "base_config", "curve",
            "CommunicationResult", "compute_communication", "PRESETS", "show_communication",
@@ -42,6 +47,18 @@ SCHEMES = ("none", "int8", "int4", "top-k + EF", "top-k")
 
 _COLORS = {"none": "C0", "int8": "C1", "int4": "C2", "top-k + EF": "C3", "top-k": "C4"}
 _INDEX_BYTES = 4        # top-k sends an int32 index with every kept value
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 def _check_schemes(schemes: Sequence[str]) -> tuple[str, ...]:
@@ -140,19 +157,25 @@ class CommunicationResult:
 
     def summary(self) -> str:
         c = self.config
-        head = (f"K={c.n_clients} clients, client lr {c.client_learning_rate:.3g}, E={c.local_epochs}, "
-                f"top-k keeps {self.topk_fraction:.3g} of the coordinates; down: "
-                f"{next(iter(self.bytes_down_per_round.values())) / 1e6:.3f} MB per round for every scheme")
-        lines = [head, f"{'scheme':<11} {'up/round MB':>11} {'x none':>6} {'final':>6} {'settled':>7} "
-                       f"{'rounds to ' + format(self.target, '.0%'):>12} {'MB up':>6} {'MB total':>8}"]
+        head = tr("K={clients} clients, client lr {rate}, E={epochs}, top-k keeps {fraction} of the coordinates; "
+                  "down: {megabytes} MB per round for every scheme").format(
+            clients=c.n_clients, rate=f"{c.client_learning_rate:.3g}", epochs=c.local_epochs,
+            fraction=f"{self.topk_fraction:.3g}",
+            megabytes=f"{next(iter(self.bytes_down_per_round.values())) / 1e6:.3f}")
+        target = format(self.target, ".0%")
+        header, widths = _header([("scheme", tr("scheme")), ("up/round MB", tr("up/round MB")), ("x none", "x none"),
+                                  ("final", tr("final")), ("settled", tr("settled")),
+                                  ("rounds to " + target, tr("rounds to {target}").format(target=target)),
+                                  ("MB up", tr("MB up")), ("MB total", tr("MB total"))], (11, 11, 6, 6, 7, 12, 6, 8))
+        lines = [head, header]
         for s in self.rounds:
             if self.diverged_at[s] is not None:
-                lines.append(diverged_line(s, 11, self.diverged_at[s]))
+                lines.append(_diverged_row(s, widths[0], self.diverged_at[s]))
                 continue
-            lines.append(f"{s:<11} {self.bytes_up_per_round[s] / 1e6:>11.3f} {self.upload_ratio(s):>6.3f} "
-                         f"{self.final_accuracy[s]:>6.3f} {self.settled[s]:>7.3f} "
-                         f"{format_reached(self.rounds[s], c.rounds):>12} {format_optional(self.megabytes_up[s]):>6} "
-                         f"{format_optional(self.megabytes_total[s]):>8}")
+            lines.append(_table_row([s, f"{self.bytes_up_per_round[s] / 1e6:.3f}", f"{self.upload_ratio(s):.3f}",
+                                     f"{self.final_accuracy[s]:.3f}", f"{self.settled[s]:.3f}",
+                                     format_reached(self.rounds[s], c.rounds), _never_or(self.megabytes_up[s]),
+                                     _never_or(self.megabytes_total[s])], widths))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -212,10 +235,10 @@ def _compute(n_clients, client_learning_rate, topk_fraction, local_epochs, round
 
 #: classroom presets of notebook 12's panel (each changes only what it names)
 PRESETS: dict[str, dict] = {
-    "top-k keeps 0.5%": dict(topk_fraction=0.005),
-    "more local work: E = 5": dict(local_epochs=5),
-    "a large learning rate: η_l = 1": dict(client_learning_rate=1.0),
-    "30 clients": dict(n_clients=30),
+    N_("top-k keeps 0.5%"): dict(topk_fraction=0.005),
+    N_("more local work: E = 5"): dict(local_epochs=5),
+    N_("a large learning rate: η_l = 1"): dict(client_learning_rate=1.0),
+    N_("30 clients"): dict(n_clients=30),
 }
 
 
@@ -236,14 +259,15 @@ def show_communication(n_clients: int = 10, client_learning_rate: float = 0.1, t
         style = dict(marker="o", markersize=2, label=s, color=_COLORS[s])
         ax_up.plot(up, accuracy, **style)
         ax_total.plot(total, accuracy, **style)
-    for ax, xlabel in ((ax_up, "MB sent up (clients to server)"), (ax_total, "MB sent down + up")):
+    for ax, xlabel in ((ax_up, tr_figure("MB sent up (clients to server)")),
+                       (ax_total, tr_figure("MB sent down + up"))):
         ax.axhline(result.target, color="gray", linestyle=":", linewidth=1)
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
     ax_up.set_ylim(max(0.0, result.target - 0.4), 1.0)
-    ax_up.set_ylabel("test accuracy")
-    ax_up.set_title("accuracy against the upload")
-    ax_total.set_title("accuracy against all traffic")
+    ax_up.set_ylabel(tr_figure("test accuracy"))
+    ax_up.set_title(tr_figure("accuracy against the upload"))
+    ax_total.set_title(tr_figure("accuracy against all traffic"))
     ax_up.legend()
     plt.show()
     return result
@@ -289,13 +313,16 @@ class SeedsResult:
         return float(np.median(self.megabytes_up[:, self._col(scheme)]))
 
     def table(self) -> str:
-        lines = [f"medians over {len(self.seeds)} seeds, target {self.target:.0%}",
-                 f"{'scheme':<11} {'up x none':>9} {'settled':>8} {'rounds':>7} {'MB up':>7}"]
+        header, widths = _header([("scheme", tr("scheme")), ("up x none", tr("up x none")),
+                                  ("settled", tr("settled")), ("rounds", tr("rounds")), ("MB up", tr("MB up"))],
+                                 (11, 9, 8, 7, 7))
+        lines = [tr("medians over {seeds} seeds, target {target}").format(seeds=len(self.seeds),
+                                                                           target=f"{self.target:.0%}"), header]
         for s in self.schemes:
             mb = self.median_megabytes_up(s)
-            lines.append(f"{s:<11} {self.upload_ratio[s]:>9.3f} {self.median_settled(s):>8.3f} "
-                         f"{format_median_rounds(self.median_rounds(s), self.max_rounds):>7} "
-                         f"{'never' if math.isinf(mb) else format(mb, '.2f'):>7}")
+            lines.append(_table_row([s, f"{self.upload_ratio[s]:.3f}", f"{self.median_settled(s):.3f}",
+                                     format_median_rounds(self.median_rounds(s), self.max_rounds),
+                                     _never_or(None if math.isinf(mb) else mb)], widths))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -359,11 +386,13 @@ class TopkResult:
         return float(self.with_feedback[i] - self.without_feedback[i])
 
     def table(self) -> str:
-        lines = [f"settled accuracy (last 5 rounds); uncompressed {self.uncompressed:.3f}",
-                 f"{'fraction':>8} {'with EF':>8} {'without':>8} {'gap':>6}"]
+        header, widths = _header([("fraction", tr("fraction")), ("with EF", tr("with EF")), ("without", tr("without")),
+                                  ("gap", tr("gap"))], (8, 8, 8, 6), first=">")
+        lines = [tr("settled accuracy (last 5 rounds); uncompressed {accuracy}").format(
+                     accuracy=f"{self.uncompressed:.3f}"), header]
         for i, f in enumerate(self.fractions):
-            lines.append(f"{f:>8.3g} {self.with_feedback[i]:>8.3f} {self.without_feedback[i]:>8.3f} "
-                         f"{self.with_feedback[i] - self.without_feedback[i]:>6.3f}")
+            lines.append(_table_row([f"{f:.3g}", f"{self.with_feedback[i]:.3f}", f"{self.without_feedback[i]:.3f}",
+                                     f"{self.with_feedback[i] - self.without_feedback[i]:.3f}"], widths, first=">"))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -400,14 +429,14 @@ def show_topk_sweep(fractions: Sequence[float] = (0.01, 0.05, 0.3), n_clients: i
     print(result.table())
     plt = pyplot()
     _, ax = plt.subplots(figsize=(6, 3.3))
-    ax.plot(result.fractions, result.with_feedback, marker="o", label="top-k + error feedback",
+    ax.plot(result.fractions, result.with_feedback, marker="o", label=tr_figure("top-k + error feedback"),
             color=_COLORS["top-k + EF"])
     ax.plot(result.fractions, result.without_feedback, marker="o", label="top-k", color=_COLORS["top-k"])
-    ax.axhline(result.uncompressed, color=_COLORS["none"], linestyle=":", label="uncompressed")
+    ax.axhline(result.uncompressed, color=_COLORS["none"], linestyle=":", label=tr_figure("uncompressed"))
     ax.set_xscale("log")
-    ax.set_xlabel("fraction of coordinates sent")
-    ax.set_ylabel("settled test accuracy")
-    ax.set_title("top-k with and without error feedback")
+    ax.set_xlabel(tr_figure("fraction of coordinates sent"))
+    ax.set_ylabel(tr_figure("settled test accuracy"))
+    ax.set_title(tr_figure("top-k with and without error feedback"))
     ax.legend()
     ax.grid(alpha=0.3)
     plt.show()

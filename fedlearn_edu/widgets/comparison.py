@@ -14,7 +14,6 @@ Byte counts use 4 bytes per float32 number and per int32 label, like
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +24,8 @@ from ..data import Dataset, cached_dataset
 from ..i18n import N_, tr, tr_figure
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, run_experiment
 from ..style import pyplot
+from .tables import columns as _columns
+from .tables import pad as _pad
 
 __all__ = ["MethodResult", "ComparisonResult", "CrossoverResult", "equal_compute_steps",
            "summarise_methods", "compute_comparison", "show_comparison", "plot_accuracy_vs_bytes",
@@ -35,16 +36,8 @@ __all__ = ["MethodResult", "ComparisonResult", "CrossoverResult", "equal_compute
 METHODS = (N_("centralised"), N_("distributed SGD"), "FedAvg")
 
 
-def _columns(text: str) -> int:
-    """How many columns ``text`` takes in a monospaced font: two for a Chinese character, one for the rest."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _pad(text: str, width: int, align: str = "<") -> str:
-    """``text`` padded with spaces to ``width`` columns, aligned left ("<") or right (">"), so that a translated
-    table stays aligned; English text is padded exactly as ``format`` pads it."""
-    fill = " " * max(0, width - _columns(text))
-    return text + fill if align == "<" else fill + text
 
 
 # -- accuracy and bytes of the three methods ----------------------------------------------
@@ -107,12 +100,12 @@ class ComparisonResult:
         widths = [max(width, _columns(h)) for width, h in zip((16, 8, 9, 10, 9), headers, strict=True)]
         lines = [tr("{clients} clients, client learning rate {rate}, {rounds} passes over the data each").format(
                      clients=self.n_clients, rate=f"{self.client_learning_rate:.3g}", rounds=self.rounds),
-                 " ".join([_pad(headers[0], widths[0])]
+                 " ".join([_pad(headers[0], widths[0], "<")]
                           + [_pad(h, w, ">") for h, w in zip(headers[1:], widths[1:], strict=True)])]
         for m in self.methods:
             to_target = tr("never") if m.bytes_to_target is None else f"{m.bytes_to_target / 1e6:.3f}"
             note = "  " + tr("(diverged at {round})").format(round=m.diverged_at) if m.diverged_at else ""
-            cells = (_pad(tr(m.name), widths[0]), _pad(f"{m.accuracy:.3f}", widths[1], ">"),
+            cells = (_pad(tr(m.name), widths[0], "<"), _pad(f"{m.accuracy:.3f}", widths[1], ">"),
                      _pad(f"{m.bytes_moved / 1e6:.3f}", widths[2], ">"), _pad(to_target, widths[3], ">"),
                      _pad(str(m.communication_rounds), widths[4], ">"))
             lines.append(" ".join(cells) + note)

@@ -32,23 +32,48 @@ from ..batch import run_simulations
 from ..client import LocalTrainer
 from ..data import cached_dataset
 from ..devices import DeviceProfile, plan_round
+from ..i18n import N_, tr, tr_figure
 from ..memory import RunMemory
 from ..model import build_model
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History, Simulation
 from ..style import pyplot
-from .non_iid import diverged_line, format_optional, format_reached
+from .non_iid import format_reached
+from .tables import diverged_row as _diverged_row
+from .tables import never_or as _never_or
+from .tables import table_header as _header
+from .tables import table_row as _table_row
 
 __all__ = ["POLICIES", "SLOW_CLASSES", "policy_fields", "base_config", "correlate_profiles", "make_simulation",
            "run_devices", "RoundTimes", "compute_round_times", "show_round_times", "DevicesResult",
            "compute_devices", "PRESETS", "show_devices", "compute_over_seeds", "seeds_table"]
 
 #: the three answers to slow devices, in the order of every table and figure
-POLICIES = ("wait for all", "drop stragglers", "accept partial work")
+POLICIES = (N_("wait for all"), N_("drop stragglers"), N_("accept partial work"))
 
 #: the digits the slow devices hold when speed is correlated with data
 SLOW_CLASSES = (5, 6, 7, 8, 9)
 
 _COLORS = {"wait for all": "C0", "drop stragglers": "C1", "accept partial work": "C2"}
+#: each policy's name under its bar, on two lines
+_TICK_LABELS = {"wait for all": N_("wait\nfor all"), "drop stragglers": N_("drop\nstragglers"),
+                "accept partial work": N_("accept\npartial work")}
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+def _data_note(correlated: bool) -> str:
+    """How device speed relates to the data, for a table's first line."""
+    return tr("slow devices hold digits 5-9") if correlated else tr("speed independent of data")
 
 
 def policy_fields(policy: str, deadline: float) -> dict:
@@ -171,10 +196,13 @@ class RoundTimes:
 
     def summary(self) -> str:
         s = np.sort(self.seconds)
-        deadline = ("no deadline" if self.deadline is None
-                    else f"deadline {self.deadline:g} s, {self.stragglers} stragglers")
-        return (f"speed spread {self.speed_spread:g}: fastest client {s[0]:.1f} s, median {np.median(s):.1f} s, "
-                f"slowest {s[-1]:.1f} s; {deadline}; the round lasts {self.round_seconds:.1f} s")
+        deadline = (tr("no deadline") if self.deadline is None
+                    else tr("deadline {deadline} s, {stragglers} stragglers").format(
+                        deadline=f"{self.deadline:g}", stragglers=self.stragglers))
+        return tr("speed spread {spread}: fastest client {fastest} s, median {median} s, slowest {slowest} s; "
+                  "{deadline}; the round lasts {round} s").format(
+            spread=f"{self.speed_spread:g}", fastest=f"{s[0]:.1f}", median=f"{np.median(s):.1f}",
+            slowest=f"{s[-1]:.1f}", deadline=deadline, round=f"{self.round_seconds:.1f}")
 
 
 def compute_round_times(speed_spread: float = 1.0, n_clients: int = 20, deadline: float | None = None, *,
@@ -206,14 +234,18 @@ def show_round_times(speed_spread: float = 1.0, n_clients: int = 20, deadline: f
     s = np.sort(result.seconds)
     colors = ["C3" if result.deadline is not None and t > result.deadline else "C0" for t in s]
     ax.bar(np.arange(len(s)), s, color=colors)
-    ax.axhline(result.round_seconds, color="black", linestyle="--", linewidth=1, label="round duration")
+    ax.axhline(result.round_seconds, color="black", linestyle="--", linewidth=1, label=tr_figure("round duration"))
     if result.deadline is not None:
-        ax.axhline(result.deadline, color="C3", linestyle=":", linewidth=1, label="deadline")
+        ax.axhline(result.deadline, color="C3", linestyle=":", linewidth=1, label=tr_figure("deadline"))
     ax.set_xticks(np.arange(len(s)) if len(s) <= 25 else np.arange(0, len(s), 5))
-    ax.set_xlabel("clients, fastest to slowest")
-    ax.set_ylabel("simulated seconds")
-    ax.set_title(f"round 1: {len(s)} devices, speed spread σ = {result.speed_spread:g}"
-                 + ("" if result.deadline is None else f", deadline {result.deadline:g} s"))
+    ax.set_xlabel(tr_figure("clients, fastest to slowest"))
+    ax.set_ylabel(tr_figure("simulated seconds"))
+    if result.deadline is None:
+        title = tr_figure("round 1: {devices} devices, speed spread σ = {spread}")
+    else:
+        title = tr_figure("round 1: {devices} devices, speed spread σ = {spread}, deadline {deadline} s")
+    ax.set_title(title.format(devices=len(s), spread=f"{result.speed_spread:g}",
+                              deadline=None if result.deadline is None else f"{result.deadline:g}"))
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
     plt.show()
@@ -261,21 +293,26 @@ class DevicesResult:
 
     def summary(self) -> str:
         c = self.config
-        data = "slow devices hold digits 5-9" if self.correlated else "speed independent of data"
         split = f"Dir({c.alpha:g})" if c.partition == "dirichlet" else c.partition
-        lines = [f"K={c.n_clients} clients, {split}, E={c.local_epochs}, client lr {c.client_learning_rate:.3g}, "
-                 f"speed spread {c.speed_spread:g}, dropout {c.dropout:.2f}, deadline {self.deadline:g} s; {data}",
-                 f"{'policy':<20} {'updates':>7} {'rounds':>6} {'minutes':>7} {'total min':>9} {'final':>6} "
-                 f"{'acc 0-4':>7} {'acc 5-9':>7}"]
+        header, widths = _header([("policy", tr("policy")), ("updates", tr("updates")), ("rounds", tr("rounds")),
+                                  ("minutes", tr("minutes")), ("total min", tr("total min")), ("final", tr("final")),
+                                  ("acc 0-4", tr("acc 0-4")), ("acc 5-9", tr("acc 5-9"))], (20, 7, 6, 7, 9, 6, 7, 7))
+        lines = [tr("K={clients} clients, {split}, E={epochs}, client lr {rate}, speed spread {spread}, dropout "
+                    "{dropout}, deadline {deadline} s; {data}").format(
+                     clients=c.n_clients, split=split, epochs=c.local_epochs, rate=f"{c.client_learning_rate:.3g}",
+                     spread=f"{c.speed_spread:g}", dropout=f"{c.dropout:.2f}", deadline=f"{self.deadline:g}",
+                     data=_data_note(self.correlated)),
+                 header]
         for p in self.rounds:
             if self.diverged_at[p] is not None:
-                lines.append(diverged_line(p, 20, self.diverged_at[p]))
+                lines.append(_diverged_row(tr(p), widths[0], self.diverged_at[p]))
                 continue
-            lines.append(f"{p:<20} {self.participants[p]:>7.1f} {format_reached(self.rounds[p], c.rounds):>6} "
-                         f"{format_optional(self.minutes[p], '.1f'):>7} {self.total_minutes[p]:>9.1f} "
-                         f"{self.final_accuracy[p]:>6.3f} {self.fast_class_accuracy[p]:>7.3f} "
-                         f"{self.slow_class_accuracy[p]:>7.3f}")
-        lines.append(f"(updates: mean per round; minutes: simulated, to {self.target:.0%})")
+            lines.append(_table_row([tr(p), f"{self.participants[p]:.1f}", format_reached(self.rounds[p], c.rounds),
+                                     _never_or(self.minutes[p], ".1f"), f"{self.total_minutes[p]:.1f}",
+                                     f"{self.final_accuracy[p]:.3f}", f"{self.fast_class_accuracy[p]:.3f}",
+                                     f"{self.slow_class_accuracy[p]:.3f}"], widths))
+        lines.append(tr("(updates: mean per round; minutes: simulated, to {target})").format(
+            target=f"{self.target:.0%}"))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -349,11 +386,11 @@ def _compute(dropout, deadline, speed_spread, n_clients, client_learning_rate, c
 
 #: classroom presets of notebook 13's panel (each changes only what it names)
 PRESETS: dict[str, dict] = {
-    "nobody straggles: deadline 30 s": dict(deadline=30.0),
-    "hardly anybody finishes: deadline 2.5 s": dict(deadline=2.5),
-    "identical devices: spread σ = 0": dict(speed_spread=0.0),
-    "half the devices away: dropout 0.5": dict(dropout=0.5),
-    "speed independent of the data": dict(correlated=False),
+    N_("nobody straggles: deadline 30 s"): dict(deadline=30.0),
+    N_("hardly anybody finishes: deadline 2.5 s"): dict(deadline=2.5),
+    N_("identical devices: spread σ = 0"): dict(speed_spread=0.0),
+    N_("half the devices away: dropout 0.5"): dict(dropout=0.5),
+    N_("speed independent of the data"): dict(correlated=False),
 }
 
 
@@ -371,26 +408,27 @@ def show_devices(dropout: float = 0.0, deadline: float = 5.0, speed_spread: floa
     plt = pyplot()
     _, (ax_curve, ax_bars) = plt.subplots(1, 2, figsize=(8.5, 3.3), gridspec_kw={"width_ratios": [3, 2]})
     for p, (minutes, accuracy) in result.curves.items():
-        ax_curve.plot(minutes, accuracy, marker="o", markersize=2, label=p, color=_COLORS[p])
+        ax_curve.plot(minutes, accuracy, marker="o", markersize=2, label=tr_figure(p), color=_COLORS[p])
     ax_curve.axhline(result.target, color="gray", linestyle=":", linewidth=1)
     ax_curve.set_ylim(max(0.0, result.target - 0.4), 1.0)
-    ax_curve.set_xlabel("simulated minutes")
-    ax_curve.set_ylabel("test accuracy")
+    ax_curve.set_xlabel(tr_figure("simulated minutes"))
+    ax_curve.set_ylabel(tr_figure("test accuracy"))
     ax_curve.legend()
     names = list(result.rounds)
     x = np.arange(len(names))
-    ax_bars.bar(x - 0.2, [result.fast_class_accuracy[p] for p in names], 0.4, label="digits 0-4", color="0.6")
-    ax_bars.bar(x + 0.2, [result.slow_class_accuracy[p] for p in names], 0.4, label="digits 5-9",
+    ax_bars.bar(x - 0.2, [result.fast_class_accuracy[p] for p in names], 0.4, label=tr_figure("digits 0-4"),
+                color="0.6")
+    ax_bars.bar(x + 0.2, [result.slow_class_accuracy[p] for p in names], 0.4, label=tr_figure("digits 5-9"),
                 color=[_COLORS[p] for p in names])
     ax_bars.set_xticks(x)
-    ax_bars.set_xticklabels([p.replace(" ", "\n", 1) for p in names])
+    ax_bars.set_xticklabels([tr_figure(_TICK_LABELS[p]) for p in names])
     ax_bars.set_ylim(max(0.0, min(min(result.slow_class_accuracy.values()),
                                   min(result.fast_class_accuracy.values())) - 0.1), 1.0)
-    ax_bars.set_ylabel("final test accuracy")
+    ax_bars.set_ylabel(tr_figure("final test accuracy"))
     ax_bars.legend()
-    ax_curve.set_title("accuracy against simulated time")
-    ax_bars.set_title("final accuracy by digit group")
-    ax_bars.set_xlabel("digit group")
+    ax_curve.set_title(tr_figure("accuracy against simulated time"))
+    ax_bars.set_title(tr_figure("final accuracy by digit group"))
+    ax_bars.set_xlabel(tr_figure("digit group"))
     for ax in (ax_curve, ax_bars):
         ax.grid(alpha=0.3)
     plt.show()
@@ -419,12 +457,15 @@ def seeds_table(results: Sequence[DevicesResult]) -> str:
     if not results:
         raise ValueError("results must hold at least one DevicesResult")
     first = results[0]
-    lines = [f"target {first.target:.0%}, deadline {first.deadline:g} s; "
-             f"{'slow devices hold digits 5-9' if first.correlated else 'speed independent of data'}",
-             f"{'policy':<20} {'seed':>4} {'rounds':>6} {'minutes':>7} {'acc 0-4':>7} {'acc 5-9':>7}"]
+    header, widths = _header([("policy", tr("policy")), ("seed", tr("seed")), ("rounds", tr("rounds")),
+                              ("minutes", tr("minutes")), ("acc 0-4", tr("acc 0-4")), ("acc 5-9", tr("acc 5-9"))],
+                             (20, 4, 6, 7, 7, 7))
+    lines = [tr("target {target}, deadline {deadline} s; {data}").format(
+                 target=f"{first.target:.0%}", deadline=f"{first.deadline:g}", data=_data_note(first.correlated)),
+             header]
     for p in first.rounds:
         for r in results:
-            lines.append(f"{p:<20} {r.config.seed:>4} {format_reached(r.rounds[p], r.config.rounds):>6} "
-                         f"{format_optional(r.minutes[p], '.1f'):>7} "
-                         f"{r.fast_class_accuracy[p]:>7.3f} {r.slow_class_accuracy[p]:>7.3f}")
+            lines.append(_table_row([tr(p), str(r.config.seed), format_reached(r.rounds[p], r.config.rounds),
+                                     _never_or(r.minutes[p], ".1f"), f"{r.fast_class_accuracy[p]:.3f}",
+                                     f"{r.slow_class_accuracy[p]:.3f}"], widths))
     return "\n".join(lines)
