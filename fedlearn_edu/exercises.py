@@ -42,6 +42,7 @@ from .aggregate import client_weights, coordinate_median, fedavg_coefficients, s
 from .client import batch_plan
 from .compression import Compressor, densify, top_k
 from .devices import DeviceProfile, plan_round
+from .i18n import N_, tr
 from .partition import dirichlet_partition, label_distribution, non_iid_score
 from .rng import epoch_orders
 from .server import FedAvgMServer, FedAvgServer
@@ -127,7 +128,8 @@ def _ok(text: str) -> Verdict:
 
 
 def _no(text: str, hint: str = "") -> Verdict:
-    return Verdict(False, f"{text}: {hint}" if hint else text, hint)
+    # TRANSLATORS: what was measured, then the hint (a full-width colon in Chinese)
+    return Verdict(False, tr("{verdict}: {hint}").format(verdict=text, hint=hint) if hint else text, hint)
 
 
 def _checker(func: Callable[..., Verdict]) -> Callable[..., Verdict]:
@@ -137,8 +139,8 @@ def _checker(func: Callable[..., Verdict]) -> Callable[..., Verdict]:
         try:
             return func(*args, **kwargs)
         except Exception as exc:  # the student's answer or the call itself was unusable
-            return _no(f"the checker could not run ({type(exc).__name__}: {_short(exc)})",
-                       "check the keyword arguments the exercise gives after your answer")
+            return _no(tr("the checker could not run ({error})").format(error=f"{type(exc).__name__}: {_short(exc)}"),
+                       tr("check the keyword arguments the exercise gives after your answer"))
     return wrapper
 
 
@@ -169,8 +171,8 @@ def _describe(value: Any) -> str:
     if value is None:
         return "None"
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return f"a {type(value).__name__} ({_short(repr(value), 40)})"
+        return tr("an array of shape {shape}").format(shape=value.shape)
+    return tr("a {type} ({value})").format(type=type(value).__name__, value=_short(repr(value), 40))
 
 
 def _close(a: float, b: float, rtol: float, atol: float) -> bool:
@@ -180,13 +182,15 @@ def _close(a: float, b: float, rtol: float, atol: float) -> bool:
 def _not_a_value(answer: Any, what: str) -> Verdict | None:
     """The answers that are never numbers: None, text, a function, True/False."""
     if answer is None:
-        return _no(f"{what} is None", "assign your answer first (a function without `return` gives None)")
+        return _no(tr("{what} is None").format(what=what),
+                   tr("assign your answer first (a function without `return` gives None)"))
     if isinstance(answer, (str, bytes)):
-        return _no(f"{what} is the text {_short(repr(answer), 40)}", "give a number or an array, not a string")
+        return _no(tr("{what} is the text {text}").format(what=what, text=_short(repr(answer), 40)),
+                   tr("give a number or an array, not a string"))
     if callable(answer):
-        return _no(f"{what} is a function", "call it and pass its result")
+        return _no(tr("{what} is a function").format(what=what), tr("call it and pass its result"))
     if isinstance(answer, (bool, np.bool_)):
-        return _no(f"{what} is {answer}", "give a number, not True or False")
+        return _no(tr("{what} is {value}").format(what=what, value=answer), tr("give a number, not True or False"))
     return None
 
 
@@ -198,33 +202,38 @@ def _floats(answer: Any, what: str, kind: str, hint: str) -> tuple[np.ndarray | 
     try:
         return np.asarray(answer, dtype=np.float64), None
     except (TypeError, ValueError):
-        return None, _no(f"{what} is {_describe(answer)}, not {kind}", hint)
+        return None, _no(tr("{what} is {description}, not {kind}").format(what=what, description=_describe(answer),
+                                                                           kind=kind), hint)
 
 
 def _number(answer: Any, what: str) -> tuple[float | None, Verdict | None]:
     """``answer`` as one finite float, or the ✘ verdict that says why it is not one."""
-    a, problem = _floats(answer, what, "a number", "give a plain number such as 3 or 0.25")
+    a, problem = _floats(answer, what, tr("a number"), tr("give a plain number such as 3 or 0.25"))
     if problem is not None:
         return None, problem
     if a.size != 1:
-        return None, _no(f"{what} has shape {a.shape}, expected one number", "give a single number, not an array")
+        return None, _no(tr("{what} has shape {shape}, expected one number").format(what=what, shape=a.shape),
+                         tr("give a single number, not an array"))
     value = float(a.ravel()[0])
     if not math.isfinite(value):
-        return None, _no(f"{what} is {value}", "NaN or infinity: a division by zero, or a diverged run?")
+        return None, _no(tr("{what} is {value}").format(what=what, value=value),
+                         tr("NaN or infinity: a division by zero, or a diverged run?"))
     return value, None
 
 
 def _array(answer: Any, what: str, shape: tuple | None = None,
            shape_hint: str = "") -> tuple[np.ndarray | None, Verdict | None]:
     """``answer`` as a finite float64 array (of ``shape``), or the ✘ verdict that says why not."""
-    a, problem = _floats(answer, what, "an array of numbers", "return a NumPy array (or a list of numbers)")
+    a, problem = _floats(answer, what, tr("an array of numbers"), tr("return a NumPy array (or a list of numbers)"))
     if problem is not None:
         return None, problem
     if shape is not None and a.shape != tuple(shape):
-        return None, _no(f"{what} has shape {a.shape}, expected {tuple(shape)}",
-                         shape_hint or "look at the shape of the inputs you were given")
+        return None, _no(tr("{what} has shape {shape}, expected {expected}").format(what=what, shape=a.shape,
+                                                                                    expected=tuple(shape)),
+                         shape_hint or tr("look at the shape of the inputs you were given"))
     if not np.all(np.isfinite(a)):
-        return None, _no(f"{what} contains NaN or infinity", "a division by zero, or a step that blew up?")
+        return None, _no(tr("{what} contains NaN or infinity").format(what=what),
+                         tr("a division by zero, or a step that blew up?"))
     return a, None
 
 
@@ -235,14 +244,16 @@ def _weights(answer: Any, template: Sequence[np.ndarray], what: str) -> tuple[li
         problem = _not_a_value(answer, what)
         if problem is not None:
             return None, problem
-        return None, _no(f"{what} is {_describe(answer)}, expected a list of {len(shapes)} arrays shaped {shapes}",
-                         "return the model as a list of arrays, one per layer, like the weights you were given")
+        return None, _no(tr("{what} is {description}, expected a list of {count} arrays shaped {shapes}").format(
+                             what=what, description=_describe(answer), count=len(shapes), shapes=shapes),
+                         tr("return the model as a list of arrays, one per layer, like the weights you were given"))
     if len(answer) != len(shapes):
-        return None, _no(f"{what} holds {len(answer)} entries, expected {len(shapes)} arrays shaped {shapes}",
-                         "one array per layer: kernel and bias of each Dense layer")
+        return None, _no(tr("{what} holds {entries} entries, expected {count} arrays shaped {shapes}").format(
+                             what=what, entries=len(answer), count=len(shapes), shapes=shapes),
+                         tr("one array per layer: kernel and bias of each Dense layer"))
     arrays = []
     for i, (layer, shape) in enumerate(zip(answer, shapes, strict=True)):
-        a, problem = _array(layer, f"{what}[{i}]", shape, "each layer keeps its shape")
+        a, problem = _array(layer, f"{what}[{i}]", shape, tr("each layer keeps its shape"))
         if problem is not None:
             return None, problem
         arrays.append(a)
@@ -252,13 +263,15 @@ def _weights(answer: Any, template: Sequence[np.ndarray], what: str) -> tuple[li
 def _call(fn: Any, what: str, args: tuple = (), kwargs: dict | None = None) -> tuple[Any, Verdict | None]:
     """Call a student's function; an exception becomes a one-line ✘ verdict."""
     if not callable(fn):
-        return None, _no(f"your {what} is {_describe(fn)}, not a function",
-                         "pass the function itself, without calling it: check_x(my_function)")
+        return None, _no(tr("your {what} is {description}, not a function").format(what=what,
+                                                                                    description=_describe(fn)),
+                         tr("pass the function itself, without calling it: check_x(my_function)"))
     try:
         return fn(*args, **(kwargs or {})), None
     except Exception as exc:  # a student's bug: report it in one line instead of a traceback
-        return None, _no(f"your {what} raised {type(exc).__name__}: {_short(exc)}",
-                         "call it yourself on small inputs to see the line that fails")
+        return None, _no(tr("your {what} raised {error}").format(what=what,
+                                                                 error=f"{type(exc).__name__}: {_short(exc)}"),
+                         tr("call it yourself on small inputs to see the line that fails"))
 
 
 def _arguments(fn: Any, values: dict, aliases: dict) -> tuple[tuple, dict]:
@@ -296,8 +309,10 @@ def _compare_number(answer: Any, expected: float, *, what: str, because: str, ot
     if problem is not None:
         return problem
     if _close(value, expected, rtol, atol):
-        return _ok(f"your {what} is {_fmt(value)}, as expected ({because})")
-    measured = f"your {what} is {_fmt(value)}, expected {_fmt(expected)} ({because})"
+        return _ok(tr("your {what} is {value}, as expected ({because})").format(what=what, value=_fmt(value),
+                                                                                because=because))
+    measured = tr("your {what} is {value}, expected {expected} ({because})").format(
+        what=what, value=_fmt(value), expected=_fmt(expected), because=because)
     for candidate, hint in wrong:
         if candidate is not None and not _close(candidate, expected, rtol, atol) and _close(value, candidate, rtol,
                                                                                           atol):
@@ -344,9 +359,10 @@ def _optional(module: str, extra: str) -> tuple[Any, Verdict | None]:
         try:
             require_extra(extra)
         except MissingExtra as missing:
-            return None, _no(f"fedlearn_edu.{module} cannot be imported", str(missing))
-        return None, _no(f"fedlearn_edu.{module} cannot be imported ({type(exc).__name__}: {_short(exc)})",
-                         f"reinstall the kit's [{extra}] extra")
+            return None, _no(tr("fedlearn_edu.{module} cannot be imported").format(module=module), str(missing))
+        return None, _no(tr("fedlearn_edu.{module} cannot be imported ({error})").format(
+                             module=module, error=f"{type(exc).__name__}: {_short(exc)}"),
+                         tr("reinstall the kit's [{extra}] extra").format(extra=extra))
 
 
 # =============================================================================================
@@ -354,7 +370,7 @@ def _optional(module: str, extra: str) -> tuple[Any, Verdict | None]:
 # =============================================================================================
 @_checker
 def check_prediction(guess: Any, measured: Any, *, tolerance: float = 0.1, relative: bool = True,
-                     what: str = "the value") -> Verdict:
+                     what: str = N_("the value")) -> Verdict:
     """Compare a guess written down before an experiment with what the experiment measured
     (predict-then-run, notebooks 01-14).
 
@@ -370,30 +386,43 @@ def check_prediction(guess: Any, measured: Any, *, tolerance: float = 0.1, relat
     -------
     Verdict: how far off the guess was and in which direction (too high, too low, wrong sign).
     """
-    value, problem = _number(guess, "your guess")
+    what = tr(what) if isinstance(what, str) else what    # a notebook's description, in the kit's language
+    value, problem = _number(guess, tr("your guess"))
     if problem is not None:
         return problem
-    actual, problem = _number(measured, f"the measured {what}")
+    actual, problem = _number(measured, tr("the measured {what}").format(what=what))
     if problem is not None:
-        return _no(f"the measured {what} is not a number ({_describe(measured)})",
-                   "run the experiment cell first, then pass its result as `measured`")
+        return _no(tr("the measured {what} is not a number ({description})").format(what=what,
+                                                                                    description=_describe(measured)),
+                   tr("run the experiment cell first, then pass its result as `measured`"))
     by_share = relative and actual != 0
     scale = abs(actual) if by_share else 1.0
     gap = value - actual
     band = f"±{tolerance:.0%}" if by_share else f"±{_fmt(tolerance)}"
     if abs(gap) <= tolerance * scale:
-        return _ok(f"your guess {_fmt(value)} for {what} is within {band} of the measured {_fmt(actual)}")
+        return _ok(tr("your guess {guess} for {what} is within {band} of the measured {measured}").format(
+            guess=_fmt(value), what=what, band=band, measured=_fmt(actual)))
     how = f"{abs(gap) / scale:.0%}" if by_share else _fmt(abs(gap))
-    measured_text = (f"your guess {_fmt(value)} for {what} is {how} too {'high' if gap > 0 else 'low'}: "
-                     f"measured {_fmt(actual)} (allowed {band})")
+    factor = max(value / actual, actual / value) if value != 0 and actual != 0 else 0.0
+    if value * actual < 0 or factor < 2:
+        template = (tr("your guess {guess} for {what} is {gap} too high: measured {measured} (allowed {band})")
+                    if gap > 0 else
+                    tr("your guess {guess} for {what} is {gap} too low: measured {measured} (allowed {band})"))
+    else:
+        template = (tr("your guess {guess} for {what} is {gap} too high: measured {measured} (allowed {band}), "
+                       "off by a factor {factor}") if gap > 0 else
+                    tr("your guess {guess} for {what} is {gap} too low: measured {measured} (allowed {band}), "
+                       "off by a factor {factor}"))
+    measured_text = template.format(guess=_fmt(value), what=what, gap=how, measured=_fmt(actual), band=band,
+                                    factor=f"{factor:.2g}")
     if value * actual < 0:
-        return _no(measured_text, "wrong sign: the effect goes the other way from your prediction; "
-                                  "which of the forces you had in mind did you expect to win?")
-    if value != 0 and actual != 0 and max(value / actual, actual / value) >= 2:
-        measured_text += f", off by a factor {max(value / actual, actual / value):.2g}"
+        return _no(measured_text, tr("wrong sign: the effect goes the other way from your prediction; "
+                                     "which of the forces you had in mind did you expect to win?"))
     if gap > 0:
-        return _no(measured_text, "you overestimated: the effect is smaller than you thought; look for what limits it")
-    return _no(measured_text, "you underestimated: the effect is larger than you thought; look for what amplifies it")
+        return _no(measured_text, tr("you overestimated: the effect is smaller than you thought; "
+                                     "look for what limits it"))
+    return _no(measured_text, tr("you underestimated: the effect is larger than you thought; "
+                                 "look for what amplifies it"))
 
 
 # =============================================================================================
@@ -416,15 +445,16 @@ def check_clients_per_round(answer: Any, *, n_clients: int, fraction: float) -> 
     m = FLConfig(n_clients=n_clients, fraction=fraction).clients_per_round
     ck = fraction * n_clients
     return _compare_number(
-        answer, m, what="m (clients per round)",
-        because=f"m = max(1, floor(C K)) with C = {_fmt(fraction)}, K = {n_clients}",
-        otherwise="m = max(1, floor(C K)): a share C of the K clients, rounded down, at least one",
-        wrong=[(ck, f"C K = {_fmt(ck)} is not a whole number of clients: take its floor"),
-               (math.ceil(ck - 1e-9), "you rounded C K up (or to the nearest): the kit takes the floor, "
-                                      "so a round never holds more than C K clients"),
-               (math.floor(ck + 1e-9), "a round with no client trains nothing: max(1, ·) keeps at least one"),
-               (n_clients, "that is every client, K: only a share C of them is sampled each round"),
-               (fraction, "that is the share C itself: m counts clients")])
+        answer, m, what=tr("m (clients per round)"),
+        because=tr("m = max(1, floor(C K)) with C = {fraction}, K = {clients}").format(fraction=_fmt(fraction),
+                                                                                        clients=n_clients),
+        otherwise=tr("m = max(1, floor(C K)): a share C of the K clients, rounded down, at least one"),
+        wrong=[(ck, tr("C K = {ck} is not a whole number of clients: take its floor").format(ck=_fmt(ck))),
+               (math.ceil(ck - 1e-9), tr("you rounded C K up (or to the nearest): the kit takes the floor, "
+                                         "so a round never holds more than C K clients")),
+               (math.floor(ck + 1e-9), tr("a round with no client trains nothing: max(1, ·) keeps at least one")),
+               (n_clients, tr("that is every client, K: only a share C of them is sampled each round")),
+               (fraction, tr("that is the share C itself: m counts clients"))])
 
 
 @_checker
@@ -446,29 +476,34 @@ def check_rounds_to_accuracy(answer: Any, *, accuracy: Any, target: float = 0.85
     best = int(np.argmax(acc)) + 1
     if expected is None:
         if answer is None:
-            return _ok(f"None: the run never reached {target:g} (its best accuracy is {acc.max():.3f})")
-        return _no(f"you answered {_fmt(answer)}, but no round reached {target:g} "
-                   f"(best {acc.max():.3f}, in round {best})", "answer None when the target is never reached")
+            return _ok(tr("None: the run never reached {target} (its best accuracy is {best})").format(
+                target=f"{target:g}", best=f"{acc.max():.3f}"))
+        return _no(tr("you answered {answer}, but no round reached {target} (best {best}, in round {round})").format(
+                       answer=_fmt(answer), target=f"{target:g}", best=f"{acc.max():.3f}", round=best),
+                   tr("answer None when the target is never reached"))
     if answer is None:
-        return _no(f"you answered None, but round {expected} reached {acc[expected - 1]:.3f} >= {target:g}",
-                   "None means never reached: look for the first row of history.table() at or above the target")
+        return _no(tr("you answered None, but round {round} reached {accuracy} >= {target}").format(
+                       round=expected, accuracy=f"{acc[expected - 1]:.3f}", target=f"{target:g}"),
+                   tr("None means never reached: look for the first row of history.table() at or above the target"))
     return _compare_number(
-        answer, expected, what="round", because=f"the first round with accuracy >= {target:g}: "
-                                                f"{acc[expected - 1]:.3f} in round {expected}",
-        otherwise="scan the accuracy column from round 1 and stop at the first value >= the target",
-        wrong=[(expected - 1, "rounds count from 1, as in history.table(): you gave the 0-based index into "
-                              "history.accuracy"),
-               (best, "that is the round of the best accuracy; the question asks for the first to reach the target"),
-               (len(acc), "that is the last round of the run")])
+        answer, expected, what=tr("round"),
+        because=tr("the first round with accuracy >= {target}: {accuracy} in round {round}").format(
+            target=f"{target:g}", accuracy=f"{acc[expected - 1]:.3f}", round=expected),
+        otherwise=tr("scan the accuracy column from round 1 and stop at the first value >= the target"),
+        wrong=[(expected - 1, tr("rounds count from 1, as in history.table(): you gave the 0-based index into "
+                                 "history.accuracy")),
+               (best, tr("that is the round of the best accuracy; the question asks for the first to reach the "
+                         "target")),
+               (len(acc), tr("that is the last round of the run"))])
 
 
 #: the article's (and the notebooks') symbols, and the FLConfig field each one is
-_SYMBOLS = {"N": ("n_clients", "the number of edge devices N"), "K": ("n_clients", "the number of clients K"),
-            "C": ("fraction", "the share of clients per round C"), "E": ("local_epochs", "the local epochs E"),
-            "B": ("batch_size", "the local batch size B"), "R": ("rounds", "the number of rounds R"),
-            "alpha": ("client_learning_rate", "the article's learning rate α"),
-            "mu": ("mu", "FedProx's proximal coefficient μ"),
-            "beta": ("server_momentum", "the article's β read as server momentum")}
+_SYMBOLS = {"N": ("n_clients", N_("the number of edge devices N")), "K": ("n_clients", N_("the number of clients K")),
+            "C": ("fraction", N_("the share of clients per round C")), "E": ("local_epochs", N_("the local epochs E")),
+            "B": ("batch_size", N_("the local batch size B")), "R": ("rounds", N_("the number of rounds R")),
+            "alpha": ("client_learning_rate", N_("the article's learning rate α")),
+            "mu": ("mu", N_("FedProx's proximal coefficient μ")),
+            "beta": ("server_momentum", N_("the article's β read as server momentum"))}
 _GREEK = {"α": "alpha", "μ": "mu", "β": "beta"}
 
 
@@ -497,21 +532,28 @@ def check_config_field(answer: Any, *, symbol: str = "N") -> Verdict:
     Verdict; a wrong field is explained with its own description from ``FLConfig``'s docstring.
     """
     expected, meaning = _SYMBOLS[_GREEK.get(symbol, symbol)]
+    meaning = tr(meaning)
     fields = [f.name for f in dataclasses.fields(FLConfig)]
     if expected not in fields:
-        return _no(f"FLConfig has no field {expected!r} any more", "the kit changed: ask your teacher")
+        return _no(tr("FLConfig has no field {field} any more").format(field=repr(expected)),
+                   tr("the kit changed: ask your teacher"))
     if not isinstance(answer, str):
-        return _no(f"your answer is {_describe(answer)}", "give the field's name as a string, e.g. 'rounds'")
+        return _no(tr("your answer is {description}").format(description=_describe(answer)),
+                   tr("give the field's name as a string, e.g. 'rounds'"))
     name = answer.strip().split(".")[-1].strip("'\" ")
     if name == expected:
-        return _ok(f"FLConfig.{expected} is {meaning}")
+        return _ok(tr("FLConfig.{field} is {meaning}").format(field=expected, meaning=meaning))
     if name == "clients_per_round":
-        return _no(f"FLConfig.clients_per_round is not {meaning}",
-                   "clients_per_round is m = max(1, floor(C K)), the clients of ONE round, computed from two fields")
+        return _no(tr("FLConfig.clients_per_round is not {meaning}").format(meaning=meaning),
+                   tr("clients_per_round is m = max(1, floor(C K)), the clients of ONE round, computed from two "
+                      "fields"))
     if name in fields:
-        return _no(f"FLConfig.{name} is not {meaning}", f"FLConfig.{name} is '{_field_docs().get(name, name)}'")
-    return _no(f"{name!r} is not a field of FLConfig",
-               f"its fields are {', '.join(fields[:8])}, …: read the docstring, fl.FLConfig?")
+        # TRANSLATORS: {description} is the field's description from FLConfig's docstring (English)
+        return _no(tr("FLConfig.{field} is not {meaning}").format(field=name, meaning=meaning),
+                   tr("FLConfig.{field} is '{description}'").format(field=name,
+                                                                     description=_field_docs().get(name, name)))
+    return _no(tr("{name} is not a field of FLConfig").format(name=repr(name)),
+               tr("its fields are {fields}, …: read the docstring, fl.FLConfig?").format(fields=", ".join(fields[:8])))
 
 
 # =============================================================================================
@@ -538,13 +580,14 @@ def check_model_upload_bytes(answer: Any, *, n_features: int = 20, hidden_units:
     n_parameters, kernels = _dense_parameters(n_features, hidden_units, n_classes)
     expected = n_parameters * BYTES_PER_PARAMETER
     return _compare_number(
-        answer, expected, what="byte count for one upload",
-        because=f"P = {n_parameters:,} float32 parameters × {BYTES_PER_PARAMETER} bytes",
-        otherwise="one upload is the whole model: P float32 numbers of 4 bytes each",
-        wrong=[(n_parameters, "that is the number of parameters P; each float32 parameter takes 4 bytes"),
-               (2 * expected, "that is a download plus an upload (or float64): one upload is 4 P bytes"),
-               (8 * expected, "that is bits: 32 bits make the 4 bytes of a float32"),
-               (kernels * BYTES_PER_PARAMETER, "you left out the biases: each Dense layer has one per unit too")])
+        answer, expected, what=tr("byte count for one upload"),
+        because=tr("P = {parameters} float32 parameters × {bytes} bytes").format(parameters=f"{n_parameters:,}",
+                                                                                 bytes=BYTES_PER_PARAMETER),
+        otherwise=tr("one upload is the whole model: P float32 numbers of 4 bytes each"),
+        wrong=[(n_parameters, tr("that is the number of parameters P; each float32 parameter takes 4 bytes")),
+               (2 * expected, tr("that is a download plus an upload (or float64): one upload is 4 P bytes")),
+               (8 * expected, tr("that is bits: 32 bits make the 4 bytes of a float32")),
+               (kernels * BYTES_PER_PARAMETER, tr("you left out the biases: each Dense layer has one per unit too"))])
 
 
 @_checker
@@ -563,13 +606,15 @@ def check_crossover_samples(answer: Any, *, n_parameters: int, rounds: int, exam
     """
     expected = crossover_samples(n_parameters, rounds, example_bytes, fraction)
     return _compare_number(
-        answer, expected, what="crossover n*", rtol=0.005, atol=0.5,
+        answer, expected, what=tr("crossover n*"), rtol=0.005, atol=0.5,
         because=f"n* = 2 × 4 × P R C / b = 8 × {n_parameters:,} × {rounds} × {_fmt(fraction)} / {example_bytes}",
-        otherwise="set n_k × b (the raw data) equal to 2 × 4 P × R C (a model down and up in each of C R rounds)",
-        wrong=[(expected / 2, "you counted only the uploads: the model also travels down to the client each round"),
-               (expected / fraction, "a client takes part in only C R of the R rounds: multiply by C"),
-               (expected / BYTES_PER_PARAMETER, "you counted parameters as bytes: each is 4 bytes"),
-               (1 / expected, "inverted: n* is a number of examples, model traffic divided by bytes per example")])
+        otherwise=tr("set n_k × b (the raw data) equal to 2 × 4 P × R C (a model down and up in each of C R rounds)"),
+        wrong=[(expected / 2, tr("you counted only the uploads: the model also travels down to the client each "
+                                 "round")),
+               (expected / fraction, tr("a client takes part in only C R of the R rounds: multiply by C")),
+               (expected / BYTES_PER_PARAMETER, tr("you counted parameters as bytes: each is 4 bytes")),
+               (1 / expected, tr("inverted: n* is a number of examples, model traffic divided by bytes per "
+                                 "example"))])
 
 
 # =============================================================================================
@@ -588,29 +633,34 @@ def check_label_distribution(answer: Any, *, y: Any, parts: Sequence, n_classes:
     """
     expected = label_distribution(y, parts, n_classes)
     n_clients, n_cls = expected.shape
-    a, problem = _array(answer, "your counts")
+    a, problem = _array(answer, tr("your counts"))
     if problem is not None:
         return problem
+    transposed = tr("rows must be clients and columns classes: you transposed the matrix")
     if a.shape != expected.shape:
         if a.shape == (n_cls, n_clients):
-            hint = "rows must be clients and columns classes: you transposed the matrix"
+            hint = transposed
         elif a.ndim == 2 and a.shape[0] == n_clients and a.shape[1] < n_cls:
-            hint = ("every client needs a column for every class, even one it lacks: "
-                    "np.bincount(y[p], minlength=n_classes)")
+            hint = tr("every client needs a column for every class, even one it lacks: "
+                      "np.bincount(y[p], minlength=n_classes)")
         else:
-            hint = f"one row per client ({n_clients}) and one column per class ({n_cls})"
-        return _no(f"your counts have shape {a.shape}, expected ({n_clients}, {n_cls})", hint)
+            hint = tr("one row per client ({clients}) and one column per class ({classes})").format(
+                clients=n_clients, classes=n_cls)
+        return _no(tr("your counts have shape {shape}, expected ({clients}, {classes})").format(
+            shape=a.shape, clients=n_clients, classes=n_cls), hint)
     if np.array_equal(a, expected):
-        return _ok(f"all {n_clients} × {n_cls} counts are right; they add up to n = {expected.sum():,}")
+        return _ok(tr("all {clients} × {classes} counts are right; they add up to n = {total}").format(
+            clients=n_clients, classes=n_cls, total=f"{expected.sum():,}"))
     k, c = (int(i) for i in np.argwhere(a != expected)[0])
-    measured = f"client {k}, class {c}: you have {_fmt(a[k, c])}, expected {expected[k, c]}"
+    measured = tr("client {client}, class {label}: you have {value}, expected {expected}").format(
+        client=k, label=c, value=_fmt(a[k, c]), expected=expected[k, c])
     shares = expected / expected.sum(axis=1, keepdims=True)
     hint = _first_match(a, [
-        (expected.T, "rows must be clients and columns classes: you transposed the matrix"),
-        (shares, "you gave each client's label shares; the exercise asks for counts (do not divide by n_k)"),
+        (expected.T, transposed),
+        (shares, tr("you gave each client's label shares; the exercise asks for counts (do not divide by n_k)")),
         (np.tile(expected.sum(axis=0), (n_clients, 1)),
-         "every row is the global count: count the labels y[parts[k]] of client k, not all of y")], atol=1e-6)
-    return _no(measured, hint or "counts[k, c] is the number of examples of class c among y[parts[k]]")
+         tr("every row is the global count: count the labels y[parts[k]] of client k, not all of y"))], atol=1e-6)
+    return _no(measured, hint or tr("counts[k, c] is the number of examples of class c among y[parts[k]]"))
 
 
 @_checker
@@ -625,41 +675,49 @@ def check_partition(answer: Any, *, n_examples: int, n_clients: int) -> Verdict:
     n_clients : int, K
     """
     if not isinstance(answer, (list, tuple)):
-        problem = _not_a_value(answer, "your partition")
-        return problem if problem is not None else _no(f"your partition is {_describe(answer)}",
-                                                       "return a list of index arrays, one per client")
+        problem = _not_a_value(answer, tr("your partition"))
+        return problem if problem is not None else _no(
+            tr("your partition is {description}").format(description=_describe(answer)),
+            tr("return a list of index arrays, one per client"))
     if len(answer) != n_clients:
-        return _no(f"you made {len(answer)} parts, expected one per client (K = {n_clients})",
-                   "np.array_split(order, K) makes exactly K parts")
+        return _no(tr("you made {parts} parts, expected one per client (K = {clients})").format(
+                       parts=len(answer), clients=n_clients),
+                   tr("np.array_split(order, K) makes exactly K parts"))
     parts = []
     for k, part in enumerate(answer):
         p = np.asarray(part)
         if p.dtype.kind == "b":
-            return _no(f"client {k}'s part is a boolean mask", "turn it into indices with np.flatnonzero(mask)")
+            return _no(tr("client {client}'s part is a boolean mask").format(client=k),
+                       tr("turn it into indices with np.flatnonzero(mask)"))
         if p.ndim != 1 or (p.size and p.dtype.kind not in "iu"):
-            return _no(f"client {k}'s part is {_describe(part)}", "each part is a 1-D array of integer indices")
+            return _no(tr("client {client}'s part is {description}").format(client=k, description=_describe(part)),
+                       tr("each part is a 1-D array of integer indices"))
         parts.append(p.astype(np.int64))
     every = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     sizes = np.array([len(p) for p in parts])
     if every.size and (every.min() < 0 or every.max() >= n_examples):
         bad = int(every[(every < 0) | (every >= n_examples)][0])
-        return _no(f"index {bad} is outside range({n_examples})", "indices run from 0 to n - 1")
+        return _no(tr("index {index} is outside range({n})").format(index=bad, n=n_examples),
+                   tr("indices run from 0 to n - 1"))
     if np.any(sizes == 0):
-        return _no(f"client {int(np.argmin(sizes))} holds no examples", "a client with no data cannot train")
+        return _no(tr("client {client} holds no examples").format(client=int(np.argmin(sizes))),
+                   tr("a client with no data cannot train"))
     counts = np.bincount(every, minlength=n_examples)
     if len(parts) > 1 and all(np.array_equal(np.sort(parts[0]), np.sort(p)) for p in parts[1:]):
-        return _no(f"every client got the same {len(parts[0])} examples", "that copies the data to every client: "
-                                                                         "split the indices, one part per client")
+        return _no(tr("every client got the same {examples} examples").format(examples=len(parts[0])),
+                   tr("that copies the data to every client: split the indices, one part per client"))
     if counts.max() > 1:
         j = int(np.argmax(counts))
-        return _no(f"example {j} appears {counts[j]} times", "each example lives on exactly one client: "
-                                                             "deal a permutation, do not draw with replacement")
+        return _no(tr("example {example} appears {count} times").format(example=j, count=counts[j]),
+                   tr("each example lives on exactly one client: deal a permutation, do not draw with replacement"))
     if counts.min() == 0:
         missing = np.flatnonzero(counts == 0)
-        return _no(f"the sizes add up to {sizes.sum():,}, not n = {n_examples:,}: {len(missing)} examples are on no "
-                   f"client (e.g. {missing[0]})", "n // K per client drops the remainder; np.array_split deals it out")
-    return _ok(f"{n_clients} clients of {sizes.min()} to {sizes.max()} examples: each of the {n_examples:,} "
-               f"examples on exactly one client")
+        return _no(tr("the sizes add up to {total}, not n = {n}: {missing} examples are on no client "
+                      "(e.g. {example})").format(total=f"{sizes.sum():,}", n=f"{n_examples:,}",
+                                                 missing=len(missing), example=missing[0]),
+                   tr("n // K per client drops the remainder; np.array_split deals it out"))
+    return _ok(tr("{clients} clients of {smallest} to {largest} examples: each of the {n} examples on exactly one "
+                  "client").format(clients=n_clients, smallest=sizes.min(), largest=sizes.max(), n=f"{n_examples:,}"))
 
 
 @_checker
@@ -682,19 +740,22 @@ def check_more_skewed_alpha(answer: Any, *, alphas: Sequence[float] = (0.1, 10.0
         y, dirichlet_partition(y, n_clients, alpha=float(a), seed=seed + s), 3)) for s in range(3)]))
         for a in alphas}
     expected = max(scores, key=scores.get)
-    value, problem = _number(answer, "your α")
+    value, problem = _number(answer, tr("your α"))
     if problem is not None:
         return problem
     chosen = next((a for a in scores if _close(value, a, 1e-9, 1e-12)), None)
     table = ", ".join(f"α = {a:g}: {s:.2f}" for a, s in scores.items())
     if chosen is None:
-        return _no(f"your α = {_fmt(value)} is not one of the choices {', '.join(f'{a:g}' for a in scores)}",
-                   "pick one of the α values offered")
+        return _no(tr("your α = {alpha} is not one of the choices {choices}").format(
+                       alpha=_fmt(value), choices=", ".join(f"{a:g}" for a in scores)),
+                   tr("pick one of the α values offered"))
     if chosen == expected:
-        return _ok(f"α = {expected:g} gives the more skewed splits (mean non-IID score {table})")
-    return _no(f"α = {chosen:g} gives the less skewed splits (mean non-IID score {table})",
-               "with a large α every client's share p ~ Dir(α) of a class is nearly equal, an IID-like split; "
-               "a small α puts most of each class on a few clients")
+        return _ok(tr("α = {alpha} gives the more skewed splits (mean non-IID score {scores})").format(
+            alpha=f"{expected:g}", scores=table))
+    return _no(tr("α = {alpha} gives the less skewed splits (mean non-IID score {scores})").format(
+                   alpha=f"{chosen:g}", scores=table),
+               tr("with a large α every client's share p ~ Dir(α) of a class is nearly equal, an IID-like split; "
+                  "a small α puts most of each class on a few clients"))
 
 
 def _score_variant(counts: np.ndarray, *, weighted: bool = True, base: float = 2.0, root: bool = True,
@@ -739,38 +800,40 @@ def check_non_iid_score(answer: Any, *, counts: Any = None) -> Verdict:
     -------
     Verdict, compared with ``fl.non_iid_score``.
     """
-    variants = [(dict(weighted=False), "you averaged the clients' distances equally: weight each by its share "
-                                       "n_k / n, so that a client of 3 examples counts less than one of 80"),
-                (dict(base=math.e), "natural logarithm: the score uses log base 2, so each distance lies in [0, 1]"),
-                (dict(root=False), "that is the Jensen-Shannon divergence: the distance is its square root"),
-                (dict(kullback_leibler=True), "that is the Kullback-Leibler divergence of each client from the "
-                                              "global mix: the score uses the symmetric Jensen-Shannon distance")]
+    variants = [(dict(weighted=False), tr("you averaged the clients' distances equally: weight each by its share "
+                                          "n_k / n, so that a client of 3 examples counts less than one of 80")),
+                (dict(base=math.e), tr("natural logarithm: the score uses log base 2, so each distance lies in "
+                                       "[0, 1]")),
+                (dict(root=False), tr("that is the Jensen-Shannon divergence: the distance is its square root")),
+                (dict(kullback_leibler=True), tr("that is the Kullback-Leibler divergence of each client from the "
+                                                 "global mix: the score uses the symmetric Jensen-Shannon distance"))]
     if callable(answer):
         cases = ([] if counts is None else [np.asarray(counts)]) + list(_SCORE_CASES)
     elif counts is None:
-        return _no("a score needs the counts it was computed from", "pass counts=... (fl.label_distribution)")
+        return _no(tr("a score needs the counts it was computed from"), tr("pass counts=... (fl.label_distribution)"))
     else:
         cases = [np.asarray(counts)]
     for case in cases:
         if callable(answer):
-            result, problem = _call(answer, "score function", (case.copy(),))
+            result, problem = _call(answer, tr("score function"), (case.copy(),))
             if problem is not None:
                 return problem
         else:
             result = answer
         expected = non_iid_score(case)
-        value, problem = _number(result, "your score")
+        value, problem = _number(result, tr("your score"))
         if problem is not None:
             return problem
         tolerance = 1e-6 if callable(answer) else 5e-4      # a number worked out by hand: 3 decimals will do
         if _close(value, expected, 0.0, tolerance):
             continue
-        measured = f"your score is {value:.4f}, fl.non_iid_score gives {expected:.4f} for counts {case.tolist()}"
+        measured = tr("your score is {score}, fl.non_iid_score gives {expected} for counts {counts}").format(
+            score=f"{value:.4f}", expected=f"{expected:.4f}", counts=case.tolist())
         for options, hint in variants:
             if _close(value, _score_variant(case, **options), 0.0, tolerance):
                 return _no(measured, hint)
-        return _no(measured, "score = Σ_k (n_k / n) JS(p_k, p), with the Jensen-Shannon distance in base 2")
-    return _ok(f"your score agrees with fl.non_iid_score on {len(cases)} label-count matrices")
+        return _no(measured, tr("score = Σ_k (n_k / n) JS(p_k, p), with the Jensen-Shannon distance in base 2"))
+    return _ok(tr("your score agrees with fl.non_iid_score on {count} label-count matrices").format(count=len(cases)))
 
 
 # =============================================================================================
@@ -790,14 +853,15 @@ def check_parameter_count(answer: Any, *, n_features: int = 20, hidden_units: An
     hidden = (int(hidden_units),) if np.isscalar(hidden_units) else tuple(int(h) for h in hidden_units)
     first = n_features * hidden[0] + hidden[0] if hidden else None
     return _compare_number(
-        answer, expected, what="parameter count",
-        because=f"layer by layer, kernel (inputs × units) plus one bias per unit: {n_features} -> "
-                f"{' -> '.join(str(h) for h in hidden)} -> {n_classes}",
-        otherwise="add kernel and bias of every Dense layer: d·h + h + h·C + C",
-        wrong=[(kernels, "you left out the biases: each Dense layer adds one per unit"),
-               (first, "you counted only the hidden layer: the output layer has an (h, C) kernel and C biases too"),
+        answer, expected, what=tr("parameter count"),
+        because=tr("layer by layer, kernel (inputs × units) plus one bias per unit: {network}").format(
+            network=f"{n_features} -> {' -> '.join(str(h) for h in hidden)} -> {n_classes}"),
+        otherwise=tr("add kernel and bias of every Dense layer: d·h + h + h·C + C"),
+        wrong=[(kernels, tr("you left out the biases: each Dense layer adds one per unit")),
+               (first, tr("you counted only the hidden layer: the output layer has an (h, C) kernel and C biases "
+                          "too")),
                (int(np.prod([n_features, *hidden, n_classes])),
-                "parameters add up layer by layer (d·h + h + h·C + C); they do not multiply")])
+                tr("parameters add up layer by layer (d·h + h + h·C + C); they do not multiply"))])
 
 
 @_checker
@@ -814,13 +878,14 @@ def check_local_steps(answer: Any, *, n_examples: int, epochs: int, batch_size: 
     expected = len(batch_plan(n_examples, epochs, batch_size)[0])
     b = n_examples if batch_size is None else min(int(batch_size), n_examples)
     return _compare_number(
-        answer, expected, what="step count",
+        answer, expected, what=tr("step count"),
         because=f"E × ceil(n_k / B) = {epochs} × ceil({n_examples} / {b})",
-        otherwise="one step per mini-batch: ceil(n_k / B) batches in each of the E epochs",
-        wrong=[(epochs * (n_examples // b), "the last, smaller batch of each epoch is a step too: ceil, not floor"),
-               (math.ceil(n_examples / b), "that is one epoch: there are E of them"),
-               (epochs * n_examples / b, "steps are whole batches: round n_k / B up"),
-               (epochs * n_examples, "SGD takes one step per mini-batch, not one per example")])
+        otherwise=tr("one step per mini-batch: ceil(n_k / B) batches in each of the E epochs"),
+        wrong=[(epochs * (n_examples // b), tr("the last, smaller batch of each epoch is a step too: ceil, not "
+                                               "floor")),
+               (math.ceil(n_examples / b), tr("that is one epoch: there are E of them")),
+               (epochs * n_examples / b, tr("steps are whole batches: round n_k / B up")),
+               (epochs * n_examples, tr("SGD takes one step per mini-batch, not one per example"))])
 
 
 def _local_problem(seed: int, n_examples: int = 10, n_features: int = 4, hidden: int = 5, n_classes: int = 3):
@@ -860,8 +925,8 @@ _LOCAL_ALIASES = {"w": ("weights", "global_weights", "start_weights", "w_global"
                   "learning_rate": ("lr", "eta", "client_learning_rate", "step_size", "eta_l"),
                   "order": ("orders", "permutation", "indices", "idx"), "mu": ("prox_mu", "proximal", "mu_prox")}
 
-_MUTATED_HINT = ("copy the global model first (w = [a.copy() for a in w]): every client must start from the same, "
-                 "untouched global model")
+_MUTATED_HINT = N_("copy the global model first (w = [a.copy() for a in w]): every client must start from the same, "
+                    "untouched global model")
 
 
 def _run_local(fn, what: str, mu: float | None, seed: int):
@@ -880,19 +945,22 @@ def _run_local(fn, what: str, mu: float | None, seed: int):
 def _local_verdict(result, passed, problem_data, *, expected, variants, what: str) -> Verdict | None:
     w = problem_data[2]
     if _changed(passed, w):
-        return _no(f"your {what} changed the weights it was given (w[0] moved by "
-                   f"{np.max(np.abs(np.asarray(passed[0], np.float64) - w[0])):.3g})", _MUTATED_HINT)
-    got, problem = _weights(result, w, f"what your {what} returned")
+        return _no(tr("your {what} changed the weights it was given (w[0] moved by {change})").format(
+                       what=what, change=f"{np.max(np.abs(np.asarray(passed[0], np.float64) - w[0])):.3g}"),
+                   tr(_MUTATED_HINT))
+    got, problem = _weights(result, w, tr("what your {what} returned").format(what=what))
     if problem is not None:
         return problem
     if _same(got, expected):
         return None
     gap, layer = _max_gap(got, expected)
-    measured = f"your weights differ from the expected ones by up to {gap:.3g} (layer {layer})"
+    measured = tr("your weights differ from the expected ones by up to {gap} (layer {layer})").format(
+        gap=f"{gap:.3g}", layer=layer)
     for candidate, hint in variants:
         if _same(got, candidate):
             return _no(measured, hint)
-    return _no(measured, "same batches (order[start:start + B]), the batch-mean gradient, w <- w - η g, E epochs?")
+    return _no(measured, tr("same batches (order[start:start + B]), the batch-mean gradient, w <- w - η g, "
+                            "E epochs?"))
 
 
 @_checker
@@ -919,24 +987,27 @@ def check_local_update(fn: Callable, *, seed: int = 0) -> Verdict:
     expected = reference.local_update(w, X, y, order=order, epochs=s["epochs"], batch_size=s["batch_size"],
                                       client_learning_rate=s["learning_rate"])
     variants = [
-        (w, "your function returned the weights it was given: apply w <- w - η × gradient for every batch"),
-        (_sgd(w, X, y, order, **run, summed=True), "each step is B times too big: you summed the batch's gradients, "
-                                                   "but the loss is the batch MEAN (divide by the batch size)"),
-        (_sgd(w, X, y, order, **{**run, "epochs": 1}), "you made one pass over the data: E = 2 epochs were asked"),
+        (w, tr("your function returned the weights it was given: apply w <- w - η × gradient for every batch")),
+        (_sgd(w, X, y, order, **run, summed=True), tr("each step is B times too big: you summed the batch's "
+                                                      "gradients, but the loss is the batch MEAN (divide by the "
+                                                      "batch size)")),
+        (_sgd(w, X, y, order, **{**run, "epochs": 1}), tr("you made one pass over the data: E = 2 epochs were "
+                                                          "asked")),
         (_sgd(w, X, y, np.tile(np.arange(n), s["epochs"]), **run),
-         "you ignored `order`: batch i is X[order[start:start + B]], the batches the engines use"),
+         tr("you ignored `order`: batch i is X[order[start:start + B]], the batches the engines use")),
         (_sgd(w, X, y, np.tile(order[:n], s["epochs"]), **run),
-         "you reused the first epoch's order: every epoch has its own, order[e * n_k:(e + 1) * n_k]"),
-        (_sgd(w, X, y, order, **{**run, "batch_size": None}), "one full-batch step per epoch: with B = 4 "
-                                                              "each epoch takes ceil(n_k / B) steps"),
-        (_sgd(w, X, y, order, **run, drop_last=True), "you dropped the last, smaller batch of each epoch: "
-                                                      "it is a step too"),
-        (_sgd(w, X, y, order, **run, ascent=True), "you stepped up the gradient: SGD subtracts it, w <- w - η g")]
+         tr("you reused the first epoch's order: every epoch has its own, order[e * n_k:(e + 1) * n_k]")),
+        (_sgd(w, X, y, order, **{**run, "batch_size": None}), tr("one full-batch step per epoch: with B = 4 "
+                                                                 "each epoch takes ceil(n_k / B) steps")),
+        (_sgd(w, X, y, order, **run, drop_last=True), tr("you dropped the last, smaller batch of each epoch: "
+                                                         "it is a step too")),
+        (_sgd(w, X, y, order, **run, ascent=True), tr("you stepped up the gradient: SGD subtracts it, "
+                                                      "w <- w - η g"))]
     verdict = _local_verdict(result, passed, data, expected=expected, variants=variants, what="local_update")
     if verdict is not None:
         return verdict
-    return _ok(f"your local update matches fedlearn_edu.reference.local_update to 1e-5 (E = 2 epochs of "
-               f"ceil({n} / 4) = 3 batches, learning rate 0.5), and it left w unchanged")
+    return _ok(tr("your local update matches fedlearn_edu.reference.local_update to 1e-5 (E = 2 epochs of "
+                  "ceil({n} / 4) = 3 batches, learning rate 0.5), and it left w unchanged").format(n=n))
 
 
 @_checker
@@ -952,62 +1023,67 @@ def check_fedprox_update(fn: Callable, *, mu: float = 0.5, seed: int = 0) -> Ver
     -------
     Verdict; diagnoses μ ignored, the pull's sign, a factor 2 or 1/2, an anchor that moves, a changed input w.
     """
-    data, result, passed, problem = _run_local(fn, "FedProx update", mu, seed)
+    data, result, passed, problem = _run_local(fn, tr("FedProx update"), mu, seed)
     if problem is not None:
         return problem
     X, y, w, order, s = data
     run = dict(epochs=s["epochs"], batch_size=s["batch_size"], learning_rate=s["learning_rate"])
     expected = _sgd(w, X, y, order, **run, mu=mu)
     variants = [
-        (_sgd(w, X, y, order, **run), "your update ignores μ: add μ (w - w_global) to every step's gradient, "
-                                      "where w_global is the model received at the start of the round"),
-        (_sgd(w, X, y, order, **run, mu=-mu), "the proximal pull points the wrong way: +μ (w - w_global) in the "
-                                              "gradient pulls w back towards w_global"),
-        (_sgd(w, X, y, order, **run, mu=2 * mu), "twice the pull: the gradient of (μ/2)‖w - w_global‖² is "
-                                                 "μ (w - w_global), no factor 2"),
-        (_sgd(w, X, y, order, **run, mu=mu / 2), "half the pull: the 1/2 of (μ/2)‖w - w_global‖² cancels "
-                                                 "against the square's 2"),
+        (_sgd(w, X, y, order, **run), tr("your update ignores μ: add μ (w - w_global) to every step's gradient, "
+                                         "where w_global is the model received at the start of the round")),
+        (_sgd(w, X, y, order, **run, mu=-mu), tr("the proximal pull points the wrong way: +μ (w - w_global) in the "
+                                                 "gradient pulls w back towards w_global")),
+        (_sgd(w, X, y, order, **run, mu=2 * mu), tr("twice the pull: the gradient of (μ/2)‖w - w_global‖² is "
+                                                    "μ (w - w_global), no factor 2")),
+        (_sgd(w, X, y, order, **run, mu=mu / 2), tr("half the pull: the 1/2 of (μ/2)‖w - w_global‖² cancels "
+                                                    "against the square's 2")),
         (_sgd(w, X, y, order, **run, mu=mu, anchor_each_epoch=True),
-         "your anchor moved: w_global stays the model received at the start of the round, not of each epoch")]
-    verdict = _local_verdict(result, passed, data, expected=expected, variants=variants, what="FedProx update")
+         tr("your anchor moved: w_global stays the model received at the start of the round, not of each epoch"))]
+    verdict = _local_verdict(result, passed, data, expected=expected, variants=variants, what=tr("FedProx update"))
     if verdict is not None:
         return verdict
-    return _ok(f"your FedProx update matches the proximal SGD (μ = {_fmt(mu)}) to 1e-5 and left w unchanged")
+    return _ok(tr("your FedProx update matches the proximal SGD (μ = {mu}) to 1e-5 and left w unchanged").format(
+        mu=_fmt(mu)))
 
 
 # =============================================================================================
 # 04 · FedAvg step by step
 # =============================================================================================
-_HINT_INVERSE = ("you weighted by 1/n_k, as the article does: the smallest client gets the most say; "
-                 "FedAvg weighs by n_k/n")
-_HINT_UNIFORM = "every client counted the same (1/m): that is the uniform objective, not FedAvg's n_k/n"
-_HINT_UNNORMALISED = "the coefficients must sum to 1: you multiplied by n_k but did not divide by n = Σ n_k"
-_HINT_LITERAL = ("this is the article's Σ (1/n_k) w_k taken literally: inverted weights that do not even sum to 1; "
-                 "FedAvg's are n_k/n")
-_HINT_SUM = "you added the models up: an average divides by the total weight, with coefficients n_k/n"
+_HINT_INVERSE = N_("you weighted by 1/n_k, as the article does: the smallest client gets the most say; "
+                    "FedAvg weighs by n_k/n")
+_HINT_UNIFORM = N_("every client counted the same (1/m): that is the uniform objective, not FedAvg's n_k/n")
+_HINT_UNNORMALISED = N_("the coefficients must sum to 1: you multiplied by n_k but did not divide by n = Σ n_k")
+_HINT_LITERAL = N_("this is the article's Σ (1/n_k) w_k taken literally: inverted weights that do not even sum to "
+                   "1; FedAvg's are n_k/n")
+_HINT_SUM = N_("you added the models up: an average divides by the total weight, with coefficients n_k/n")
 
 
 def _weighting_mistakes(n: np.ndarray) -> list[tuple[np.ndarray, str]]:
     inverse = 1.0 / n
-    return [(inverse / inverse.sum(), _HINT_INVERSE), (np.full(len(n), 1.0 / len(n)), _HINT_UNIFORM),
-            (n, _HINT_UNNORMALISED), (inverse, _HINT_LITERAL), (np.ones(len(n)), _HINT_SUM)]
+    return [(inverse / inverse.sum(), tr(_HINT_INVERSE)), (np.full(len(n), 1.0 / len(n)), tr(_HINT_UNIFORM)),
+            (n, tr(_HINT_UNNORMALISED)), (inverse, tr(_HINT_LITERAL)), (np.ones(len(n)), tr(_HINT_SUM))]
 
 
-def _average_verdict(got: np.ndarray, models: np.ndarray, sizes: np.ndarray, what: str = "your average") -> Verdict:
+def _average_verdict(got: np.ndarray, models: np.ndarray, sizes: np.ndarray, what: str | None = None) -> Verdict:
     """Why ``got`` (P,) is not FedAvg's average of ``models`` (K, P): the coefficients it used."""
+    what = tr("your average") if what is None else what
     n = np.asarray(sizes, dtype=np.float64)
     shares = n / n.sum()
     coefficients = np.linalg.lstsq(models.T, got, rcond=None)[0]
     j = int(np.argmin(n))
     if models.shape[0] <= models.shape[1] and np.allclose(coefficients @ models, got, atol=_TOLERANCE):
-        measured = (f"{what} gives client {j} ({int(n[j])} examples) {coefficients[j]:.2f} of the say, its "
-                    f"coefficients summing to {coefficients.sum():.3f}; FedAvg gives it n_k/n = {shares[j]:.2f}")
+        measured = tr("{what} gives client {client} ({examples} examples) {coefficient} of the say, its coefficients "
+                      "summing to {total}; FedAvg gives it n_k/n = {share}").format(
+            what=what, client=j, examples=int(n[j]), coefficient=f"{coefficients[j]:.2f}",
+            total=f"{coefficients.sum():.3f}", share=f"{shares[j]:.2f}")
     else:
-        measured = f"{what} is up to {np.max(np.abs(got - shares @ models)):.3g} away from Σ_k (n_k/n) w_k"
+        measured = tr("{what} is up to {gap} away from Σ_k (n_k/n) w_k").format(
+            what=what, gap=f"{np.max(np.abs(got - shares @ models)):.3g}")
     for c, hint in _weighting_mistakes(n):
         if np.allclose(got, c @ models, rtol=_TOLERANCE, atol=_TOLERANCE):
             return _no(measured, hint)
-    return _no(measured, "FedAvg's coefficients are n_k/n, each client's share of the round's examples")
+    return _no(measured, tr("FedAvg's coefficients are n_k/n, each client's share of the round's examples"))
 
 
 @_checker
@@ -1021,20 +1097,22 @@ def check_fedavg_weights(answer: Any, *, n_examples: Sequence[int]) -> Verdict:
     """
     n = np.asarray(n_examples, dtype=np.float64)
     expected = fedavg_coefficients(n)
-    a, problem = _array(answer, "your coefficients", expected.shape, "one coefficient per client")
+    a, problem = _array(answer, tr("your coefficients"), expected.shape, tr("one coefficient per client"))
     if problem is not None:
         return problem
     if np.allclose(a, expected, atol=5e-4):
-        return _ok(f"n_k/n = {_fmt(expected)}: every example counts the same, and they sum to 1")
+        return _ok(tr("n_k/n = {shares}: every example counts the same, and they sum to 1").format(
+            shares=_fmt(expected)))
     j = int(np.argmin(n))
-    measured = (f"your coefficients sum to {a.sum():.3f} and give client {j} ({int(n[j])} examples) {a[j]:.2f} "
-                f"of the say; FedAvg gives it n_k/n = {expected[j]:.2f}")
+    measured = tr("your coefficients sum to {total} and give client {client} ({examples} examples) {coefficient} "
+                  "of the say; FedAvg gives it n_k/n = {share}").format(
+        total=f"{a.sum():.3f}", client=j, examples=int(n[j]), coefficient=f"{a[j]:.2f}", share=f"{expected[j]:.2f}")
     for c, hint in _weighting_mistakes(n):
         if np.allclose(a, c, rtol=1e-4, atol=5e-4):
             return _no(measured, hint)
     if not _close(a.sum(), 1.0, 0, 1e-3):
-        return _no(measured, "the coefficients must sum to 1: they are shares of the round's examples")
-    return _no(measured, "coefficient k is n_k / n with n = Σ n_k over the round's clients")
+        return _no(measured, tr("the coefficients must sum to 1: they are shares of the round's examples"))
+    return _no(measured, tr("coefficient k is n_k / n with n = Σ n_k over the round's clients"))
 
 
 def _fedavg_cases(seed: int) -> list[tuple[list, np.ndarray]]:
@@ -1063,24 +1141,24 @@ def check_fedavg(fn: Callable, *, seed: int = 0) -> Verdict:
         if problem is not None:
             return problem
         if any(_changed(p, m) for p, m in zip(passed, models, strict=True)):
-            return _no("your fedavg changed the client models it was given",
-                       "build a new model: the clients' models are the server's inputs, not scratch space")
+            return _no(tr("your fedavg changed the client models it was given"),
+                       tr("build a new model: the clients' models are the server's inputs, not scratch space"))
         if isinstance(result, (list, tuple)) and result and isinstance(result[0], (list, tuple)):
-            return _no(f"your fedavg returned {len(result)} models",
-                       "return ONE model: the weighted average of the clients' models, layer by layer")
-        got, problem = _weights(result, models[0], "the model your fedavg returned")
+            return _no(tr("your fedavg returned {models} models").format(models=len(result)),
+                       tr("return ONE model: the weighted average of the clients' models, layer by layer"))
+        got, problem = _weights(result, models[0], tr("the model your fedavg returned"))
         if problem is not None:
             return problem
         expected = reference.fedavg(models, sizes)
         if _same(got, expected):
             continue
         if _same(got[:1], expected[:1]):
-            return _no("your layer 0 is the FedAvg average, but the other layers are not",
-                       "average every layer, kernels and biases alike, with the same n_k/n")
+            return _no(tr("your layer 0 is the FedAvg average, but the other layers are not"),
+                       tr("average every layer, kernels and biases alike, with the same n_k/n"))
         matrix = np.stack([_flatten(m) for m in models])
         return _average_verdict(_flatten(got), matrix, sizes)
-    return _ok("your fedavg gives Σ_k (n_k/n) w_k on every layer, for clients of 9, 200 and 40 examples and "
-               "for a single client")
+    return _ok(tr("your fedavg gives Σ_k (n_k/n) w_k on every layer, for clients of 9, 200 and 40 examples and "
+                  "for a single client"))
 
 
 _ROUND_ALIASES = {**_LOCAL_ALIASES, "client_data": ("clients", "data", "datasets", "client_datasets"),
@@ -1115,33 +1193,35 @@ def check_fedavg_round(fn: Callable, *, seed: int = 0) -> Verdict:
     if problem is not None:
         return problem
     if _changed(passed, w):
-        return _no("your round changed the global model w it was given", _MUTATED_HINT)
-    got, problem = _weights(result, w, "the model your round returned")
+        return _no(tr("your round changed the global model w it was given"), tr(_MUTATED_HINT))
+    got, problem = _weights(result, w, tr("the model your round returned"))
     if problem is not None:
         return problem
     local = [reference.local_update(w, X, y, order=o, **s) for (X, y), o in zip(data, orders, strict=True)]
     expected = reference.fedavg(local, sizes)
     if _same(got, expected):
-        return _ok("your round equals reference.fedavg of the three clients' reference.local_update models "
-                   "to 1e-5, and left w unchanged")
+        return _ok(tr("your round equals reference.fedavg of the three clients' reference.local_update models "
+                      "to 1e-5, and left w unchanged"))
     chained, current = [], w
     for (X, y), o in zip(data, orders, strict=True):
         current = reference.local_update(current, X, y, order=o, **s)
         chained.append(current)
     average = reference.fedavg(local, np.ones(len(sizes)))
+    last = tr("you returned the last client's model, not the average of all of them")
     variants = [
-        (reference.fedavg(chained, sizes), "client k started from client k-1's model: every client must start "
-                                           "from the same global w"),
-        (average, _HINT_UNIFORM),
-        (reference.fedavg(local, 1.0 / sizes), _HINT_INVERSE),
-        (local[-1], "you returned the last client's model, not the average of all of them"),
-        (chained[-1], "you returned the last client's model, not the average of all of them"),
-        ([e - a for e, a in zip(expected, w, strict=True)], "that is the average update Δ = Σ (n_k/n)(w_k - w): "
-                                                            "the new global model is w + Δ")]
+        (reference.fedavg(chained, sizes), tr("client k started from client k-1's model: every client must start "
+                                              "from the same global w")),
+        (average, tr(_HINT_UNIFORM)),
+        (reference.fedavg(local, 1.0 / sizes), tr(_HINT_INVERSE)),
+        (local[-1], last),
+        (chained[-1], last),
+        ([e - a for e, a in zip(expected, w, strict=True)], tr("that is the average update Δ = Σ (n_k/n)(w_k - w): "
+                                                               "the new global model is w + Δ"))]
     gap, layer = _max_gap(got, expected)
-    measured = f"your new global model differs from FedAvg's by up to {gap:.3g} (layer {layer})"
+    measured = tr("your new global model differs from FedAvg's by up to {gap} (layer {layer})").format(
+        gap=f"{gap:.3g}", layer=layer)
     hint = next((h for candidate, h in variants if _same(got, candidate)), None)
-    return _no(measured, hint or "each client trains from w (E epochs, its own order), then the n_k/n average")
+    return _no(measured, hint or tr("each client trains from w (E epochs, its own order), then the n_k/n average"))
 
 
 _SERVER_ALIASES = {"theta": ("theta_t", "w", "global_weights", "current", "x", "weights"),
@@ -1167,10 +1247,10 @@ def check_server_update(fn: Callable, *, seed: int = 0) -> Verdict:
     theta_bar = (theta + 0.3 * rng.normal(size=6)).astype(np.float32)
     for eta in (0.25, 2.0):
         values = dict(theta=theta.copy(), theta_bar=theta_bar.copy(), server_learning_rate=eta)
-        result, problem = _call_named(fn, "server update", values, _SERVER_ALIASES)
+        result, problem = _call_named(fn, tr("server update"), values, _SERVER_ALIASES)
         if problem is not None:
             return problem
-        got, problem = _array(result, "your new global model", theta.shape, "the new model has the shape of θ")
+        got, problem = _array(result, tr("your new global model"), theta.shape, tr("the new model has the shape of θ"))
         if problem is not None:
             return problem
         expected = FedAvgServer(eta).step(theta, theta_bar)
@@ -1178,15 +1258,16 @@ def check_server_update(fn: Callable, *, seed: int = 0) -> Verdict:
             continue
         g = theta.astype(np.float64) - theta_bar
         hint = _first_match(got, [
-            (theta_bar, f"you forgot the server learning rate η: θ̄ is the new model only when η = 1; here "
-                        f"η = {_fmt(eta)}, so θ - η (θ - θ̄)"),
-            (theta + eta * g, "sign error: g = θ - θ̄ points away from the clients' average, so the server "
-                              "subtracts it: θ - η g"),
-            (eta * theta_bar, "η θ̄ shrinks the model towards 0: η scales the step θ - θ̄, not the model"),
-            (eta * theta + (1 - eta) * theta_bar, "you swapped η and 1 - η: θ - η (θ - θ̄) = (1 - η) θ + η θ̄")])
-        return _no(f"with η = {_fmt(eta)} your θ_(t+1) is up to {np.max(np.abs(got - expected)):.3g} away from "
-                   f"θ - η (θ - θ̄)", hint or "θ_(t+1) = θ_t - η (θ_t - θ̄): a step of η along the average update")
-    return _ok("your server step equals fl.FedAvgServer(η).step for η = 0.25 and 2: θ - η (θ - θ̄)")
+            (theta_bar, tr("you forgot the server learning rate η: θ̄ is the new model only when η = 1; here "
+                           "η = {eta}, so θ - η (θ - θ̄)").format(eta=_fmt(eta))),
+            (theta + eta * g, tr("sign error: g = θ - θ̄ points away from the clients' average, so the server "
+                                 "subtracts it: θ - η g")),
+            (eta * theta_bar, tr("η θ̄ shrinks the model towards 0: η scales the step θ - θ̄, not the model")),
+            (eta * theta + (1 - eta) * theta_bar, tr("you swapped η and 1 - η: θ - η (θ - θ̄) = (1 - η) θ + η θ̄"))])
+        return _no(tr("with η = {eta} your θ_(t+1) is up to {gap} away from θ - η (θ - θ̄)").format(
+                       eta=_fmt(eta), gap=f"{np.max(np.abs(got - expected)):.3g}"),
+                   hint or tr("θ_(t+1) = θ_t - η (θ_t - θ̄): a step of η along the average update"))
+    return _ok(tr("your server step equals fl.FedAvgServer(η).step for η = 0.25 and 2: θ - η (θ - θ̄)"))
 
 
 _STOP_CASES = ([0.80, 0.60, 0.50, 0.497, 0.490, 0.488, 0.487, 0.486], [1.0, 0.9, 0.897, 0.894, 0.891, 0.888],
@@ -1208,32 +1289,37 @@ def _stop_previous(losses: Sequence[float], tolerance: float, patience: int) -> 
 def _stop_verdict(answer: Any, losses: Sequence[float], tolerance: float, patience: int) -> Verdict | None:
     """None when ``answer`` is the round the rule stops after (or None when it never does)."""
     expected = stopping_round(losses, tolerance, patience)
-    shown = f"for losses {_fmt(np.asarray(losses))}"
-    tolerance_hint = "an improvement must beat the best by at least the tolerance: a loss 0.003 below does not count"
+    shown = _fmt(np.asarray(losses))
+    diverged = tr("a NaN or infinite loss stops the run at once: it diverged")
+    tolerance_hint = tr("an improvement must beat the best by at least the tolerance: a loss 0.003 below does not "
+                        "count")
     if answer is None:
         if expected is None:
             return None
-        hint = ("a NaN or infinite loss stops the run at once: it diverged" if not np.all(np.isfinite(losses)) else
+        hint = (diverged if not np.all(np.isfinite(losses)) else
                 tolerance_hint if stopping_round(losses, 0.0, patience) is None else
-                "the rule does fire: stop after `patience` rounds in a row without a new best")
-        return _no(f"you answered None {shown}, the rule stops after round {expected}", hint)
-    value, problem = _number(answer, "your round")
+                tr("the rule does fire: stop after `patience` rounds in a row without a new best"))
+        return _no(tr("you answered None for losses {losses}, the rule stops after round {expected}").format(
+            losses=shown, expected=expected), hint)
+    value, problem = _number(answer, tr("your round"))
     if problem is not None:
         return problem
     if value == expected:
         return None
-    measured = (f"you stop after round {_fmt(value)} {shown}, the rule "
-                + (f"after round {expected}" if expected is not None else "never fires (None)"))
+    measured = (tr("you stop after round {round} for losses {losses}, the rule after round {expected}")
+                if expected is not None else
+                tr("you stop after round {round} for losses {losses}, the rule never fires (None)")).format(
+        round=_fmt(value), losses=shown, expected=expected)
     if not np.all(np.isfinite(losses)):
-        return _no(measured, "a NaN or infinite loss stops the run at once: it diverged")
-    mistakes = [(_stop_previous(losses, tolerance, patience), "you compared each loss with the previous round's; "
-                                                              "the rule compares with the best loss so far"),
-                (None if expected is None else expected - 1, "rounds count from 1: you gave a 0-based index"),
+        return _no(measured, diverged)
+    mistakes = [(_stop_previous(losses, tolerance, patience), tr("you compared each loss with the previous round's; "
+                                                                 "the rule compares with the best loss so far")),
+                (None if expected is None else expected - 1, tr("rounds count from 1: you gave a 0-based index")),
                 (stopping_round(losses, 0.0, patience), tolerance_hint)]
     hint = next((h for c, h in mistakes if c is not None and c != expected and c == value), None)
     if hint is None:
-        hint = ("None means the rule never fires: count the non-improving rounds in a row" if expected is None
-                else "count the rounds in a row whose loss is not below best - tolerance")
+        hint = (tr("None means the rule never fires: count the non-improving rounds in a row") if expected is None
+                else tr("count the rounds in a row whose loss is not below best - tolerance"))
     return _no(measured, hint)
 
 
@@ -1264,15 +1350,17 @@ def check_stopping_round(answer: Any, *, losses: Sequence[float] | None = None, 
             verdict = problem if problem is not None else _stop_verdict(result, case, tolerance, patience)
             if verdict is not None:
                 return verdict
-        return _ok(f"your rule stops where fs.stopping_round does on {len(cases)} loss sequences")
+        return _ok(tr("your rule stops where fs.stopping_round does on {count} loss sequences").format(
+            count=len(cases)))
     if losses is None:
-        return _no("a round number needs the losses it was computed from", "pass losses=[...] to the checker")
+        return _no(tr("a round number needs the losses it was computed from"), tr("pass losses=[...] to the checker"))
     verdict = _stop_verdict(answer, list(losses), tolerance, patience)
     expected = stopping_round(losses, tolerance, patience)
     if verdict is not None:
         return verdict
-    return _ok(f"the rule stops after round {expected} (tolerance {_fmt(tolerance)}, patience {patience})"
-               if expected else "None: the rule never fires on these losses")
+    return _ok(tr("the rule stops after round {round} (tolerance {tolerance}, patience {patience})").format(
+                   round=expected, tolerance=_fmt(tolerance), patience=patience)
+               if expected else tr("None: the rule never fires on these losses"))
 
 
 # =============================================================================================
@@ -1296,19 +1384,21 @@ def check_fedavg_vectors(fn: Callable, *, seed: int = 0) -> Verdict:
         result, problem = _call(fn, "fedavg", (models.copy(), sizes.copy()))
         if problem is not None:
             return problem
-        a, problem = _array(result, "your average")
+        a, problem = _array(result, tr("your average"))
         if problem is not None:
             return problem
         if a.shape != (models.shape[1],):
-            hint = ("you returned the coefficients, not the model: multiply them into the rows, "
-                    "coefficients @ client_models" if a.shape == sizes.shape else
-                    "you returned the client models: average the rows into one model" if a.shape == models.shape
-                    else "one model: a vector as long as a row")
-            return _no(f"your average has shape {a.shape}, expected ({models.shape[1]},)", hint)
+            hint = (tr("you returned the coefficients, not the model: multiply them into the rows, "
+                       "coefficients @ client_models") if a.shape == sizes.shape else
+                    tr("you returned the client models: average the rows into one model") if a.shape == models.shape
+                    else tr("one model: a vector as long as a row"))
+            return _no(tr("your average has shape {shape}, expected ({length},)").format(shape=a.shape,
+                                                                                         length=models.shape[1]),
+                       hint)
         if np.allclose(a, fedavg_coefficients(sizes) @ models, rtol=_TOLERANCE, atol=_TOLERANCE):
             continue
         return _average_verdict(a, models, sizes)
-    return _ok("your fedavg gives Σ_k (n_k/n) w_k on all three federations (1, 3 and 5 clients)")
+    return _ok(tr("your fedavg gives Σ_k (n_k/n) w_k on all three federations (1, 3 and 5 clients)"))
 
 
 @_checker
@@ -1330,23 +1420,30 @@ def check_article_weights(answer: Any, *, n_examples: Sequence[int], reading: st
     key = {"mean": "article", "sum": "article_sum"}[reading]
     other = "article_sum" if key == "article" else "article"
     expected = shares[key]
-    a, problem = _array(answer, "your shares", expected.shape, "one share per client")
+    a, problem = _array(answer, tr("your shares"), expected.shape, tr("one share per client"))
     if problem is not None:
         return problem
     j = int(np.argmin(np.asarray(n_examples)))
     if np.allclose(a, expected, atol=5e-4):
-        return _ok(f"under the {reading} reading the smallest client ({int(n_examples[j])} examples) gets "
-                   f"{expected[j]:.2f} of the say, against its data share {shares['fedavg'][j]:.2f}")
+        return _ok((tr("under the mean reading the smallest client ({examples} examples) gets {share} of the say, "
+                       "against its data share {data_share}") if reading == "mean" else
+                    tr("under the sum reading the smallest client ({examples} examples) gets {share} of the say, "
+                       "against its data share {data_share}")).format(
+            examples=int(n_examples[j]), share=f"{expected[j]:.2f}", data_share=f"{shares['fedavg'][j]:.2f}"))
     hint = _first_match(a, [
-        (shares["fedavg"], "that is FedAvg's n_k/n, the correction, not what the article wrote: it weights client i "
-                           "by 1/n_i"),
-        (shares[other], "that is the sum reading (every client 1/N): with L_i a mean loss, ∇L_i is the client's "
-                        "mean gradient, and 1/n_i is its weight" if reading == "mean" else
-         "that is the mean reading: with L_i a sum of losses, ∇L_i = n_i g_i and the 1/n_i cancels, so every client "
-         "gets 1/N"),
-        (1.0 / np.asarray(n_examples, np.float64), "normalise to shares: divide each 1/n_i by Σ_j 1/n_j")], atol=5e-4)
-    return _no(f"your shares give the smallest client {a[j]:.2f}, the article's formula ({reading} reading) gives "
-               f"{expected[j]:.2f}", hint or "share of client i: its weight in the formula over the sum of all weights")
+        (shares["fedavg"], tr("that is FedAvg's n_k/n, the correction, not what the article wrote: it weights "
+                              "client i by 1/n_i")),
+        (shares[other], tr("that is the sum reading (every client 1/N): with L_i a mean loss, ∇L_i is the client's "
+                           "mean gradient, and 1/n_i is its weight") if reading == "mean" else
+         tr("that is the mean reading: with L_i a sum of losses, ∇L_i = n_i g_i and the 1/n_i cancels, so every "
+            "client gets 1/N")),
+        (1.0 / np.asarray(n_examples, np.float64), tr("normalise to shares: divide each 1/n_i by Σ_j 1/n_j"))],
+        atol=5e-4)
+    return _no((tr("your shares give the smallest client {share}, the article's formula (mean reading) gives "
+                   "{expected}") if reading == "mean" else
+                tr("your shares give the smallest client {share}, the article's formula (sum reading) gives "
+                   "{expected}")).format(share=f"{a[j]:.2f}", expected=f"{expected[j]:.2f}"),
+               hint or tr("share of client i: its weight in the formula over the sum of all weights"))
 
 
 @_checker
@@ -1365,11 +1462,13 @@ def check_formula_scaling(answer: Any, *, alpha: float = 0.1, new_alpha: float =
     new = seed_formula(theta, gradients, n, new_alpha, 0.9)[0]
     expected = float(np.linalg.norm(new) / np.linalg.norm(old))
     return _compare_number(
-        answer, expected, what="factor", rtol=0.005,
-        because=f"‖θ_t‖ with α = {_fmt(new_alpha)} over ‖θ_t‖ with α = {_fmt(alpha)}, from fl.seed_formula",
-        otherwise="θ_t = α Σ (1/n_i) ∇L_i: what happens to it when α changes?",
-        wrong=[(1.0, "θ_t keeps nothing of θ_(t-1): it IS α Σ (1/n_i) ∇L_i, so the whole 'model' scales with α"),
-               (1.0 / expected, "inverted: the new θ_t over the old one")])
+        answer, expected, what=tr("factor"), rtol=0.005,
+        because=tr("‖θ_t‖ with α = {new_alpha} over ‖θ_t‖ with α = {alpha}, from fl.seed_formula").format(
+            new_alpha=_fmt(new_alpha), alpha=_fmt(alpha)),
+        otherwise=tr("θ_t = α Σ (1/n_i) ∇L_i: what happens to it when α changes?"),
+        wrong=[(1.0, tr("θ_t keeps nothing of θ_(t-1): it IS α Σ (1/n_i) ∇L_i, so the whole 'model' scales with "
+                        "α")),
+               (1.0 / expected, tr("inverted: the new θ_t over the old one"))])
 
 
 @_checker
@@ -1387,19 +1486,22 @@ def check_objective_weights(answer: Any, *, n_examples: Sequence[int], client_we
     expected = u / u.sum()
     other = "uniform" if client_weighting == "examples" else "examples"
     u_other = client_weights(n_examples, other)
-    a, problem = _array(answer, "your p_k", expected.shape, "one weight per client")
+    a, problem = _array(answer, tr("your p_k"), expected.shape, tr("one weight per client"))
     if problem is not None:
         return problem
     if np.allclose(a, expected, atol=5e-4):
-        return _ok(f"p_k = {_fmt(expected)} for the '{client_weighting}' objective")
+        return _ok(tr("p_k = {weights} for the '{weighting}' objective").format(weights=_fmt(expected),
+                                                                              weighting=client_weighting))
     hint = _first_match(a, [
-        (u_other / u_other.sum(), "that is the uniform objective (every client 1/K, as in Karimireddy et al.): "
-                                  "'examples' weights each client by its share of the data, n_k / n"
+        (u_other / u_other.sum(), tr("that is the uniform objective (every client 1/K, as in Karimireddy et al.): "
+                                     "'examples' weights each client by its share of the data, n_k / n")
          if client_weighting == "examples" else
-         "that is the 'examples' objective (n_k / n): 'uniform' counts every client the same, 1/K, whatever its size"),
-        (u, "normalise: p_k = u_k / Σ_j u_j, so that the weights sum to 1")], atol=5e-4)
-    return _no(f"your p_k are {_fmt(a)}, the '{client_weighting}' objective has {_fmt(expected)}",
-               hint or "p_k = u_k / Σ_j u_j with u_k = n_k ('examples') or 1 ('uniform')")
+         tr("that is the 'examples' objective (n_k / n): 'uniform' counts every client the same, 1/K, whatever its "
+            "size")),
+        (u, tr("normalise: p_k = u_k / Σ_j u_j, so that the weights sum to 1"))], atol=5e-4)
+    return _no(tr("your p_k are {weights}, the '{weighting}' objective has {expected}").format(
+                   weights=_fmt(a), weighting=client_weighting, expected=_fmt(expected)),
+               hint or tr("p_k = u_k / Σ_j u_j with u_k = n_k ('examples') or 1 ('uniform')"))
 
 
 @_checker
@@ -1418,30 +1520,31 @@ def check_fedsgd_step(fn: Callable, *, seed: int = 0) -> Verdict:
     rng = np.random.default_rng([seed, 506])
     theta, gradients, n, eta = rng.normal(size=6), rng.normal(size=(3, 6)), np.array([4, 40, 12]), 0.5
     values = dict(theta=theta.copy(), gradients=gradients.copy(), n_examples=n.copy(), learning_rate=eta)
-    result, problem = _call_named(fn, "FedSGD step", values, {
+    result, problem = _call_named(fn, tr("FedSGD step"), values, {
         "theta": ("theta_t", "w", "weights", "theta_prev", "x"), "gradients": ("grads", "G", "client_gradients", "g"),
         "n_examples": ("n", "n_k", "sizes", "counts"), "learning_rate": ("eta", "lr", "alpha", "step_size")})
     if problem is not None:
         return problem
-    got, problem = _array(result, "your θ_(t+1)", theta.shape, "the new model has the shape of θ")
+    got, problem = _array(result, tr("your θ_(t+1)"), theta.shape, tr("the new model has the shape of θ"))
     if problem is not None:
         return problem
     average = fedavg_coefficients(n) @ gradients
     expected = theta - eta * average
     if np.allclose(got, expected, rtol=_TOLERANCE, atol=_TOLERANCE):
-        return _ok("your FedSGD step equals θ - η Σ_k (n_k/n) ∇L_k: gradient descent on the pooled loss")
+        return _ok(tr("your FedSGD step equals θ - η Σ_k (n_k/n) ∇L_k: gradient descent on the pooled loss"))
     inverse = 1.0 / n
     hint = _first_match(got, [
-        (seed_formula(theta, gradients, n, eta, 0.9)[0], "this is the article's θ_t = α Σ (1/n_i) ∇L_i: a scaled sum "
-                                                         "of gradients, not a model; FedSGD starts from θ"),
-        (theta - eta * gradients.mean(axis=0), "every client's gradient counted the same: FedSGD weights ∇L_k by "
-                                               "n_k/n, which makes it the gradient of the pooled loss"),
-        (theta - eta * (inverse / inverse.sum()) @ gradients, _HINT_INVERSE),
-        (-eta * average, "you returned the step, not the new model: θ_(t+1) = θ_t + step"),
-        (theta + eta * average, "sign: gradient descent subtracts the gradient"),
-        (theta - average, "you forgot the learning rate η")])
-    return _no(f"your θ_(t+1) is up to {np.max(np.abs(got - expected)):.3g} away from θ - η Σ (n_k/n) ∇L_k",
-               hint or "weight each client's gradient by n_k/n, sum, scale by η, subtract from θ")
+        (seed_formula(theta, gradients, n, eta, 0.9)[0], tr("this is the article's θ_t = α Σ (1/n_i) ∇L_i: a scaled "
+                                                            "sum of gradients, not a model; FedSGD starts from θ")),
+        (theta - eta * gradients.mean(axis=0), tr("every client's gradient counted the same: FedSGD weights ∇L_k by "
+                                                  "n_k/n, which makes it the gradient of the pooled loss")),
+        (theta - eta * (inverse / inverse.sum()) @ gradients, tr(_HINT_INVERSE)),
+        (-eta * average, tr("you returned the step, not the new model: θ_(t+1) = θ_t + step")),
+        (theta + eta * average, tr("sign: gradient descent subtracts the gradient")),
+        (theta - average, tr("you forgot the learning rate η"))])
+    return _no(tr("your θ_(t+1) is up to {gap} away from θ - η Σ (n_k/n) ∇L_k").format(
+                   gap=f"{np.max(np.abs(got - expected)):.3g}"),
+               hint or tr("weight each client's gradient by n_k/n, sum, scale by η, subtract from θ"))
 
 
 def _momentum_path(theta0: np.ndarray, updates: np.ndarray, eta: float, beta: float, variant: str) -> list:
@@ -1479,27 +1582,29 @@ def check_server_momentum(fn: Callable, *, seed: int = 0) -> Verdict:
         expected_theta = server.step(expected_theta, expected_theta - g)
         values = dict(theta=theta.copy(), theta_bar=(theta - g).astype(np.float32), velocity=velocity.copy(),
                       server_learning_rate=eta, server_momentum=beta)
-        result, problem = _call_named(fn, "FedAvgM step", values, _SERVER_ALIASES)
+        result, problem = _call_named(fn, tr("FedAvgM step"), values, _SERVER_ALIASES)
         if problem is not None:
             return problem
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
-            return _no(f"your FedAvgM step returned {_describe(result)}",
-                       "return two arrays: (theta_next, velocity_next); the velocity is the server's memory")
-        theta, problem = _array(result[0], "your θ_(t+1)", (5,), "the new model has the shape of θ")
-        velocity, problem = (None, problem) if problem is not None else _array(result[1], "your velocity", (5,))
+            return _no(tr("your FedAvgM step returned {description}").format(description=_describe(result)),
+                       tr("return two arrays: (theta_next, velocity_next); the velocity is the server's memory"))
+        theta, problem = _array(result[0], tr("your θ_(t+1)"), (5,), tr("the new model has the shape of θ"))
+        velocity, problem = (None, problem) if problem is not None else _array(result[1], tr("your velocity"), (5,))
         if problem is not None:
             return problem
         if np.allclose(theta, expected_theta, rtol=_TOLERANCE, atol=_TOLERANCE):
             continue
         hint = _first_match(theta, [(_momentum_path(theta0, updates, eta, beta, v)[t], h) for v, h in [
-            ("none", "no momentum: v_t = β v_(t-1) + g_t keeps the past rounds' direction; use (and return) the "
-                     "velocity passed in"),
-            ("damped", "you damped g by (1 - β): FedAvgM adds the whole pseudo-gradient, v <- β v + g (Hsu et al.)"),
-            ("sign", "sign error: θ_(t+1) = θ_t - η v_t (g = θ - θ̄ points away from the clients)"),
-            ("no_eta", "you forgot the server learning rate η: θ_(t+1) = θ_t - η v_t")]])
-        return _no(f"in round {t + 1} your θ is up to {np.max(np.abs(theta - expected_theta)):.3g} away from "
-                   "fl.FedAvgMServer's", hint or "v_t = β v_(t-1) + (θ_t - θ̄); θ_(t+1) = θ_t - η v_t")
-    return _ok("your FedAvgM step follows fl.FedAvgMServer (η = 0.5, β = 0.9) for three rounds")
+            ("none", tr("no momentum: v_t = β v_(t-1) + g_t keeps the past rounds' direction; use (and return) the "
+                        "velocity passed in")),
+            ("damped", tr("you damped g by (1 - β): FedAvgM adds the whole pseudo-gradient, v <- β v + g (Hsu et "
+                          "al.)")),
+            ("sign", tr("sign error: θ_(t+1) = θ_t - η v_t (g = θ - θ̄ points away from the clients)")),
+            ("no_eta", tr("you forgot the server learning rate η: θ_(t+1) = θ_t - η v_t"))]])
+        return _no(tr("in round {round} your θ is up to {gap} away from fl.FedAvgMServer's").format(
+                       round=t + 1, gap=f"{np.max(np.abs(theta - expected_theta)):.3g}"),
+                   hint or "v_t = β v_(t-1) + (θ_t - θ̄); θ_(t+1) = θ_t - η v_t")
+    return _ok(tr("your FedAvgM step follows fl.FedAvgMServer (η = 0.5, β = 0.9) for three rounds"))
 
 
 # =============================================================================================
@@ -1524,15 +1629,16 @@ def check_server_share(answer: Any, *, server_learning_rate: float = 0.01, round
     expected = float(theta[0])
     eta = float(server_learning_rate)
     return _compare_number(
-        answer, expected, what="share covered", rtol=0.005, atol=1e-4,
-        because=f"{rounds} steps of fl.FedAvgServer with η = {_fmt(eta)}: 1 - (1 - η)^R",
-        otherwise="each round the server moves η of the distance that is LEFT to the average",
-        wrong=[(eta * rounds, "each round moves η of the REMAINING distance, not of the original one: 1 - (1 - η)^R, "
-                              "a little less than R η"),
-               (eta, "that is one round; after R rounds: 1 - (1 - η)^R"),
-               (1.0 - expected, "that is the share still left; the question asks for the share covered"),
-               (1.0, f"with η = 1 the model would land on the average in one round; η = {_fmt(eta)} moves only "
-                     f"a fraction of the way")])
+        answer, expected, what=tr("share covered"), rtol=0.005, atol=1e-4,
+        because=tr("{rounds} steps of fl.FedAvgServer with η = {eta}: 1 - (1 - η)^R").format(rounds=rounds,
+                                                                                             eta=_fmt(eta)),
+        otherwise=tr("each round the server moves η of the distance that is LEFT to the average"),
+        wrong=[(eta * rounds, tr("each round moves η of the REMAINING distance, not of the original one: "
+                                 "1 - (1 - η)^R, a little less than R η")),
+               (eta, tr("that is one round; after R rounds: 1 - (1 - η)^R")),
+               (1.0 - expected, tr("that is the share still left; the question asks for the share covered")),
+               (1.0, tr("with η = 1 the model would land on the average in one round; η = {eta} moves only "
+                        "a fraction of the way").format(eta=_fmt(eta)))])
 
 
 @_checker
@@ -1552,17 +1658,19 @@ def check_run_bytes(answer: Any, *, n_parameters: int, rounds: int, n_clients: i
     per_round = bytes_per_round(n_parameters, m)
     expected = rounds * per_round
     return _compare_number(
-        answer, expected, what="byte count for the run",
+        answer, expected, what=tr("byte count for the run"),
         because=f"R × 2 m P × 4 = {rounds} × 2 × {m} × {n_parameters:,} × 4",
-        otherwise="each round: the model down to each of the m clients and one model up from each, 4 bytes a number",
-        wrong=[(rounds * bytes_per_round(n_parameters, n_clients), "you counted all K clients in every round: only "
-                                                                   "m = max(1, floor(C K)) take part"),
-               (expected / 2, "you counted one direction only: the model goes down to the clients AND comes back up"),
-               (expected / BYTES_PER_PARAMETER, "that counts numbers, not bytes: 4 bytes per float32"),
-               (per_round, "that is one round; the run has R of them"),
-               (expected / 1e6, "that is in MB: give bytes (1 MB = 10^6 bytes)"),
-               (expected / 1e9, "that is in GB: give bytes (1 GB = 10^9 bytes)"),
-               (expected * 8, "that is bits: a byte has 8")])
+        otherwise=tr("each round: the model down to each of the m clients and one model up from each, 4 bytes a "
+                     "number"),
+        wrong=[(rounds * bytes_per_round(n_parameters, n_clients), tr("you counted all K clients in every round: "
+                                                                      "only m = max(1, floor(C K)) take part")),
+               (expected / 2, tr("you counted one direction only: the model goes down to the clients AND comes back "
+                                 "up")),
+               (expected / BYTES_PER_PARAMETER, tr("that counts numbers, not bytes: 4 bytes per float32")),
+               (per_round, tr("that is one round; the run has R of them")),
+               (expected / 1e6, tr("that is in MB: give bytes (1 MB = 10^6 bytes)")),
+               (expected / 1e9, tr("that is in GB: give bytes (1 GB = 10^9 bytes)")),
+               (expected * 8, tr("that is bits: a byte has 8"))])
 
 
 @_checker
@@ -1584,43 +1692,48 @@ def check_reconstruction(fn: Callable, *, seed: int = 0) -> Verdict:
     x, label, lr = rng.normal(size=6), 2, 0.1
     grads = reference.gradients(before, x[None, :], np.array([label]))
     after = [a - lr * g for a, g in zip(before, grads, strict=True)]
-    result, problem = _call(fn, "reconstruction", ([a.copy() for a in before], [a.copy() for a in after]))
+    result, problem = _call(fn, tr("reconstruction"), ([a.copy() for a in before], [a.copy() for a in after]))
     if problem is not None:
         return problem
     got_label = None
     if isinstance(result, (tuple, list)) and len(result) == 2 and np.ndim(result[1]) == 0:
         result, got_label = result
-    problem = _not_a_value(result, "your x")
+    problem = _not_a_value(result, tr("your x"))
     if problem is not None:
         return problem
     try:
         a = np.asarray(result, dtype=np.float64)
     except (TypeError, ValueError):
-        return _no(f"your x is {_describe(result)}", "return the recovered example, an array (6,)")
+        return _no(tr("your x is {description}").format(description=_describe(result)),
+                   tr("return the recovered example, an array (6,)"))
     if a.shape != x.shape:
-        return _no(f"your x has shape {a.shape}, expected {x.shape}", "the kernel is (d, h) = (6, 5): unit j's "
-                                                                      "column ΔW1[:, j] has one entry per feature"
-                   if a.shape == (5,) else "one value per input feature")
+        return _no(tr("your x has shape {shape}, expected {expected}").format(shape=a.shape, expected=x.shape),
+                   tr("the kernel is (d, h) = (6, 5): unit j's column ΔW1[:, j] has one entry per feature")
+                   if a.shape == (5,) else tr("one value per input feature"))
     if not np.all(np.isfinite(a)):
-        return _no("your x contains NaN or infinity", "that unit did not fire (Δb1[j] = 0, so 0 / 0): pick the "
-                                                      "unit whose bias moved most, argmax |Δb1|")
+        return _no(tr("your x contains NaN or infinity"), tr("that unit did not fire (Δb1[j] = 0, so 0 / 0): pick the "
+                                                             "unit whose bias moved most, argmax |Δb1|"))
     if not np.allclose(a, x, rtol=1e-5, atol=1e-6):
         ratios = [after[0][:, j] / after[1][j] for j in range(5)]
-        hint = _first_match(a, [*((r, "divide the CHANGES: ΔW1 = W1_after - W1_before, Δb1 likewise") for r in ratios),
-                                (1.0 / x, "upside down: x = ΔW1[:, j] / Δb1[j], the kernel's change over the bias's"),
-                                (-x, "sign: both changes carry the same -η δ_j, so their ratio is +x"),
-                                (lr * x, "the learning rate cancels in ΔW1[:, j] / Δb1[j]: do not multiply by it"),
-                                (x / lr, "the learning rate cancels in ΔW1[:, j] / Δb1[j]: do not divide by it")],
+        changes = tr("divide the CHANGES: ΔW1 = W1_after - W1_before, Δb1 likewise")
+        hint = _first_match(a, [*((r, changes) for r in ratios),
+                                (1.0 / x, tr("upside down: x = ΔW1[:, j] / Δb1[j], the kernel's change over the "
+                                             "bias's")),
+                                (-x, tr("sign: both changes carry the same -η δ_j, so their ratio is +x")),
+                                (lr * x, tr("the learning rate cancels in ΔW1[:, j] / Δb1[j]: do not multiply by it")),
+                                (x / lr, tr("the learning rate cancels in ΔW1[:, j] / Δb1[j]: do not divide by it"))],
                             atol=1e-6)
-        return _no(f"your x is up to {np.max(np.abs(a - x)):.3g} away from the client's example",
-                   hint or "for a unit j that fired, ΔW1[:, j] = -η x δ_j and Δb1[j] = -η δ_j")
+        return _no(tr("your x is up to {gap} away from the client's example").format(
+                       gap=f"{np.max(np.abs(a - x)):.3g}"),
+                   hint or tr("for a unit j that fired, ΔW1[:, j] = -η x δ_j and Δb1[j] = -η δ_j"))
     if got_label is not None and got_label != label:
         d_out = after[3] - before[3]
-        hint = ("the true class's output bias goes UP (Δb2 = -η (p - onehot(y))): take the argmax, not the argmin"
-                if got_label == int(np.argmin(d_out)) else "the label is the class whose output bias went up")
-        return _no(f"your label is {_fmt(got_label)}, the client's is {label}", hint)
-    return _ok("you read the client's example back exactly from one update" +
-               (" and its label" if got_label is not None else ""))
+        hint = (tr("the true class's output bias goes UP (Δb2 = -η (p - onehot(y))): take the argmax, not the argmin")
+                if got_label == int(np.argmin(d_out)) else tr("the label is the class whose output bias went up"))
+        return _no(tr("your label is {label}, the client's is {expected}").format(label=_fmt(got_label),
+                                                                                 expected=label), hint)
+    return _ok(tr("you read the client's example back exactly from one update and its label") if got_label is not None
+               else tr("you read the client's example back exactly from one update"))
 
 
 # =============================================================================================
@@ -1649,29 +1762,33 @@ def check_clip_to_norm(fn: Callable, *, clip_norm: float = 1.0, seed: int = 0) -
     rng = np.random.default_rng([seed, 909])
     directions = rng.normal(size=(4, 5))
     updates = directions / np.linalg.norm(directions, axis=1, keepdims=True) * np.c_[[0.3, 0.8, 2.5, 10.0]] * clip_norm
-    result, problem = _call_named(fn, "clip function", dict(updates=updates.copy(), clip_norm=clip_norm), _CLIP_ALIASES)
+    result, problem = _call_named(fn, tr("clip function"), dict(updates=updates.copy(), clip_norm=clip_norm),
+                                  _CLIP_ALIASES)
     if problem is not None:
         return problem
-    got, problem = _array(result, "your clipped updates", updates.shape,
-                          "clip each row (one client's update) and keep the shape (m, P)")
+    got, problem = _array(result, tr("your clipped updates"), updates.shape,
+                          tr("clip each row (one client's update) and keep the shape (m, P)"))
     if problem is not None:
         return problem
     expected = privacy.clip_to_norm(updates, clip_norm)
     wanted = np.linalg.norm(expected, axis=1)
     if np.allclose(got, expected, rtol=_TOLERANCE, atol=_TOLERANCE):
-        return _ok(f"rows of norm {_fmt(np.linalg.norm(updates, axis=1))} come out with norm {_fmt(wanted)}: only "
-                   f"updates longer than S = {_fmt(clip_norm)} are scaled down, directions kept")
+        return _ok(tr("rows of norm {norms} come out with norm {clipped}: only updates longer than S = {clip} are "
+                      "scaled down, directions kept").format(norms=_fmt(np.linalg.norm(updates, axis=1)),
+                                                            clipped=_fmt(wanted), clip=_fmt(clip_norm)))
     norms = np.linalg.norm(updates, axis=1, keepdims=True)
     hint = _first_match(got, [
-        (np.clip(updates, -clip_norm, clip_norm), "you clipped each coordinate to [-S, S]: clip the L2 norm of the "
-                                                  "whole update, u · min(1, S / ‖u‖), which keeps its direction"),
-        (updates * clip_norm / norms, "you scaled every update to norm S, small ones up too: only updates longer "
-                                      "than S change, by min(1, S / ‖u‖)"),
-        (updates * min(1.0, clip_norm / np.linalg.norm(updates)), "you clipped the norm of all updates together: "
-                                                                  "clip each client's row on its own (axis=-1)"),
-        (updates, "nothing was clipped: the rows of norm 2.5 S and 10 S must come out with norm S")])
-    return _no(f"your rows have norms {_fmt(np.linalg.norm(got, axis=1))}, clipping to S = {_fmt(clip_norm)} gives "
-               f"{_fmt(wanted)}", hint or "u · min(1, S / ‖u‖) for each row u")
+        (np.clip(updates, -clip_norm, clip_norm), tr("you clipped each coordinate to [-S, S]: clip the L2 norm of "
+                                                     "the whole update, u · min(1, S / ‖u‖), which keeps its "
+                                                     "direction")),
+        (updates * clip_norm / norms, tr("you scaled every update to norm S, small ones up too: only updates longer "
+                                         "than S change, by min(1, S / ‖u‖)")),
+        (updates * min(1.0, clip_norm / np.linalg.norm(updates)), tr("you clipped the norm of all updates together: "
+                                                                     "clip each client's row on its own (axis=-1)")),
+        (updates, tr("nothing was clipped: the rows of norm 2.5 S and 10 S must come out with norm S"))])
+    return _no(tr("your rows have norms {norms}, clipping to S = {clip} gives {expected}").format(
+                   norms=_fmt(np.linalg.norm(got, axis=1)), clip=_fmt(clip_norm), expected=_fmt(wanted)),
+               hint or tr("u · min(1, S / ‖u‖) for each row u"))
 
 
 @_checker
@@ -1694,21 +1811,21 @@ def check_dp_noise_std(answer: Any, *, noise_multiplier: float, clip_norm: float
     z, s, m = float(noise_multiplier), float(clip_norm), float(expected_clients)
     expected = privacy.dp_noise_std(z, s, m)
     return _compare_number(
-        answer, expected, what="noise std", rtol=1e-4,
+        answer, expected, what=tr("noise std"), rtol=1e-4,
         because=f"z S / m = {_fmt(z)} × {_fmt(s)} / {_fmt(m)}",
-        otherwise="noise N(0, (z S)^2) is added to the sum of the clipped updates, and the sum is divided by m",
-        wrong=[(z * s, "that is the noise on the SUM; the average divides it by m, so its std is z S / m"),
-               (z / m, "the noise scales with the clip norm S: one client can move the sum by up to S"),
+        otherwise=tr("noise N(0, (z S)^2) is added to the sum of the clipped updates, and the sum is divided by m"),
+        wrong=[(z * s, tr("that is the noise on the SUM; the average divides it by m, so its std is z S / m")),
+               (z / m, tr("the noise scales with the clip norm S: one client can move the sum by up to S")),
                (z * s / realised_clients if realised_clients else None,
-                "divide by the EXPECTED number of clients m = q K, not by those who showed up: otherwise the noise "
-                "depends on who took part"),
-               (z * s / math.sqrt(m), "divide by m, not √m: the whole sum, noise included, is divided by m"),
-               (expected ** 2, "that is the variance; the standard deviation is z S / m"),
-               (s / (z * m) if z else None, "z multiplies the noise: std = z S / m")])
+                tr("divide by the EXPECTED number of clients m = q K, not by those who showed up: otherwise the "
+                   "noise depends on who took part")),
+               (z * s / math.sqrt(m), tr("divide by m, not √m: the whole sum, noise included, is divided by m")),
+               (expected ** 2, tr("that is the variance; the standard deviation is z S / m")),
+               (s / (z * m) if z else None, tr("z multiplies the noise: std = z S / m"))])
 
 
-_CLIP_AFTER_NOISE = ("you clipped after adding the noise: clip each client's update first, then add the noise to the "
-                     "sum; clipping afterwards bounds the noise, not each client's influence")
+_CLIP_AFTER_NOISE = N_("you clipped after adding the noise: clip each client's update first, then add the noise to "
+                       "the sum; clipping afterwards bounds the noise, not each client's influence")
 
 
 @_checker
@@ -1735,34 +1852,37 @@ def check_dp_aggregate(fn: Callable, *, clip_norm: float = 1.0, noise_multiplier
     s, z, m, n = float(clip_norm), float(noise_multiplier), float(expected_clients), len(updates)
     values = dict(updates=updates.copy(), clip_norm=s, noise_multiplier=z, expected_clients=m,
                   rng=np.random.default_rng(seed))
-    result, problem = _call_named(fn, "DP average", values, {
+    result, problem = _call_named(fn, tr("DP average"), values, {
         **_CLIP_ALIASES, "noise_multiplier": ("z", "sigma", "noise"), "expected_clients": ("m", "expected", "qK"),
         "rng": ("generator", "random", "random_state")})
     if problem is not None:
         return problem
-    got, problem = _array(result, "your DP average", (updates.shape[1],), "one averaged update, shape (P,)")
+    got, problem = _array(result, tr("your DP average"), (updates.shape[1],), tr("one averaged update, shape (P,)"))
     if problem is not None:
         return problem
     expected = privacy.dp_aggregate(updates, s, z, m, np.random.default_rng(seed))
     if np.allclose(got, expected, rtol=_TOLERANCE, atol=_TOLERANCE):
-        return _ok(f"your DP average equals fl.privacy.dp_aggregate: clip to S = {_fmt(s)}, sum, add noise of std "
-                   f"z S = {_fmt(z * s)}, divide by m = {_fmt(m)}")
+        return _ok(tr("your DP average equals fl.privacy.dp_aggregate: clip to S = {clip}, sum, add noise of std "
+                      "z S = {std}, divide by m = {m}").format(clip=_fmt(s), std=_fmt(z * s), m=_fmt(m)))
     noise = np.random.default_rng(seed).normal(0.0, privacy.dp_noise_std(z, s, m), updates.shape[1])
     total, raw = privacy.clip_to_norm(updates, s).sum(axis=0), updates.sum(axis=0)
+    realised = tr("you divided by the n clients who showed up: DP-FedAvg divides by the expected m = q K, fixed in "
+                  "advance, so the noise covers any one client")
     hint = _first_match(got, [
-        (privacy.clip_to_norm(raw / m + noise, s), _CLIP_AFTER_NOISE),
-        (privacy.clip_to_norm(raw + m * noise, s) / m, _CLIP_AFTER_NOISE),
-        (raw / m + noise, "no clipping: without it one client can move the sum as far as it likes, and no noise "
-                          "of a fixed size hides that"),
-        (total / n + noise * m / n, "you divided by the n clients who showed up: DP-FedAvg divides by the expected "
-                                    "m = q K, fixed in advance, so the noise covers any one client"),
-        (total / n + noise, "you divided by the n clients who showed up: DP-FedAvg divides by the expected "
-                            "m = q K, fixed in advance, so the noise covers any one client"),
-        (total / m, "no noise: clipping bounds each client's influence, the Gaussian noise hides it"),
-        (total / m + noise / m, "your noise is m times too small: add N(0, (z S)^2) to the SUM, then divide by m"),
-        (total / m + noise * m, "your noise is m times too big: std z S on the sum is z S / m on the average")])
-    return _no(f"your DP average is up to {np.max(np.abs(got - expected)):.3g} away from fl.privacy.dp_aggregate's",
-               hint or "clip each update, sum, add rng.normal(0, z S / m, P) after dividing by m (the kit's order)")
+        (privacy.clip_to_norm(raw / m + noise, s), tr(_CLIP_AFTER_NOISE)),
+        (privacy.clip_to_norm(raw + m * noise, s) / m, tr(_CLIP_AFTER_NOISE)),
+        (raw / m + noise, tr("no clipping: without it one client can move the sum as far as it likes, and no noise "
+                             "of a fixed size hides that")),
+        (total / n + noise * m / n, realised),
+        (total / n + noise, realised),
+        (total / m, tr("no noise: clipping bounds each client's influence, the Gaussian noise hides it")),
+        (total / m + noise / m, tr("your noise is m times too small: add N(0, (z S)^2) to the SUM, then divide by "
+                                   "m")),
+        (total / m + noise * m, tr("your noise is m times too big: std z S on the sum is z S / m on the average"))])
+    return _no(tr("your DP average is up to {gap} away from fl.privacy.dp_aggregate's").format(
+                   gap=f"{np.max(np.abs(got - expected)):.3g}"),
+               hint or tr("clip each update, sum, add rng.normal(0, z S / m, P) after dividing by m (the kit's "
+                          "order)"))
 
 
 @_checker
@@ -1790,36 +1910,39 @@ def check_secure_masks(fn: Callable, *, seed: int = 0) -> Verdict:
     sent = []
     for i in range(n):
         values = dict(client_id=i, quantised=quantised[i].copy(), masks={k: v.copy() for k, v in masks.items()})
-        result, problem = _call_named(fn, "masking function", values, {
+        result, problem = _call_named(fn, tr("masking function"), values, {
             "client_id": ("i", "client", "k", "index"), "quantised": ("q", "quantized", "update", "q_i"),
             "masks": ("pair_masks", "r", "pairwise_masks", "mask")})
         if problem is not None:
             return problem
-        a, problem = _array(result, f"client {i}'s masked vector", (size,), "one uint32 per coordinate")
+        a, problem = _array(result, tr("client {client}'s masked vector").format(client=i), (size,),
+                            tr("one uint32 per coordinate"))
         if problem is not None:
             return problem
         if np.any(a < 0) or np.any(a >= modulus) or np.any(a != np.round(a)):
-            return _no(f"client {i}'s masked vector holds {_fmt(a)}, outside the integers 0 … 2**32 - 1",
-                       "work modulo 2**32: (q + mask) % 2**32, or uint32 arithmetic, which wraps around")
+            return _no(tr("client {client}'s masked vector holds {values}, outside the integers 0 … 2**32 - 1").format(
+                           client=i, values=_fmt(a)),
+                       tr("work modulo 2**32: (q + mask) % 2**32, or uint32 arithmetic, which wraps around"))
         sent.append(a.astype(np.int64))
     total = (np.sum(sent, axis=0) % modulus).astype(np.uint32)
     truth = (quantised.astype(np.int64).sum(axis=0) % modulus).astype(np.uint32)
     if np.array_equal(total, truth):
         unmasked = [i for i in range(n) if np.array_equal(sent[i], quantised[i])]
         if unmasked:
-            return _no(f"client {unmasked[0]} sent its quantised update unmasked",
-                       "every client adds its masks: an unmasked vector shows the server that client's update")
-        return _ok(f"the masks cancel: the server's sum decodes to {_fmt(secagg.dequantize(total))}, the sum of the "
-                   f"updates, while each masked vector alone looks random")
+            return _no(tr("client {client} sent its quantised update unmasked").format(client=unmasked[0]),
+                       tr("every client adds its masks: an unmasked vector shows the server that client's update"))
+        return _ok(tr("the masks cancel: the server's sum decodes to {total}, the sum of the updates, while each "
+                      "masked vector alone looks random").format(total=_fmt(secagg.dequantize(total))))
     pair_total = np.sum([r.astype(np.int64) for r in masks.values()], axis=0)
-    measured = (f"the server's sum decodes to {_fmt(secagg.dequantize(total))}, but the updates sum to "
-                f"{_fmt(secagg.dequantize(truth))}")
+    measured = tr("the server's sum decodes to {total}, but the updates sum to {truth}").format(
+        total=_fmt(secagg.dequantize(total)), truth=_fmt(secagg.dequantize(truth)))
     if any(np.array_equal(total, ((truth.astype(np.int64) + sign * pair_total) % modulus).astype(np.uint32))
            for sign in (2, -2)):
-        return _no(measured, "the masks do not cancel, a sign is wrong: each r_ij must be added by one client of "
-                             "the pair and subtracted by the other (client i adds r_ij for j > i, subtracts r_ji "
-                             "for j < i)")
-    return _no(measured, "Σ_i y_i must equal Σ_i q_i modulo 2**32: every pair's mask once with + and once with -")
+        return _no(measured, tr("the masks do not cancel, a sign is wrong: each r_ij must be added by one client of "
+                                "the pair and subtracted by the other (client i adds r_ij for j > i, subtracts r_ji "
+                                "for j < i)"))
+    return _no(measured, tr("Σ_i y_i must equal Σ_i q_i modulo 2**32: every pair's mask once with + and once with "
+                            "-"))
 
 
 @_checker
@@ -1836,33 +1959,36 @@ def check_coordinate_median(fn: Callable, *, seed: int = 0) -> Verdict:
     """
     rng = np.random.default_rng([seed, 912])
     updates = np.vstack([rng.normal(size=(5, 4)), np.full((1, 4), 1000.0)])
-    result, problem = _call(fn, "median", (updates.copy(),))
+    result, problem = _call(fn, tr("median"), (updates.copy(),))
     if problem is not None:
         return problem
-    got, problem = _array(result, "your median")
+    got, problem = _array(result, tr("your median"))
     if problem is not None:
         return problem
     if got.shape != (4,):
-        hint = ("you took each client's median over its coordinates: the median runs over the clients, per "
-                "coordinate (axis=0)" if got.shape == (6,) else "a single number is the median of all values "
-                "together: take it per coordinate, axis=0" if got.size == 1 else "one value per coordinate")
-        return _no(f"your median has shape {got.shape}, expected (4,)", hint)
+        hint = (tr("you took each client's median over its coordinates: the median runs over the clients, per "
+                   "coordinate (axis=0)") if got.shape == (6,) else
+                tr("a single number is the median of all values together: take it per coordinate, axis=0")
+                if got.size == 1 else tr("one value per coordinate"))
+        return _no(tr("your median has shape {shape}, expected (4,)").format(shape=got.shape), hint)
     expected = np.asarray(coordinate_median(updates), dtype=np.float64)
     if np.allclose(got, expected, rtol=_TOLERANCE, atol=_TOLERANCE):
-        return _ok("your median equals fl.coordinate_median: the attacker's 1000s leave it inside the honest range "
-                   f"(the mean would move to {_fmt(updates.mean(axis=0))})")
+        return _ok(tr("your median equals fl.coordinate_median: the attacker's 1000s leave it inside the honest range "
+                      "(the mean would move to {mean})").format(mean=_fmt(updates.mean(axis=0))))
     ordered = np.sort(updates, axis=0)
     by_norm = np.argsort(np.linalg.norm(updates, axis=1))
+    whole = tr("you picked one client's whole update: the coordinate-wise median takes the median of each coordinate "
+               "separately")
     hint = _first_match(got, [
-        (updates.mean(axis=0), "that is the mean: one attacker sending 1000 drags it by 1000 / m; the median ignores "
-                               "the extremes"),
-        *((updates[by_norm[i]], "you picked one client's whole update: the coordinate-wise median takes the median "
-                                "of each coordinate separately") for i in (2, 3)),
-        (ordered[2], "with an even number of clients the median is the mean of the two middle values (you took the "
-                     "lower one)"),
-        (ordered[3], "with an even number of clients the median is the mean of the two middle values (you took the "
-                     "upper one)")])
-    return _no(f"your median is up to {np.max(np.abs(got - expected)):.3g} away from fl.coordinate_median",
+        (updates.mean(axis=0), tr("that is the mean: one attacker sending 1000 drags it by 1000 / m; the median "
+                                  "ignores the extremes")),
+        *((updates[by_norm[i]], whole) for i in (2, 3)),
+        (ordered[2], tr("with an even number of clients the median is the mean of the two middle values (you took "
+                        "the lower one)")),
+        (ordered[3], tr("with an even number of clients the median is the mean of the two middle values (you took "
+                        "the upper one)"))])
+    return _no(tr("your median is up to {gap} away from fl.coordinate_median").format(
+                   gap=f"{np.max(np.abs(got - expected)):.3g}"),
                hint or "np.median(updates, axis=0)")
 
 
@@ -1885,29 +2011,31 @@ def check_scaffold_control(fn: Callable, *, seed: int = 0) -> Verdict:
     c_k, c, x, y_k = (rng.normal(size=5) for _ in range(4))
     steps, eta = 6, 0.1
     values = dict(c_k=c_k.copy(), c=c.copy(), x=x.copy(), y_k=y_k.copy(), n_steps=steps, learning_rate=eta)
-    result, problem = _call_named(fn, "control update", values, {
+    result, problem = _call_named(fn, tr("control update"), values, {
         "c_k": ("client_control", "ck", "c_i"), "c": ("server_control", "c_global"),
         "x": ("global_weights", "w", "x_global", "w_global"), "y_k": ("client_weights", "y", "local_weights", "w_k"),
         "n_steps": ("K", "steps", "K_k", "local_steps"),
         "learning_rate": ("lr", "eta", "eta_l", "client_learning_rate")})
     if problem is not None:
         return problem
-    got, problem = _array(result, "your c_k+", c_k.shape, "a control variate has the model's shape")
+    got, problem = _array(result, tr("your c_k+"), c_k.shape, tr("a control variate has the model's shape"))
     if problem is not None:
         return problem
     progress = x - y_k
     expected = c_k - c + progress / (steps * eta)
     if np.allclose(got, expected, rtol=_TOLERANCE, atol=_TOLERANCE):
-        return _ok("your c_k+ = c_k - c + (x - y_k) / (K η): the client's own mean gradient over its K steps")
+        return _ok(tr("your c_k+ = c_k - c + (x - y_k) / (K η): the client's own mean gradient over its K steps"))
     hint = _first_match(got, [
-        (c_k - c - progress / (steps * eta), "sign: x - y_k is the client's progress, which points along minus its "
-                                             "mean gradient; divide (x - y_k), not (y_k - x)"),
-        (c_k - c + progress / eta, "forgot K: (x - y_k) / η adds up K steps' gradients; divide by K η for one"),
-        (c_k - c + progress / steps, "forgot η: the model moved η × gradient per step; divide by K η"),
-        (progress / (steps * eta), "you left out c_k - c: the steps followed ∇F_k - c_k + c, so add c_k - c back to "
-                                   "estimate ∇F_k"),
-        (c - c_k + progress / (steps * eta), "c_k - c, not c - c_k: the steps' correction c - c_k is taken back out")])
-    return _no(f"your c_k+ is up to {np.max(np.abs(got - expected)):.3g} away from c_k - c + (x - y_k) / (K η)",
+        (c_k - c - progress / (steps * eta), tr("sign: x - y_k is the client's progress, which points along minus "
+                                                "its mean gradient; divide (x - y_k), not (y_k - x)")),
+        (c_k - c + progress / eta, tr("forgot K: (x - y_k) / η adds up K steps' gradients; divide by K η for one")),
+        (c_k - c + progress / steps, tr("forgot η: the model moved η × gradient per step; divide by K η")),
+        (progress / (steps * eta), tr("you left out c_k - c: the steps followed ∇F_k - c_k + c, so add c_k - c back "
+                                      "to estimate ∇F_k")),
+        (c - c_k + progress / (steps * eta), tr("c_k - c, not c - c_k: the steps' correction c - c_k is taken back "
+                                                "out"))])
+    return _no(tr("your c_k+ is up to {gap} away from c_k - c + (x - y_k) / (K η)").format(
+                   gap=f"{np.max(np.abs(got - expected)):.3g}"),
                hint or "c_k+ = c_k - c + (x - y_k) / (K η)")
 
 
@@ -1925,31 +2053,34 @@ def check_proximal_gradient(fn: Callable, *, seed: int = 0) -> Verdict:
     rng = np.random.default_rng([seed, 1112])
     w, w_global, mu = rng.normal(size=6), rng.normal(size=6), 0.3
     values = dict(w=w.copy(), w_global=w_global.copy(), mu=mu)
-    result, problem = _call_named(fn, "proximal gradient", values, {
+    result, problem = _call_named(fn, tr("proximal gradient"), values, {
         "w": ("weights", "theta", "x", "w_local"), "w_global": ("global_weights", "w_t", "anchor", "w0", "theta_t"),
         "mu": ("prox_mu", "proximal")})
     if problem is not None:
         return problem
-    got, problem = _array(result, "your gradient")
+    got, problem = _array(result, tr("your gradient"))
     if problem is not None:
         return problem
     if got.size == 1 and w.size > 1:
-        return _no(f"your gradient is the single number {_fmt(got)}", "that is the size of the term (μ/2)‖w - w_t‖²; "
-                                                                      "its gradient is the vector μ (w - w_t)")
+        return _no(tr("your gradient is the single number {value}").format(value=_fmt(got)),
+                   tr("that is the size of the term (μ/2)‖w - w_t‖²; its gradient is the vector μ (w - w_t)"))
     if got.shape != w.shape:
-        return _no(f"your gradient has shape {got.shape}, expected {w.shape}", "one entry per weight")
+        return _no(tr("your gradient has shape {shape}, expected {expected}").format(shape=got.shape,
+                                                                                     expected=w.shape),
+                   tr("one entry per weight"))
     expected = mu * (w - w_global)
     if np.allclose(got, expected, rtol=_TOLERANCE, atol=_TOLERANCE):
-        return _ok("your gradient is μ (w - w_t): it pulls every weight back towards the global model")
+        return _ok(tr("your gradient is μ (w - w_t): it pulls every weight back towards the global model"))
     hint = _first_match(got, [
-        (mu * (w_global - w), "sign: the gradient μ (w - w_t) points away from w_t, so the step -η μ (w - w_t) "
-                              "pulls w back"),
-        (2 * mu * (w - w_global), "a factor 2 too many: the 1/2 of (μ/2)‖w - w_t‖² cancels the square's 2"),
-        (mu / 2 * (w - w_global), "half too small: d/dw (μ/2)‖w - w_t‖² = μ (w - w_t)"),
-        (mu * w, "you left out w_t: the pull is towards the global model, not towards 0 (that is weight decay)"),
-        (w - w_global, "you left out μ: it sets how strongly the client is pulled back")])
-    return _no(f"your gradient is up to {np.max(np.abs(got - expected)):.3g} away from μ (w - w_t)",
-               hint or "differentiate (μ/2) Σ_i (w_i - w_t,i)²")
+        (mu * (w_global - w), tr("sign: the gradient μ (w - w_t) points away from w_t, so the step -η μ (w - w_t) "
+                                 "pulls w back")),
+        (2 * mu * (w - w_global), tr("a factor 2 too many: the 1/2 of (μ/2)‖w - w_t‖² cancels the square's 2")),
+        (mu / 2 * (w - w_global), tr("half too small: d/dw (μ/2)‖w - w_t‖² = μ (w - w_t)")),
+        (mu * w, tr("you left out w_t: the pull is towards the global model, not towards 0 (that is weight decay)")),
+        (w - w_global, tr("you left out μ: it sets how strongly the client is pulled back"))])
+    return _no(tr("your gradient is up to {gap} away from μ (w - w_t)").format(
+                   gap=f"{np.max(np.abs(got - expected)):.3g}"),
+               hint or tr("differentiate (μ/2) Σ_i (w_i - w_t,i)²"))
 
 
 # =============================================================================================
@@ -1970,23 +2101,26 @@ def check_upload_bytes(answer: Any, *, scheme: str, n_parameters: int, topk_frac
     compressor = Compressor(scheme, topk_fraction=topk_fraction)
     expected = compressor.bytes_per_upload(n_parameters)
     p, k = int(n_parameters), compressor.topk_count(n_parameters)
-    range_hint = "the range travels too: the server needs the minimum and maximum (two float32, 8 bytes) to decode"
-    formulas = {"none": ("4 P", [(p, "that is P numbers; each float32 takes 4 bytes"),
-                                 (32 * p, "that is bits: 32 bits make 4 bytes")]),
-                "int8": ("P + 8: one byte per code plus the range", [
-                    (p, range_hint), (4 * p, "that is the uncompressed float32 update: int8 is one byte per number"),
-                    (8 * p + 64, "that is bits: 8 bits make a byte")]),
-                "int4": ("ceil(P / 2) + 8: two 4-bit codes per byte plus the range", [
-                    (math.ceil(p / 2), range_hint), (p + 8, "4 bits is half a byte: two codes fit in one byte"),
-                    (p / 2 + 8, "round up: ceil(P / 2) bytes hold P codes of 4 bits")]),
-                "topk": (f"8 k with k = max(1, round(f P)) = {k}", [
-                    (4 * k, "the server must know WHICH coordinates were kept: each value travels with its int32 "
-                            "index, 8 bytes per kept coordinate"),
-                    (k, "k is how many coordinates are kept; each costs 8 bytes (index and value)"),
-                    (8 * topk_fraction * p, "k = max(1, round(f P)) is a whole number of coordinates")])}
+    range_hint = tr("the range travels too: the server needs the minimum and maximum (two float32, 8 bytes) to "
+                    "decode")
+    formulas = {"none": ("4 P", [(p, tr("that is P numbers; each float32 takes 4 bytes")),
+                                 (32 * p, tr("that is bits: 32 bits make 4 bytes"))]),
+                "int8": (tr("P + 8: one byte per code plus the range"), [
+                    (p, range_hint), (4 * p, tr("that is the uncompressed float32 update: int8 is one byte per "
+                                                "number")),
+                    (8 * p + 64, tr("that is bits: 8 bits make a byte"))]),
+                "int4": (tr("ceil(P / 2) + 8: two 4-bit codes per byte plus the range"), [
+                    (math.ceil(p / 2), range_hint), (p + 8, tr("4 bits is half a byte: two codes fit in one byte")),
+                    (p / 2 + 8, tr("round up: ceil(P / 2) bytes hold P codes of 4 bits"))]),
+                "topk": (tr("8 k with k = max(1, round(f P)) = {k}").format(k=k), [
+                    (4 * k, tr("the server must know WHICH coordinates were kept: each value travels with its int32 "
+                               "index, 8 bytes per kept coordinate")),
+                    (k, tr("k is how many coordinates are kept; each costs 8 bytes (index and value)")),
+                    (8 * topk_fraction * p, tr("k = max(1, round(f P)) is a whole number of coordinates"))])}
     because, wrong = formulas[compressor.scheme]
-    return _compare_number(answer, expected, what=f"byte count for one {scheme} upload",
-                           because=f"{because}, P = {p:,}", otherwise=f"count what travels: {because}", wrong=wrong)
+    return _compare_number(answer, expected, what=tr("byte count for one {scheme} upload").format(scheme=scheme),
+                           because=tr("{formula}, P = {parameters}").format(formula=because, parameters=f"{p:,}"),
+                           otherwise=tr("count what travels: {formula}").format(formula=because), wrong=wrong)
 
 
 @_checker
@@ -2010,16 +2144,19 @@ def check_error_feedback(fn: Callable, *, k: int = 3, seed: int = 0) -> Verdict:
     for t, update in enumerate(updates):
         expected_sent, _ = compressor(update, client_id=0, round_index=t)
         expected_residual = compressor.residuals[0]
-        result, problem = _call_named(fn, "error-feedback step", dict(update=update.copy(), residual=residual.copy(),
-                                                                      k=k),
+        result, problem = _call_named(fn, tr("error-feedback step"), dict(update=update.copy(),
+                                                                          residual=residual.copy(), k=k),
                                       {"update": ("delta", "u", "g", "x"), "residual": ("error", "memory", "e"),
                                        "k": ("n_keep", "top_k", "count")})
         if problem is not None:
             return problem
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
-            return _no(f"your step returned {_describe(result)}", "return two arrays: (sent, new_residual)")
-        sent, problem = _array(result[0], "what you sent", (size,), "send a dense vector with zeros where nothing went")
-        new_residual, problem = (None, problem) if problem is not None else _array(result[1], "your residual", (size,))
+            return _no(tr("your step returned {description}").format(description=_describe(result)),
+                       tr("return two arrays: (sent, new_residual)"))
+        sent, problem = _array(result[0], tr("what you sent"), (size,),
+                               tr("send a dense vector with zeros where nothing went"))
+        new_residual, problem = ((None, problem) if problem is not None else
+                                 _array(result[1], tr("your residual"), (size,)))
         if problem is not None:
             return problem
         if _same([sent, new_residual], [expected_sent, expected_residual]):
@@ -2030,21 +2167,21 @@ def check_error_feedback(fn: Callable, *, k: int = 3, seed: int = 0) -> Verdict:
         by_value[np.argsort(-carried)[:k]] = carried[np.argsort(-carried)[:k]]
         kept = densify(top_k(update, k))
         hint = next((h for candidate, h in [
-            ([kept, update - kept], "add the residual before compressing: carried = update + residual, "
-                                                    "so what was dropped last round gets another chance"),
-            ([expected_sent, update - expected_sent], "the new residual is what you carried minus what you sent: "
-                                                      "(update + residual) - sent"),
-            ([expected_sent, -expected_residual], "sign: the residual is what was NOT sent, carried - sent"),
-            ([expected_sent, np.zeros(size)], "your residual stays zero: keep what compression dropped, "
-                                              "carried - sent"),
-            ([by_value, carried - by_value], "keep the k coordinates of largest MAGNITUDE |x|: negative ones "
-                                             "count too")]
+            ([kept, update - kept], tr("add the residual before compressing: carried = update + residual, "
+                                       "so what was dropped last round gets another chance")),
+            ([expected_sent, update - expected_sent], tr("the new residual is what you carried minus what you sent: "
+                                                         "(update + residual) - sent")),
+            ([expected_sent, -expected_residual], tr("sign: the residual is what was NOT sent, carried - sent")),
+            ([expected_sent, np.zeros(size)], tr("your residual stays zero: keep what compression dropped, "
+                                                 "carried - sent")),
+            ([by_value, carried - by_value], tr("keep the k coordinates of largest MAGNITUDE |x|: negative ones "
+                                                "count too"))]
             if _same([sent, new_residual], candidate)), None)
-        return _no(f"in round {t + 1} your (sent, residual) differ from the Compressor's by up to "
-                   f"{_max_gap([sent, new_residual], [expected_sent, expected_residual])[0]:.3g}",
-                   hint or "carried = update + residual; sent = top-k of carried; residual = carried - sent")
-    return _ok("your error feedback matches fl.compression.Compressor('topk', error_feedback=True) for three rounds: "
-               "nothing the compression drops is lost for good")
+        return _no(tr("in round {round} your (sent, residual) differ from the Compressor's by up to {gap}").format(
+                       round=t + 1, gap=f"{_max_gap([sent, new_residual], [expected_sent, expected_residual])[0]:.3g}"),
+                   hint or tr("carried = update + residual; sent = top-k of carried; residual = carried - sent"))
+    return _ok(tr("your error feedback matches fl.compression.Compressor('topk', error_feedback=True) for three "
+                  "rounds: nothing the compression drops is lost for good"))
 
 
 @_checker
@@ -2061,13 +2198,15 @@ def check_topk_breakeven(answer: Any, *, n_parameters: int, scheme: str = "int8"
     per_coordinate = Compressor("topk", topk_fraction=1.0).bytes_per_upload(n_parameters) / n_parameters
     expected = target / (per_coordinate * n_parameters)
     others = [(Compressor(o).bytes_per_upload(n_parameters) / (per_coordinate * n_parameters),
-               f"that is the break-even with {o}, not {scheme}") for o in ("int8", "int4") if o != scheme]
+               tr("that is the break-even with {other}, not {scheme}").format(other=o, scheme=scheme))
+              for o in ("int8", "int4") if o != scheme]
     return _compare_number(
-        answer, expected, what="break-even fraction", rtol=0.005, atol=1e-6,
-        because=f"8 f P = {scheme} bytes ({target:,}) with P = {int(n_parameters):,}",
-        otherwise=f"set top-k's 8 k = 8 f P equal to the {scheme} upload and solve for f",
-        wrong=[(2 * expected, "you forgot the indices: a kept coordinate costs 8 bytes (index and value), not 4"),
-               (1.0 / expected, "inverted: f is the share of coordinates kept, below 1"), *others])
+        answer, expected, what=tr("break-even fraction"), rtol=0.005, atol=1e-6,
+        because=tr("8 f P = {scheme} bytes ({bytes}) with P = {parameters}").format(
+            scheme=scheme, bytes=f"{target:,}", parameters=f"{int(n_parameters):,}"),
+        otherwise=tr("set top-k's 8 k = 8 f P equal to the {scheme} upload and solve for f").format(scheme=scheme),
+        wrong=[(2 * expected, tr("you forgot the indices: a kept coordinate costs 8 bytes (index and value), not 4")),
+               (1.0 / expected, tr("inverted: f is the share of coordinates kept, below 1")), *others])
 
 
 # =============================================================================================
@@ -2098,13 +2237,14 @@ def check_client_time(answer: Any, *, model_bytes: float, examples_trained: floa
                            upload_bytes=model_bytes).seconds
     transfer, compute = model_bytes / bytes_per_second, examples_trained / examples_per_second
     return _compare_number(
-        answer, expected, what="client time in seconds", rtol=1e-3,
-        because=f"2 × {_fmt(model_bytes)} B / {_fmt(bytes_per_second)} B/s + {_fmt(examples_trained)} / "
-                f"{_fmt(examples_per_second)} examples/s",
-        otherwise="download, train, upload: t_k = bytes / l_k + examples / s_k + bytes / l_k",
-        wrong=[(transfer + compute, "you counted one transfer: the model comes down AND the update goes up"),
-               (compute, "the transfers take time too: bytes / l_k each way"),
-               (2 * transfer, "the training takes time too: examples / s_k")])
+        answer, expected, what=tr("client time in seconds"), rtol=1e-3,
+        because=tr("2 × {bytes} B / {bandwidth} B/s + {examples} / {speed} examples/s").format(
+            bytes=_fmt(model_bytes), bandwidth=_fmt(bytes_per_second), examples=_fmt(examples_trained),
+            speed=_fmt(examples_per_second)),
+        otherwise=tr("download, train, upload: t_k = bytes / l_k + examples / s_k + bytes / l_k"),
+        wrong=[(transfer + compute, tr("you counted one transfer: the model comes down AND the update goes up")),
+               (compute, tr("the transfers take time too: bytes / l_k each way")),
+               (2 * transfer, tr("the training takes time too: examples / s_k"))])
 
 
 @_checker
@@ -2132,14 +2272,17 @@ def check_partial_steps(answer: Any, *, n_examples: int, epochs: int, batch_size
 
     expected = steps(model_bytes, model_bytes)
     return _compare_number(
-        answer, expected, what="step count before the deadline",
-        because=f"{len(sizes)} steps planned; (deadline - 2 transfers) leaves time for {expected}",
-        otherwise="subtract both transfers from the deadline, then count the batches that finish in the time left",
-        wrong=[(steps(0, 0), "the download and the upload eat into the deadline too: only deadline - transfers "
-                             "is left for training"),
-               (steps(model_bytes, 0), "you counted one transfer: the model comes down and the update goes up"),
-               (expected + 1, "a step that is not finished at the deadline does not count"),
-               (len(sizes), "the client cannot finish all its steps before the deadline: count those that fit")])
+        answer, expected, what=tr("step count before the deadline"),
+        because=tr("{planned} steps planned; (deadline - 2 transfers) leaves time for {steps}").format(
+            planned=len(sizes), steps=expected),
+        otherwise=tr("subtract both transfers from the deadline, then count the batches that finish in the time "
+                     "left"),
+        wrong=[(steps(0, 0), tr("the download and the upload eat into the deadline too: only deadline - transfers "
+                                "is left for training")),
+               (steps(model_bytes, 0), tr("you counted one transfer: the model comes down and the update goes up")),
+               (expected + 1, tr("a step that is not finished at the deadline does not count")),
+               (len(sizes), tr("the client cannot finish all its steps before the deadline: count those that "
+                               "fit"))])
 
 
 @_checker
@@ -2155,19 +2298,21 @@ def check_round_time(answer: Any, *, client_seconds: Sequence[float], deadline: 
     """
     times = np.asarray(client_seconds, dtype=np.float64)
     if times.ndim != 1 or times.size == 0:
-        return _no("client_seconds must be a list of the clients' times", "pass client_seconds=[t_1, t_2, ...]")
+        return _no(tr("client_seconds must be a list of the clients' times"),
+                   tr("pass client_seconds=[t_1, t_2, ...]"))
     plan = plan_round([DeviceProfile(1.0, 1.0)] * len(times), list(range(len(times))),
                       batch_sizes={k: np.array([t]) for k, t in enumerate(times)}, model_bytes=0, upload_bytes=0,
                       deadline=deadline, policy="drop")
     over = deadline is not None and times.max() > deadline
     return _compare_number(
-        answer, plan.seconds, what="round time in seconds", rtol=1e-6,
-        because=("the deadline: a client would go over it" if over else "the slowest client's time"),
-        otherwise="the clients work in parallel and the server waits for the last one (or until the deadline)",
-        wrong=[(times.mean(), "the round waits for the slowest client: max, not the mean"),
-               (times.sum(), "clients train in parallel: the round lasts as long as the slowest, not the sum"),
-               (times.min(), "that is the fastest client; the round ends when the slowest is done"),
-               (times.max() if over else None, "the server stops waiting at the deadline: a round lasts at most that")])
+        answer, plan.seconds, what=tr("round time in seconds"), rtol=1e-6,
+        because=(tr("the deadline: a client would go over it") if over else tr("the slowest client's time")),
+        otherwise=tr("the clients work in parallel and the server waits for the last one (or until the deadline)"),
+        wrong=[(times.mean(), tr("the round waits for the slowest client: max, not the mean")),
+               (times.sum(), tr("clients train in parallel: the round lasts as long as the slowest, not the sum")),
+               (times.min(), tr("that is the fastest client; the round ends when the slowest is done")),
+               (times.max() if over else None, tr("the server stops waiting at the deadline: a round lasts at most "
+                                                  "that"))])
 
 
 # =============================================================================================
@@ -2185,21 +2330,23 @@ def check_speedup(answer: Any, *, rounds_fedsgd: int | None, rounds_fedavg: int 
     """
     if rounds_fedsgd is None or rounds_fedavg is None:
         if answer is None:
-            return _ok("None: one of the runs never reached the target, so there is no speed-up to report")
-        return _no(f"you answered {_fmt(answer)}, but a run never reached the target", "the speed-up is undefined: "
-                                                                                     "answer None")
+            return _ok(tr("None: one of the runs never reached the target, so there is no speed-up to report"))
+        return _no(tr("you answered {answer}, but a run never reached the target").format(answer=_fmt(answer)),
+                   tr("the speed-up is undefined: answer None"))
     expected = rounds_fedsgd / rounds_fedavg
     if answer is None:
-        return _no(f"you answered None, but both runs reached the target ({rounds_fedsgd} and {rounds_fedavg} rounds)",
-                   "divide FedSGD's rounds by FedAvg's")
+        return _no(tr("you answered None, but both runs reached the target ({fedsgd} and {fedavg} rounds)").format(
+                       fedsgd=rounds_fedsgd, fedavg=rounds_fedavg),
+                   tr("divide FedSGD's rounds by FedAvg's"))
     return _compare_number(
-        answer, expected, what="speed-up", rtol=0.005, atol=0.05,
-        because=f"FedSGD's {rounds_fedsgd} rounds / FedAvg's {rounds_fedavg}",
-        otherwise="speed-up = rounds of FedSGD / rounds of FedAvg, to the same target",
-        wrong=[(1.0 / expected, "inverted: the speed-up is FedSGD's rounds over FedAvg's, above 1 when FedAvg needs "
-                                "fewer"),
-               (rounds_fedsgd - rounds_fedavg, "that is the difference in rounds; the paper's speed-up is a ratio"),
-               (100 * (expected - 1), "that is a percentage gain; the paper writes the ratio, e.g. 2.5x")])
+        answer, expected, what=tr("speed-up"), rtol=0.005, atol=0.05,
+        because=tr("FedSGD's {fedsgd} rounds / FedAvg's {fedavg}").format(fedsgd=rounds_fedsgd, fedavg=rounds_fedavg),
+        otherwise=tr("speed-up = rounds of FedSGD / rounds of FedAvg, to the same target"),
+        wrong=[(1.0 / expected, tr("inverted: the speed-up is FedSGD's rounds over FedAvg's, above 1 when FedAvg "
+                                   "needs fewer")),
+               (rounds_fedsgd - rounds_fedavg, tr("that is the difference in rounds; the paper's speed-up is a "
+                                                  "ratio")),
+               (100 * (expected - 1), tr("that is a percentage gain; the paper writes the ratio, e.g. 2.5x"))])
 
 
 # =============================================================================================

@@ -31,11 +31,13 @@ from ..algorithms import ALGORITHMS as REGISTRY
 from ..algorithms import algorithm_changes
 from ..client import LocalTrainer, client_update
 from ..data import cached_dataset
+from ..i18n import N_, tr, tr_figure
 from ..model import build_model, flatten_weights
 from ..partition import label_distribution, make_partition, non_iid_score
 from ..simulation import FLConfig, History
 from ..style import pyplot
 from ..sweeps import format_median_rounds, median_or_inf
+from .tables import pad as _pad
 
 __all__ = ["ALGORITHMS", "SETTINGS", "algorithm_fields", "base_config", "run_cached", "update_agreement",
            "format_reached", "format_optional", "diverged_line",
@@ -113,12 +115,15 @@ def format_reached(reached: int | None, max_rounds: int) -> str:
 
 def format_optional(value: float | None, spec: str = ".2f") -> str:
     """``value`` formatted with ``spec``, or "never" for None (a target never reached)."""
-    return "never" if value is None else format(value, spec)
+    return tr("never") if value is None else format(value, spec)
+
+
 
 
 def diverged_line(name: str, width: int, diverged_at: int) -> str:
     """The table row of a run that diverged."""
-    return f"{name:<{width}} DIVERGED in round {diverged_at}: lower the client learning rate"
+    return (_pad(name, width, "<") + " "
+            + tr("DIVERGED in round {round}: lower the client learning rate").format(round=diverged_at))
 
 
 def _with_initial(history: History) -> np.ndarray:
@@ -186,8 +191,10 @@ class DriftGridResult:
         return float(self.agreement[self._cell(alpha, epochs)])
 
     def table(self) -> str:
-        lines = [f"global model before local training: test accuracy {self.start_accuracy:.3f}",
-                 f"{'split':<12} {'score':>5} {'E':>3} {'client test acc':>15} {'agreement':>9}"]
+        header = [_pad(tr("split"), 12, "<"), _pad(tr("score"), 5), "  E", _pad(tr("client test acc"), 15),
+                  _pad(tr("agreement"), 9)]
+        lines = [tr("global model before local training: test accuracy {accuracy}").format(
+                     accuracy=f"{self.start_accuracy:.3f}"), " ".join(header)]
         for i, a in enumerate(self.alphas):
             for j, e in enumerate(self.epochs):
                 lines.append(f"{f'Dir({a:g})':<12} {self.scores[i]:>5.2f} {e:>3} "
@@ -271,21 +278,21 @@ def show_drift(alphas: Sequence[float] = (0.05, 100.0), epochs: Sequence[int] = 
     plt = pyplot()
     _, (ax_acc, ax_agree) = plt.subplots(1, 2, figsize=(8, 3.2))
     for i, a in enumerate(result.alphas):
-        label = f"Dir({a:g}), score {result.scores[i]:.2f}"
+        label = tr_figure("Dir({alpha}), score {score}").format(alpha=f"{a:g}", score=f"{result.scores[i]:.2f}")
         ax_acc.plot(result.epochs, result.client_accuracy[i], marker="o", label=label)
         ax_agree.plot(result.epochs, result.agreement[i], marker="o", label=label)
-    ax_acc.axhline(result.start_accuracy, color="gray", linestyle=":", linewidth=1, label="global model")
-    ax_acc.set_ylabel("client models' test accuracy")
-    ax_agree.set_ylabel("agreement of the updates")
+    ax_acc.axhline(result.start_accuracy, color="gray", linestyle=":", linewidth=1, label=tr_figure("global model"))
+    ax_acc.set_ylabel(tr_figure("client models' test accuracy"))
+    ax_agree.set_ylabel(tr_figure("agreement of the updates"))
     ax_agree.set_ylim(0, 1)
     for ax in (ax_acc, ax_agree):
         ax.set_xscale("log")
         ax.set_xticks(result.epochs)
         ax.set_xticklabels([str(e) for e in result.epochs])
-        ax.set_xlabel("local epochs E")
+        ax.set_xlabel(tr_figure("local epochs E"))
         ax.grid(alpha=0.3)
-    ax_acc.set_title("client models on all ten digits")
-    ax_agree.set_title("do the clients' updates agree?")
+    ax_acc.set_title(tr_figure("client models on all ten digits"))
+    ax_agree.set_title(tr_figure("do the clients' updates agree?"))
     ax_acc.legend()
     plt.show()
     return result
@@ -336,12 +343,17 @@ class AlgorithmsResult:
 
     def summary(self) -> str:
         c = self.config
-        lines = [f"Dir({c.alpha:.3g}) (non-IID score {self.non_iid_score:.2f}), K={c.n_clients} clients, "
-                 f"client lr {c.client_learning_rate:.3g}, E={c.local_epochs}, B={c.batch_size}; "
-                 f"FedProx mu={self.mu:.3g}, FedAvgM beta={self.server_momentum:.2f}"
-                 + ("" if self.server_learning_rate == 1 else f", server lr {self.server_learning_rate:.3g}"),
-                 f"{'algorithm':<9} {'rounds to ' + format(self.target, '.0%'):>15} {'final acc':>9} "
-                 f"{'MB/round':>8} {'MB to ' + format(self.target, '.0%'):>9}  engine"]
+        server = ("" if self.server_learning_rate == 1
+                  else tr(", server lr {rate}").format(rate=f"{self.server_learning_rate:.3g}"))
+        target = format(self.target, ".0%")
+        lines = [tr("Dir({alpha}) (non-IID score {score}), K={clients} clients, client lr {rate}, E={epochs}, "
+                    "B={batch}; FedProx mu={mu}, FedAvgM beta={beta}{server}").format(
+                     alpha=f"{c.alpha:.3g}", score=f"{self.non_iid_score:.2f}", clients=c.n_clients,
+                     rate=f"{c.client_learning_rate:.3g}", epochs=c.local_epochs, batch=c.batch_size,
+                     mu=f"{self.mu:.3g}", beta=f"{self.server_momentum:.2f}", server=server),
+                 " ".join([_pad(tr("algorithm"), 9, "<"), _pad(tr("rounds to {target}").format(target=target), 15),
+                           _pad(tr("final acc"), 9), _pad(tr("MB/round"), 8),
+                           _pad(tr("MB to {target}").format(target=target), 9), " " + tr("engine")])]
         for name in self.rounds:
             if self.diverged_at[name] is not None:
                 lines.append(diverged_line(name, 9, self.diverged_at[name]))
@@ -414,12 +426,12 @@ def _compute_algorithms(alpha, n_clients, client_learning_rate, mu, server_momen
 
 #: classroom presets of notebook 11's panel (each changes only what it names)
 PRESETS: dict[str, dict] = {
-    "near-IID data: α_D = 100": dict(alpha=100.0),
-    "too much server momentum: β = 0.9": dict(server_momentum=0.9),
-    "a half server step: η_g = 0.5": dict(server_learning_rate=0.5),
-    "strong FedProx: μ = 1": dict(mu=1.0),
-    "another seed: 1": dict(seed=1),
-    "more clients: K = 30": dict(n_clients=30),
+    N_("near-IID data: α_D = 100"): dict(alpha=100.0),
+    N_("too much server momentum: β = 0.9"): dict(server_momentum=0.9),
+    N_("a half server step: η_g = 0.5"): dict(server_learning_rate=0.5),
+    N_("strong FedProx: μ = 1"): dict(mu=1.0),
+    N_("another seed: 1"): dict(seed=1),
+    N_("more clients: K = 30"): dict(n_clients=30),
 }
 
 
@@ -441,8 +453,8 @@ def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rat
         ax_curve.plot(np.arange(len(curve)), curve, marker="o", markersize=2, label=name, color=_COLORS[name])
     ax_curve.axhline(result.target, color="gray", linestyle=":", linewidth=1)
     ax_curve.set_ylim(max(0.0, result.target - 0.35), 1.0)
-    ax_curve.set_xlabel("round")
-    ax_curve.set_ylabel("test accuracy")
+    ax_curve.set_xlabel(tr_figure("round"))
+    ax_curve.set_ylabel(tr_figure("test accuracy"))
     ax_curve.legend()
     names = list(result.rounds)
     heights = [result.config.rounds + 1 if result.rounds[n] is None else result.rounds[n] for n in names]
@@ -453,10 +465,12 @@ def show_algorithms(alpha: float = 0.1, n_clients: int = 10, client_learning_rat
             bar.set_alpha(0.5)
     ax_bars.set_xticks(range(len(names)))
     ax_bars.set_xticklabels(names)
-    ax_bars.set_ylabel(f"rounds to {result.target:.0%} (hatched: not reached)")
-    ax_curve.set_title(f"test accuracy, Dirichlet α_D = {alpha:g}, seed {seed}")
-    ax_bars.set_title(f"rounds to {result.target:.0%}")
-    ax_bars.set_xlabel("algorithm")
+    reach = f"{result.target:.0%}"
+    ax_bars.set_ylabel(tr_figure("rounds to {target} (hatched: not reached)").format(target=reach))
+    ax_curve.set_title(tr_figure("test accuracy, Dirichlet α_D = {alpha}, seed {seed}").format(alpha=f"{alpha:g}",
+                                                                                               seed=seed))
+    ax_bars.set_title(tr_figure("rounds to {target}").format(target=reach))
+    ax_bars.set_xlabel(tr_figure("algorithm"))
     for ax in (ax_curve, ax_bars):
         ax.grid(alpha=0.3)
     plt.show()
@@ -494,7 +508,8 @@ class SweepResult:
         return float(self.rounds[self.alphas.index(alpha), self.algorithms.index(algorithm)])
 
     def table(self) -> str:
-        lines = [f"median rounds to {self.target:.0%} over {len(self.seeds)} seeds ({self.max_rounds} rounds per run)",
+        lines = [tr("median rounds to {target} over {seeds} seeds ({rounds} rounds per run)").format(
+                     target=f"{self.target:.0%}", seeds=len(self.seeds), rounds=self.max_rounds),
                  f"{'alpha':>7}" + "".join(f"{a:>10}" for a in self.algorithms)]
         for i, alpha in enumerate(self.alphas):
             lines.append(f"{alpha:>7g}" + "".join(f"{format_median_rounds(v, self.max_rounds):>10}"
@@ -564,9 +579,11 @@ def show_alpha_sweep(alphas: Sequence[float] = (0.05, 0.1, 0.3, 1.0, 10.0, 100.0
         ax.plot(result.alphas, y, marker="o", label=name, color=_COLORS[name])
     ax.axhline(result.max_rounds + 1, color="gray", linestyle=":", linewidth=1)
     ax.set_xscale("log")
-    ax.set_xlabel("Dirichlet concentration α_D (left: more skewed)")
-    ax.set_ylabel(f"rounds to {result.target:.0%} (median)")
-    ax.set_title(f"rounds to {result.target:.0%} against the label skew, median of {len(result.seeds)} seeds")
+    reach = f"{result.target:.0%}"
+    ax.set_xlabel(tr_figure("Dirichlet concentration α_D (left: more skewed)"))
+    ax.set_ylabel(tr_figure("rounds to {target} (median)").format(target=reach))
+    ax.set_title(tr_figure("rounds to {target} against the label skew, median of {seeds} seeds").format(
+        target=reach, seeds=len(result.seeds)))
     ax.legend()
     ax.grid(alpha=0.3)
     plt.show()

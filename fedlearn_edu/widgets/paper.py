@@ -16,6 +16,7 @@ import numpy as np
 from .. import batch, paper
 from .._validate import check_choice, check_float, check_int, check_positive
 from ..data import Dataset, cached_dataset
+from ..i18n import N_, tr, tr_figure
 from ..style import pyplot
 from . import batch_size_slider, int_slider
 from .classroom import log_value_slider
@@ -36,13 +37,13 @@ BATCH_SIZES = (10, 50)
 #: presets of notebook 14's panel (each starts from the notebook's settings and changes what it names);
 #: B = ∞ is ``float("inf")``, the value the batch-size slider holds for the full batch
 PRESETS: dict[str, dict] = {
-    "FedSGD: E = 1, B = ∞": dict(local_epochs=1, batch_size=float("inf"), client_learning_rate=1.0),
-    "the paper's best: E = 20, B = 10": dict(local_epochs=20, batch_size=10, client_learning_rate=0.1),
-    "fewer, bigger clients: K = 10, C = 0.5": dict(n_clients=10, fraction=0.5, client_learning_rate=0.1),
-    "pathological non-IID: shards": dict(partition="shards"),
-    "one client per round: C = 0": dict(fraction=0.0),
-    "too-large learning rate: η_l = 3": dict(client_learning_rate=3.0),
-    "another seed: 1": dict(seed=1),
+    N_("FedSGD: E = 1, B = ∞"): dict(local_epochs=1, batch_size=float("inf"), client_learning_rate=1.0),
+    N_("the paper's best: E = 20, B = 10"): dict(local_epochs=20, batch_size=10, client_learning_rate=0.1),
+    N_("fewer, bigger clients: K = 10, C = 0.5"): dict(n_clients=10, fraction=0.5, client_learning_rate=0.1),
+    N_("pathological non-IID: shards"): dict(partition="shards"),
+    N_("one client per round: C = 0"): dict(fraction=0.0),
+    N_("too-large learning rate: η_l = 3"): dict(client_learning_rate=3.0),
+    N_("another seed: 1"): dict(seed=1),
 }
 
 
@@ -75,11 +76,11 @@ class CurveResult:
         return f"CurveResult({self.summary()})"
 
     def summary(self) -> str:
-        return (f"{self.config.label}: {self.clients_per_round} client(s) per round, "
-                f"{self.local_steps:.1f} local steps each; rounds to {self.target:.0%}: "
-                f"FedAvg {paper.format_table_rounds(self.fedavg_rounds)}, "
-                f"FedSGD {paper.format_table_rounds(self.fedsgd_rounds)}"
-                f" -> speed-up {paper.format_speedup(self.speedup)}")
+        return tr("{config}: {clients} client(s) per round, {steps} local steps each; rounds to {target}: "
+                  "FedAvg {fedavg}, FedSGD {fedsgd} -> speed-up {speedup}").format(
+            config=self.config.label, clients=self.clients_per_round, steps=f"{self.local_steps:.1f}",
+            target=f"{self.target:.0%}", fedavg=paper.format_table_rounds(self.fedavg_rounds),
+            fedsgd=paper.format_table_rounds(self.fedsgd_rounds), speedup=paper.format_speedup(self.speedup))
 
 
 def _batch(batch_size) -> int | None:
@@ -146,11 +147,13 @@ def plot_curve(result: CurveResult, ax=None):
         line, = ax.plot(np.arange(1, len(acc) + 1), acc, style, label=label)
         if rounds is not None:
             ax.plot([rounds], [acc[rounds - 1]], "o", color=line.get_color())
-    ax.axhline(result.target, color="grey", linestyle=":", label=f"target {result.target:.0%}")
-    ax.set_xlabel("communication round")
-    ax.set_ylabel("test accuracy")
+    ax.axhline(result.target, color="grey", linestyle=":",
+               label=tr_figure("target {target}").format(target=f"{result.target:.0%}"))
+    ax.set_xlabel(tr_figure("communication round"))
+    ax.set_ylabel(tr_figure("test accuracy"))
     ax.set_ylim(max(0.0, min(0.5, float(np.min(result.fedsgd_accuracy)))), 1.0)
-    ax.set_title(f"{c.partition}, C={c.fraction:g}: speed-up {paper.format_speedup(result.speedup)}")
+    ax.set_title(tr_figure("{partition}, C={fraction}: speed-up {speedup}").format(
+        partition=c.partition, fraction=f"{c.fraction:g}", speedup=paper.format_speedup(result.speedup)))
     ax.legend(loc="lower right")
     return ax
 
@@ -175,15 +178,17 @@ def sliders(n_clients: int = paper.N_CLIENTS, fraction: float = 0.1, client_lear
     values (notebook 14's parameters cell). ``batch_size=None`` starts at ∞ (the full batch)."""
     return {
         "n_clients": ipw.SelectionSlider(options=list(CLIENT_COUNTS), value=n_clients,
-                                         description="clients K", continuous_update=False,
+                                         description=tr("clients K"), continuous_update=False,
                                          style={"description_width": "initial"}),
-        "fraction": ipw.SelectionSlider(options=list(paper.FRACTIONS), value=fraction, description="fraction C",
+        "fraction": ipw.SelectionSlider(options=list(paper.FRACTIONS), value=fraction,
+                                        description=tr("fraction C"),
                                         continuous_update=False, style={"description_width": "initial"}),
-        "client_learning_rate": log_value_slider(client_learning_rate, 0.01, 3.0, "client learning rate η_l"),
-        "local_epochs": int_slider(local_epochs, 1, 20, "local epochs E"),
+        "client_learning_rate": log_value_slider(client_learning_rate, 0.01, 3.0, N_("client learning rate η_l")),
+        "local_epochs": int_slider(local_epochs, 1, 20, N_("local epochs E")),
         "batch_size": batch_size_slider(batch_size, sizes=BATCH_SIZES),
-        "partition": ipw.ToggleButtons(options=list(paper.PARTITIONS), value=partition, description="partition"),
-        "seed": int_slider(seed, 0, 20, "seed"),
+        "partition": ipw.ToggleButtons(options=list(paper.PARTITIONS), value=partition,
+                                       description=tr("partition")),
+        "seed": int_slider(seed, 0, 20, N_("seed")),
     }
 
 
@@ -217,15 +222,16 @@ def plot_rounds_vs_u(rows, axes=None):
             fewest[r.u] = min(fewest.get(r.u, r.rounds), r.rounds)
         u = sorted(fewest)
         axes[1].plot(u, [fewest[x] for x in u], style, color="C2", label=partition)
-    titles = (f"digits, target {paper.TARGET_ACCURACY:.0%}", "paper: MNIST CNN, target 99%")
+    titles = (tr_figure("digits, target {target}").format(target=f"{paper.TARGET_ACCURACY:.0%}"),
+              tr_figure("paper: MNIST CNN, target 99%"))
     for ax, title in zip(axes, titles, strict=True):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(ticker.ScalarFormatter())
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
-        ax.set_xlabel("u = local updates per round")
-        ax.set_ylabel("rounds to target")
+        ax.set_xlabel(tr_figure("u = local updates per round"))
+        ax.set_ylabel(tr_figure("rounds to target"))
         ax.set_title(title)
         ax.legend()
     return axes
