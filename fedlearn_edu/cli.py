@@ -37,25 +37,8 @@ def _language(argv) -> str:
     return language if language in LANGUAGES else "en"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m fedlearn_edu",
-        description=tr("Federated learning simulations from the teaching kit fedlearn_edu."),
-        epilog=tr("exit status: 0 finished, 1 the run diverged (NaN or infinite values), 2 bad input"),
-    )
-    parser.add_argument(
-        "--language",
-        choices=sorted(LANGUAGES),
-        default="en",
-        help=tr("language of the help and the output: en or zh (also FEDLEARN_EDU_LANGUAGE)"),
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser(
-        "run",
-        help=tr("run one federated experiment and print a per-round table"),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        epilog=tr("exit status: 0 finished, 1 the run diverged (NaN or infinite values), 2 bad input"),
-    )
+def _add_run_arguments(run: argparse.ArgumentParser) -> None:
+    """The options of ``run``: the FLConfig fields, the target and the output."""
     run.add_argument(
         "--dataset",
         choices=DATASETS,
@@ -123,6 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", type=float, default=0.85, help=tr("target accuracy for the summary, in [0, 1]"))
     run.add_argument("--plot", metavar="FILE.png", default=None, help=tr("write the learning curve to this PNG file"))
     run.add_argument("--quiet", action="store_true", help=tr("print only the summary"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m fedlearn_edu",
+        description=tr("Federated learning simulations from the teaching kit fedlearn_edu."),
+        epilog=tr("exit status: 0 finished, 1 the run diverged (NaN or infinite values), 2 bad input"),
+    )
+    parser.add_argument(
+        "--language",
+        choices=sorted(LANGUAGES),
+        default="en",
+        help=tr("language of the help and the output: en or zh (also FEDLEARN_EDU_LANGUAGE)"),
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run",
+        help=tr("run one federated experiment and print a per-round table"),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog=tr("exit status: 0 finished, 1 the run diverged (NaN or infinite values), 2 bad input"),
+    )
+    _add_run_arguments(run)
     exercises = sub.add_parser(
         "exercises",
         help=tr("count the exercises of notebooks, or write copies without their solutions"),
