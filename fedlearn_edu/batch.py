@@ -32,7 +32,8 @@ from .simulation import FLConfig, History, Simulation
 from .vectorized import BatchMember, run_batch
 
 __all__ = ["LONG_WORK", "MAX_BATCH_BYTES", "batch_bytes", "cache_info", "clear_cache", "expected_work", "run_cached",
-           "run_experiments", "run_planned", "run_simulations"]
+           "run_experiments", "run_planned", "run_planned_settings",
+           "run_simulations"]
 
 #: compiled calls that run side by side: one per core, at most 2 (the kit runs each op on one thread,
 #: so two calls keep two cores busy); set it to 1 to run calls one after another
@@ -211,6 +212,35 @@ def run_planned(sims: Sequence[Simulation], members: Sequence[BatchMember]) -> l
                              strict=True):
             answers[i] = answer
     return answers
+
+
+def run_planned_settings(settings: Sequence, simulations: Sequence[Simulation] | None, *,
+                         member: Callable, record: Callable, fallback: Callable) -> list:
+    """Settings that each carry a ``config`` (DP-FedAvg, poisoning), run together.
+
+    Each setting gets a Simulation (``simulations[i]``, built from its config, or a new one); a model the
+    vectorised engine serves is planned by ``member(sim, setting) -> (BatchMember, plans)`` and run in
+    :func:`run_planned`, its answer turned into a result by ``record(setting, answer, plans)``; any other
+    model runs through ``fallback(setting, sim)`` (the per-client engine). Returns the results in order.
+    """
+    settings = list(settings)
+    sims = list(simulations) if simulations is not None else [Simulation(s.config) for s in settings]
+    if len(sims) != len(settings):
+        raise ValueError(f"simulations must hold one Simulation per setting ({len(settings)}), got {len(sims)}")
+    results: list = [None] * len(settings)
+    batched = []
+    for i, (setting, sim) in enumerate(zip(settings, sims, strict=True)):
+        if sim.config != setting.config:
+            raise ValueError(f"simulations[{i}] must be built from settings[{i}].config")
+        if sim.architecture is None:
+            results[i] = fallback(setting, sim)
+        else:
+            sim.reset()
+            batched.append((i, *member(sim, setting)))
+    answers = run_planned([sims[i] for i, _, _ in batched], [m for _, m, _ in batched])
+    for (i, _, plans), answer in zip(batched, answers, strict=True):
+        results[i] = record(settings[i], answer, plans)
+    return results
 
 
 #: a family bigger than this (stacked client parameters, M x P, summed over its experiments) runs its kinds

@@ -33,7 +33,7 @@ import numpy as np
 
 from ._validate import check_choice, check_float, check_int, check_labels, check_positive
 from .aggregate import coordinate_median, trimmed_mean, weighted_average
-from .batch import run_planned
+from .batch import run_planned_settings
 from .client import client_update
 from .model import flatten_weights
 from .privacy import clip_to_norm
@@ -301,27 +301,16 @@ def run_poisoning_experiments(settings: Sequence[PoisoningSetting],
     list of PoisoningRun, in order. A model the vectorised engine does not serve runs through
     :func:`run_poisoned_fedavg`.
     """
-    settings = list(settings)
-    sims = list(simulations) if simulations is not None else [Simulation(s.config) for s in settings]
-    if len(sims) != len(settings):
-        raise ValueError(f"simulations must hold one Simulation per setting ({len(settings)}), got {len(sims)}")
-    runs: list[PoisoningRun | None] = [None] * len(settings)
-    batched = []
-    for i, (setting, sim) in enumerate(zip(settings, sims, strict=True)):
-        if sim.config != setting.config:
-            raise ValueError(f"simulations[{i}] must be built from settings[{i}].config")
-        if sim.architecture is None:
-            runs[i] = run_poisoned_fedavg(setting.config, setting.attack, setting.rule, n_attackers=setting.n_attackers,
-                                          factor=setting.factor, trim=setting.trim, clip_norm=setting.clip_norm,
-                                          simulation=sim)
-        else:
-            sim.reset()
-            batched.append((i, _poisoning_member(sim, setting)[0]))
-    answers = run_planned([sims[i] for i, _ in batched], [member for _, member in batched])
-    for (i, _), answer in zip(batched, answers, strict=True):
-        s, ran, diverged = settings[i], answer["rounds_run"], answer["diverged"]
-        attackers = tuple(range(s.n_attackers)) if s.attack != "none" else ()
-        runs[i] = PoisoningRun(s.attack, s.rule, np.asarray(answer["accuracy"][:ran - 1 if diverged else ran],
-                                                            dtype=np.float64),
-                               attackers, ran if diverged else None)
-    return runs
+    def record(setting: PoisoningSetting, answer: dict, plans) -> PoisoningRun:
+        ran, diverged = answer["rounds_run"], answer["diverged"]
+        attackers = tuple(range(setting.n_attackers)) if setting.attack != "none" else ()
+        return PoisoningRun(setting.attack, setting.rule,
+                            np.asarray(answer["accuracy"][:ran - 1 if diverged else ran], dtype=np.float64),
+                            attackers, ran if diverged else None)
+
+    def fallback(setting: PoisoningSetting, sim: Simulation) -> PoisoningRun:
+        return run_poisoned_fedavg(setting.config, setting.attack, setting.rule, n_attackers=setting.n_attackers,
+                                   factor=setting.factor, trim=setting.trim, clip_norm=setting.clip_norm,
+                                   simulation=sim)
+
+    return run_planned_settings(settings, simulations, member=_poisoning_member, record=record, fallback=fallback)

@@ -42,7 +42,7 @@ import numpy as np
 
 from ._tf import tf
 from ._validate import check_float, check_int, check_positive, check_seed
-from .batch import run_planned
+from .batch import run_planned_settings
 from .client import LocalTrainer, client_update
 from .model import flatten_weights, unflatten_weights
 from .simulation import FLConfig, Simulation
@@ -738,27 +738,15 @@ def run_dp_experiments(settings: Sequence[DPSetting], simulations: Sequence[Simu
     list of DPRun, in order. A model the vectorised engine does not serve runs through
     :func:`run_dp_fedavg`.
     """
-    settings = list(settings)
-    sims = list(simulations) if simulations is not None else [Simulation(s.config) for s in settings]
-    if len(sims) != len(settings):
-        raise ValueError(f"simulations must hold one Simulation per setting ({len(settings)}), got {len(sims)}")
-    runs: list[DPRun | None] = [None] * len(settings)
-    batched = []
-    for i, (setting, sim) in enumerate(zip(settings, sims, strict=True)):
-        if sim.config != setting.config:
-            raise ValueError(f"simulations[{i}] must be built from settings[{i}].config")
-        if sim.architecture is None:
-            runs[i] = run_dp_fedavg(setting.config, setting.noise_multiplier, setting.clip_norm, setting.delta, sim)
-        else:
-            sim.reset()
-            batched.append((i, *_dp_member(sim, setting)))
-    answers = run_planned([sims[i] for i, _, _ in batched], [member for _, member, _ in batched])
-    for (i, _, plans), answer in zip(batched, answers, strict=True):
+    def record(setting: DPSetting, answer: dict, plans) -> DPRun:
         ran, diverged = answer["rounds_run"], answer["diverged"]
         done = ran - 1 if diverged else ran
         seen = sum(int(np.count_nonzero(plan.arrived)) for plan in plans[:ran])
-        runs[i] = _dp_record(settings[i], accuracy=answer["accuracy"][:done],
-                             participants=[len(plan.sampled) for plan in plans[:done]],
-                             clipped_fraction=int(np.sum(answer["clipped"][:ran])) / max(seen, 1),
-                             diverged_at=ran if diverged else None)
-    return runs
+        return _dp_record(setting, accuracy=answer["accuracy"][:done],
+                          participants=[len(plan.sampled) for plan in plans[:done]],
+                          clipped_fraction=int(np.sum(answer["clipped"][:ran])) / max(seen, 1),
+                          diverged_at=ran if diverged else None)
+
+    return run_planned_settings(
+        settings, simulations, member=_dp_member, record=record,
+        fallback=lambda s, sim: run_dp_fedavg(s.config, s.noise_multiplier, s.clip_norm, s.delta, sim))
