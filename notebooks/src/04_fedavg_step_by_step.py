@@ -21,7 +21,7 @@
 # - what a client sends back (its weights and n_k) and how many bytes that is;
 # - how the server aggregates: the coefficients n_k/n, the weighted average, the server update;
 # - how to turn "repeat until the model converges" into a stated, testable stopping rule;
-# - that a round done by hand is exactly round 1 of the engine.
+# - that a round done by hand is round 1 of the engine, to within 1e-5.
 #
 # **Article section:** 3.1 算法原理 ("Algorithm principle") and 3.2 具体操作步骤 ("Concrete steps").
 # Both list the same five steps:
@@ -187,7 +187,7 @@ fl.check(gap < 1e-6, "sim.aggregate is the weighted average by hand", measured=g
 # ### 4c. The server update
 #
 # The server optimizer turns the average into the next global model. Plain FedAvg (server learning
-# rate 1) simply takes the average; FedAvgM and FedAdam (notebook 05) would not.
+# rate 1) simply takes the average; FedAvgM (notebook 05) and FedAdam (notebook 07) would not.
 
 # %%
 new_global = sim.server_update(averaged)
@@ -244,7 +244,7 @@ fl.check(gap < 1e-5 and uploads == round_bytes_up, "the engine's round 1 is the 
 #
 # Steps 1–4 together are `sim.run_round(round_index)`, the one round body: `sim.run()` loops over it, and
 # the variants of later notebooks (DP-FedAvg, poisoned clients) call it with hooks (the appendix prints it).
-# `fs.fedavg_round(sim, r)` calls it and keeps what each step produced, for the table below.
+# `fs.fedavg_round(sim, r)` calls it and keeps what each step produced.
 
 # %% [markdown]
 # A few more rounds by hand (rounds 1 and 2, counted from 0; round 0 is the one we just did):
@@ -313,7 +313,7 @@ print(f"{'✔' if gap < 1e-5 else '✘'} the kit's engine: largest weight differ
 # need a rule. Ours, implemented in `fs.stopping_round` and used by `fs.run_until_converged`:
 #
 # > **Stop after the first round in which the test loss has failed, 3 rounds in a row, to improve on its
-# > best value so far by at least 0.005** (Keras' `EarlyStopping(min_delta=0.005, patience=3)`), or after
+# > best value so far by more than 0.005** (Keras' `EarlyStopping(min_delta=0.005, patience=3)`), or after
 # > 100 rounds at most.
 #
 # (A careful study would watch a separate validation set rather than the test set; we keep one held-out
@@ -324,14 +324,14 @@ toy_losses = [0.80, 0.60, 0.50, 0.497, 0.490, 0.488, 0.487, 0.486]
 print("stops after round", fs.stopping_round(toy_losses, tolerance=0.005, patience=3))
 
 # %% [markdown]
-# Round by round: the *gain* is how much a round's loss beats the best loss so far; a gain of at least 0.005 is a
+# Round by round: the *gain* is how much a round's loss beats the best loss so far; a gain of more than 0.005 is a
 # new best and resets the count, a smaller one adds 1 to it.
 
 # %%
 best, count = toy_losses[0], 0
 for r, loss in enumerate(toy_losses[1:], start=2):
     gain = best - loss
-    best, count = (loss, 0) if gain >= 0.005 else (best, count + 1)
+    best, count = (loss, 0) if gain > 0.005 else (best, count + 1)
     print(f"round {r}: loss {loss:.3f}, gain {gain:.3f} on the best so far -> count {count}")
 
 # %% [markdown]
@@ -430,7 +430,7 @@ fl.check(local_work.stop_round is not None and (fedsgd.stop_round is None or loc
 #
 # The two ends of the learning-rate slider, where the rule alone would mislead you. At 0.001 the
 # loss falls so slowly but steadily that the rule never fires in 100 rounds. At 10 the loss *explodes*
-# (thousands of times the initial loss), which also means "no improvement for 3 rounds": the rule fires
+# (the cell below prints it: many orders of magnitude above the initial loss), which also means "no improvement for 3 rounds": the rule fires
 # after round 3, and a few rounds later the weights are NaN. So `run_until_converged` also checks that
 # the loss went below its initial value before calling a stop "converged".
 
@@ -451,12 +451,13 @@ fl.check(slow.stop_round is None and fast.failed and not failed_run.converged,
 #   the returned `ClientResult` with weights and n_k (3), `aggregate` + `server_update` (4); the loop repeats them (5).
 # - Each upload is the model, 1539 × 4 = 6156 bytes, plus n_k; the data stays on the client.
 # - FedAvg's aggregate is Σ_k (n_k/n) w_k; with server learning rate 1 it *is* the new global model.
-# - "Until convergence" needs a stated rule; ours stops when the test loss fails to improve by 0.005 for
+# - "Until convergence" needs a stated rule; ours stops when the test loss fails to improve by more than 0.005 for
 #   3 rounds in a row. It also fires on a run whose loss explodes, and never on one that crawls: check
 #   that the loss actually went down.
 # - A round by hand equals round 1 of the kit's engine, to 1e-5.
 # - The whole of FedAvg without the kit's machinery, in plain NumPy and about 60 lines, is
-#   `fedlearn_edu/reference.py`: sampling, local SGD by hand, and the FedAvg line `w = fedavg(models, n_k)`.
+#   `fedlearn_edu/reference.py`: sampling, local SGD by hand, and the FedAvg line
+#   `w = fedavg(models, [len(partitions[k]) for k in clients])`.
 #   The kit's engines give its weights (`tests/test_reference.py`).
 #
 # ## Exercises

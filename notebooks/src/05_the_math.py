@@ -50,7 +50,7 @@ fl.print_versions()
 # %% tags=["parameters"]
 n_clients = 10                  # devices N (our K), quantity-skewed: 2 .. 30
 article_alpha = 0.1             # the article's α, a learning rate (our η_l): 0.001 .. 1.0
-article_beta = 0.9              # the article's β, its "decay rate": 0.0 .. 0.99
+article_beta = 0.9              # the article's β, its "decay rate": 0.0 .. 0.95
 seed = 0                        # seed: 0 .. 20
 
 # %% [markdown]
@@ -165,8 +165,9 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# *Figure:* bars of each client's share of the say under FedAvg's n_k/n and under the article's 1/n_i; the smallest
-# client gets the largest share under the article's weights.
+# *Figure:* bars of each client's share of the say under three weightings: FedAvg's data share, the article's
+# 1/n_i (normalised) if $L_i$ is a mean loss, and 1/N if it is a sum. The smallest client gets the largest share
+# under the mean-loss reading.
 
 # %% [markdown]
 # Under the mean-loss reading, the few examples of a tiny client get almost as much say as all the other clients
@@ -227,7 +228,10 @@ fl.check(same_for_every_beta, "every β gives the same float32 model (bit for bi
 # **FedSGD** (McMahan et al. 2017): every client computes the full-batch gradient at the *current* model,
 # the server averages the gradients weighted by data share and takes one step:
 #
-# $$w_{t+1} = w_t - \eta_l \sum_{k=1}^{K} \frac{n_k}{n} \nabla L_k(w_t), \qquad n = \sum_k n_k .$$
+# $$w_{t+1} = w_t - \eta_l \sum_{k=1}^{K} \frac{n_k}{n} \nabla F_k(w_t), \qquad n = \sum_k n_k .$$
+#
+# Here $F_k(w)$ is client $k$'s **mean** loss over its $n_k$ examples (the article's $L_i$ read as a mean; the
+# kit's notation from here on, as in the [glossary](GLOSSARY.md)).
 #
 # **FedAvg**: every client trains locally ($E$ epochs of mini-batch SGD, batch size $B$) from $w_t$ to
 # $w_k^{t+1}$, and the server averages the *models*:
@@ -235,7 +239,7 @@ fl.check(same_for_every_beta, "every β gives the same float32 model (bit for bi
 # $$w_{t+1} = \sum_{k=1}^{K} \frac{n_k}{n}\, w_k^{t+1} .$$
 #
 # With $E = 1$ and $B = \infty$ (one full-batch step, `batch_size=None`) each client returns
-# $w_k^{t+1} = w_t - \eta_l \nabla L_k(w_t)$, and the average of those is exactly the FedSGD update.
+# $w_k^{t+1} = w_t - \eta_l \nabla F_k(w_t)$, and the average of those is exactly the FedSGD update.
 # Check it: FedSGD by hand from the clients' gradients, against one round of the engine.
 
 # %%
@@ -251,7 +255,7 @@ fl.check(difference < 1e-5, "FedSGD by hand is FedAvg with E = 1, B = ∞", meas
 # %% [markdown]
 # ### FedSGD is gradient descent on the pooled data
 #
-# The weighted sum of client gradients $\sum_k \frac{n_k}{n}\nabla L_k$ is the gradient of the loss on the
+# The weighted sum of client gradients $\sum_k \frac{n_k}{n}\nabla F_k$ is the gradient of the loss on the
 # *pooled* data: FedSGD is plain full-batch gradient descent, computed without pooling the data.
 
 # %%
@@ -371,14 +375,15 @@ fl.check(comparison.fedavgm_accuracy[-1] >= 0.85 and comparison.fedavgm_accuracy
 #   wrongly: if $L_i$ is a mean loss the **smallest** client counts most (here a client with under 1% of the data
 #   got over 40% of the say); if $L_i$ is a sum, every client counts $1/N$ whatever its size. And it produces a
 #   scaled **sum of gradients**, not a model: used as a model it scores chance, with loss $\ln 3$.
-# - Its second line, $\beta\theta_t + (1-\beta)\theta_t$, **is** $\theta_t$ for every $\beta$ (to the last bit).
-# - Correct: FedSGD $w_{t+1} = w_t - \eta_l\sum_k \frac{n_k}{n}\nabla L_k(w_t)$ (full-batch gradient
+# - Its second line, $\beta\theta_t + (1-\beta)\theta_t$, **is** $\theta_t$ for every $\beta$: bit for bit at
+#   $\beta \in \{0, 0.5, 1\}$, and the same float32 model for every $\beta$.
+# - Correct: FedSGD $w_{t+1} = w_t - \eta_l\sum_k \frac{n_k}{n}\nabla F_k(w_t)$ (full-batch gradient
 #   descent on the pooled loss, without pooling the data); FedAvg $w_{t+1} = \sum_k \frac{n_k}{n}w_k^{t+1}$.
 #   FedSGD is FedAvg with $E = 1$, $B = \infty$ (checked to $10^{-5}$).
 # - A $\beta$ that works is server momentum (FedAvgM): $v_t = \beta v_{t-1} + g_t$, $w_{t+1} = w_t - \eta_g v_t$,
 #   $g_t = w_t - \bar w$. With a small client learning rate it speeds training up on non-IID data.
 # - How non-IID data slows convergence, and what else helps, is measured in
-#   [07 · Challenges](07_challenges.ipynb); the article's FAQ is in [08 · FAQ and applications](08_faq_and_applications.ipynb).
+#   [07 · Challenges I: convergence on non-IID data](07_challenges.ipynb); the article's FAQ is in [08 · FAQ and applications](08_faq_and_applications.ipynb).
 #
 # ## Exercises
 # They go from predicting to writing the correct formula. Each has a collapsed solution; the checkers say what is
@@ -392,8 +397,9 @@ fl.check(comparison.fedavgm_accuracy[-1] >= 0.85 and comparison.fedavgm_accuracy
 guess_momentum_accuracy = None   # your guess: a test accuracy between 0 and 1, e.g. 0.9
 
 # %%
-fast_runs = {b: fl.run_experiment(n_clients=10, rounds=20, partition="dirichlet", alpha=0.1,
-                                  client_learning_rate=0.1, server_optimizer="fedavgm", server_momentum=b)
+fast_runs = {b: fl.run_experiment(n_clients=n_clients, rounds=20, partition="dirichlet", alpha=0.1,
+                                  client_learning_rate=0.1, server_optimizer="fedavgm", server_momentum=b,
+                                  seed=seed)
              for b in (0.0, 0.9)}
 for b, h in fast_runs.items():
     print(f"beta = {b}: accuracy after round 5 {h.accuracy[4]:.3f}, best {max(h.accuracy):.3f}, "
@@ -405,7 +411,7 @@ print(fl.exercises.check_prediction(guess_momentum_accuracy, fast_runs[0.9].fina
 # <details><summary>Solution to exercise 1</summary>
 #
 # With the larger client learning rate every round's pseudo-gradient is already large, and momentum adds about
-# $1/(1-\beta)$ times it: the effective server step is about $\eta/(1-\beta)$, ten times the plain step. The model
+# $1/(1-\beta)$ times it: the effective server step is about $\eta_g/(1-\beta)$, ten times the plain step. The model
 # gets ahead early, then overshoots and oscillates, so after 20 rounds it can end *below* its own best and below
 # $\beta = 0$ (compare the three columns above). Momentum helps when the steps are too small, as in the runs
 # with `client_learning_rate=0.01`; with large steps, shrink the server step instead, e.g.
@@ -433,7 +439,7 @@ print(fl.exercises.check_prediction(guess_momentum_accuracy, fast_runs[0.9].fina
 # </details>
 #
 # 3. **Compute.** FedAvg is not FedSGD when $E > 1$. Repeat the FedSGD check with `local_epochs=5` (still
-#    `batch_size=None`, `client_learning_rate=eta` with `eta = 0.5`): how far (largest absolute difference) is the
+#    `batch_size=None`, `client_learning_rate=eta_l` with `eta_l = 0.5`): how far (largest absolute difference) is the
 #    engine's model after one round from one FedSGD step (`fedsgd_by_hand`)? And from five FedSGD steps (five
 #    rounds with $E = 1$)?
 
@@ -521,7 +527,7 @@ print(f"{'✔' if 1e-5 < from_five < from_one else '✘'} FedAvg (E = 5) is {fro
 #
 # 7. **Write the function.** Write the correct version of the article's formula, one FedSGD step
 #    `fedsgd_step(theta, gradients, n_examples, learning_rate)` returning
-#    $\theta_{t+1} = \theta_t - \eta\sum_k \frac{n_k}{n}\nabla L_k(\theta_t)$ (`gradients` has one client's gradient
+#    $\theta_{t+1} = \theta_t - \eta_l\sum_k \frac{n_k}{n}\nabla F_k(\theta_t)$ (`gradients` has one client's gradient
 #    per row), and check it with `print(fl.exercises.check_fedsgd_step(fedsgd_step))`.
 #
 # <details><summary>Solution to exercise 7</summary>
@@ -534,13 +540,13 @@ print(f"{'✔' if 1e-5 < from_five < from_one else '✘'} FedAvg (E = 5) is {fro
 # print(fl.exercises.check_fedsgd_step(fedsgd_step))
 # ```
 # The two fixes to the article's first line: weights $n_k/n$ instead of $1/n_k$ (so the weighted gradient is the
-# gradient of the pooled loss), and "$\theta_t -$" in front (so $\alpha$ sets the size of a step, not of the
-# model). No second line is needed.
+# gradient of the pooled loss), and "$\theta_t -$" in front (so the article's $\alpha$ becomes $\eta_l$, the size
+# of a step, not a scale of the model). No second line is needed.
 # </details>
 #
 # 8. **Implement the variant.** Give the article's $\beta$ a job: write
 #    `momentum_step(theta, theta_bar, velocity, server_learning_rate, server_momentum)` for FedAvgM on flattened
-#    models ($g_t = \theta_t - \bar\theta$, $v_t = \beta v_{t-1} + g_t$, $\theta_{t+1} = \theta_t - \eta v_t$),
+#    models ($g_t = \theta_t - \bar\theta$, $v_t = \beta v_{t-1} + g_t$, $\theta_{t+1} = \theta_t - \eta_g v_t$),
 #    returning `(theta_next, velocity_next)`, and check it with
 #    `print(fl.exercises.check_server_momentum(momentum_step))`.
 #
@@ -549,12 +555,12 @@ print(f"{'✔' if 1e-5 < from_five < from_one else '✘'} FedAvg (E = 5) is {fro
 # ```python
 # def momentum_step(theta, theta_bar, velocity, server_learning_rate, server_momentum):
 #     velocity = server_momentum * velocity + (theta - theta_bar)   # v_t = beta v_(t-1) + g_t
-#     return theta - server_learning_rate * velocity, velocity     # theta_(t+1) = theta_t - eta v_t
+#     return theta - server_learning_rate * velocity, velocity     # theta_(t+1) = theta_t - eta_g v_t
 #
 # print(fl.exercises.check_server_momentum(momentum_step))
 # ```
 # Unlike the article's $\beta\theta_t + (1-\beta)\theta_t$, the velocity carries the past rounds' direction into
-# this round, so $\beta$ changes the model. With $\beta = 0$ and $\eta = 1$ it returns $\bar\theta$: plain FedAvg.
+# this round, so $\beta$ changes the model. With $\beta = 0$ and $\eta_g = 1$ it returns $\bar\theta$: plain FedAvg.
 # </details>
 #
 # **Next:** [06 · Interactive lab](06_interactive_lab.ipynb)
