@@ -23,11 +23,15 @@ FLOWER_GROUP = "flower"
 
 def _xdist_group(item, path: Path) -> str | None:
     """The group whose tests pytest-xdist (``-n 2 --dist loadgroup``, pytest.ini) keeps on one worker, in order:
-    the cells of one notebook (nbval runs them in one kernel), and everything that starts Flower."""
+    the cells of one notebook (nbval runs them in one kernel), everything that starts Flower, and the browser
+    tests of one edition (a worker starts one JupyterLab server and one Chromium for all the tests it is given:
+    tests/ui/conftest.py's session fixtures; the lab and voila tests go with the English edition)."""
     if path.name == "test_flower.py" or "10_from_classroom_to_deployment" in item.nodeid:
         return FLOWER_GROUP
     if path.suffix == ".ipynb":
         return str(path)
+    if path.parent.name == "ui" and path.name != "test_server_log_filter.py":
+        return "browser-zh" if "[zh/" in item.nodeid else "browser-en"
     return None
 
 
