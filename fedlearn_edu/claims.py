@@ -70,6 +70,8 @@ def verdict(condition: bool | Callable[[], bool], claim: str, *, measured: Any =
         problem = ""
     except Exception as exc:          # the check must not stop the notebook: say what went wrong
         holds, problem = False, tr("could not be checked ({error})").format(error=f"{type(exc).__name__}: {exc}")
+    if isinstance(expected, str):
+        expected = tr(expected)       # words such as "increasing", in the kit's language when the catalogue has them
     parts = [part for part in (
         tr("measured {value}").format(value=format_value(measured)) if measured is not None else "",
         tr("expected {value}").format(value=format_value(expected)) if expected is not None else "",

@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from ._validate import check_choice, check_features, check_float, check_labels, check_seed
+from .i18n import N_
 
 #: The article's call, argument for argument (section 4.1).
 ARTICLE_MAKE_CLASSIFICATION_KWARGS = dict(
@@ -30,6 +31,11 @@ ARTICLE_MAKE_CLASSIFICATION_KWARGS = dict(
 )
 
 DATASETS = ("article", "digits", "breast_cancer")
+
+#: breast cancer's class names as scikit-learn gives them (``target_names``): marked for the catalogue, so a
+#: figure that draws them (:func:`fedlearn_edu.plots.plot_label_distribution`, notebook 08's hospitals) shows
+#: them translated. The digits' names "0" .. "9" need no translation.
+BREAST_CANCER_CLASS_NAMES = (N_("malignant"), N_("benign"))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def plot_label_distribution(counts: np.ndarray, ax=None, title: str | None = Non
     ax.set_ylabel(tr_figure("client"))
     ax.set_xticks(range(counts.shape[1]))
     if class_names is not None:
-        ax.set_xticklabels(class_names)
+        ax.set_xticklabels([tr_figure(name) for name in class_names])   # breast cancer's names translated
     if counts.shape[0] <= 20:
         ax.set_yticks(range(counts.shape[0]))
     if counts.size <= 200:

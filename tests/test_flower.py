@@ -295,7 +295,15 @@ def test_deployment_commands_use_tls_and_node_local_files(tmp_path):
         assert f"node-{k}.npz" in node_config and f"node-{1 - k}.npz" not in node_config
         assert commands[k][commands[k].index("--root-certificates") + 1] == str(certs.ca_certificate)
     from fedlearn_edu.flower.deploy import hand_commands
-    assert "--insecure" not in hand_commands("/tmp/deployment", 2)
+    by_hand = hand_commands(str(tmp_path), 2)
+    assert "--insecure" not in by_hand
+    # the run by hand uses the whole config the deployment wrote (not a fixed rounds=3), read back as Flower would
+    run_line = by_hand.splitlines()[-1]
+    assert run_line.endswith(f"--run-config {tmp_path.resolve()}/{runner.RUN_CONFIG_FILE}")
+    run_config = runner._write_run_config(tmp_path / runner.RUN_CONFIG_FILE, fc.to_run_config(
+        fl.FLConfig(n_clients=2, rounds=7, local_epochs=2), result_dir=str(tmp_path / "result")))
+    written = run_config.read_text().splitlines()
+    assert "rounds = 7" in written and "local-epochs = 2" in written
 
 
 def test_node_auth_keys_load_as_flower_loads_them(tmp_path):

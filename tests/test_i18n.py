@@ -58,6 +58,17 @@ def test_check_verdicts_speak_chinese_with_the_same_numbers(chinese, capsys):
                                                     "✘ y：无法检查（ZeroDivisionError: division by zero）"]
 
 
+def test_a_verdict_expecting_words_says_them_in_chinese(chinese, capsys):
+    """A notebook's ``expected="increasing"`` (constant words in its code) is in the catalogue and shown translated;
+    numbers and symbols in it stay; words the catalogue lacks are shown as written."""
+    fl.check(True, "x", measured=[9, 11, 16], expected="increasing")
+    fl.check(False, "x", measured=1.5, expected="< 2x (the paper: 34.8x)")
+    fl.check(True, "x", expected="words no notebook uses")
+    assert capsys.readouterr().out.splitlines() == ["✔ x：实测 [9, 11, 16]，预期 递增",
+                                                    "✘ x：实测 1.5，预期 < 2 倍（论文：34.8 倍）",
+                                                    "✔ x：预期 words no notebook uses"]
+
+
 def test_a_panel_speaks_chinese_but_its_values_stay_the_same(chinese):
     controls = dict(clients=client_slider(10), rate=float_slider(0.5, 0.0, 1.0, "client learning rate"))
     panel = ControlPanel(lambda clients, rate: clients * rate, controls, presets={"(custom)": {}}, run_now=False)

@@ -33,12 +33,18 @@ LOCALE = "zh_Hans_CN"
 #: kit calls whose string arguments a notebook's code passes to the package, which shows them translated:
 #: (function name, position of the string among the positional arguments)
 NOTEBOOK_CALLS = {"check": 1, "verdict": 1, "float_slider": 3, "int_slider": 3, "log_value_slider": 3}
+#: keyword arguments whose constant strings the kit shows translated: in any call, or only in the calls named
+#: keyword arguments whose constant strings a notebook passes to the kit to show (None: of any call)
+NOTEBOOK_KEYWORDS = {"description": None, "claim": None, "what": ("check_prediction",),
+                     "expected": ("check", "verdict")}
 
 
 def notebook_strings() -> list[tuple[str, str, int]]:
     """(text, file, line) of every constant string a notebook's code passes to the kit to show: the claims of
     ``fl.check``, the descriptions of sliders and menus (a :class:`~fedlearn_edu.widgets.ControlPanel`
-    translates its controls' descriptions). The code cells stay English; these reach the student translated."""
+    translates its controls' descriptions), what a prediction was about (``check_prediction(..., what=...)``),
+    what a claim expects when it is words (``fl.check(..., expected="increasing")``).
+    The code cells stay English; these reach the student translated."""
     import jupytext
 
     found = []
@@ -51,7 +57,8 @@ def notebook_strings() -> list[tuple[str, str, int]]:
                 if not isinstance(node, ast.Call):
                     continue
                 name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-                texts = [kw.value for kw in node.keywords if kw.arg in ("description", "claim")]
+                texts = [kw.value for kw in node.keywords if kw.arg in NOTEBOOK_KEYWORDS
+                         and (NOTEBOOK_KEYWORDS[kw.arg] is None or name in NOTEBOOK_KEYWORDS[kw.arg])]
                 position = NOTEBOOK_CALLS.get(name)
                 if position is not None and len(node.args) > position:
                     texts.append(node.args[position])

@@ -39,6 +39,8 @@ from .processes import (
 #: the Flower app directory (pyproject.toml with the ServerApp and ClientApp components)
 APP_DIR = Path(__file__).resolve().parent / "app"
 CONNECTION = "fedlearn-local"
+#: the run's config, written into the work folder and passed to ``flwr run --run-config`` (also by hand)
+RUN_CONFIG_FILE = "run-config.toml"
 HOST = "127.0.0.1"
 #: logged by ``flower-superlink`` when its HTTPS API listens, by ``flower-supernode`` once registered
 SUPERLINK_READY = "Uvicorn running on https://"
@@ -241,7 +243,7 @@ def _simulate_once(config: FLConfig, workdir: Path, cpus: int, timeout: float) -
                                              workdir / "logs" / "superlink.log", env, cwd=workdir))
         wait_for_log(processes[0], SUPERLINK_READY, timeout=60.0)
         startup = time.perf_counter() - t0
-        run_config = _write_run_config(workdir / "run-config.toml",
+        run_config = _write_run_config(workdir / RUN_CONFIG_FILE,
                                        to_run_config(config, result_dir=str(workdir / "result")))
         federation = (f"num-supernodes={config.n_clients} client-resources-num-cpus={cpus} "
                       f"init-args-num-cpus={cpus}")
@@ -294,7 +296,7 @@ def deploy(config: FLConfig, *, workdir: str | Path | None = None, node_evaluati
         for node in processes[1:]:
             wait_for_log(node, SUPERNODE_CONNECTED, timeout=timeout)
         startup = time.perf_counter() - t0
-        run_config = _write_run_config(workdir / "run-config.toml", to_run_config(
+        run_config = _write_run_config(workdir / RUN_CONFIG_FILE, to_run_config(
             config, result_dir=str(workdir / "result"), server_data_file=str(server_file),
             node_evaluation=node_evaluation))
         processes.append(_flwr_run(workdir, env, run_config, timeout))

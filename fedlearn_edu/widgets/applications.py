@@ -172,7 +172,7 @@ def show_hospital_study(n_hospitals: int = 5, client_learning_rate: float = 0.1,
     ax.set_xticks(hospitals, [f"{k}\n" + "/".join(str(c) for c in study.label_counts[k]) for k in hospitals],
                   fontsize=7 if n_hospitals <= 8 else 5)
     ax.set(xlabel=tr_figure("hospital, and its patients per class ({classes})").format(
-               classes="/".join(study.class_names)),
+               classes="/".join(tr_figure(name) for name in study.class_names)),
            ylabel=tr_figure("test accuracy"), ylim=(0, 1.25), yticks=np.linspace(0, 1, 6))
     ax.set_title(tr_figure("{hospitals} hospitals: alone, FedAvg, pooled").format(hospitals=n_hospitals))
     ax.legend(loc="upper center", ncol=3, frameon=False)

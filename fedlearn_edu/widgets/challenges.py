@@ -32,6 +32,7 @@ from .._validate import check_choice, check_float, check_int, check_positive, ch
 from ..algorithms import algorithm_changes
 from ..batch import run_experiments
 from ..data import DATASETS, Dataset, cached_dataset
+from ..i18n import N_, tr, tr_figure
 from ..simulation import BYTES_PER_PARAMETER, FLConfig, History
 from ..style import pyplot
 from ..sweeps import (  # noqa: F401
@@ -44,6 +45,7 @@ from ..sweeps import (  # noqa: F401
     run_seeds_grid,
     settled_accuracy,
 )
+from .tables import columns, diverged_row, pad, table_header, table_row
 
 __all__ = ["ALGORITHMS", "STRAGGLER_POLICIES", "PartitionSpec", "partition_spec", "run_seeds",
            "median_or_inf", "median_rounds_to_accuracy", "settled_accuracy", "jitter",
@@ -65,8 +67,16 @@ ALGORITHMS: dict[str, dict] = {
     "FedAdam": algorithm_changes("FedAdam", server_learning_rate=0.03),
 }
 
-#: the three answers to slow devices compared by :func:`compute_stragglers`
-STRAGGLER_POLICIES = ("wait for all", "drop stragglers", "accept partial work")
+#: the three answers to slow devices compared by :func:`compute_stragglers` (keys; shown translated)
+STRAGGLER_POLICIES = (N_("wait for all"), N_("drop stragglers"), N_("accept partial work"))
+#: the policies as the bar charts' tick labels, on two lines
+_TICK_LABELS = {"wait for all": N_("wait\nfor all"), "drop stragglers": N_("drop\nstragglers"),
+                "accept partial work": N_("accept\npartial work")}
+
+
+def _never_or(value: float, spec: str) -> str:
+    """``value`` formatted with ``spec``, or "never" (translated) for inf: a target never reached."""
+    return tr("never") if math.isinf(value) else format(value, spec)
 
 
 # -- small helpers ----------------------------------------------------------------------
@@ -93,6 +103,13 @@ class PartitionSpec:
         if self.scheme == "shards":
             return f"shards({self.shards_per_client})"
         return self.scheme.upper() if self.scheme == "iid" else self.scheme
+
+    def shown(self, translate=tr) -> str:
+        """:attr:`label` as a student reads it, in the kit's language (``translate`` is :func:`tr`, or
+        :func:`tr_figure` in a figure); :attr:`label` stays the key of the results."""
+        if self.scheme == "shards":
+            return translate(N_("shards({shards})")).format(shards=self.shards_per_client)
+        return self.label
 
     def fields(self) -> dict:
         """The FLConfig fields of this partition."""
@@ -175,14 +192,16 @@ class GridResult:
         """Rows partitions, columns algorithms; ``what`` is "rounds" or "settled"."""
         check_choice("what", what, ("rounds", "settled"))
         width = max(13, *(len(a) + 1 for a in self.algorithms))
-        head = (f"median rounds to {self.target:.0%}" if what == "rounds" else
-                f"median settled accuracy (last {SETTLE_ROUNDS} rounds)")
-        lines = [f"{head}, {len(self.seeds)} seeds, {self.max_rounds} rounds per run",
-                 f"{'partition':<12}" + "".join(f"{a:>{width}}" for a in self.algorithms)]
+        head = (tr("median rounds to {target}").format(target=f"{self.target:.0%}") if what == "rounds" else
+                tr("median settled accuracy (last {rounds} rounds)").format(rounds=SETTLE_ROUNDS))
+        first = max(12, columns(tr("partition")))
+        lines = [tr("{head}, {seeds} seeds, {rounds} rounds per run").format(
+                     head=head, seeds=len(self.seeds), rounds=self.max_rounds),
+                 pad(tr("partition"), first, "<") + "".join(pad(a, width) for a in self.algorithms)]
         for i, p in enumerate(self.partitions):
             cells = (format_median_rounds(v, self.max_rounds) if what == "rounds" else f"{v:.3f}"
                      for v in (self.rounds[i] if what == "rounds" else self.settled[i]))
-            lines.append(f"{p.label:<12}" + "".join(f"{c:>{width}}" for c in cells))
+            lines.append(pad(p.shown(), first, "<") + "".join(pad(c, width) for c in cells))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -268,10 +287,11 @@ def plot_convergence_grid(result: GridResult, ax=None):
         ax.plot(x, y, marker="o", label=name)
     ax.axhline(result.max_rounds + 1, color="gray", linestyle=":", linewidth=1)
     ax.set_xticks(x)
-    ax.set_xticklabels([p.label for p in result.partitions])
-    ax.set_xlabel("partition (more skewed to the right)")
-    ax.set_ylabel(f"rounds to {result.target:.0%} (median)")
-    ax.set_title(f"rounds to {result.target:.0%} by partition, median of {len(result.seeds)} seeds")
+    ax.set_xticklabels([p.shown(tr_figure) for p in result.partitions])
+    ax.set_xlabel(tr_figure("partition (more skewed to the right)"))
+    ax.set_ylabel(tr_figure("rounds to {target} (median)").format(target=f"{result.target:.0%}"))
+    ax.set_title(tr_figure("rounds to {target} by partition, median of {seeds} seeds").format(
+        target=f"{result.target:.0%}", seeds=len(result.seeds)))
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
@@ -285,14 +305,15 @@ def plot_settled(result: GridResult, ax=None):
     x = np.arange(len(result.algorithms))
     width = 0.8 / len(result.partitions)
     for i, spec in enumerate(result.partitions):
-        ax.bar(x + (i - (len(result.partitions) - 1) / 2) * width, result.settled[i], width, label=spec.label)
+        ax.bar(x + (i - (len(result.partitions) - 1) / 2) * width, result.settled[i], width,
+               label=spec.shown(tr_figure))
     low = max(0.0, float(np.min(result.settled)) - 0.05)
     ax.set_ylim(low, min(1.0, float(np.max(result.settled)) + 0.03))
     ax.set_xticks(x)
     ax.set_xticklabels([a.replace(" ", "\n", 1) for a in result.algorithms])
-    ax.set_ylabel(f"settled accuracy (last {SETTLE_ROUNDS} rounds)")
-    ax.set_xlabel("algorithm or setting")
-    ax.set_title(f"settled accuracy, median of {len(result.seeds)} seeds")
+    ax.set_ylabel(tr_figure("settled accuracy (last {rounds} rounds)").format(rounds=SETTLE_ROUNDS))
+    ax.set_xlabel(tr_figure("algorithm or setting"))
+    ax.set_title(tr_figure("settled accuracy, median of {seeds} seeds").format(seeds=len(result.seeds)))
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
     return ax
@@ -366,13 +387,15 @@ class EpochsResult:
         return float(self.rounds[i, 0] / self.rounds[i, -1])
 
     def table(self) -> str:
-        lines = [f"{self.megabytes_per_round:.3f} MB per round; medians over seeds, target {self.target:.0%}",
-                 f"{'partition':<12} {'E':>3} {'rounds':>7} {'MB':>8} {'settled acc':>12}"]
+        header, widths = table_header([("partition", tr("partition")), ("E", "E"), ("rounds", tr("rounds")),
+                                       ("MB", "MB"), ("settled acc", tr("settled acc"))], (12, 3, 7, 8, 12))
+        lines = [tr("{megabytes} MB per round; medians over seeds, target {target}").format(
+                     megabytes=f"{self.megabytes_per_round:.3f}", target=f"{self.target:.0%}"),
+                 header]
         for i, p in enumerate(self.partitions):
             for j, e in enumerate(self.epochs):
-                mb = "never" if math.isinf(self.megabytes[i, j]) else f"{self.megabytes[i, j]:.2f}"
-                lines.append(f"{p.label:<12} {e:>3} {format_median_rounds(self.rounds[i, j], self.max_rounds):>7} "
-                             f"{mb:>8} {self.settled[i, j]:>12.3f}")
+                lines.append(table_row([p.shown(), str(e), format_median_rounds(self.rounds[i, j], self.max_rounds),
+                                        _never_or(self.megabytes[i, j], ".2f"), f"{self.settled[i, j]:.3f}"], widths))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -437,11 +460,11 @@ def plot_accuracy_vs_megabytes(result: EpochsResult, axes=None):
             megabytes, accuracy = result.curves[(spec.label, e)]
             ax.plot(megabytes, accuracy, marker="o", markersize=2, label=f"E={e}")
         ax.axhline(result.target, color="gray", linestyle=":", linewidth=1)
-        ax.set_title(spec.label)
+        ax.set_title(spec.shown(tr_figure))
         ax.set_ylim(max(0.0, result.target - 0.4), 1.0)
-        ax.set_xlabel("MB communicated")
+        ax.set_xlabel(tr_figure("MB communicated"))
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("test accuracy")
+    axes[0].set_ylabel(tr_figure("test accuracy"))
     axes[0].legend()
     return axes
 
@@ -491,13 +514,15 @@ class ParticipationResult:
     histories: dict = field(default_factory=dict, repr=False)
 
     def table(self) -> str:
-        lines = [f"medians over seeds, target {self.target:.0%}",
-                 f"{'C':>5} {'m':>3} {'MB/round':>9} {'rounds':>7} {'MB':>8} {'jitter':>7} {'settled':>8}"]
+        header, widths = table_header([("C", "C"), ("m", "m"), ("MB/round", tr("MB/round")), ("rounds", tr("rounds")),
+                                       ("MB", "MB"), ("jitter", tr("jitter")), ("settled", tr("settled"))],
+                                      (5, 3, 9, 7, 8, 7, 8), first=">")
+        lines = [tr("medians over seeds, target {target}").format(target=f"{self.target:.0%}"), header]
         for i, c in enumerate(self.fractions):
-            mb = "never" if math.isinf(self.megabytes[i]) else f"{self.megabytes[i]:.2f}"
-            lines.append(f"{c:>5.2f} {self.clients_per_round[i]:>3} {self.megabytes_per_round[i]:>9.3f} "
-                         f"{format_median_rounds(self.rounds[i], self.max_rounds):>7} {mb:>8} "
-                         f"{self.jitter[i]:>7.3f} {self.settled[i]:>8.3f}")
+            lines.append(table_row([f"{c:.2f}", str(self.clients_per_round[i]), f"{self.megabytes_per_round[i]:.3f}",
+                                    format_median_rounds(self.rounds[i], self.max_rounds),
+                                    _never_or(self.megabytes[i], ".2f"), f"{self.jitter[i]:.3f}",
+                                    f"{self.settled[i]:.3f}"], widths, first=">"))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -554,10 +579,10 @@ def show_participation(data: Dataset | str, base: FLConfig,
         ax.plot(np.arange(h.rounds_completed + 1), np.concatenate([[h.initial_accuracy], h.accuracy]),
                 marker="o", markersize=2, label=f"C={c:g} (m={h.config.clients_per_round})")
     ax.axhline(result.target, color="gray", linestyle=":", linewidth=1)
-    ax.set_xlabel("round")
-    ax.set_ylabel("test accuracy")
+    ax.set_xlabel(tr_figure("round"))
+    ax.set_ylabel(tr_figure("test accuracy"))
     first_seed = next(iter(result.histories.values())).config.seed
-    ax.set_title(f"fewer clients per round (fraction C), seed {first_seed}")
+    ax.set_title(tr_figure("fewer clients per round (fraction C), seed {seed}").format(seed=first_seed))
     ax.set_ylim(max(0.0, result.target - 0.3), 1.0)
     ax.legend()
     ax.grid(alpha=0.3)
@@ -602,18 +627,21 @@ class StragglerResult:
     max_rounds: int
 
     def table(self) -> str:
-        lines = [f"{self.straggler_share:.0%} of devices are {self.slowdown:g}x slower; full work "
-                 f"{self.full_steps} steps, a straggler finishes {self.partial_steps} by the deadline",
-                 f"{'policy':<20} {'clients':>7} {'steps':>6} {'rounds':>7} {'time units':>10} "
-                 f"{'MB':>7} {'settled':>8}"]
+        header, widths = table_header([("policy", tr("policy")), ("clients", tr("clients")), ("steps", tr("steps")),
+                                       ("rounds", tr("rounds")), ("time units", tr("time units")), ("MB", "MB"),
+                                       ("settled", tr("settled"))], (20, 7, 6, 7, 10, 7, 8))
+        lines = [tr("{share} of devices are {slowdown}x slower; full work {full} steps, a straggler finishes "
+                    "{partial} by the deadline").format(share=f"{self.straggler_share:.0%}",
+                                                        slowdown=f"{self.slowdown:g}", full=self.full_steps,
+                                                        partial=self.partial_steps),
+                 header]
         for p in self.policies:
             c = self.configs[p]
             steps = self.full_steps if c.local_steps is None else c.local_steps
-            t = "never" if math.isinf(self.time[p]) else f"{self.time[p]:.0f}"
-            mb = "never" if math.isinf(self.megabytes[p]) else f"{self.megabytes[p]:.2f}"
-            lines.append(f"{p:<20} {c.clients_per_round:>7} {steps:>6} "
-                         f"{format_median_rounds(self.rounds[p], self.max_rounds):>7} {t:>10} {mb:>7} "
-                         f"{self.settled[p]:>8.3f}")
+            lines.append(table_row([tr(p), str(c.clients_per_round), str(steps),
+                                    format_median_rounds(self.rounds[p], self.max_rounds),
+                                    _never_or(self.time[p], ".0f"), _never_or(self.megabytes[p], ".2f"),
+                                    f"{self.settled[p]:.3f}"], widths))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -704,15 +732,16 @@ def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float 
     print(result.table())
     plt = pyplot()
     _, axes = plt.subplots(1, 3, figsize=(9, 3))
-    for ax, (title, values) in zip(axes, (("rounds to target", result.rounds),
-                                          ("time units to target", result.time),
-                                          ("MB to target", result.megabytes)), strict=True):
+    panels = ((tr_figure("rounds to target"), tr_figure("rounds"), result.rounds),
+              (tr_figure("time units to target"), tr_figure("time units"), result.time),
+              (tr_figure("MB to target"), "MB", result.megabytes))
+    for ax, (title, ylabel, values) in zip(axes, panels, strict=True):
         heights = [0.0 if math.isinf(values[p]) else values[p] for p in result.policies]
         ax.bar(range(len(result.policies)), heights, color=["C0", "C1", "C2"])
         ax.set_xticks(range(len(result.policies)))
-        ax.set_xticklabels([p.replace(" ", "\n", 1) for p in result.policies])
-        ax.set_xlabel("policy")
-        ax.set_ylabel(title.split(" to ")[0])
+        ax.set_xticklabels([tr_figure(_TICK_LABELS.get(p, p.replace(" ", "\n", 1))) for p in result.policies])
+        ax.set_xlabel(tr_figure("policy"))
+        ax.set_ylabel(ylabel)
         ax.set_title(title)
         ax.grid(alpha=0.3, axis="y")
     plt.show()
@@ -723,16 +752,16 @@ def show_stragglers(data: Dataset | str, base: FLConfig, straggler_share: float 
 
 #: the lab's presets for a lecturer: each changes only the controls it names (notebooks 07 and 07b)
 PRESETS: dict[str, dict] = {
-    "IID against nearly IID: α_D = 100": dict(alpha=100.0),
-    "extreme non-IID: α_D = 0.01": dict(alpha=0.01),
-    "FedAdam, the grid's η_g = 0.03": dict(algorithm="FedAdam", server_learning_rate=0.03),
-    "FedAdam, the package's η_g = 0.01": dict(algorithm="FedAdam", server_learning_rate=0.01),
-    "FedAvgM: β = 0.9": dict(algorithm="FedAvgM"),
-    "FedProx: μ = 1": dict(algorithm="FedProx mu=1"),
-    "more local work: E = 10": dict(local_epochs=10),
-    "few clients per round: C = 0.1": dict(fraction=0.1),
-    "too-large learning rate: η_l = 3": dict(client_learning_rate=3.0),
-    "another seed: 1": dict(seed=1),
+    N_("IID against nearly IID: α_D = 100"): dict(alpha=100.0),
+    N_("extreme non-IID: α_D = 0.01"): dict(alpha=0.01),
+    N_("FedAdam, the grid's η_g = 0.03"): dict(algorithm="FedAdam", server_learning_rate=0.03),
+    N_("FedAdam, the package's η_g = 0.01"): dict(algorithm="FedAdam", server_learning_rate=0.01),
+    N_("FedAvgM: β = 0.9"): dict(algorithm="FedAvgM"),
+    N_("FedProx: μ = 1"): dict(algorithm="FedProx mu=1"),
+    N_("more local work: E = 10"): dict(local_epochs=10),
+    N_("few clients per round: C = 0.1"): dict(fraction=0.1),
+    N_("too-large learning rate: η_l = 3"): dict(client_learning_rate=3.0),
+    N_("another seed: 1"): dict(seed=1),
 }
 
 
@@ -770,18 +799,21 @@ class LabResult:
 
     def summary(self) -> str:
         c = self.config
-        lines = [f"{self.algorithm}, K={c.n_clients} clients, C={c.fraction:.2f} -> m={self.clients_per_round} "
-                 f"per round, E={c.local_epochs}, η_l={c.client_learning_rate:.3g}, "
-                 f"η_g={c.server_learning_rate:.3g}, seed {c.seed}: {self.megabytes_per_round:.3f} MB per round"]
+        lines = [tr("{algorithm}, K={clients} clients, C={fraction} -> m={m} per round, E={epochs}, η_l={rate}, "
+                    "η_g={server_rate}, seed {seed}: {megabytes} MB per round").format(
+                     algorithm=self.algorithm, clients=c.n_clients, fraction=f"{c.fraction:.2f}",
+                     m=self.clients_per_round, epochs=c.local_epochs, rate=f"{c.client_learning_rate:.3g}",
+                     server_rate=f"{c.server_learning_rate:.3g}", seed=c.seed,
+                     megabytes=f"{self.megabytes_per_round:.3f}")]
         for label in self.rounds:
             if self.diverged_at[label] is not None:
-                lines.append(f"{label:<10} DIVERGED in round {self.diverged_at[label]}: "
-                             f"lower the client learning rate")
+                lines.append(diverged_row(label, 10, self.diverged_at[label]))
                 continue
-            reached = ("never reached" if self.rounds[label] is None else
-                       f"round {self.rounds[label]:>2}, {self.megabytes[label]:.2f} MB")
-            lines.append(f"{label:<10} final accuracy {self.final_accuracy[label]:.3f}; "
-                         f"{self.target:.0%}: {reached}")
+            reached = (tr("never reached") if self.rounds[label] is None else
+                       tr("round {round}, {megabytes} MB").format(round=f"{self.rounds[label]:>2}",
+                                                                  megabytes=f"{self.megabytes[label]:.2f}"))
+            lines.append(pad(label, 10, "<") + " " + tr("final accuracy {accuracy}; {target}: {reached}").format(
+                accuracy=f"{self.final_accuracy[label]:.3f}", target=f"{self.target:.0%}", reached=reached))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -852,15 +884,15 @@ def show_challenge_lab(alpha: float = 0.05, n_clients: int = 20, client_learning
         megabytes, accuracy = _curve(h)
         ax_rounds.plot(np.arange(len(accuracy)), accuracy, marker="o", markersize=2, label=label)
         ax_bytes.plot(megabytes, accuracy, marker="o", markersize=2, label=label)
-    for ax, xlabel in ((ax_rounds, "round"), (ax_bytes, "MB communicated")):
+    for ax, xlabel in ((ax_rounds, tr_figure("round")), (ax_bytes, tr_figure("MB communicated"))):
         ax.axhline(result.target, color="gray", linestyle=":", linewidth=1)
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
-    ax_rounds.set_ylabel("test accuracy")
-    ax_rounds.set_title("accuracy per round")
-    ax_bytes.set_title("accuracy per megabyte")
+    ax_rounds.set_ylabel(tr_figure("test accuracy"))
+    ax_rounds.set_title(tr_figure("accuracy per round"))
+    ax_bytes.set_title(tr_figure("accuracy per megabyte"))
     ax_rounds.legend()
-    plt.gcf().suptitle(f"{result.algorithm} on IID and on Dirichlet(α_D = {result.config.alpha:.3g}) data, "
-                       f"seed {result.config.seed}")
+    plt.gcf().suptitle(tr_figure("{algorithm} on IID and on Dirichlet(α_D = {alpha}) data, seed {seed}").format(
+        algorithm=result.algorithm, alpha=f"{result.config.alpha:.3g}", seed=result.config.seed))
     plt.show()
     return result

@@ -261,7 +261,7 @@ fl.check(difference < 1e-5, "FedSGD by hand is FedAvg with E = 1, B = ∞", meas
 # %%
 pooled = math_widgets.tape_gradient(sim.model, w0, sim.dataset.X_train, sim.dataset.y_train)
 fl.check(np.allclose(fl.fedavg_coefficients(n) @ G0, pooled, atol=1e-5),
-         "sum_k (n_k/n) grad L_k is the gradient on the pooled data",
+         "sum_k (n_k/n) grad F_k is the gradient on the pooled data",
          measured=np.abs(fl.fedavg_coefficients(n) @ G0 - pooled).max(), expected="< 1e-5")
 
 # %% [markdown]
