@@ -84,11 +84,21 @@ KERNEL_TEARDOWN_NOISE = re.compile(
     r"Traceback \(most recent call last\):\n"
     r"(?:[ \t]+[^\n]*\n)*"
     r"RuntimeError: Event loop is closed\n?")
+#: the same kernel's output stream still flushing while pyzmq shuts down: tornado logs "Uncaught exception in
+#: ZMQStream callback" (or "Exception in callback ... ZMQStream") with a traceback through ipykernel/iostream.py
+#: ending in pyzmq's "RuntimeError: zmq gc socket requested during shutdown" (seen in CI-like runs after
+#: "Kernel shutdown"): also a stopped kernel's noise.
+ZMQ_SHUTDOWN_NOISE = re.compile(
+    r"ERROR:tornado\.(?:general|application):(?:Uncaught exception in (?:ZMQStream|zmqstream) callback"
+    r"|Exception in callback functools\.partial\(<function ZMQStream\.[^\n]*)\n"
+    r"Traceback \(most recent call last\):\n"
+    r"(?:[ \t]+[^\n]*\n)*"
+    r"RuntimeError: zmq gc socket requested during shutdown\n?")
 
 
 def server_log_without_teardown_noise(log: str) -> str:
-    """The server log with ipykernel's known teardown traceback (and only that one) removed."""
-    return KERNEL_TEARDOWN_NOISE.sub("", log)
+    """The server log with ipykernel's known teardown tracebacks (and only those) removed."""
+    return ZMQ_SHUTDOWN_NOISE.sub("", KERNEL_TEARDOWN_NOISE.sub("", log))
 
 
 # --- the classroom panels (fl.widgets.ControlPanel): every control moved, reset, a preset ------------------------
