@@ -45,7 +45,7 @@ from ..sweeps import (  # noqa: F401
     run_seeds_grid,
     settled_accuracy,
 )
-from .tables import columns, diverged_row, pad, table_header, table_row
+from .tables import columns, diverged_row, never_or, pad, table_header, table_row
 
 __all__ = ["ALGORITHMS", "STRAGGLER_POLICIES", "PartitionSpec", "partition_spec", "run_seeds",
            "median_or_inf", "median_rounds_to_accuracy", "settled_accuracy", "jitter",
@@ -72,11 +72,6 @@ STRAGGLER_POLICIES = (N_("wait for all"), N_("drop stragglers"), N_("accept part
 #: the policies as the bar charts' tick labels, on two lines
 _TICK_LABELS = {"wait for all": N_("wait\nfor all"), "drop stragglers": N_("drop\nstragglers"),
                 "accept partial work": N_("accept\npartial work")}
-
-
-def _never_or(value: float, spec: str) -> str:
-    """``value`` formatted with ``spec``, or "never" (translated) for inf: a target never reached."""
-    return tr("never") if math.isinf(value) else format(value, spec)
 
 
 # -- small helpers ----------------------------------------------------------------------
@@ -395,7 +390,7 @@ class EpochsResult:
         for i, p in enumerate(self.partitions):
             for j, e in enumerate(self.epochs):
                 lines.append(table_row([p.shown(), str(e), format_median_rounds(self.rounds[i, j], self.max_rounds),
-                                        _never_or(self.megabytes[i, j], ".2f"), f"{self.settled[i, j]:.3f}"], widths))
+                                        never_or(self.megabytes[i, j], ".2f"), f"{self.settled[i, j]:.3f}"], widths))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -521,7 +516,7 @@ class ParticipationResult:
         for i, c in enumerate(self.fractions):
             lines.append(table_row([f"{c:.2f}", str(self.clients_per_round[i]), f"{self.megabytes_per_round[i]:.3f}",
                                     format_median_rounds(self.rounds[i], self.max_rounds),
-                                    _never_or(self.megabytes[i], ".2f"), f"{self.jitter[i]:.3f}",
+                                    never_or(self.megabytes[i], ".2f"), f"{self.jitter[i]:.3f}",
                                     f"{self.settled[i]:.3f}"], widths, first=">"))
         return "\n".join(lines)
 
@@ -640,7 +635,7 @@ class StragglerResult:
             steps = self.full_steps if c.local_steps is None else c.local_steps
             lines.append(table_row([tr(p), str(c.clients_per_round), str(steps),
                                     format_median_rounds(self.rounds[p], self.max_rounds),
-                                    _never_or(self.time[p], ".0f"), _never_or(self.megabytes[p], ".2f"),
+                                    never_or(self.time[p], ".0f"), never_or(self.megabytes[p], ".2f"),
                                     f"{self.settled[p]:.3f}"], widths))
         return "\n".join(lines)
 

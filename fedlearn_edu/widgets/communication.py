@@ -322,7 +322,7 @@ class SeedsResult:
             mb = self.median_megabytes_up(s)
             lines.append(_table_row([s, f"{self.upload_ratio[s]:.3f}", f"{self.median_settled(s):.3f}",
                                      format_median_rounds(self.median_rounds(s), self.max_rounds),
-                                     _never_or(None if math.isinf(mb) else mb)], widths))
+                                     _never_or(mb)], widths))
         return "\n".join(lines)
 
     def __repr__(self) -> str:

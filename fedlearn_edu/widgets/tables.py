@@ -6,6 +6,7 @@ table. These pad by display width (``unicodedata.east_asian_width``); English te
 """
 from __future__ import annotations
 
+import math
 import unicodedata
 from typing import Sequence
 
@@ -41,8 +42,8 @@ def table_header(headers: Sequence[tuple[str, str]], widths: Sequence[int], firs
 
 
 def never_or(value: float | None, spec: str = ".2f") -> str:
-    """``value`` formatted with ``spec``, or "never" for None (a target never reached)."""
-    return tr("never") if value is None else format(value, spec)
+    """``value`` formatted with ``spec``, or "never" for a target never reached: None, or an infinite median."""
+    return tr("never") if value is None or math.isinf(value) else format(value, spec)
 
 
 def diverged_row(name: str, width: int, diverged_at: int) -> str:
