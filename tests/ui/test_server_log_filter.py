@@ -17,8 +17,32 @@ RuntimeError: Event loop is closed
 """
 
 #: what the server log held after zh/03's kernel was shut down (pyzmq 27 / ipykernel 7, two test workers):
-#: the kernel's output stream still flushing while pyzmq shut down, three tracebacks
-ZMQ_TEARDOWN = """[I 2026-12-04 22:13:52.872 ServerApp] Kernel shutdown: 324042b7
+#: the kernel's output stream still flushing while pyzmq shut down: three tracebacks, each ending in the same
+#: stack (ZMQ_SEND_STACK)
+ZMQ_SEND_STACK = """  File "/site-packages/zmq/eventloop/zmqstream.py", line 570, in _run_callback
+    f = callback(*args, **kwargs)
+        ^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/site-packages/ipykernel/iostream.py", line 246, in _handle_event
+    event_f()
+  File "/site-packages/ipykernel/iostream.py", line 352, in <lambda>
+    self.schedule(lambda: self._really_send(*args, **kwargs))
+                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/site-packages/ipykernel/iostream.py", line 370, in _really_send
+    self.socket.send_multipart(msg, *args, **kwargs)
+  File "/site-packages/zmq/sugar/socket.py", line 767, in send_multipart
+    return self.send(msg_parts[-1], flags, copy=copy, track=track)
+           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/site-packages/zmq/sugar/socket.py", line 713, in send
+    return super().send(data, flags=flags, copy=copy, track=track)
+           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "zmq/backend/cython/_zmq.py", line 1152, in zmq.backend.cython._zmq.Socket.send
+  File "zmq/backend/cython/_zmq.py", line 1215, in zmq.backend.cython._zmq.Socket.send
+  File "zmq/backend/cython/_zmq.py", line 364, in zmq.backend.cython._zmq.Frame.__init__
+  File "/site-packages/zmq/utils/garbage.py", line 166, in _push_socket
+    raise RuntimeError("zmq gc socket requested during shutdown")
+RuntimeError: zmq gc socket requested during shutdown
+"""
+ZMQ_TEARDOWN = ("""[I 2026-12-04 22:13:52.872 ServerApp] Kernel shutdown: 324042b7
 [I 2026-12-04 22:13:58.014 LabApp] Build is up to date
 [W 2026-12-04 22:13:58.507 ServerApp] Notebook notebooks/zh/03_model_and_local_training.ipynb is not trusted
 [I 2026-12-04 22:14:00.237 ServerApp] Kernel started: eb161f5b
@@ -28,57 +52,13 @@ ZMQ_TEARDOWN = """[I 2026-12-04 22:13:52.872 ServerApp] Kernel shutdown: 324042b
 [I 2026-12-04 22:14:20.510 ServerApp] Kernel shutdown: eb161f5b
 ERROR:tornado.general:Uncaught exception in ZMQStream callback
 Traceback (most recent call last):
-  File "/site-packages/zmq/eventloop/zmqstream.py", line 570, in _run_callback
-    f = callback(*args, **kwargs)
-        ^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "/site-packages/ipykernel/iostream.py", line 246, in _handle_event
-    event_f()
-  File "/site-packages/ipykernel/iostream.py", line 352, in <lambda>
-    self.schedule(lambda: self._really_send(*args, **kwargs))
-                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "/site-packages/ipykernel/iostream.py", line 370, in _really_send
-    self.socket.send_multipart(msg, *args, **kwargs)
-  File "/site-packages/zmq/sugar/socket.py", line 767, in send_multipart
-    return self.send(msg_parts[-1], flags, copy=copy, track=track)
-           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "/site-packages/zmq/sugar/socket.py", line 713, in send
-    return super().send(data, flags=flags, copy=copy, track=track)
-           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "zmq/backend/cython/_zmq.py", line 1152, in zmq.backend.cython._zmq.Socket.send
-  File "zmq/backend/cython/_zmq.py", line 1215, in zmq.backend.cython._zmq.Socket.send
-  File "zmq/backend/cython/_zmq.py", line 364, in zmq.backend.cython._zmq.Frame.__init__
-  File "/site-packages/zmq/utils/garbage.py", line 166, in _push_socket
-    raise RuntimeError("zmq gc socket requested during shutdown")
-RuntimeError: zmq gc socket requested during shutdown
-ERROR:tornado.general:Uncaught exception in zmqstream callback
+""" + ZMQ_SEND_STACK + """ERROR:tornado.general:Uncaught exception in zmqstream callback
 Traceback (most recent call last):
   File "/site-packages/zmq/eventloop/zmqstream.py", line 620, in _handle_events
     self._handle_recv()
   File "/site-packages/zmq/eventloop/zmqstream.py", line 649, in _handle_recv
     self._run_callback(callback, msg)
-  File "/site-packages/zmq/eventloop/zmqstream.py", line 570, in _run_callback
-    f = callback(*args, **kwargs)
-        ^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "/site-packages/ipykernel/iostream.py", line 246, in _handle_event
-    event_f()
-  File "/site-packages/ipykernel/iostream.py", line 352, in <lambda>
-    self.schedule(lambda: self._really_send(*args, **kwargs))
-                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "/site-packages/ipykernel/iostream.py", line 370, in _really_send
-    self.socket.send_multipart(msg, *args, **kwargs)
-  File "/site-packages/zmq/sugar/socket.py", line 767, in send_multipart
-    return self.send(msg_parts[-1], flags, copy=copy, track=track)
-           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "/site-packages/zmq/sugar/socket.py", line 713, in send
-    return super().send(data, flags=flags, copy=copy, track=track)
-           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "zmq/backend/cython/_zmq.py", line 1152, in zmq.backend.cython._zmq.Socket.send
-  File "zmq/backend/cython/_zmq.py", line 1215, in zmq.backend.cython._zmq.Socket.send
-  File "zmq/backend/cython/_zmq.py", line 364, in zmq.backend.cython._zmq.Frame.__init__
-  File "/site-packages/zmq/utils/garbage.py", line 166, in _push_socket
-    raise RuntimeError("zmq gc socket requested during shutdown")
-RuntimeError: zmq gc socket requested during shutdown
-ERROR:tornado.application:Exception in callback functools.partial(<function \
+""" + ZMQ_SEND_STACK + """ERROR:tornado.application:Exception in callback functools.partial(<function \
 ZMQStream._update_handler.<locals>.<lambda> at 0x7fb266a4dbc0>)
 Traceback (most recent call last):
   File "/site-packages/tornado/ioloop.py", line 756, in _run_callback
@@ -91,31 +71,8 @@ Traceback (most recent call last):
     self._handle_recv()
   File "/site-packages/zmq/eventloop/zmqstream.py", line 649, in _handle_recv
     self._run_callback(callback, msg)
-  File "/site-packages/zmq/eventloop/zmqstream.py", line 570, in _run_callback
-    f = callback(*args, **kwargs)
-        ^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "/site-packages/ipykernel/iostream.py", line 246, in _handle_event
-    event_f()
-  File "/site-packages/ipykernel/iostream.py", line 352, in <lambda>
-    self.schedule(lambda: self._really_send(*args, **kwargs))
-                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "/site-packages/ipykernel/iostream.py", line 370, in _really_send
-    self.socket.send_multipart(msg, *args, **kwargs)
-  File "/site-packages/zmq/sugar/socket.py", line 767, in send_multipart
-    return self.send(msg_parts[-1], flags, copy=copy, track=track)
-           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "/site-packages/zmq/sugar/socket.py", line 713, in send
-    return super().send(data, flags=flags, copy=copy, track=track)
-           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  File "zmq/backend/cython/_zmq.py", line 1152, in zmq.backend.cython._zmq.Socket.send
-  File "zmq/backend/cython/_zmq.py", line 1215, in zmq.backend.cython._zmq.Socket.send
-  File "zmq/backend/cython/_zmq.py", line 364, in zmq.backend.cython._zmq.Frame.__init__
-  File "/site-packages/zmq/utils/garbage.py", line 166, in _push_socket
-    raise RuntimeError("zmq gc socket requested during shutdown")
-RuntimeError: zmq gc socket requested during shutdown
-[I 2026-12-04 22:14:26.350 LabApp] Build is up to date
-[I 2026-12-04 22:14:26.350 LabApp] Build is up to date
-"""
+""" + ZMQ_SEND_STACK + """[I 2026-12-04 22:14:26.350 LabApp] Build is up to date
+""")
 
 OTHER = """[E 2026-12-04 16:09:07 ServerApp] Uncaught exception
 Traceback (most recent call last):
